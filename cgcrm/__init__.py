@@ -1,0 +1,104 @@
+"""cgcrm: one citizen record, shared services and measurement for multi-channel government."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Flask
+
+from cgcrm.extensions import db, migrate
+from cgcrm.settings import PROJECT_ROOT, load_settings
+
+API_TITLE = "cgcrm"
+API_VERSION = "v1"
+
+
+def _database_uri(app: Flask) -> str:
+    url: str = app.config["DATABASE_URL"]
+    if not url:
+        return f"sqlite:///{app.instance_path}/cgcrm.sqlite3"
+    # psycopg 3 is our driver; accept the plain URLs operators write.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _configure_api(app: Flask) -> None:
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "One citizen record for every channel and department."},
+            "security": [{"oauth2": []}],
+            "components": {
+                "securitySchemes": {
+                    "oauth2": {
+                        "type": "oauth2",
+                        "flows": {
+                            "clientCredentials": {
+                                "tokenUrl": "/oauth/token",
+                                "scopes": {},
+                            }
+                        },
+                    }
+                }
+            },
+        },
+    )
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build an application: settings, extensions, blueprints, guards, error handlers, CLI."""
+    from cgcrm import cli, health
+    from cgcrm.catalog.routes import blp as catalog_blp
+    from cgcrm.citizens.routes import blp as citizens_blp
+    from cgcrm.core import http
+    from cgcrm.core.crypto import build_cipher
+    from cgcrm.core.openapi import CgcrmApi
+    from cgcrm.core.problems import register_problem_handlers
+    from cgcrm.identity.guard import authenticate_request
+    from cgcrm.identity.keys import load_signing_keys
+    from cgcrm.identity.oauth import build_authorization_server
+    from cgcrm.identity.routes import blp as oauth_blp
+
+    settings = load_settings(overrides=overrides)
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    app.config["SQLALCHEMY_ECHO"] = app.config["SQL_ECHO"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    _configure_api(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    api = CgcrmApi(app)
+    app.extensions["cgcrm.redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
+    )
+    app.extensions["cgcrm.signing_keys"] = load_signing_keys(app)
+    app.extensions["cgcrm.cipher"] = build_cipher(app)
+    build_authorization_server(app)
+
+    app.register_blueprint(health.blp)
+    app.register_blueprint(oauth_blp)
+    api.register_blueprint(catalog_blp)
+    api.register_blueprint(citizens_blp)
+
+    app.before_request(http.assign_request_id)
+    app.before_request(authenticate_request)
+    app.before_request(http.require_json_body)
+    app.after_request(http.echo_request_id)
+    register_problem_handlers(app)
+    cli.register(app)
+    return app

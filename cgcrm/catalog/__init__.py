@@ -1,0 +1,1 @@
+"""Departments, channels and services: what the government offers, where, at what cost."""

@@ -1,0 +1,77 @@
+"""Catalog request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from cgcrm.core.fields import Text
+
+CHANNEL_CODES = ("web", "mobile_app", "email", "chat", "phone", "counter", "mail", "outreach")
+DEPARTMENT_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
+SERVICE_CODE = validate.Regexp(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
+MINOR_UNITS = validate.Range(min=0, max=100_000_000)
+
+
+class DepartmentSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    code = fields.String(required=True, validate=DEPARTMENT_CODE)
+    name = Text(required=True, min_length=1, max_length=200)
+    version = fields.Integer(dump_only=True)
+
+
+class DepartmentPatchSchema(Schema):
+    name = Text(min_length=1, max_length=200)
+
+
+class ChannelSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class _UnitCosts(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(CHANNEL_CODES)),
+            values=fields.Integer(strict=True, validate=MINOR_UNITS),
+            **kwargs,
+        )
+
+
+class ServiceSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    code = fields.String(required=True, validate=SERVICE_CODE)
+    name = Text(required=True, min_length=1, max_length=200)
+    description = Text(load_default="", max_length=2000, multiline=True)
+    department = fields.String(required=True, validate=DEPARTMENT_CODE,
+                               attribute="department_code")
+    sla_target_days = fields.Integer(required=True, strict=True,
+                                     validate=validate.Range(min=0, max=365))
+    fee_minor = fields.Integer(load_default=0, strict=True, validate=MINOR_UNITS)
+    currency = fields.String(load_default="AUD", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    unit_costs_minor = _UnitCosts(load_default=dict)
+    version = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class ServicePatchSchema(Schema):
+    name = Text(min_length=1, max_length=200)
+    description = Text(max_length=2000, multiline=True)
+    sla_target_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
+    fee_minor = fields.Integer(strict=True, validate=MINOR_UNITS)
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    unit_costs_minor = _UnitCosts()
+
+    @validates("unit_costs_minor")
+    def _costs(self, value: dict[str, int], **kwargs: Any) -> None:
+        if value is None:
+            raise ValidationError("may not be null")
+
+
+class ServiceQuerySchema(Schema):
+    department = fields.String(validate=DEPARTMENT_CODE)
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))

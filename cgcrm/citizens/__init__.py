@@ -1,0 +1,1 @@
+"""The unified citizen record: one per person, read and written by every channel."""

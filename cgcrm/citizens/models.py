@@ -1,0 +1,210 @@
+"""Citizen record tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cgcrm.core.clock import utcnow
+from cgcrm.core.ids import new_id
+from cgcrm.core.types import JSONDocument, UTCDateTime
+from cgcrm.extensions import db
+
+STATUSES = ("active", "merged", "deceased")
+NAME_KINDS = ("current", "preferred", "previous")
+CONTACT_KINDS = ("email", "phone")
+
+
+class Citizen(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "citizens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    given_name: Mapped[str] = mapped_column(String(100))
+    middle_names: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    preferred_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    date_of_death: Mapped[date | None] = mapped_column(Date, nullable=True)
+    preferred_channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    accessibility_needs: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("citizens.id"), nullable=True
+    )
+    created_by_department_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("departments.id"), nullable=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    names: Mapped[list[CitizenName]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CitizenName.position"
+    )
+    contact_points: Mapped[list[ContactPoint]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactPoint.position"
+    )
+    addresses: Mapped[list[Address]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Address.position"
+    )
+    identifiers: Mapped[list[ExternalIdentifier]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ExternalIdentifier.position"
+    )
+    consents: Mapped[list[Consent]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Consent.recorded_at"
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'merged', 'deceased')", name="status"),
+        Index("ix_citizens_date_of_birth", "date_of_birth"),
+    )
+
+    @property
+    def previous_names(self) -> list[CitizenName]:
+        return [name for name in self.names if name.kind == "previous"]
+
+    @property
+    def preferences(self) -> dict[str, Any]:
+        return {
+            "preferred_channel": self.preferred_channel,
+            "language": self.preferred_language,
+            "accessibility_needs": list(self.accessibility_needs or []),
+        }
+
+    @property
+    def current_consents(self) -> list[Consent]:
+        """The latest decision per purpose; the full history stays in ``consents``."""
+        latest: dict[str, Consent] = {}
+        for consent in self.consents:
+            latest[consent.purpose] = consent
+        return sorted(latest.values(), key=lambda c: c.purpose)
+
+
+class CitizenName(db.Model):  # type: ignore[name-defined,misc]
+    """Every name a citizen is known by, with search keys; previous names carry their dates."""
+
+    __tablename__ = "citizen_names"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    given_key: Mapped[str] = mapped_column(String(100))
+    family_key: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        # Search probes (family, given) pairs of candidate keys, then single keys.
+        Index("ix_citizen_names_family_given", "family_key", "given_key"),
+        Index("ix_citizen_names_given", "given_key"),
+    )
+
+
+class NameToken(db.Model):  # type: ignore[name-defined,misc]
+    """The dictionary of distinct name keys; fuzzy matching runs on it, not on every citizen."""
+
+    __tablename__ = "name_tokens"
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    phonetic: Mapped[str] = mapped_column(String(12), index=True)
+
+
+class ContactPoint(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "contact_points"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(254))  # lower-cased email or E.164 phone
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('email', 'phone')", name="kind"),
+        Index("ix_contact_points_value", "value"),
+    )
+
+
+class Address(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "addresses"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locality: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    postcode_key: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (Index("ix_addresses_postcode_key", "postcode_key"),)
+
+
+class ExternalIdentifier(db.Model):  # type: ignore[name-defined,misc]
+    """A department's id for the citizen. Encrypted at rest; found through a keyed hash."""
+
+    __tablename__ = "external_identifiers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    system: Mapped[str] = mapped_column(String(40))
+    value_encrypted: Mapped[str] = mapped_column(Text)
+    value_index: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("system", "value_index", name="uq_external_identifiers_system_value"),
+        Index("ix_external_identifiers_value_index", "value_index"),
+    )
+
+
+class Consent(db.Model):  # type: ignore[name-defined,misc]
+    """One decision about one purpose. Rows are only ever added: the history is the record."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(60))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20), ForeignKey("channels.code"))
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    @property
+    def status(self) -> str:
+        return "granted" if self.granted else "withdrawn"

@@ -1,0 +1,190 @@
+"""Turning validated input into the rows of a citizen record, with their search keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cgcrm.citizens import normalize
+from cgcrm.citizens.models import (
+    Address,
+    Citizen,
+    CitizenName,
+    ContactPoint,
+    ExternalIdentifier,
+    NameToken,
+)
+from cgcrm.core.crypto import cipher
+from cgcrm.core.errors import Conflict, ValidationError
+from cgcrm.extensions import db
+
+SCALAR_FIELDS = ("given_name", "middle_names", "family_name", "preferred_name", "date_of_birth")
+
+
+def build_contact_points(items: list[dict[str, Any]]) -> list[ContactPoint]:
+    """Normalise emails and phones; one primary per kind.
+
+    :raises ValidationError: an invalid email or phone, or duplicates.
+    """
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    errors: dict[str, Any] = {}
+    points: list[ContactPoint] = []
+    seen: set[tuple[str, str]] = set()
+    primary_seen: set[str] = set()
+    for index, item in enumerate(items):
+        try:
+            if item["kind"] == "email":
+                value = normalize.normalise_email(item["value"])
+            else:
+                value = normalize.normalise_phone(item["value"], region)
+        except ValueError as exc:
+            errors[str(index)] = {"value": [str(exc)]}
+            continue
+        if (item["kind"], value) in seen:
+            errors[str(index)] = {"value": ["duplicate contact point"]}
+            continue
+        seen.add((item["kind"], value))
+        primary = bool(item.get("is_primary"))
+        if primary and item["kind"] in primary_seen:
+            errors[str(index)] = {"is_primary": [f"only one primary {item['kind']}"]}
+            continue
+        if primary:
+            primary_seen.add(item["kind"])
+        points.append(ContactPoint(kind=item["kind"], value=value, is_primary=primary,
+                                   position=index))
+    if errors:
+        raise ValidationError("invalid contact points", errors={"contact_points": errors})
+    return points
+
+
+def build_addresses(items: list[dict[str, Any]]) -> list[Address]:
+    country = current_app.config["DEFAULT_COUNTRY"]
+    return [
+        Address(
+            position=index,
+            line1=item["line1"],
+            line2=item.get("line2"),
+            locality=item["locality"],
+            region=item.get("region"),
+            postcode=item.get("postcode"),
+            postcode_key=normalize.postcode_key(item.get("postcode")),
+            country=item.get("country") or country,
+            valid_from=item.get("valid_from"),
+            valid_to=item.get("valid_to"),
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+def build_identifiers(
+    items: list[dict[str, Any]], citizen_id: Any | None = None
+) -> list[ExternalIdentifier]:
+    """Encrypt identifier values and index them; refuse ones held by another citizen.
+
+    :raises ValidationError: the same system twice.
+    :raises Conflict: another citizen already holds the identifier.
+    """
+    field_cipher = cipher()
+    result: list[ExternalIdentifier] = []
+    systems: set[str] = set()
+    for index, item in enumerate(items):
+        if item["system"] in systems:
+            raise ValidationError(
+                "one identifier per system",
+                errors={"identifiers": {str(index): {"system": ["duplicate system"]}}},
+            )
+        systems.add(item["system"])
+        canonical = normalize.identifier_canonical(item["value"])
+        if not canonical:
+            raise ValidationError(
+                "empty identifier", errors={"identifiers": {str(index): {"value": ["empty"]}}}
+            )
+        value_index = field_cipher.blind_index(canonical)
+        holder = db.session.scalar(
+            select(ExternalIdentifier.citizen_id).where(
+                ExternalIdentifier.system == item["system"],
+                ExternalIdentifier.value_index == value_index,
+            )
+        )
+        if holder is not None and holder != citizen_id:
+            raise Conflict(
+                f"identifier {item['system']} is already recorded for another citizen",
+                errors={"identifiers": {str(index): {"value": ["already in use"]}}},
+                existing_citizen=str(holder),
+            )
+        result.append(
+            ExternalIdentifier(
+                position=index,
+                system=item["system"],
+                value_encrypted=field_cipher.encrypt(item["value"]),
+                value_index=value_index,
+            )
+        )
+    return result
+
+
+def identifier_index(value: str) -> str:
+    """The keyed hash of an identifier value: equal for equal values in any system, so a
+    search can find a value whose system the operator does not know."""
+    return cipher().blind_index(normalize.identifier_canonical(value))
+
+
+def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -> None:
+    """Recompute the searchable names: current, preferred, and previous (kept unless replaced)."""
+    if previous is None:
+        previous = [
+            {"given_name": n.given_name, "family_name": n.family_name,
+             "valid_from": n.valid_from, "valid_to": n.valid_to}
+            for n in citizen.previous_names
+        ]
+    rows = [("current", citizen.given_name, citizen.family_name, None, None)]
+    if citizen.preferred_name:
+        rows.append(("preferred", citizen.preferred_name, citizen.family_name, None, None))
+    rows += [
+        ("previous", p["given_name"], p["family_name"], p.get("valid_from"), p.get("valid_to"))
+        for p in previous
+    ]
+    citizen.names = [
+        CitizenName(
+            kind=kind,
+            position=index,
+            given_name=given,
+            family_name=family,
+            valid_from=start,
+            valid_to=end,
+            given_key=normalize.name_key(given),
+            family_key=normalize.name_key(family),
+        )
+        for index, (kind, given, family, start, end) in enumerate(rows)
+    ]
+    remember_tokens(
+        key
+        for name in citizen.names
+        for key in (name.given_key, name.family_key)
+    )
+
+
+def remember_tokens(keys: Iterable[str]) -> None:
+    """Add new name keys to the search dictionary (existing ones are left alone)."""
+    rows = [{"token": k, "phonetic": normalize.phonetic_key(k)} for k in sorted(set(keys)) if k]
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(NameToken.__table__).on_conflict_do_nothing(), rows)
+
+
+def validate_names(citizen: Citizen) -> None:
+    """Names must still yield a search key (a name of only punctuation cannot be found).
+
+    :raises ValidationError: a name without letters or digits.
+    """
+    for field in ("given_name", "family_name"):
+        value = getattr(citizen, field)
+        if not normalize.name_key(value) and not any(ch.isalnum() for ch in value):
+            raise ValidationError(f"{field} needs at least one letter",
+                                  errors={field: ["needs at least one letter"]})

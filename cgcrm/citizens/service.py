@@ -1,0 +1,286 @@
+"""Rules of the citizen record. Each public function is one transaction with its audit events
+and outbox event; none touches Flask's request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from cgcrm.citizens import record
+from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
+from cgcrm.core.audit import AuditEvent, record_access
+from cgcrm.core.clock import utcnow
+from cgcrm.core.crypto import cipher
+from cgcrm.core.errors import Conflict, NotFound, PreconditionFailed, ValidationError
+from cgcrm.core.ids import new_id
+from cgcrm.core.outbox import add_event
+from cgcrm.core.principal import Actor
+from cgcrm.extensions import db
+
+BeforeCommit = Callable[[Citizen], None]
+LIST_FIELDS = ("previous_names", "contact_points", "addresses", "identifiers")
+
+
+def reveal_identifiers(citizen: Citizen) -> list[dict[str, str]]:
+    """Decrypted identifiers, for serialising a record to an authorised reader."""
+    field_cipher = cipher()
+    return [
+        {"system": ident.system, "value": field_cipher.decrypt(ident.value_encrypted)}
+        for ident in citizen.identifiers
+    ]
+
+
+def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
+    if "preferred_channel" in preferences:
+        citizen.preferred_channel = preferences["preferred_channel"]
+    if "language" in preferences:
+        citizen.preferred_language = preferences["language"]
+    if "accessibility_needs" in preferences:
+        citizen.accessibility_needs = sorted(set(preferences["accessibility_needs"] or []))
+
+
+def _new_consent(actor: Actor, citizen_id: uuid.UUID, item: dict[str, Any]) -> Consent:
+    return Consent(
+        citizen_id=citizen_id,
+        purpose=item["purpose"],
+        granted=item["granted"],
+        channel=item["channel"],
+        note=item.get("note"),
+        recorded_at=utcnow(),
+        recorded_by=f"{actor.principal.kind}:{actor.principal.id}",
+    )
+
+
+def create_citizen(
+    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+) -> Citizen:
+    """Create a citizen record with its contact points, addresses, identifiers and consents.
+
+    :param data: validated ``CitizenCreateSchema`` output.
+    :param before_commit: called with the new citizen inside the transaction (the route stores
+        the idempotent response there, so it commits with the record).
+    :raises ValidationError: invalid email, phone or names.
+    :raises Conflict: an identifier already belongs to another citizen.
+    """
+    now = utcnow()
+    citizen = Citizen(
+        id=new_id(),
+        status="active",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by_department_id=actor.principal.department_id,
+        accessibility_needs=[],
+        **{field: data.get(field) for field in record.SCALAR_FIELDS},
+    )
+    record.validate_names(citizen)
+    _apply_preferences(citizen, data.get("preferences") or {})
+    try:
+        citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
+        citizen.addresses = record.build_addresses(data.get("addresses", []))
+        citizen.identifiers = record.build_identifiers(data.get("identifiers", []))
+        record.rebuild_names(citizen, data.get("previous_names", []))
+        citizen.consents = [
+            _new_consent(actor, citizen.id, item) for item in data.get("consents", [])
+        ]
+        db.session.add(citizen)
+        db.session.flush()
+        record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))
+        add_event("citizen.created", "citizen", citizen.id,
+                  {"citizen_id": str(citizen.id), "fields": sorted(data)})
+        if before_commit:
+            before_commit(citizen)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return citizen
+
+
+def _load(citizen_id: uuid.UUID, *, for_update: bool = False) -> Citizen:
+    query = select(Citizen).where(Citizen.id == citizen_id)
+    if for_update:
+        query = query.with_for_update()
+    citizen = db.session.scalar(query)
+    if citizen is None:
+        raise NotFound(f"no citizen with id {citizen_id}")
+    return citizen
+
+
+def get_citizen(actor: Actor, citizen_id: uuid.UUID, reason: str | None = None) -> Citizen:
+    """Read one citizen record; the read is audited.
+
+    :raises NotFound: no such citizen.
+    """
+    try:
+        citizen = _load(citizen_id)
+        record_access(actor, "citizen.read", [citizen.id], reason=reason)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return citizen
+
+
+def update_citizen(
+    actor: Actor, citizen_id: uuid.UUID, expected_version: int, changes: dict[str, Any]
+) -> Citizen:
+    """Apply a partial update to a citizen, if nobody changed it since ``expected_version``.
+
+    Lists present in ``changes`` replace the stored lists; absent ones are untouched.
+
+    :raises NotFound: no such citizen.
+    :raises PreconditionFailed: the record changed since the caller read it.
+    :raises Conflict: the record was merged into another one.
+    :raises ValidationError: invalid values.
+    """
+    try:
+        citizen = _load(citizen_id, for_update=True)
+        if citizen.version != expected_version:
+            raise PreconditionFailed(
+                f"the citizen changed since version {expected_version}; it is now version "
+                f"{citizen.version}: GET it again and reapply your change",
+                current_version=citizen.version,
+            )
+        if citizen.status == "merged":
+            raise Conflict(f"this record was merged into {citizen.merged_into_id}; update that one")
+        for field in record.SCALAR_FIELDS:
+            if field in changes:
+                if changes[field] is None and field in ("given_name", "family_name"):
+                    raise ValidationError(f"{field} cannot be removed",
+                                          errors={field: ["may not be null"]})
+                setattr(citizen, field, changes[field])
+        record.validate_names(citizen)
+        if "preferences" in changes:
+            _apply_preferences(citizen, changes["preferences"] or {})
+        if "contact_points" in changes:
+            citizen.contact_points = record.build_contact_points(changes["contact_points"] or [])
+        if "addresses" in changes:
+            citizen.addresses = record.build_addresses(changes["addresses"] or [])
+        if "identifiers" in changes:
+            # Flush the removal first so a re-ordered identifier list is not a duplicate.
+            citizen.identifiers = []
+            db.session.flush()
+            citizen.identifiers = record.build_identifiers(changes["identifiers"] or [],
+                                                           citizen.id)
+        names_changed = {"given_name", "family_name", "preferred_name", "previous_names"}
+        if names_changed & changes.keys():
+            record.rebuild_names(citizen, changes.get("previous_names"))
+        citizen.version += 1
+        citizen.updated_at = utcnow()
+        db.session.flush()
+        changed = sorted(changes)
+        record_access(actor, "citizen.updated", [citizen.id], fields=changed)
+        add_event("citizen.updated", "citizen", citizen.id,
+                  {"citizen_id": str(citizen.id), "fields": changed,
+                   "version": citizen.version})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return citizen
+
+
+def list_citizens(
+    actor: Actor,
+    *,
+    limit: int,
+    after: uuid.UUID | None = None,
+    identifier: str | None = None,
+    status: str | None = None,
+) -> list[Citizen]:
+    """A page of citizens in creation order, optionally by ``SYSTEM:VALUE`` identifier or status.
+
+    Every citizen returned is audited as disclosed.
+    """
+    query = select(Citizen).order_by(Citizen.id).limit(limit)
+    if after is not None:
+        query = query.where(Citizen.id > after)
+    if status:
+        query = query.where(Citizen.status == status)
+    if identifier:
+        system, _, value = identifier.partition(":")
+        query = query.where(
+            Citizen.id.in_(
+                select(ExternalIdentifier.citizen_id).where(
+                    ExternalIdentifier.system == system,
+                    ExternalIdentifier.value_index == record.identifier_index(value),
+                )
+            )
+        )
+    try:
+        citizens = list(db.session.scalars(query))
+        record_access(actor, "citizen.listed", [c.id for c in citizens])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return citizens
+
+
+def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) -> Consent:
+    """Append a consent decision; earlier decisions stay in the history.
+
+    :raises NotFound: no such citizen.
+    :raises Conflict: the record was merged.
+    """
+    try:
+        citizen = _load(citizen_id, for_update=True)
+        if citizen.status == "merged":
+            raise Conflict(f"this record was merged into {citizen.merged_into_id}")
+        consent = _new_consent(actor, citizen.id, data)
+        citizen.consents.append(consent)
+        citizen.version += 1
+        citizen.updated_at = utcnow()
+        db.session.flush()
+        record_access(actor, "citizen.consent_recorded", [citizen.id], fields=["consents"])
+        add_event("citizen.consent_recorded", "citizen", citizen.id,
+                  {"citizen_id": str(citizen.id), "purpose": consent.purpose,
+                   "status": consent.status})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return consent
+
+
+def consent_history(actor: Actor, citizen_id: uuid.UUID) -> list[Consent]:
+    """Every consent decision of a citizen, oldest first; the read is audited.
+
+    :raises NotFound: no such citizen.
+    """
+    try:
+        citizen = _load(citizen_id)
+        record_access(actor, "citizen.consents_read", [citizen.id], fields=["consents"])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return list(citizen.consents)
+
+
+def audit_trail(
+    actor: Actor, citizen_id: uuid.UUID, *, limit: int, after: int | None = None
+) -> list[AuditEvent]:
+    """A page of a citizen's audit events, oldest first.
+
+    Reading the trail is not itself audited in the trail it reads: that would make every
+    auditor's page grow as it is read.
+
+    :raises NotFound: no such citizen.
+    """
+    _load(citizen_id)
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.citizen_id == citizen_id)
+        .order_by(AuditEvent.seq)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(AuditEvent.seq > after)
+    events = list(db.session.scalars(query))
+    db.session.commit()
+    return events

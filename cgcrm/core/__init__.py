@@ -1,0 +1,1 @@
+"""What every domain uses: errors, ids, HTTP conventions, audit trail, outbox."""

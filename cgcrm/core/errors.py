@@ -1,0 +1,77 @@
+"""Domain errors raised by services, and their one translation to RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_BASE = "https://cgcrm.example/problems/"
+
+
+class DomainError(Exception):
+    """Base of every error a service may raise; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(
+        self, detail: str, *, errors: dict[str, Any] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class ValidationError(DomainError):
+    status, title, slug = 422, "Invalid input", "invalid-input"
+
+
+class NotFound(DomainError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class NotAuthorized(DomainError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class Unauthenticated(DomainError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+class Conflict(DomainError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionRequired(DomainError):
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
+class PreconditionFailed(DomainError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class UnsupportedMediaType(DomainError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Build an RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (slug or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body

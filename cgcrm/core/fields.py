@@ -1,0 +1,43 @@
+"""Marshmallow fields that refuse what the database would choke on."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+
+class Text(fields.String):
+    """A trimmed single- or multi-line string without NULs, control characters or lone surrogates.
+
+    PostgreSQL rejects NUL and unpaired surrogates outright; refusing them here turns a would-be
+    500 into a 422 with the field named.
+    """
+
+    def __init__(
+        self, *, max_length: int = 200, min_length: int = 0, multiline: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.min_length = min_length
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError("contains invalid Unicode (unpaired surrogate)") from exc
+        allowed = {"\n", "\t"} if self.multiline else set()
+        if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+            raise ValidationError("contains control characters")
+        text = unicodedata.normalize("NFC", text.strip())
+        if len(text) > self.max_length:
+            raise ValidationError(f"longer than {self.max_length} characters")
+        if len(text) < self.min_length:
+            raise ValidationError(
+                "must not be blank" if self.min_length == 1 else
+                f"shorter than {self.min_length} characters"
+            )
+        return text

@@ -1,0 +1,52 @@
+"""HTTP conventions shared by every blueprint: request ids, ETag/If-Match, JSON bodies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Response, g, request
+
+from cgcrm.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ETAG = re.compile(r'^(?:W/)?"v(\d{1,18})"$')
+
+
+def assign_request_id() -> None:
+    """Adopt the caller's X-Request-ID when well-formed (it correlates logs across systems)."""
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    return response
+
+
+def require_json_body() -> None:
+    """415 for API writes that do not declare a JSON body (OAuth endpoints take forms)."""
+    writes = request.method in {"POST", "PUT", "PATCH"}
+    if writes and request.path.startswith("/api/") and not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json")
+
+
+def etag_for(version: int) -> str:
+    return f'"v{version}"'
+
+
+def required_version() -> int:
+    """The version named by If-Match.
+
+    :raises PreconditionRequired: no If-Match, or ``*`` (which would defeat the check).
+    :raises PreconditionFailed: an If-Match that is not one of our ETags.
+    """
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired(
+            "send If-Match with the ETag of the version you read (GET the resource first)"
+        )
+    match = _ETAG.match(header)
+    if not match:
+        raise PreconditionFailed("If-Match does not name a version of this resource")
+    return int(match.group(1))

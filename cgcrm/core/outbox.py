@@ -1,0 +1,56 @@
+"""The transactional outbox: domain events written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cgcrm.core.clock import utcnow
+from cgcrm.core.ids import new_id
+from cgcrm.core.types import JSONDocument, UTCDateTime
+from cgcrm.extensions import db
+
+
+class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "outbox_events"
+
+    # Integer sequence gives the relay a total order to publish in.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(80))
+    aggregate_type: Mapped[str] = mapped_column(String(40))
+    aggregate_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_outbox_events_unpublished", "seq", postgresql_where="published_at IS NULL",
+              sqlite_where=db.text("published_at IS NULL")),
+    )
+
+
+def add_event(
+    event_type: str, aggregate_type: str, aggregate_id: uuid.UUID, payload: dict[str, Any]
+) -> OutboxEvent:
+    """Stage a domain event in the current session; it commits with the change it describes.
+
+    Payloads carry ids and changed field names, never personal data: events travel to queues and
+    departments' webhooks.
+    """
+    event = OutboxEvent(
+        event_id=new_id(),
+        type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+        occurred_at=utcnow(),
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,50 @@
+"""Keyset pagination: opaque cursors, ``?limit=``, and ``Link: <…>; rel="next"``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from flask import current_app, request
+
+from cgcrm.core.errors import ValidationError
+
+T = TypeVar("T")
+
+
+def encode_cursor(after: Any) -> str:
+    raw = json.dumps({"after": str(after)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, convert: Callable[[str], T]) -> T | None:
+    """The key a page starts after, converted with ``convert`` (``uuid.UUID``, ``int``).
+
+    :raises ValidationError: the cursor was not issued by us.
+    """
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return convert(str(data["after"]))
+    except (ValueError, TypeError, KeyError, UnicodeError, AttributeError) as exc:
+        raise ValidationError("invalid cursor", errors={"cursor": ["invalid"]}) from exc
+
+
+def page_limit(limit: int | None) -> int:
+    if limit is None:
+        return int(current_app.config["PAGE_SIZE_DEFAULT"])
+    return min(limit, int(current_app.config["PAGE_SIZE_MAX"]))
+
+
+def next_link(items: list[Any], limit: int, key: Callable[[Any], Any] = lambda i: i.id) -> str | None:
+    """The Link header value for the page after ``items``, if there may be one."""
+    if len(items) < limit:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    args["cursor"] = encode_cursor(key(items[-1]))
+    return f'<{request.base_url}?{urlencode(args)}>; rel="next"'

@@ -1,0 +1,83 @@
+"""The one place errors become HTTP: RFC 9457 problem+json for everything the API says."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from cgcrm.core.errors import DomainError, problem
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _validation_errors(messages: Any) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {...}}); clients want field -> messages."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages}
+    flat: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            for name, detail in errors.items():
+                key = name if location in {"json", "query", "querystring"} else f"{location}.{name}"
+                flat[key] = detail
+        else:
+            flat[location] = errors
+    return flat
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    extra = dict(error.extra)
+    headers: dict[str, str] = {}
+    www_error = extra.pop("www_error", None)
+    if error.status == 401 or www_error:
+        value = 'Bearer realm="cgcrm"'
+        if www_error:
+            value += f', error="{www_error}"'
+        headers["WWW-Authenticate"] = value
+    body = problem(error.status, error.title, error.detail, slug=error.slug,
+                   errors=error.errors, **extra)
+    return problem_response(body, headers)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    title = error.name
+    detail = error.description or title
+    errors = None
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        detail = "the request is invalid: see errors"
+        errors = _validation_errors(data["messages"])
+        title = "Invalid input"
+    elif status == 400 and "messages" in data:
+        detail = "the request body is not valid JSON"
+        errors = _validation_errors(data["messages"])
+    headers = {}
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods or [])
+    body = problem(status, title, detail, errors=errors)
+    return problem_response(body, headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    body = problem(500, "Internal server error",
+                   "something went wrong on our side; the change, if any, was not saved")
+    return problem_response(body)
+
+
+def register_problem_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

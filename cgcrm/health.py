@@ -1,0 +1,40 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from cgcrm.extensions import db
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz() -> Any:
+    return jsonify(status="ok")
+
+
+@blp.get("/readyz")
+def readyz() -> Any:
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    try:
+        current_app.extensions["cgcrm.redis"].ping()
+        checks["redis"] = "ok"
+    except (RedisError, OSError) as exc:
+        checks["redis"] = f"unavailable: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ready" if ready else "unavailable", checks=checks)
+    response.status_code = 200 if ready else 503
+    return response

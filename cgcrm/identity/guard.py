@@ -1,0 +1,111 @@
+"""Secure by default: every view needs a valid bearer token and declares its scopes.
+
+A view opts in to scopes with ``@requires(...)``; public views opt out by endpoint name in
+``PUBLIC_ENDPOINTS``. A view with neither is refused for everyone, and a test walks the URL
+map so such a view never ships.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+
+from cgcrm.core.errors import NotAuthorized, Unauthenticated
+from cgcrm.core.principal import Actor, Principal
+from cgcrm.identity.tokens import decode_access_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "health.healthz",
+        "health.readyz",
+        "oauth.issue_token",
+        "oauth.revoke_token",
+        "oauth.introspect_token",
+        "oauth.jwks",
+        "oauth.server_metadata",
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+        "static",
+    }
+)
+_SCOPES_ATTR = "_cgcrm_required_scopes"
+
+
+def requires(*scopes: str) -> Callable[[F], F]:
+    """Declare the scopes a view needs; ``@requires()`` means any authenticated principal."""
+
+    def mark(view: F) -> F:
+        setattr(view, _SCOPES_ATTR, frozenset(scopes))
+        return view
+
+    return mark
+
+
+def declared_scopes(app: Flask, endpoint: str, method: str) -> frozenset[str] | None:
+    """The scopes a view declared for a method, or None when it declared nothing."""
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+        view = handler
+    return getattr(view, _SCOPES_ATTR, None)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    dept_id = claims.get("dept_id")
+    scope = claims.get("scope") or ""
+    return Principal(
+        kind="client" if claims.get("sub") == claims.get("client_id") else "user",
+        id=str(claims.get("sub")),
+        department_id=uuid.UUID(dept_id) if dept_id else None,
+        department_code=claims.get("dept"),
+        scopes=frozenset(scope.split() if isinstance(scope, str) else ()),
+        token_id=claims.get("jti"),
+    )
+
+
+def authenticate_request() -> None:
+    """``before_request``: resolve the principal and enforce the view's scopes."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    token = _bearer_token()
+    if token is None:
+        raise Unauthenticated("send an access token: Authorization: Bearer <token>")
+    claims = decode_access_token(token)
+    if claims is None:
+        raise Unauthenticated("the access token is invalid, expired or revoked",
+                              www_error="invalid_token")
+    principal = principal_from_claims(claims)
+    g.principal = principal
+    needed = declared_scopes(current_app, endpoint, request.method)
+    if needed is None:
+        raise NotAuthorized("this operation is not open to any principal")
+    missing = sorted(s for s in needed if not principal.has_scope(s))
+    if missing:
+        raise NotAuthorized(
+            f"the access token lacks the scope {' '.join(missing)}",
+            www_error="insufficient_scope", required_scopes=sorted(needed),
+        )
+
+
+def current_actor() -> Actor:
+    """The authenticated principal of this request and the request's id."""
+    return Actor(principal=g.principal, request_id=g.request_id)

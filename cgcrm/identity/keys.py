@@ -1,0 +1,66 @@
+"""The RSA key that signs access tokens, and the JWKS that publishes its public half."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from joserfc.jwk import KeySet, RSAKey
+
+from cgcrm.settings import ConfigError
+
+
+def _generate_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _read_or_create(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = _generate_pem()
+    try:
+        # O_EXCL: when several processes start at once, exactly one key wins and all read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return pem
+
+
+class SigningKeys:
+    """Loaded once per process by ``create_app``."""
+
+    def __init__(self, pem: bytes) -> None:
+        self.private = RSAKey.import_key(pem)
+        self.kid = self.private.thumbprint()
+        self.public_jwks: dict[str, Any] = {
+            "keys": [self.private.as_dict(private=False) | {"kid": self.kid, "use": "sig",
+                                                              "alg": "RS256"}]
+        }
+        self.verification_keys = KeySet([RSAKey.import_key(self.public_jwks["keys"][0])])
+
+
+def load_signing_keys(app: Flask) -> SigningKeys:
+    """Read the configured key; outside production, create one under instance/ if absent.
+
+    :raises ConfigError: production without a key file.
+    """
+    configured = app.config["JWT_PRIVATE_KEY_FILE"]
+    if configured:
+        return SigningKeys(Path(configured).read_bytes())
+    if app.config["ENV"] == "production":
+        raise ConfigError("production refuses to start without CGCRM_JWT_PRIVATE_KEY_FILE")
+    return SigningKeys(_read_or_create(Path(app.instance_path) / "jwt-signing-key.pem"))

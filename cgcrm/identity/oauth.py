@@ -1,0 +1,99 @@
+"""The OAuth2 authorization server (Authlib): client credentials, revocation, introspection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Flask
+from sqlalchemy import select
+
+from cgcrm.core import scopes
+from cgcrm.extensions import db
+from cgcrm.identity.models import OAuthClient, RevokedToken
+from cgcrm.identity.tokens import AccessTokenGenerator, decode_access_token, is_revoked
+
+
+class _DecodedToken(dict[str, Any]):
+    """What the revocation and introspection endpoints hand around: a token's claims."""
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.get("client_id") == client.client_id
+
+
+def _query_client(client_id: str) -> OAuthClient | None:
+    return db.session.scalar(
+        select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.active)
+    )
+
+
+def _save_token(token: dict[str, Any], request: Any) -> None:
+    """JWTs are self-contained: nothing to store until one is revoked."""
+
+
+def _query_token(token_string: str) -> _DecodedToken | None:
+    claims = decode_access_token(token_string, verify_expiry=False)
+    return _DecodedToken(claims) if claims else None
+
+
+class Revocation(RevocationEndpoint):
+    """RFC 7009: a client may revoke its own tokens; the jti is refused until it expires."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return _query_token(token_string)
+
+    def revoke_token(self, token: _DecodedToken, request: Any) -> None:
+        if not is_revoked(token["jti"]):
+            db.session.add(
+                RevokedToken(
+                    jti=token["jti"], expires_at=datetime.fromtimestamp(token["exp"], UTC)
+                )
+            )
+        db.session.commit()
+
+
+class Introspection(IntrospectionEndpoint):
+    """RFC 7662: a client may introspect its own tokens; an ``admin`` client any token."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return _query_token(token_string)
+
+    def check_permission(self, token: _DecodedToken, client: OAuthClient, request: Any) -> bool:
+        return token.check_client(client) or scopes.ADMIN in client.scope.split()
+
+    def create_introspection_payload(self, token: _DecodedToken | None) -> dict[str, Any]:
+        now = datetime.now(UTC).timestamp()
+        if not token or token["exp"] < now:
+            return {"active": False}
+        keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "dept")
+        return {"active": True, "token_type": "Bearer"} | {k: token[k] for k in keys if k in token}
+
+
+def build_authorization_server(app: Flask) -> AuthorizationServer:
+    """One server per application; registered in ``app.extensions``."""
+    server = AuthorizationServer(query_client=_query_client, save_token=_save_token)
+    server.init_app(app)
+    server.scopes_supported = sorted(scopes.ALL_SCOPES)
+    server.register_token_generator(
+        "default",
+        AccessTokenGenerator(
+            issuer=app.config["JWT_ISSUER"], expires_generator=app.config["ACCESS_TOKEN_TTL"]
+        ),
+    )
+    grant = grants.ClientCredentialsGrant
+    grant.TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    server.register_grant(grant)
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    app.extensions["cgcrm.authorization_server"] = server
+    return server

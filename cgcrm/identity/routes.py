@@ -1,0 +1,59 @@
+"""OAuth2 endpoints. They speak RFC 6749/7009/7662 error JSON, not problem+json, as clients expect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from cgcrm.core import scopes
+
+blp = Blueprint("oauth", __name__)
+
+
+def _server() -> Any:
+    return current_app.extensions["cgcrm.authorization_server"]
+
+
+@blp.post("/oauth/token")
+def issue_token() -> Any:
+    return _server().create_token_response()
+
+
+@blp.post("/oauth/revoke")
+def revoke_token() -> Any:
+    return _server().create_endpoint_response("revocation")
+
+
+@blp.post("/oauth/introspect")
+def introspect_token() -> Any:
+    return _server().create_endpoint_response("introspection")
+
+
+@blp.get("/.well-known/jwks.json")
+def jwks() -> Any:
+    response = jsonify(current_app.extensions["cgcrm.signing_keys"].public_jwks)
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@blp.get("/.well-known/oauth-authorization-server")
+def server_metadata() -> Any:
+    """RFC 8414 metadata, so clients discover the endpoints instead of hard-coding them."""
+    issuer = current_app.config["JWT_ISSUER"]
+    return jsonify(
+        {
+            "issuer": issuer,
+            "token_endpoint": f"{issuer}/oauth/token",
+            "revocation_endpoint": f"{issuer}/oauth/revoke",
+            "introspection_endpoint": f"{issuer}/oauth/introspect",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "scopes_supported": sorted(scopes.ALL_SCOPES),
+        }
+    )

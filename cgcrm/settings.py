@@ -1,0 +1,141 @@
+"""Every configuration key, with its type, default and meaning.
+
+Values are resolved in this order (later wins): the defaults declared here, the environment's
+file in ``config/<env>.py``, ``CGCRM_<KEY>`` environment variables, then explicit overrides
+passed to ``create_app`` (tests use these). Nothing here reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", str, "development", "One of development, test, production."),
+    Setting(
+        "SECRET_KEY",
+        str,
+        "",
+        "Signs sessions and derives the identifier encryption and blind-index keys when "
+        "ENCRYPTION_KEYS is empty. Required in production.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        str,
+        "",
+        "SQLAlchemy URL. postgresql://… in production (psycopg 3 is used); empty means an "
+        "SQLite file under instance/. Required in production.",
+    ),
+    Setting("REDIS_URL", str, "redis://127.0.0.1:6379/0", "Redis for queues and readiness."),
+    Setting(
+        "ENCRYPTION_KEYS",
+        str,
+        "",
+        "Comma-separated Fernet keys for identifiers at rest; the first encrypts, all decrypt "
+        "(rotation). Empty derives one key from SECRET_KEY (development only).",
+    ),
+    Setting(
+        "BLIND_INDEX_KEY",
+        str,
+        "",
+        "HMAC key of the searchable index of encrypted identifiers. Changing it requires "
+        "re-indexing. Empty derives one from SECRET_KEY (development only).",
+    ),
+    Setting(
+        "JWT_PRIVATE_KEY_FILE",
+        str,
+        "",
+        "PEM RSA private key that signs access tokens. Empty: instance/jwt-signing-key.pem, "
+        "generated on first use outside production.",
+    ),
+    Setting("JWT_ISSUER", str, "http://127.0.0.1:5000", "The iss claim of access tokens."),
+    Setting("JWT_AUDIENCE", str, "cgcrm-api", "The aud claim access tokens must carry."),
+    Setting("ACCESS_TOKEN_TTL", int, 3600, "Access-token lifetime in seconds."),
+    Setting("DEFAULT_PHONE_REGION", str, "AU", "ISO 3166 region for phones without +country."),
+    Setting("DEFAULT_COUNTRY", str, "AU", "Country assumed for addresses without one."),
+    Setting("PAGE_SIZE_DEFAULT", int, 50, "Items per page when ?limit= is absent."),
+    Setting("PAGE_SIZE_MAX", int, 200, "Largest ?limit= accepted."),
+    Setting("IDEMPOTENCY_TTL", int, 86400, "Seconds an Idempotency-Key is remembered."),
+    Setting(
+        "IDEMPOTENCY_LOCK_TIMEOUT",
+        int,
+        60,
+        "Seconds after which an unfinished idempotent request is considered abandoned.",
+    ),
+    Setting("SEARCH_RESULTS_MAX", int, 20, "Most results a citizen search returns."),
+    Setting("PORT", int, 5000, "Port of `make run`."),
+    Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
+    Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run the application safely."""
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if setting.type is bool and isinstance(raw, str):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"CGCRM_{setting.name}: expected {setting.type.__name__}") from exc
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Resolve every setting for one application instance.
+
+    :param environ: the process environment (``os.environ`` when None).
+    :param overrides: explicit values that win over everything else.
+    :raises ConfigError: on an unknown environment, a bad value, or missing production secrets.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    env = overrides.get("ENV") or environ.get("CGCRM_ENV") or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CGCRM_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    config_dir = Path(environ.get("CGCRM_CONFIG_DIR", PROJECT_ROOT / "config"))
+    for filename in ("default.py", f"{env}.py"):
+        path = config_dir / filename
+        if path.exists():
+            module_vars = runpy.run_path(str(path))
+            values.update({k: v for k, v in module_vars.items() if k in _BY_NAME})
+    for setting in SETTINGS:
+        raw = environ.get(f"CGCRM_{setting.name}")
+        if raw is not None:
+            values[setting.name] = _coerce(setting, raw)
+    values.update(overrides)
+    values["ENV"] = env
+    unknown = set(overrides) - set(_BY_NAME)
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+
+    if env == "production":
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not values[name]]
+        if missing:
+            names = " and ".join(f"CGCRM_{name}" for name in missing)
+            raise ConfigError(f"production refuses to start without {names}")
+        if len(values["SECRET_KEY"]) < 32:
+            raise ConfigError("CGCRM_SECRET_KEY must be at least 32 characters in production")
+    return values

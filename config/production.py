@@ -1,0 +1,4 @@
+# Production takes its secrets from the environment (CGCRM_SECRET_KEY, CGCRM_DATABASE_URL,
+# CGCRM_ENCRYPTION_KEYS, CGCRM_JWT_PRIVATE_KEY_FILE); the application refuses to start without
+# the first two. Only non-secret defaults belong here.
+LOG_LEVEL = "INFO"

@@ -1,0 +1,181 @@
+"""An application bound to real PostgreSQL (or SQLite for the smoke set) and real Redis.
+
+The schema is built once per session by running the migrations into a database of this
+session's own (one per xdist worker); each test starts from empty tables and the test catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from cgcrm import create_app
+from cgcrm.catalog.models import Channel, Department, Service, ServiceChannelCost
+from cgcrm.extensions import db
+from cgcrm.identity.service import create_client
+
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = os.environ.get("CGCRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHANNELS = [
+    ("web", "Website", "digital"), ("mobile_app", "Mobile app", "digital"),
+    ("email", "Email", "digital"), ("chat", "Web chat", "digital"),
+    ("phone", "Phone", "assisted"), ("counter", "Counter", "assisted"),
+    ("mail", "Post", "assisted"), ("outreach", "Outreach", "assisted"),
+]
+
+
+def _session_database(tmp_path_factory: pytest.TempPathFactory, worker: str) -> str:
+    base = os.environ.get("CGCRM_TEST_DATABASE_URL", DEFAULT_DATABASE)
+    if base.startswith("sqlite"):
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'cgcrm.sqlite3'}"
+    url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Flask]:
+    key_file = tmp_path_factory.mktemp("keys") / "jwt.pem"
+    from cgcrm.identity.keys import _generate_pem
+
+    key_file.write_bytes(_generate_pem())
+    application = create_app(
+        {
+            "ENV": "test",
+            "DATABASE_URL": _session_database(tmp_path_factory, worker_id),
+            "REDIS_URL": REDIS_URL,
+            "JWT_PRIVATE_KEY_FILE": str(key_file),
+        }
+    )
+    with application.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _tables() -> list[str]:
+    return [t.name for t in reversed(db.metadata.sorted_tables)]
+
+
+def _seed_test_catalog() -> None:
+    db.session.add_all(Channel(code=c, name=n, kind=k) for c, n, k in CHANNELS)
+    rates = Department(code="RATES", name="Rates and Property")
+    waste = Department(code="WASTE", name="Waste and Environment")
+    customer = Department(code="CUSTOMER", name="Customer Service")
+    db.session.add_all([rates, waste, customer])
+    db.session.flush()
+    db.session.add_all(
+        [
+            Service(code="RATES-PAY", name="Pay council rates", department=rates,
+                    sla_target_days=2, fee_minor=0,
+                    unit_costs=[ServiceChannelCost(channel_code="web", unit_cost_minor=40),
+                                ServiceChannelCost(channel_code="phone", unit_cost_minor=850)]),
+            Service(code="WASTE-MISSED-BIN", name="Report a missed bin", department=waste,
+                    sla_target_days=3),
+        ]
+    )
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY"))
+        else:
+            for table in _tables():
+                db.session.execute(sa.text(f"DELETE FROM {table}"))
+        db.session.commit()
+        _seed_test_catalog()
+        db.session.remove()
+    yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_URL)
+
+
+class Api:
+    """A test client that acts as one OAuth2 client, with a real token from /oauth/token."""
+
+    def __init__(self, app: Flask, scope: str, department: str = "CUSTOMER") -> None:
+        self.app = app
+        self.http = app.test_client()
+        with app.app_context():
+            issued = create_client(f"test {secrets.token_hex(3)}", department, scope)
+            db.session.remove()
+        self.client_id = issued.client.client_id
+        self.client_secret = issued.client_secret
+        response = self.http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"},
+            auth=(self.client_id, self.client_secret),
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        self.token: str = response.get_json()["access_token"]
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.http.get(url, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.http.post(url, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Any:
+        return self.http.patch(url, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
+
+@pytest.fixture
+def make_api(app: Flask) -> Any:
+    def make(scope: str, department: str = "CUSTOMER") -> Api:
+        return Api(app, scope, department)
+
+    return make
+
+
+@pytest.fixture
+def staff(make_api: Any) -> Api:
+    """A front-office system: reads and writes citizens, reads audit trails."""
+    return make_api("citizens:read citizens:write audit")
+
+
+def new_citizen_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "given_name": "John",
+        "family_name": "Smith",
+        "date_of_birth": "1984-03-02",
+        "contact_points": [
+            {"kind": "email", "value": f"john.smith.{uuid.uuid4().hex[:6]}@example.com"},
+            {"kind": "phone", "value": "0412 345 678"},
+        ],
+        "addresses": [
+            {"line1": "12 George Street", "locality": "Parramatta", "region": "NSW",
+             "postcode": "2150", "valid_from": "2019-07-01"}
+        ],
+    }
+    payload.update(overrides)
+    return payload

@@ -22,7 +22,7 @@ def _database_uri(app: Flask) -> str:
     # psycopg 3 is our driver; accept the plain URLs operators write.
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -47,8 +47,11 @@ def create_client_command(name: str, department_code: str, scope: str) -> None:
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", required=True, help="front_office, case_officer, supervisor, analyst, "
-              "auditor or admin.")
+@click.option(
+    "--role",
+    required=True,
+    help="front_office, case_officer, supervisor, analyst, auditor or admin.",
+)
 @click.option("--department", "department_code", default=None, help="Department code.")
 @click.option("--name", "display_name", default=None)
 def create_user_command(
@@ -75,6 +78,7 @@ def seed_command(citizen_count: int) -> None:
     """Load the catalog and demo data once; running it again adds nothing."""
     from cgcrm.catalog.seed import load_catalog
     from cgcrm.citizens.models import Citizen
+    from cgcrm.citizens.schemas import CitizenCreateSchema
     from cgcrm.citizens.service import create_citizen
     from cgcrm.citizens.synthetic import generate_citizens
     from cgcrm.core.principal import SYSTEM, Actor
@@ -86,10 +90,13 @@ def seed_command(citizen_count: int) -> None:
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_ADMIN_EMAIL)) is None:
         create_user(DEMO_ADMIN_EMAIL, "admin", "CUSTOMER", "Demo Administrator")
         click.echo(f"staff: added {DEMO_ADMIN_EMAIL}")
-    if db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) \
-            is None:
+    if (
+        db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID))
+        is None
+    ):
         issued = create_client(
-            "Demo counter system", "CUSTOMER",
+            "Demo counter system",
+            "CUSTOMER",
             "citizens:read citizens:write interactions:write cases:write audit",
             client_id=DEMO_CLIENT_ID,
         )
@@ -97,14 +104,14 @@ def seed_command(citizen_count: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump({"client_id": DEMO_CLIENT_ID, "client_secret": issued.client_secret},
-                      handle)
+            json.dump({"client_id": DEMO_CLIENT_ID, "client_secret": issued.client_secret}, handle)
         click.echo(f"client: added {DEMO_CLIENT_ID}")
     existing = db.session.scalar(select(func.count()).select_from(Citizen)) or 0
     if existing == 0:
         actor = Actor(SYSTEM, "seed")
+        schema = CitizenCreateSchema()
         for payload in generate_citizens(citizen_count, seed=2026):
-            create_citizen(actor, payload)
+            create_citizen(actor, schema.load(payload))
         click.echo(f"citizens: added {citizen_count}")
     else:
         click.echo(f"citizens: {existing} present, none added")
@@ -125,8 +132,9 @@ def demo_info_command(base_url: str | None) -> None:
         auth=(creds["client_id"], creds["client_secret"]),
     )
     if response.status_code != 200:
-        raise click.ClickException(f"token endpoint said {response.status_code}: "
-                                   f"{response.get_data(as_text=True)}")
+        raise click.ClickException(
+            f"token endpoint said {response.status_code}: {response.get_data(as_text=True)}"
+        )
     base = base_url or f"http://127.0.0.1:{current_app.config['PORT']}"
     click.echo(f"API:           {base}/api/v1")
     click.echo(f"API docs:      {base}/api/docs")
@@ -134,8 +142,10 @@ def demo_info_command(base_url: str | None) -> None:
     click.echo(f"client_id:     {creds['client_id']}")
     click.echo(f"client_secret: {creds['client_secret']}")
     click.echo(f"access token:  {response.get_json()['access_token']}")
-    click.echo(f'try:           curl -H "Authorization: Bearer $TOKEN" '
-               f'"{base}/api/v1/citizens/search?q=Jon+Smyth"')
+    click.echo(
+        f'try:           curl -H "Authorization: Bearer $TOKEN" '
+        f'"{base}/api/v1/citizens/search?q=Jon+Smyth"'
+    )
 
 
 def register(app: Flask) -> None:

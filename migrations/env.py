@@ -28,7 +28,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    def skip_empty(context, revision, directives):  # noqa: ANN001
+    def skip_empty(context, revision, directives):
         # An autogenerate with no changes writes no file.
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []

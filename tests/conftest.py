@@ -28,10 +28,14 @@ from cgcrm.identity.service import create_client
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = os.environ.get("CGCRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHANNELS = [
-    ("web", "Website", "digital"), ("mobile_app", "Mobile app", "digital"),
-    ("email", "Email", "digital"), ("chat", "Web chat", "digital"),
-    ("phone", "Phone", "assisted"), ("counter", "Counter", "assisted"),
-    ("mail", "Post", "assisted"), ("outreach", "Outreach", "assisted"),
+    ("web", "Website", "digital"),
+    ("mobile_app", "Mobile app", "digital"),
+    ("email", "Email", "digital"),
+    ("chat", "Web chat", "digital"),
+    ("phone", "Phone", "assisted"),
+    ("counter", "Counter", "assisted"),
+    ("mail", "Post", "assisted"),
+    ("outreach", "Outreach", "assisted"),
 ]
 
 
@@ -83,12 +87,23 @@ def _seed_test_catalog() -> None:
     db.session.flush()
     db.session.add_all(
         [
-            Service(code="RATES-PAY", name="Pay council rates", department=rates,
-                    sla_target_days=2, fee_minor=0,
-                    unit_costs=[ServiceChannelCost(channel_code="web", unit_cost_minor=40),
-                                ServiceChannelCost(channel_code="phone", unit_cost_minor=850)]),
-            Service(code="WASTE-MISSED-BIN", name="Report a missed bin", department=waste,
-                    sla_target_days=3),
+            Service(
+                code="RATES-PAY",
+                name="Pay council rates",
+                department=rates,
+                sla_target_days=2,
+                fee_minor=0,
+                unit_costs=[
+                    ServiceChannelCost(channel_code="web", unit_cost_minor=40),
+                    ServiceChannelCost(channel_code="phone", unit_cost_minor=850),
+                ],
+            ),
+            Service(
+                code="WASTE-MISSED-BIN",
+                name="Report a missed bin",
+                department=waste,
+                sla_target_days=3,
+            ),
         ]
     )
     db.session.commit()
@@ -130,7 +145,8 @@ class Api:
         self.client_id = issued.client.client_id
         self.client_secret = issued.client_secret
         response = self.http.post(
-            "/oauth/token", data={"grant_type": "client_credentials"},
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
             auth=(self.client_id, self.client_secret),
         )
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -173,8 +189,13 @@ def new_citizen_payload(**overrides: Any) -> dict[str, Any]:
             {"kind": "phone", "value": "0412 345 678"},
         ],
         "addresses": [
-            {"line1": "12 George Street", "locality": "Parramatta", "region": "NSW",
-             "postcode": "2150", "valid_from": "2019-07-01"}
+            {
+                "line1": "12 George Street",
+                "locality": "Parramatta",
+                "region": "NSW",
+                "postcode": "2150",
+                "valid_from": "2019-07-01",
+            }
         ],
     }
     payload.update(overrides)

@@ -22,8 +22,9 @@ from cgcrm.core.http import etag_for, required_version
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import requires
 
-blp = Blueprint("catalog", __name__, url_prefix="/api/v1",
-                description="Departments, channels and services.")
+blp = Blueprint(
+    "catalog", __name__, url_prefix="/api/v1", description="Departments, channels and services."
+)
 
 
 def _paged(items: list[Any], size: int) -> tuple[list[Any], dict[str, str]]:
@@ -43,14 +44,14 @@ class ChannelsView(MethodView):
 @blp.route("/departments")
 class DepartmentsView(MethodView):
     @requires()
-    @blp.arguments(ServiceQuerySchema(only=("cursor", "limit")), location="query",
-                   as_kwargs=True)
+    @blp.arguments(ServiceQuerySchema(only=("cursor", "limit")), location="query", as_kwargs=True)
     @blp.response(200, DepartmentSchema(many=True))
     def get(self, cursor: str | None = None, limit: int | None = None) -> Any:
         """List departments."""
         size = page_limit(limit)
-        return _paged(service.list_departments(limit=size,
-                                               after=decode_cursor(cursor, uuid.UUID)), size)
+        return _paged(
+            service.list_departments(limit=size, after=decode_cursor(cursor, uuid.UUID)), size
+        )
 
     @requires(scopes.ADMIN)
     @blp.arguments(DepartmentSchema)
@@ -84,12 +85,14 @@ class ServicesView(MethodView):
     @requires()
     @blp.arguments(ServiceQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ServiceSchema(many=True))
-    def get(self, cursor: str | None = None, limit: int | None = None,
-            department: str | None = None) -> Any:
+    def get(
+        self, cursor: str | None = None, limit: int | None = None, department: str | None = None
+    ) -> Any:
         """List services, optionally of one department."""
         size = page_limit(limit)
-        items = service.list_services(limit=size, after=decode_cursor(cursor, uuid.UUID),
-                                      department=department)
+        items = service.list_services(
+            limit=size, after=decode_cursor(cursor, uuid.UUID), department=department
+        )
         return _paged(items, size)
 
     @requires(scopes.ADMIN)

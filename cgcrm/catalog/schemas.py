@@ -45,10 +45,10 @@ class ServiceSchema(Schema):
     code = fields.String(required=True, validate=SERVICE_CODE)
     name = Text(required=True, min_length=1, max_length=200)
     description = Text(load_default="", max_length=2000, multiline=True)
-    department = fields.String(required=True, validate=DEPARTMENT_CODE,
-                               attribute="department_code")
-    sla_target_days = fields.Integer(required=True, strict=True,
-                                     validate=validate.Range(min=0, max=365))
+    department = fields.String(required=True, validate=DEPARTMENT_CODE, attribute="department_code")
+    sla_target_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=365)
+    )
     fee_minor = fields.Integer(load_default=0, strict=True, validate=MINOR_UNITS)
     currency = fields.String(load_default="AUD", validate=validate.Regexp(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts(load_default=dict)

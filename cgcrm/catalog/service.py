@@ -82,8 +82,10 @@ def _department_by_code(code: str) -> Department:
 
 
 def _costs(costs: dict[str, int]) -> list[ServiceChannelCost]:
-    return [ServiceChannelCost(channel_code=code, unit_cost_minor=value)
-            for code, value in sorted(costs.items())]
+    return [
+        ServiceChannelCost(channel_code=code, unit_cost_minor=value)
+        for code, value in sorted(costs.items())
+    ]
 
 
 def list_services(

@@ -54,8 +54,9 @@ def build_contact_points(items: list[dict[str, Any]]) -> list[ContactPoint]:
             continue
         if primary:
             primary_seen.add(item["kind"])
-        points.append(ContactPoint(kind=item["kind"], value=value, is_primary=primary,
-                                   position=index))
+        points.append(
+            ContactPoint(kind=item["kind"], value=value, is_primary=primary, position=index)
+        )
     if errors:
         raise ValidationError("invalid contact points", errors={"contact_points": errors})
     return points
@@ -137,8 +138,12 @@ def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -
     """Recompute the searchable names: current, preferred, and previous (kept unless replaced)."""
     if previous is None:
         previous = [
-            {"given_name": n.given_name, "family_name": n.family_name,
-             "valid_from": n.valid_from, "valid_to": n.valid_to}
+            {
+                "given_name": n.given_name,
+                "family_name": n.family_name,
+                "valid_from": n.valid_from,
+                "valid_to": n.valid_to,
+            }
             for n in citizen.previous_names
         ]
     rows = [("current", citizen.given_name, citizen.family_name, None, None)]
@@ -161,11 +166,7 @@ def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -
         )
         for index, (kind, given, family, start, end) in enumerate(rows)
     ]
-    remember_tokens(
-        key
-        for name in citizen.names
-        for key in (name.given_key, name.family_key)
-    )
+    remember_tokens(key for name in citizen.names for key in (name.given_key, name.family_key))
 
 
 def remember_tokens(keys: Iterable[str]) -> None:
@@ -186,5 +187,6 @@ def validate_names(citizen: Citizen) -> None:
     for field in ("given_name", "family_name"):
         value = getattr(citizen, field)
         if not normalize.name_key(value) and not any(ch.isalnum() for ch in value):
-            raise ValidationError(f"{field} needs at least one letter",
-                                  errors={field: ["needs at least one letter"]})
+            raise ValidationError(
+                f"{field} needs at least one letter", errors={field: ["needs at least one letter"]}
+            )

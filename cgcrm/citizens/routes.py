@@ -29,7 +29,9 @@ from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
 
 blp = Blueprint(
-    "citizens", __name__, url_prefix="/api/v1/citizens",
+    "citizens",
+    __name__,
+    url_prefix="/api/v1/citizens",
     description="The unified citizen record, shared by every channel and department.",
 )
 
@@ -63,8 +65,11 @@ class CitizensView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.arguments(CitizenCreateSchema)
     @blp.response(201, CitizenSchema)
-    @blp.alt_response(409, description="An identifier belongs to another citizen, or the "
-                      "Idempotency-Key is in use by a request still running.")
+    @blp.alt_response(
+        409,
+        description="An identifier belongs to another citizen, or the "
+        "Idempotency-Key is in use by a request still running.",
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Create a citizen record (send Idempotency-Key to make retries safe)."""
         actor = current_actor()
@@ -111,9 +116,7 @@ class CitizenView(MethodView):
     @blp.alt_response(428, description="If-Match is missing.")
     def patch(self, changes: dict[str, Any], citizen_id: uuid.UUID) -> Any:
         """Change a citizen record; requires If-Match with the ETag you read."""
-        citizen = service.update_citizen(
-            current_actor(), citizen_id, required_version(), changes
-        )
+        citizen = service.update_citizen(current_actor(), citizen_id, required_version(), changes)
         return citizen, {"ETag": etag_for(citizen.version)}
 
 
@@ -138,8 +141,9 @@ class CitizenAuditView(MethodView):
     @requires(scopes.AUDIT)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AuditEventSchema(many=True))
-    def get(self, citizen_id: uuid.UUID, cursor: str | None = None,
-            limit: int | None = None) -> Any:
+    def get(
+        self, citizen_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+    ) -> Any:
         """Who read or changed this record, when, why, in which request."""
         size = page_limit(limit)
         events = service.audit_trail(

@@ -137,7 +137,9 @@ class _CitizenFields(Schema):
     family_name = Text(min_length=1, max_length=100)
     preferred_name = Text(allow_none=True, max_length=100)
     date_of_birth = fields.Date(allow_none=True)
-    previous_names = fields.List(fields.Nested(PreviousNameSchema), validate=validate.Length(max=20))
+    previous_names = fields.List(
+        fields.Nested(PreviousNameSchema), validate=validate.Length(max=20)
+    )
     contact_points = fields.List(
         fields.Nested(ContactPointInSchema), validate=validate.Length(max=20)
     )

@@ -22,8 +22,14 @@ from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Select, or_, select, text
 
 from cgcrm.citizens import normalize, record
-from cgcrm.citizens.models import Address, Citizen, CitizenName, ContactPoint, ExternalIdentifier
-from cgcrm.citizens.models import NameToken
+from cgcrm.citizens.models import (
+    Address,
+    Citizen,
+    CitizenName,
+    ContactPoint,
+    ExternalIdentifier,
+    NameToken,
+)
 from cgcrm.core.audit import record_access
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -69,8 +75,9 @@ def _similar_tokens_postgres(word: str) -> list[str]:
 def _similar_tokens_portable(word: str) -> list[str]:
     """SQLite has no trigram index: rank the whole dictionary in Python (fine at demo scale)."""
     tokens = dict(db.session.execute(select(NameToken.token, NameToken.phonetic)).tuples().all())
-    near = process.extract(word, list(tokens), scorer=JaroWinkler.normalized_similarity,
-                           limit=NEIGHBOURS_PER_WORD)
+    near = process.extract(
+        word, list(tokens), scorer=JaroWinkler.normalized_similarity, limit=NEIGHBOURS_PER_WORD
+    )
     phonetic = normalize.phonetic_key(word)
     same_sound = [t for t, p in tokens.items() if p == phonetic][:PHONETIC_PER_WORD]
     return sorted({match[0] for match in near} | set(same_sound) | {word})
@@ -143,8 +150,9 @@ def _name_candidates(
         score *= KIND_WEIGHT.get(kind, 0.9)
         hit = hits.get(citizen_id)
         if hit is None or score > hit.score:
-            hits[citizen_id] = Hit(citizen_id, score,
-                                   {"previous_name" if kind == "previous" else "name"})
+            hits[citizen_id] = Hit(
+                citizen_id, score, {"previous_name" if kind == "previous" else "name"}
+            )
     return hits
 
 

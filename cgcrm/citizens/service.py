@@ -89,8 +89,12 @@ def create_citizen(
         db.session.add(citizen)
         db.session.flush()
         record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))
-        add_event("citizen.created", "citizen", citizen.id,
-                  {"citizen_id": str(citizen.id), "fields": sorted(data)})
+        add_event(
+            "citizen.created",
+            "citizen",
+            citizen.id,
+            {"citizen_id": str(citizen.id), "fields": sorted(data)},
+        )
         if before_commit:
             before_commit(citizen)
         db.session.commit()
@@ -150,8 +154,9 @@ def update_citizen(
         for field in record.SCALAR_FIELDS:
             if field in changes:
                 if changes[field] is None and field in ("given_name", "family_name"):
-                    raise ValidationError(f"{field} cannot be removed",
-                                          errors={field: ["may not be null"]})
+                    raise ValidationError(
+                        f"{field} cannot be removed", errors={field: ["may not be null"]}
+                    )
                 setattr(citizen, field, changes[field])
         record.validate_names(citizen)
         if "preferences" in changes:
@@ -164,8 +169,7 @@ def update_citizen(
             # Flush the removal first so a re-ordered identifier list is not a duplicate.
             citizen.identifiers = []
             db.session.flush()
-            citizen.identifiers = record.build_identifiers(changes["identifiers"] or [],
-                                                           citizen.id)
+            citizen.identifiers = record.build_identifiers(changes["identifiers"] or [], citizen.id)
         names_changed = {"given_name", "family_name", "preferred_name", "previous_names"}
         if names_changed & changes.keys():
             record.rebuild_names(citizen, changes.get("previous_names"))
@@ -174,9 +178,12 @@ def update_citizen(
         db.session.flush()
         changed = sorted(changes)
         record_access(actor, "citizen.updated", [citizen.id], fields=changed)
-        add_event("citizen.updated", "citizen", citizen.id,
-                  {"citizen_id": str(citizen.id), "fields": changed,
-                   "version": citizen.version})
+        add_event(
+            "citizen.updated",
+            "citizen",
+            citizen.id,
+            {"citizen_id": str(citizen.id), "fields": changed, "version": citizen.version},
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -237,9 +244,12 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
         citizen.updated_at = utcnow()
         db.session.flush()
         record_access(actor, "citizen.consent_recorded", [citizen.id], fields=["consents"])
-        add_event("citizen.consent_recorded", "citizen", citizen.id,
-                  {"citizen_id": str(citizen.id), "purpose": consent.purpose,
-                   "status": consent.status})
+        add_event(
+            "citizen.consent_recorded",
+            "citizen",
+            citizen.id,
+            {"citizen_id": str(citizen.id), "purpose": consent.purpose, "status": consent.status},
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -103,13 +103,15 @@ def record_access(
         _insert_ignore(head_table), [{"citizen_id": cid, "hash": GENESIS} for cid in ids]
     )
     # Locking the heads in id order serialises appends per citizen without deadlocks.
-    heads = dict(
+    heads: dict[uuid.UUID, str] = dict(
         db.session.execute(
             select(AuditChainHead.citizen_id, AuditChainHead.hash)
             .where(AuditChainHead.citizen_id.in_(ids))
             .order_by(AuditChainHead.citizen_id)
             .with_for_update()
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     now = utcnow()
     principal = actor.principal
@@ -130,8 +132,12 @@ def record_access(
         event.hash = _digest(event.prev_hash, _event_content(event))
         rows.append(
             {c: getattr(event, c) for c in _event_content(event)}
-            | {"occurred_at": now, "citizen_id": cid, "prev_hash": event.prev_hash,
-               "hash": event.hash}
+            | {
+                "occurred_at": now,
+                "citizen_id": cid,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
         )
     db.session.execute(AuditEvent.__table__.insert(), rows)
     db.session.execute(

@@ -14,9 +14,7 @@ class DomainError(Exception):
     title = "Bad request"
     slug = "bad-request"
 
-    def __init__(
-        self, detail: str, *, errors: dict[str, Any] | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors

@@ -37,7 +37,8 @@ class Text(fields.String):
             raise ValidationError(f"longer than {self.max_length} characters")
         if len(text) < self.min_length:
             raise ValidationError(
-                "must not be blank" if self.min_length == 1 else
-                f"shorter than {self.min_length} characters"
+                "must not be blank"
+                if self.min_length == 1
+                else f"shorter than {self.min_length} characters"
             )
         return text

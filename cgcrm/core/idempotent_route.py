@@ -33,12 +33,17 @@ def run_idempotent(
     principal_id = f"{actor.principal.kind}:{actor.principal.id}"
     config = current_app.config
     stored = idempotency.reserve(
-        principal_id, scope, key, idempotency.fingerprint(payload),
-        config["IDEMPOTENCY_TTL"], config["IDEMPOTENCY_LOCK_TIMEOUT"],
+        principal_id,
+        scope,
+        key,
+        idempotency.fingerprint(payload),
+        config["IDEMPOTENCY_TTL"],
+        config["IDEMPOTENCY_LOCK_TIMEOUT"],
     )
     if stored is not None:
-        response = Response(json.dumps(stored.body), status=stored.status_code,
-                            mimetype="application/json")
+        response = Response(
+            json.dumps(stored.body), status=stored.status_code, mimetype="application/json"
+        )
         response.headers.update(stored.headers)
         response.headers["Idempotent-Replayed"] = "true"
         return response

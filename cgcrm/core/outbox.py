@@ -31,8 +31,12 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
-        Index("ix_outbox_events_unpublished", "seq", postgresql_where="published_at IS NULL",
-              sqlite_where=db.text("published_at IS NULL")),
+        Index(
+            "ix_outbox_events_unpublished",
+            "seq",
+            postgresql_where="published_at IS NULL",
+            sqlite_where=db.text("published_at IS NULL"),
+        ),
     )
 
 

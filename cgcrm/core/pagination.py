@@ -41,7 +41,9 @@ def page_limit(limit: int | None) -> int:
     return min(limit, int(current_app.config["PAGE_SIZE_MAX"]))
 
 
-def next_link(items: list[Any], limit: int, key: Callable[[Any], Any] = lambda i: i.id) -> str | None:
+def next_link(
+    items: list[Any], limit: int, key: Callable[[Any], Any] = lambda i: i.id
+) -> str | None:
     """The Link header value for the page after ``items``, if there may be one."""
     if len(items) < limit:
         return None

@@ -27,5 +27,10 @@ class Actor:
     request_id: str
 
 
-SYSTEM = Principal(kind="system", id="system", department_id=None, department_code=None,
-                   scopes=frozenset({"admin"}))
+SYSTEM = Principal(
+    kind="system",
+    id="system",
+    department_id=None,
+    department_code=None,
+    scopes=frozenset({"admin"}),
+)

@@ -45,8 +45,9 @@ def handle_domain_error(error: DomainError) -> Response:
         if www_error:
             value += f', error="{www_error}"'
         headers["WWW-Authenticate"] = value
-    body = problem(error.status, error.title, error.detail, slug=error.slug,
-                   errors=error.errors, **extra)
+    body = problem(
+        error.status, error.title, error.detail, slug=error.slug, errors=error.errors, **extra
+    )
     return problem_response(body, headers)
 
 
@@ -64,16 +65,20 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = "the request body is not valid JSON"
         errors = _validation_errors(data["messages"])
     headers = {}
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods or [])
+    allowed = getattr(error, "valid_methods", None)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     body = problem(status, title, detail, errors=errors)
     return problem_response(body, headers)
 
 
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    body = problem(500, "Internal server error",
-                   "something went wrong on our side; the change, if any, was not saved")
+    body = problem(
+        500,
+        "Internal server error",
+        "something went wrong on our side; the change, if any, was not saved",
+    )
     return problem_response(body)
 
 

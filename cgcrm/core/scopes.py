@@ -31,8 +31,14 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     ),
     "case_officer": frozenset({CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE}),
     "supervisor": frozenset(
-        {CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE, PAYMENTS_WRITE,
-         METRICS_READ}
+        {
+            CITIZENS_READ,
+            CITIZENS_WRITE,
+            INTERACTIONS_WRITE,
+            CASES_WRITE,
+            PAYMENTS_WRITE,
+            METRICS_READ,
+        }
     ),
     "analyst": frozenset({METRICS_READ}),
     "auditor": frozenset({CITIZENS_READ, AUDIT}),

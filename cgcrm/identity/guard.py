@@ -91,8 +91,9 @@ def authenticate_request() -> None:
         raise Unauthenticated("send an access token: Authorization: Bearer <token>")
     claims = decode_access_token(token)
     if claims is None:
-        raise Unauthenticated("the access token is invalid, expired or revoked",
-                              www_error="invalid_token")
+        raise Unauthenticated(
+            "the access token is invalid, expired or revoked", www_error="invalid_token"
+        )
     principal = principal_from_claims(claims)
     g.principal = principal
     needed = declared_scopes(current_app, endpoint, request.method)
@@ -102,7 +103,8 @@ def authenticate_request() -> None:
     if missing:
         raise NotAuthorized(
             f"the access token lacks the scope {' '.join(missing)}",
-            www_error="insufficient_scope", required_scopes=sorted(needed),
+            www_error="insufficient_scope",
+            required_scopes=sorted(needed),
         )
 
 

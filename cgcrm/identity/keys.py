@@ -47,8 +47,10 @@ class SigningKeys:
         self.private = RSAKey.import_key(pem)
         self.kid = self.private.thumbprint()
         self.public_jwks: dict[str, Any] = {
-            "keys": [self.private.as_dict(private=False) | {"kid": self.kid, "use": "sig",
-                                                              "alg": "RS256"}]
+            "keys": [
+                self.private.as_dict(private=False)
+                | {"kid": self.kid, "use": "sig", "alg": "RS256"}
+            ]
         }
         self.verification_keys = KeySet([RSAKey.import_key(self.public_jwks["keys"][0])])
 

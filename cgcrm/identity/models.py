@@ -93,7 +93,7 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
 
 
 class RevokedToken(db.Model):  # type: ignore[name-defined,misc]
-    """Access tokens are self-contained JWTs; revoking one means remembering its jti until expiry."""
+    """Access tokens are self-contained JWTs: revoking one means remembering its jti to expiry."""
 
     __tablename__ = "revoked_tokens"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask
@@ -52,9 +52,7 @@ class Revocation(RevocationEndpoint):
     def revoke_token(self, token: _DecodedToken, request: Any) -> None:
         if not is_revoked(token["jti"]):
             db.session.add(
-                RevokedToken(
-                    jti=token["jti"], expires_at=datetime.fromtimestamp(token["exp"], UTC)
-                )
+                RevokedToken(jti=token["jti"], expires_at=datetime.fromtimestamp(token["exp"], UTC))
             )
         db.session.commit()
 
@@ -79,6 +77,21 @@ class Introspection(IntrospectionEndpoint):
         return {"active": True, "token_type": "Bearer"} | {k: token[k] for k in keys if k in token}
 
 
+class ClientCredentials(grants.ClientCredentialsGrant):
+    """Refuses, rather than silently narrows, a request for scopes the client does not hold."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        requested = set((self.request.payload.scope or "").split())
+        held = set(self.request.client.scope.split())
+        if requested - held:
+            raise InvalidScopeError(
+                description=f"not granted to this client: {' '.join(sorted(requested - held))}"
+            )
+
+
 def build_authorization_server(app: Flask) -> AuthorizationServer:
     """One server per application; registered in ``app.extensions``."""
     server = AuthorizationServer(query_client=_query_client, save_token=_save_token)
@@ -90,9 +103,7 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
             issuer=app.config["JWT_ISSUER"], expires_generator=app.config["ACCESS_TOKEN_TTL"]
         ),
     )
-    grant = grants.ClientCredentialsGrant
-    grant.TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-    server.register_grant(grant)
+    server.register_grant(ClientCredentials)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     app.extensions["cgcrm.authorization_server"] = server

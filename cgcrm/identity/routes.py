@@ -1,4 +1,4 @@
-"""OAuth2 endpoints. They speak RFC 6749/7009/7662 error JSON, not problem+json, as clients expect."""
+"""OAuth2 endpoints. They speak RFC 6749/7009/7662 error JSON, as OAuth clients expect."""
 
 from __future__ import annotations
 

@@ -29,7 +29,10 @@ def _department(code: str) -> Department:
 
 
 def create_client(
-    name: str, department_code: str, scope: str, client_id: str | None = None,
+    name: str,
+    department_code: str,
+    scope: str,
+    client_id: str | None = None,
     client_secret: str | None = None,
 ) -> IssuedClient:
     """Register a department system for the client-credentials grant.
@@ -67,7 +70,10 @@ def create_client(
 
 
 def create_user(
-    email: str, role: str, department_code: str | None = None, display_name: str | None = None,
+    email: str,
+    role: str,
+    department_code: str | None = None,
+    display_name: str | None = None,
     password: str | None = None,
 ) -> StaffUser:
     """Register a staff user with a role (roles map to scopes in ``core.scopes.ROLE_SCOPES``).

@@ -55,8 +55,13 @@ def test_patch_requires_if_match_and_rejects_stale_versions(staff: Any) -> None:
 
 @pytest.mark.smoke
 def test_fields_a_client_may_not_set_are_rejected(staff: Any) -> None:
-    for field, value in [("id", "0190b6d2-0000-7000-8000-000000000000"), ("status", "merged"),
-                         ("version", 7), ("merged_into", None), ("created_at", "2020-01-01")]:
+    for field, value in [
+        ("id", "0190b6d2-0000-7000-8000-000000000000"),
+        ("status", "merged"),
+        ("version", 7),
+        ("merged_into", None),
+        ("created_at", "2020-01-01"),
+    ]:
         response = staff.post(URL, json=new_citizen_payload(**{field: value}))
         assert response.status_code == 422, field
         assert field in response.get_json()["errors"]
@@ -67,15 +72,21 @@ def test_identifier_lookup_and_uniqueness(staff: Any) -> None:
     listed = staff.get(f"{URL}?identifier=LIBRARY_CARD:lib-000123456")
     assert [c["id"] for c in listed.get_json()] == [first.get_json()["id"]]
 
-    clash = staff.post(URL, json=new_citizen_payload(
-        identifiers=[{"system": "LIBRARY_CARD", "value": "LIB000123456"}]))
+    clash = staff.post(
+        URL,
+        json=new_citizen_payload(identifiers=[{"system": "LIBRARY_CARD", "value": "LIB000123456"}]),
+    )
     assert clash.status_code == 409
     assert clash.get_json()["existing_citizen"] == first.get_json()["id"]
 
 
 def test_invalid_contact_points_name_the_field(staff: Any) -> None:
-    response = staff.post(URL, json=new_citizen_payload(
-        contact_points=[{"kind": "phone", "value": "12"}, {"kind": "email", "value": "nope"}]))
+    response = staff.post(
+        URL,
+        json=new_citizen_payload(
+            contact_points=[{"kind": "phone", "value": "12"}, {"kind": "email", "value": "nope"}]
+        ),
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]["contact_points"]
     assert set(errors) == {"0", "1"}
@@ -108,17 +119,21 @@ def test_list_is_paginated_with_link_header(staff: Any) -> None:
 
 
 def test_consents_keep_their_history(staff: Any) -> None:
-    citizen = create(staff, consents=[
-        {"purpose": "whole_of_government_sharing", "granted": True, "channel": "web"}]).get_json()
+    citizen = create(
+        staff,
+        consents=[{"purpose": "whole_of_government_sharing", "granted": True, "channel": "web"}],
+    ).get_json()
     url = f"{URL}/{citizen['id']}/consents"
-    withdrawn = staff.post(url, json={"purpose": "whole_of_government_sharing",
-                                      "granted": False, "channel": "phone"})
+    withdrawn = staff.post(
+        url, json={"purpose": "whole_of_government_sharing", "granted": False, "channel": "phone"}
+    )
     assert withdrawn.status_code == 201
     history = staff.get(url).get_json()
     assert [c["status"] for c in history] == ["granted", "withdrawn"]
     current = staff.get(f"{URL}/{citizen['id']}").get_json()["consents"]
     assert [(c["purpose"], c["status"]) for c in current] == [
-        ("whole_of_government_sharing", "withdrawn")]
+        ("whole_of_government_sharing", "withdrawn")
+    ]
 
 
 def test_every_read_and_write_is_audited(staff: Any, make_api: Any) -> None:

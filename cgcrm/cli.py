@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from cgcrm.core.errors import DomainError
@@ -73,6 +73,7 @@ def _demo_credentials_path() -> Path:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--citizens", "citizen_count", default=500, show_default=True)
 def seed_command(citizen_count: int) -> None:
     """Load the catalog and demo data once; running it again adds nothing."""
@@ -118,6 +119,7 @@ def seed_command(citizen_count: int) -> None:
 
 
 @click.command("demo-info")
+@with_appcontext
 @click.option("--base-url", default=None)
 def demo_info_command(base_url: str | None) -> None:
     """Print the URLs, the demo client's credentials and a fresh bearer token."""

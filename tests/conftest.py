@@ -39,12 +39,21 @@ CHANNELS = [
 ]
 
 
+def _drop_database(url: str) -> None:
+    parsed = sa.engine.make_url(url)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _session_database(tmp_path_factory: pytest.TempPathFactory, worker: str) -> str:
     base = os.environ.get("CGCRM_TEST_DATABASE_URL", DEFAULT_DATABASE)
     if base.startswith("sqlite"):
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'cgcrm.sqlite3'}"
     url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database}_{worker}"
+    # Unique per process: several suites (xdist workers, other checkouts) may run at once.
+    name = f"{url.database}_{worker}_{os.getpid()}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -59,10 +68,11 @@ def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Fl
     from cgcrm.identity.keys import _generate_pem
 
     key_file.write_bytes(_generate_pem())
+    database_url = _session_database(tmp_path_factory, worker_id)
     application = create_app(
         {
             "ENV": "test",
-            "DATABASE_URL": _session_database(tmp_path_factory, worker_id),
+            "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             "JWT_PRIVATE_KEY_FILE": str(key_file),
         }
@@ -72,6 +82,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Fl
     yield application
     with application.app_context():
         db.engine.dispose()
+    if database_url.startswith("postgresql"):
+        _drop_database(database_url)
 
 
 def _tables() -> list[str]:

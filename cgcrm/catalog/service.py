@@ -137,7 +137,9 @@ def update_service(
     service_id: uuid.UUID, expected_version: int, changes: dict[str, Any]
 ) -> Service:
     """:raises NotFound, PreconditionFailed: as for every versioned resource."""
-    service = db.session.scalar(select(Service).where(Service.id == service_id).with_for_update())
+    service = db.session.scalar(
+        select(Service).where(Service.id == service_id).with_for_update(of=Service)
+    )
     if service is None:
         raise NotFound(f"no service with id {service_id}")
     _check_version(service.version, expected_version)

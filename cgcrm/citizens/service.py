@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cgcrm.citizens import record
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
@@ -31,6 +32,23 @@ def reveal_identifiers(citizen: Citizen) -> list[dict[str, str]]:
         {"system": ident.system, "value": field_cipher.decrypt(ident.value_encrypted)}
         for ident in citizen.identifiers
     ]
+
+
+def _flush_or_conflict() -> None:
+    """Flush, turning a lost race on a unique identifier into the same 409 as the pre-check.
+
+    Two requests can both pass ``build_identifiers``'s check before either commits; the unique
+    constraint then decides, and the loser must hear 409, not 500.
+    """
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if "uq_external_identifiers_system_value" not in str(exc.orig):
+            raise
+        raise Conflict(
+            "an identifier is already recorded for another citizen",
+            errors={"identifiers": ["already in use"]},
+        ) from exc
 
 
 def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
@@ -87,7 +105,7 @@ def create_citizen(
             _new_consent(actor, citizen.id, item) for item in data.get("consents", [])
         ]
         db.session.add(citizen)
-        db.session.flush()
+        _flush_or_conflict()
         record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))
         add_event(
             "citizen.created",
@@ -175,7 +193,7 @@ def update_citizen(
             record.rebuild_names(citizen, changes.get("previous_names"))
         citizen.version += 1
         citizen.updated_at = utcnow()
-        db.session.flush()
+        _flush_or_conflict()
         changed = sorted(changes)
         record_access(actor, "citizen.updated", [citizen.id], fields=changed)
         add_event(

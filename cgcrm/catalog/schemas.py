@@ -6,11 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from cgcrm.core.fields import Text
+from cgcrm.core.fields import FullMatch, Text
 
 CHANNEL_CODES = ("web", "mobile_app", "email", "chat", "phone", "counter", "mail", "outreach")
-DEPARTMENT_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
-SERVICE_CODE = validate.Regexp(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
+DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
+SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
 MINOR_UNITS = validate.Range(min=0, max=100_000_000)
 
 
@@ -50,7 +50,7 @@ class ServiceSchema(Schema):
         required=True, strict=True, validate=validate.Range(min=0, max=365)
     )
     fee_minor = fields.Integer(load_default=0, strict=True, validate=MINOR_UNITS)
-    currency = fields.String(load_default="AUD", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(load_default="AUD", validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts(load_default=dict)
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -62,7 +62,7 @@ class ServicePatchSchema(Schema):
     description = Text(max_length=2000, multiline=True)
     sla_target_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
     fee_minor = fields.Integer(strict=True, validate=MINOR_UNITS)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts()
 
     @validates("unit_costs_minor")

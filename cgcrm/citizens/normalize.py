@@ -9,6 +9,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from unidecode import unidecode
 
+NAME_KEY_MAX = 100
+POSTCODE_KEY_MAX = 20
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _TOKEN_SPLIT = re.compile(r"[\s,;/]+")
 _IDENTIFIER_NOISE = re.compile(r"[\s\-./]")
@@ -18,7 +20,8 @@ def name_key(name: str | None) -> str:
     """Lower-case ASCII letters only: "O'Brien" -> "obrien", "Zoë" -> "zoe"."""
     if not name:
         return ""
-    return _NOT_LETTERS.sub("", unidecode(name).lower())
+    # Transliteration can lengthen text ("ﬃ" -> "ffi"); keys are cut to fit their column.
+    return _NOT_LETTERS.sub("", unidecode(name).lower())[:NAME_KEY_MAX]
 
 
 def phonetic_key(key: str) -> str:
@@ -68,7 +71,7 @@ def try_phone(value: str, region: str) -> str | None:
 
 
 def postcode_key(postcode: str | None) -> str:
-    return re.sub(r"\s", "", postcode or "").upper()
+    return re.sub(r"\s", "", postcode or "").upper()[:POSTCODE_KEY_MAX]
 
 
 def identifier_canonical(value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from cgcrm.core.fields import Text
+from cgcrm.core.fields import FullMatch, Text
 
 CHANNEL_CODES = ("web", "mobile_app", "email", "chat", "phone", "counter", "mail", "outreach")
 ACCESSIBILITY_NEEDS = (
@@ -69,9 +69,7 @@ class AddressInSchema(Schema):
     locality = Text(required=True, min_length=1, max_length=100)
     region = Text(load_default=None, allow_none=True, max_length=100)
     postcode = Text(load_default=None, allow_none=True, max_length=20)
-    country = fields.String(
-        load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$")
-    )
+    country = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Z]{2}$"))
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
 
@@ -91,7 +89,7 @@ class AddressSchema(AddressInSchema):
 class IdentifierSchema(Schema):
     system = fields.String(
         required=True,
-        validate=validate.Regexp(IDENTIFIER_SYSTEM, error="upper-case letters, digits and _"),
+        validate=FullMatch(IDENTIFIER_SYSTEM, error="upper-case letters, digits and _"),
     )
     value = Text(required=True, min_length=1, max_length=100)
 
@@ -103,7 +101,10 @@ class PreferencesSchema(Schema):
     language = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(LANGUAGE_TAG, error="a BCP 47 tag such as en or zh-Hant"),
+        validate=[
+            validate.Length(max=35),
+            FullMatch(LANGUAGE_TAG, error="a BCP 47 tag such as en or zh-Hant"),
+        ],
     )
     accessibility_needs = fields.List(
         fields.String(validate=validate.OneOf(ACCESSIBILITY_NEEDS)),
@@ -114,7 +115,7 @@ class PreferencesSchema(Schema):
 
 class ConsentInSchema(Schema):
     purpose = fields.String(
-        required=True, validate=validate.Regexp(PURPOSE, error="a snake_case purpose code")
+        required=True, validate=FullMatch(PURPOSE, error="a snake_case purpose code")
     )
     granted = fields.Boolean(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_CODES))
@@ -198,7 +199,7 @@ class CitizenSchema(Schema):
 
 class CitizenQuerySchema(Schema):
     identifier = fields.String(
-        validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{1,39}:.{1,100}$", error="SYSTEM:VALUE")
+        validate=FullMatch(r"^[A-Z][A-Z0-9_]{1,39}:.{1,100}$", error="SYSTEM:VALUE")
     )
     status = fields.String(validate=validate.OneOf(("active", "merged", "deceased")))
     cursor = fields.String(validate=validate.Length(max=200))

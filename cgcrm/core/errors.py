@@ -21,6 +21,10 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class MalformedRequest(DomainError):
+    status, title, slug = 400, "Bad request", "malformed-request"
+
+
 class ValidationError(DomainError):
     status, title, slug = 422, "Invalid input", "invalid-input"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 
 class Text(fields.String):
@@ -42,3 +43,17 @@ class Text(fields.String):
                 else f"shorter than {self.min_length} characters"
             )
         return text
+
+
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` that must match the whole value.
+
+    Python's ``$`` also matches before a trailing newline, so ``re.match`` would let
+    "CODE\\n" through; ``fullmatch`` does not. The pattern still documents itself in OpenAPI.
+    """
+
+    def __call__(self, value: Any) -> Any:
+        pattern = cast("re.Pattern[str]", self.regex)
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value

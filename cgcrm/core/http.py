@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
 from flask import Response, g, request
 
-from cgcrm.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from cgcrm.core.errors import (
+    MalformedRequest,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _ETAG = re.compile(r'^(?:W/)?"v(\d{1,18})"$')
@@ -16,7 +22,7 @@ _ETAG = re.compile(r'^(?:W/)?"v(\d{1,18})"$')
 def assign_request_id() -> None:
     """Adopt the caller's X-Request-ID when well-formed (it correlates logs across systems)."""
     supplied = request.headers.get("X-Request-ID", "")
-    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
 
 
 def echo_request_id(response: Response) -> Response:
@@ -27,8 +33,17 @@ def echo_request_id(response: Response) -> Response:
 def require_json_body() -> None:
     """415 for API writes that do not declare a JSON body (OAuth endpoints take forms)."""
     writes = request.method in {"POST", "PUT", "PATCH"}
-    if writes and request.path.startswith("/api/") and not request.is_json:
+    if not (writes and request.path.startswith("/api/")):
+        return
+    if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
+    try:
+        json.loads(request.get_data(cache=True))
+    except RecursionError as exc:
+        # The JSON parser recurses per nesting level; a hostile body must not become a 500.
+        raise MalformedRequest("the JSON body is nested too deeply") from exc
+    except ValueError as exc:
+        raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
 
 
 def etag_for(version: int) -> str:
@@ -46,7 +61,7 @@ def required_version() -> int:
         raise PreconditionRequired(
             "send If-Match with the ETag of the version you read (GET the resource first)"
         )
-    match = _ETAG.match(header)
+    match = _ETAG.fullmatch(header)
     if not match:
         raise PreconditionFailed("If-Match does not name a version of this resource")
     return int(match.group(1))

@@ -30,7 +30,10 @@ def decode_cursor(cursor: str | None, convert: Callable[[str], T]) -> T | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return convert(str(data["after"]))
+        after = convert(str(data["after"]))
+        if isinstance(after, int) and not 0 <= after < 2**63:
+            raise ValueError("cursor out of range")
+        return after
     except (ValueError, TypeError, KeyError, UnicodeError, AttributeError) as exc:
         raise ValidationError("invalid cursor", errors={"cursor": ["invalid"]}) from exc
 

@@ -169,6 +169,10 @@ def update_citizen(
             )
         if citizen.status == "merged":
             raise Conflict(f"this record was merged into {citizen.merged_into_id}; update that one")
+        if not changes:
+            # Nothing to change: no new version, no event; the caller still gets the record.
+            db.session.commit()
+            return citizen
         for field in record.SCALAR_FIELDS:
             if field in changes:
                 if changes[field] is None and field in ("given_name", "family_name"):

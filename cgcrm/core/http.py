@@ -16,7 +16,8 @@ from cgcrm.core.errors import (
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_ETAG = re.compile(r'^(?:W/)?"v(\d{1,18})"$')
+# Strong comparison (RFC 9110 §13.1.1): a weak validator never satisfies If-Match.
+_ETAG = re.compile(r'^"v(\d{1,18})"$')
 
 
 def assign_request_id() -> None:

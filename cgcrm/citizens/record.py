@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cgcrm.citizens import normalize
 from cgcrm.citizens.models import (
@@ -20,6 +19,7 @@ from cgcrm.citizens.models import (
 )
 from cgcrm.core.crypto import cipher
 from cgcrm.core.errors import Conflict, ValidationError
+from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 
 SCALAR_FIELDS = ("given_name", "middle_names", "family_name", "preferred_name", "date_of_birth")
@@ -174,9 +174,7 @@ def remember_tokens(keys: Iterable[str]) -> None:
     rows = [{"token": k, "phonetic": normalize.phonetic_key(k)} for k in sorted(set(keys)) if k]
     if not rows:
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(NameToken.__table__).on_conflict_do_nothing(), rows)
+    db.session.execute(insert_ignoring_conflicts(NameToken.__table__), rows)
 
 
 def validate_names(citizen: Citizen) -> None:

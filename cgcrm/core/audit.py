@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, Uuid, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.principal import Actor
 from cgcrm.core.types import JSONDocument, UTCDateTime
+from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 
 GENESIS = "0" * 64
@@ -74,12 +74,6 @@ def _event_content(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _insert_ignore(table: Any) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing()
-
-
 def record_access(
     actor: Actor,
     action: str,
@@ -100,7 +94,7 @@ def record_access(
         return
     head_table = AuditChainHead.__table__
     db.session.execute(
-        _insert_ignore(head_table), [{"citizen_id": cid, "hash": GENESIS} for cid in ids]
+        insert_ignoring_conflicts(head_table), [{"citizen_id": cid, "hash": GENESIS} for cid in ids]
     )
     # Locking the heads in id order serialises appends per citizen without deadlocks.
     heads: dict[uuid.UUID, str] = dict(

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, ValidationError
 from cgcrm.core.types import JSONDocument, UTCDateTime
+from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 
 KEY_MAX_LENGTH = 200
@@ -75,8 +75,6 @@ def reserve(
     validate_key(key)
     now = utcnow()
     table = IdempotencyRecord.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Expired or abandoned reservations give way to the new request.
     db.session.execute(
         delete(IdempotencyRecord).where(
@@ -91,7 +89,7 @@ def reserve(
         )
     )
     inserted = db.session.execute(
-        insert(table)
+        insert_ignoring_conflicts(table)
         .values(
             principal_id=principal_id,
             scope=scope,
@@ -100,7 +98,6 @@ def reserve(
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
-        .on_conflict_do_nothing()
         # rowcount is not reliable across drivers for ON CONFLICT; RETURNING is.
         .returning(table.c.key)
     ).scalar()

@@ -238,6 +238,7 @@ def search_citizens(
             select(Citizen).where(Citizen.id.in_([h.citizen_id for h in ranked]))
         )
     }
+    wanted_postcode = normalize.postcode_key(postcode) if postcode else None
     results: list[Hit] = []
     for hit in ranked:
         citizen = citizens.get(hit.citizen_id)
@@ -245,9 +246,7 @@ def search_citizens(
             continue
         if date_of_birth is not None and citizen.date_of_birth == date_of_birth:
             hit.matched_on.add("date_of_birth")
-        if postcode and any(
-            a.postcode_key == normalize.postcode_key(postcode) for a in citizen.addresses
-        ):
+        if wanted_postcode and any(a.postcode_key == wanted_postcode for a in citizen.addresses):
             hit.matched_on.add("postcode")
         hit.citizen = citizen
         hit.score = round(hit.score, 4)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,18 +60,26 @@ def _digest(prev_hash: str, event: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def _event_content(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "occurred_at": event.occurred_at.isoformat(),
-        "citizen_id": str(event.citizen_id),
-        "action": event.action,
-        "principal_kind": event.principal_kind,
-        "principal_id": event.principal_id,
-        "department_code": event.department_code,
-        "fields": list(event.fields or []),
-        "request_id": event.request_id,
-        "reason": event.reason,
-    }
+_CONTENT_KEYS = (
+    "occurred_at",
+    "citizen_id",
+    "action",
+    "principal_kind",
+    "principal_id",
+    "department_code",
+    "fields",
+    "request_id",
+    "reason",
+)
+
+
+def _content(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event's hash covers, in a canonical form (same for a new row and a stored one)."""
+    content = {key: values[key] for key in _CONTENT_KEYS}
+    content["occurred_at"] = values["occurred_at"].isoformat()
+    content["citizen_id"] = str(values["citizen_id"])
+    content["fields"] = list(values["fields"] or [])
+    return content
 
 
 def record_access(
@@ -111,28 +119,20 @@ def record_access(
     principal = actor.principal
     rows = []
     for cid in ids:
-        event = AuditEvent(
-            occurred_at=now,
-            citizen_id=cid,
-            action=action,
-            principal_kind=principal.kind,
-            principal_id=principal.id,
-            department_code=principal.department_code,
-            fields=list(fields),
-            request_id=actor.request_id,
-            reason=reason,
-        )
-        event.prev_hash = heads[cid]
-        event.hash = _digest(event.prev_hash, _event_content(event))
-        rows.append(
-            {c: getattr(event, c) for c in _event_content(event)}
-            | {
-                "occurred_at": now,
-                "citizen_id": cid,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            }
-        )
+        row: dict[str, Any] = {
+            "occurred_at": now,
+            "citizen_id": cid,
+            "action": action,
+            "principal_kind": principal.kind,
+            "principal_id": principal.id,
+            "department_code": principal.department_code,
+            "fields": list(fields),
+            "request_id": actor.request_id,
+            "reason": reason,
+            "prev_hash": heads[cid],
+        }
+        row["hash"] = _digest(row["prev_hash"], _content(row))
+        rows.append(row)
     db.session.execute(AuditEvent.__table__.insert(), rows)
     db.session.execute(
         update(AuditChainHead),
@@ -147,7 +147,8 @@ def verify_chain(citizen_id: uuid.UUID) -> bool:
         select(AuditEvent).where(AuditEvent.citizen_id == citizen_id).order_by(AuditEvent.seq)
     )
     for event in events:
-        if event.prev_hash != prev or event.hash != _digest(prev, _event_content(event)):
+        content = _content({key: getattr(event, key) for key in _CONTENT_KEYS})
+        if event.prev_hash != prev or event.hash != _digest(prev, content):
             return False
         prev = event.hash
     head = db.session.get(AuditChainHead, citizen_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
+from cgcrm.core.channels import CHANNEL_CODES
 from cgcrm.core.fields import FullMatch, Text
 
-CHANNEL_CODES = ("web", "mobile_app", "email", "chat", "phone", "counter", "mail", "outreach")
 DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
 SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
 MINOR_UNITS = validate.Range(min=0, max=100_000_000)
@@ -64,11 +64,6 @@ class ServicePatchSchema(Schema):
     fee_minor = fields.Integer(strict=True, validate=MINOR_UNITS)
     currency = fields.String(validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts()
-
-    @validates("unit_costs_minor")
-    def _costs(self, value: dict[str, int], **kwargs: Any) -> None:
-        if value is None:
-            raise ValidationError("may not be null")
 
 
 class ServiceQuerySchema(Schema):

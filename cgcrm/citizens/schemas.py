@@ -8,9 +8,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from cgcrm.core.channels import CHANNEL_CODES
 from cgcrm.core.fields import FullMatch, Text
 
-CHANNEL_CODES = ("web", "mobile_app", "email", "chat", "phone", "counter", "mail", "outreach")
 ACCESSIBILITY_NEEDS = (
     "large_print",
     "braille",
@@ -167,10 +167,6 @@ class CitizenPatchSchema(_CitizenFields):
     """Changes to a citizen. Lists given here replace the stored list."""
 
 
-class PreviousNameOutSchema(PreviousNameSchema):
-    pass
-
-
 class CitizenSchema(Schema):
     id = fields.UUID()
     status = fields.String()
@@ -180,7 +176,7 @@ class CitizenSchema(Schema):
     preferred_name = fields.String(allow_none=True)
     date_of_birth = fields.Date(allow_none=True)
     date_of_death = fields.Date(allow_none=True)
-    previous_names = fields.List(fields.Nested(PreviousNameOutSchema))
+    previous_names = fields.List(fields.Nested(PreviousNameSchema))
     contact_points = fields.List(fields.Nested(ContactPointSchema))
     addresses = fields.List(fields.Nested(AddressSchema))
     identifiers = fields.Method("_identifiers")

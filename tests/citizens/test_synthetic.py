@@ -19,22 +19,12 @@ from cgcrm.citizens.synthetic import (
     make_typo,
     typo_query,
 )
+from tests.citizens.fields import CITIZEN_FIELDS
 
 N = 5_000
 _CACHE: dict[tuple[int, int], list[dict[str, Any]]] = {}
 
-CITIZEN_KEYS = {
-    "given_name",
-    "middle_names",
-    "family_name",
-    "preferred_name",
-    "date_of_birth",
-    "previous_names",
-    "contact_points",
-    "addresses",
-    "identifiers",
-    "preferences",
-}
+CITIZEN_KEYS = set(CITIZEN_FIELDS)
 PREVIOUS_NAME_KEYS = {"given_name", "family_name", "valid_from", "valid_to"}
 ADDRESS_KEYS = {
     "line1",

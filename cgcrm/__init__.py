@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.routes import blp as oauth_blp
+    from cgcrm.interactions import models as _interaction_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))

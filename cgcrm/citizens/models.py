@@ -50,6 +50,9 @@ class Citizen(db.Model):  # type: ignore[name-defined,misc]
     created_by_department_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("departments.id"), nullable=True
     )
+    # Mirrors the latest whole_of_government_sharing consent, so department scoping is a column
+    # test in SQL rather than a walk through the consent history (cgcrm.citizens.sharing).
+    shares_across_government: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

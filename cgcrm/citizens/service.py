@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cgcrm.citizens import record
+from cgcrm.citizens import record, sharing
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
 from cgcrm.core.audit import AuditEvent, record_access
 from cgcrm.core.clock import utcnow
@@ -104,6 +104,9 @@ def create_citizen(
         citizen.consents = [
             _new_consent(actor, citizen.id, item) for item in data.get("consents", [])
         ]
+        citizen.shares_across_government = bool(
+            sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
+        )
         db.session.add(citizen)
         _flush_or_conflict()
         record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))
@@ -262,6 +265,8 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
             raise Conflict(f"this record was merged into {citizen.merged_into_id}")
         consent = _new_consent(actor, citizen.id, data)
         citizen.consents.append(consent)
+        if consent.purpose == sharing.WHOLE_OF_GOVERNMENT_SHARING:
+            citizen.shares_across_government = consent.granted
         citizen.version += 1
         citizen.updated_at = utcnow()
         db.session.flush()

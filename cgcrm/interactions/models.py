@@ -1,0 +1,73 @@
+"""The interactions table: one row per contact, append-only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cgcrm.core.clock import utcnow
+from cgcrm.core.ids import new_id
+from cgcrm.core.types import UTCDateTime
+from cgcrm.extensions import db
+
+DIRECTIONS = ("inbound", "outbound")
+OUTCOMES = ("completed", "resolved", "referred", "abandoned", "follow_up")
+TRANSACTION_STAGES = ("started", "completed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Interaction(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "interactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    # Anonymous contacts (no citizen) still count in the measures.
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("citizens.id"), nullable=True
+    )
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    channel_code: Mapped[str] = mapped_column(String(20), ForeignKey("channels.code"))
+    service_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("services.id"), nullable=True
+    )
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("departments.id"))
+    direction: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(12))
+    transaction_stage: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    summary: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # "user:<uuid>" or "client:<client_id>": who recorded the contact.
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(
+            f"transaction_stage IS NULL OR {_in('transaction_stage', TRANSACTION_STAGES)}",
+            name="transaction_stage",
+        ),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ended_after_started"),
+        Index("ix_interactions_citizen_started", "citizen_id", "started_at"),
+        Index("ix_interactions_department_started", "department_id", "started_at"),
+        Index("ix_interactions_service_started", "service_id", "started_at"),
+        Index(
+            "ix_interactions_case_id",
+            "case_id",
+            postgresql_where="case_id IS NOT NULL",
+            sqlite_where=db.text("case_id IS NOT NULL"),
+        ),
+    )
+
+    @property
+    def handling_seconds(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds())

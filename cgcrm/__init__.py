@@ -68,7 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.routes import blp as oauth_blp
-    from cgcrm.interactions import models as _interaction_models  # noqa: F401
+    from cgcrm.interactions.routes import blp as interactions_blp
 
     settings = load_settings(overrides=overrides)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
@@ -95,6 +95,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(citizens_blp)
+    api.register_blueprint(interactions_blp)
 
     app.before_request(http.assign_request_id)
     app.before_request(authenticate_request)

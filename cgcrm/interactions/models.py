@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cgcrm.catalog.models import Department, Service
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
 from cgcrm.core.types import UTCDateTime
@@ -47,6 +48,10 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str] = mapped_column(String(64))
 
+    # Joined so responses can name the service and department by code; the catalog rows are few.
+    service: Mapped[Service | None] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined")
+
     __table_args__ = (
         CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
         CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
@@ -65,6 +70,14 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
             sqlite_where=db.text("case_id IS NOT NULL"),
         ),
     )
+
+    @property
+    def service_code(self) -> str | None:
+        return self.service.code if self.service is not None else None
+
+    @property
+    def department_code(self) -> str:
+        return self.department.code
 
     @property
     def handling_seconds(self) -> int | None:

@@ -1,0 +1,87 @@
+"""Interaction endpoints: parse, authorise, call the service, serialise."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask import Response, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cgcrm.core import scopes
+from cgcrm.core.idempotent_route import run_idempotent
+from cgcrm.core.pagination import decode_cursor, next_link, page_limit
+from cgcrm.identity.guard import current_actor, requires
+from cgcrm.interactions import service
+from cgcrm.interactions.models import Interaction
+from cgcrm.interactions.schemas import (
+    InteractionCreateSchema,
+    InteractionQuerySchema,
+    InteractionSchema,
+)
+
+blp = Blueprint(
+    "interactions",
+    __name__,
+    url_prefix="/api/v1/interactions",
+    description="Every contact on every channel: phone, counter, web, mail and the rest.",
+)
+
+
+def _position(key: str) -> tuple[datetime, uuid.UUID]:
+    started, _, ident = key.partition("|")
+    moment = datetime.fromisoformat(started)
+    if moment.tzinfo is None:
+        raise ValueError("cursor time without offset")
+    return moment, uuid.UUID(ident)
+
+
+def _cursor_key(interaction: Interaction) -> str:
+    return f"{interaction.started_at.isoformat()}|{interaction.id}"
+
+
+def _location(interaction: Interaction) -> dict[str, str]:
+    return {"Location": url_for("interactions.InteractionView", interaction_id=interaction.id)}
+
+
+@blp.route("")
+class InteractionsView(MethodView):
+    @requires(scopes.CITIZENS_READ)
+    @blp.arguments(InteractionQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, InteractionSchema(many=True))
+    def get(self, cursor: str | None = None, limit: int | None = None, **filters: Any) -> Any:
+        """List the contacts you may see, latest first, by citizen, service, channel or period."""
+        size = page_limit(limit)
+        interactions = service.list_interactions(
+            current_actor(), limit=size, after=decode_cursor(cursor, _position), **filters
+        )
+        link = next_link(interactions, size, key=_cursor_key)
+        return interactions, ({"Link": link} if link else {})
+
+    @requires(scopes.INTERACTIONS_WRITE)
+    @blp.arguments(InteractionCreateSchema)
+    @blp.response(201, InteractionSchema)
+    @blp.alt_response(409, description="The Idempotency-Key is in use by a running request.")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a contact (send Idempotency-Key so a retry never counts twice)."""
+        actor = current_actor()
+        result = run_idempotent(
+            actor,
+            data,
+            lambda hook: service.record_interaction(actor, data, before_commit=hook),
+            lambda interaction: (InteractionSchema().dump(interaction), _location(interaction)),
+        )
+        if isinstance(result, Response):
+            return result
+        return result, _location(result)
+
+
+@blp.route("/<uuid:interaction_id>")
+class InteractionView(MethodView):
+    @requires(scopes.CITIZENS_READ)
+    @blp.response(200, InteractionSchema)
+    def get(self, interaction_id: uuid.UUID) -> Any:
+        """Read one contact."""
+        return service.get_interaction(current_actor(), interaction_id)

@@ -1,0 +1,83 @@
+"""Request and response shapes of interactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
+from cgcrm.core.channels import CHANNEL_CODES
+from cgcrm.core.fields import Text
+from cgcrm.interactions.models import DIRECTIONS, OUTCOMES, TRANSACTION_STAGES
+
+
+class InteractionCreateSchema(Schema):
+    citizen_id = fields.UUID(
+        load_default=None, allow_none=True, metadata={"description": "Omit for anonymous contacts."}
+    )
+    case_id = fields.UUID(load_default=None, allow_none=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_CODES))
+    service_code = fields.String(load_default=None, allow_none=True, validate=SERVICE_CODE)
+    department_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=DEPARTMENT_CODE,
+        metadata={
+            "description": "The department that handled the contact; defaults to the caller's "
+            "own. Another department's code needs the cross_department scope."
+        },
+    )
+    direction = fields.String(load_default="inbound", validate=validate.OneOf(DIRECTIONS))
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    transaction_stage = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(TRANSACTION_STAGES),
+        metadata={"description": "started or completed: what completion rates are built on."},
+    )
+    summary = Text(load_default=None, allow_none=True, max_length=500, multiline=True)
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("started_at"), data.get("ended_at")
+        if start and end and end < start:
+            raise ValidationError({"ended_at": ["must not be before started_at"]})
+
+
+class InteractionSchema(Schema):
+    id = fields.UUID()
+    citizen_id = fields.UUID(allow_none=True)
+    case_id = fields.UUID(allow_none=True)
+    channel = fields.String(attribute="channel_code")
+    service_code = fields.String(allow_none=True)
+    department_code = fields.String()
+    direction = fields.String()
+    started_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    handling_seconds = fields.Integer(allow_none=True)
+    outcome = fields.String()
+    transaction_stage = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+
+
+class InteractionQuerySchema(Schema):
+    citizen_id = fields.UUID()
+    case_id = fields.UUID()
+    service_code = fields.String(validate=SERVICE_CODE)
+    channel = fields.String(validate=validate.OneOf(CHANNEL_CODES))
+    department_code = fields.String(validate=DEPARTMENT_CODE)
+    started_from = fields.AwareDateTime(metadata={"description": "Inclusive."})
+    started_before = fields.AwareDateTime(metadata={"description": "Exclusive."})
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("started_from"), data.get("started_before")
+        if start and end and end <= start:
+            raise ValidationError({"started_before": ["must be after started_from"]})

@@ -1,0 +1,260 @@
+"""Rules of the touchpoint log. Each public function is one transaction; none touches Flask."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import joinedload, lazyload
+
+from cgcrm.catalog.models import Department, Service
+from cgcrm.citizens import sharing
+from cgcrm.citizens.models import Citizen
+from cgcrm.core.audit import record_access
+from cgcrm.core.clock import utcnow
+from cgcrm.core.errors import Conflict, NotFound, ValidationError
+from cgcrm.core.ids import new_id
+from cgcrm.core.outbox import add_event
+from cgcrm.core.principal import Actor
+from cgcrm.extensions import db
+from cgcrm.interactions.models import Interaction
+
+BeforeCommit = Callable[[Interaction], None]
+# Clocks of contact-centre systems drift; a contact "starting" further ahead is a client bug.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _principal_ref(actor: Actor) -> str:
+    return f"{actor.principal.kind}:{actor.principal.id}"
+
+
+def _service(code: str) -> Service:
+    service = db.session.scalar(
+        select(Service).where(Service.code == code).options(lazyload(Service.unit_costs))
+    )
+    if service is None:
+        raise ValidationError(
+            f"no service with code {code}", errors={"service_code": ["unknown service"]}
+        )
+    return service
+
+
+def _department(actor: Actor, code: str | None, service: Service | None) -> Department:
+    """The department that handled the contact: the caller's, unless it may record for others."""
+    own_id = actor.principal.department_id
+    if code is None:
+        if own_id is not None:
+            department = db.session.get(Department, own_id)
+        elif service is not None:
+            department = service.department
+        else:
+            department = None
+        if department is None:
+            raise ValidationError(
+                "department_code is required for a principal without a department",
+                errors={"department_code": ["required"]},
+            )
+        return department
+    found = db.session.scalar(select(Department).where(Department.code == code))
+    if found is None:
+        raise ValidationError(
+            f"no department with code {code}", errors={"department_code": ["unknown department"]}
+        )
+    if found.id != own_id and not sharing.sees_every_department(actor):
+        raise ValidationError(
+            "recording a contact for another department needs the cross_department scope",
+            errors={"department_code": ["not your department"]},
+        )
+    return found
+
+
+def _check_citizen(citizen_id: uuid.UUID) -> None:
+    status = db.session.scalar(select(Citizen.status).where(Citizen.id == citizen_id))
+    if status is None:
+        raise ValidationError(
+            f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
+        )
+    if status == "merged":
+        merged_into = db.session.scalar(
+            select(Citizen.merged_into_id).where(Citizen.id == citizen_id)
+        )
+        raise Conflict(f"citizen {citizen_id} was merged into {merged_into}; record against that")
+
+
+def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
+    from cgcrm.cases import service as cases
+
+    try:
+        case = cases.get_case(actor, case_id)
+    except NotFound as exc:
+        raise ValidationError(
+            f"no case with id {case_id}", errors={"case_id": ["unknown case"]}
+        ) from exc
+    if citizen_id is not None and case.citizen_id not in (None, citizen_id):
+        raise ValidationError(
+            "the case belongs to another citizen", errors={"case_id": ["another citizen's case"]}
+        )
+
+
+def record_interaction(
+    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+) -> Interaction:
+    """Log one contact on one channel, with its ``interaction.recorded`` event.
+
+    Recording is not audited separately: the row itself is append-only and names who recorded
+    it, when, and in which request.
+
+    :param data: validated ``InteractionCreateSchema`` output.
+    :param before_commit: runs inside the transaction (the idempotent response is stored there).
+    :raises ValidationError: unknown citizen, case, service or department; a start in the future.
+    :raises Conflict: the citizen's record was merged into another.
+    """
+    now = utcnow()
+    if data["started_at"] > now + CLOCK_SKEW:
+        raise ValidationError(
+            "the contact cannot start in the future", errors={"started_at": ["in the future"]}
+        )
+    try:
+        service = _service(data["service_code"]) if data.get("service_code") else None
+        department = _department(actor, data.get("department_code"), service)
+        citizen_id = data.get("citizen_id")
+        if citizen_id is not None:
+            _check_citizen(citizen_id)
+        if data.get("case_id") is not None:
+            _check_case(actor, data["case_id"], citizen_id)
+        interaction = Interaction(
+            id=new_id(),
+            citizen_id=citizen_id,
+            case_id=data.get("case_id"),
+            channel_code=data["channel"],
+            service=service,
+            service_id=service.id if service else None,
+            department=department,
+            department_id=department.id,
+            direction=data["direction"],
+            outcome=data["outcome"],
+            transaction_stage=data.get("transaction_stage"),
+            started_at=data["started_at"],
+            ended_at=data.get("ended_at"),
+            summary=data.get("summary"),
+            recorded_by=_principal_ref(actor),
+            recorded_at=now,
+            request_id=actor.request_id,
+        )
+        db.session.add(interaction)
+        add_event(
+            "interaction.recorded",
+            "interaction",
+            interaction.id,
+            {
+                "interaction_id": str(interaction.id),
+                "citizen_id": str(citizen_id) if citizen_id else None,
+                "case_id": str(interaction.case_id) if interaction.case_id else None,
+                "channel": interaction.channel_code,
+                "service_code": service.code if service else None,
+                "department_code": department.code,
+                "outcome": interaction.outcome,
+                "transaction_stage": interaction.transaction_stage,
+            },
+        )
+        if before_commit:
+            before_commit(interaction)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return interaction
+
+
+def _with_catalog(query: Select[Any]) -> Select[Any]:
+    return query.options(joinedload(Interaction.service).lazyload(Service.unit_costs))
+
+
+def get_interaction(actor: Actor, interaction_id: uuid.UUID) -> Interaction:
+    """One interaction the caller may see; reading a citizen's contact is audited.
+
+    :raises NotFound: no such interaction, or another department's that the caller may not see.
+    """
+    try:
+        row = db.session.execute(
+            _with_catalog(
+                select(Interaction, Citizen.shares_across_government)
+                .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
+                .where(Interaction.id == interaction_id)
+            )
+        ).first()
+        if row is None or not sharing.may_see(actor, row[0].department_id, bool(row[1])):
+            raise NotFound(f"no interaction with id {interaction_id}")
+        interaction: Interaction = row[0]
+        if interaction.citizen_id is not None:
+            record_access(actor, "interaction.read", [interaction.citizen_id])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return interaction
+
+
+def list_interactions(
+    actor: Actor,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    citizen_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+    service_code: str | None = None,
+    channel: str | None = None,
+    department_code: str | None = None,
+    started_from: datetime | None = None,
+    started_before: datetime | None = None,
+) -> list[Interaction]:
+    """A page of the interactions the caller may see, latest contact first.
+
+    Another department's contacts are left out unless the citizen shares across government or
+    the caller holds ``cross_department``. Every citizen on the page is audited as disclosed.
+    """
+    query = (
+        select(Interaction)
+        .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
+        .where(
+            sharing.visible_clause(
+                actor, Interaction.department_id, Citizen.shares_across_government
+            )
+        )
+        .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(Interaction.started_at, Interaction.id) < after)
+    if citizen_id is not None:
+        query = query.where(Interaction.citizen_id == citizen_id)
+    if case_id is not None:
+        query = query.where(Interaction.case_id == case_id)
+    if channel is not None:
+        query = query.where(Interaction.channel_code == channel)
+    if service_code is not None:
+        query = query.where(
+            Interaction.service_id.in_(select(Service.id).where(Service.code == service_code))
+        )
+    if department_code is not None:
+        query = query.where(
+            Interaction.department_id.in_(
+                select(Department.id).where(Department.code == department_code)
+            )
+        )
+    if started_from is not None:
+        query = query.where(Interaction.started_at >= started_from)
+    if started_before is not None:
+        query = query.where(Interaction.started_at < started_before)
+    try:
+        interactions = list(db.session.scalars(_with_catalog(query)).unique())
+        citizens = [i.citizen_id for i in interactions if i.citizen_id is not None]
+        record_access(actor, "interaction.listed", citizens)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return interactions

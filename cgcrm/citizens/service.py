@@ -125,7 +125,11 @@ def create_citizen(
     return citizen
 
 
-def _load(citizen_id: uuid.UUID, *, for_update: bool = False) -> Citizen:
+def load_citizen(citizen_id: uuid.UUID, *, for_update: bool = False) -> Citizen:
+    """The citizen row with its lists, inside the caller's transaction.
+
+    :raises NotFound: no such citizen.
+    """
     query = select(Citizen).where(Citizen.id == citizen_id)
     if for_update:
         query = query.with_for_update()
@@ -141,7 +145,7 @@ def get_citizen(actor: Actor, citizen_id: uuid.UUID, reason: str | None = None) 
     :raises NotFound: no such citizen.
     """
     try:
-        citizen = _load(citizen_id)
+        citizen = load_citizen(citizen_id)
         record_access(actor, "citizen.read", [citizen.id], reason=reason)
         db.session.commit()
     except Exception:
@@ -163,7 +167,7 @@ def update_citizen(
     :raises ValidationError: invalid values.
     """
     try:
-        citizen = _load(citizen_id, for_update=True)
+        citizen = load_citizen(citizen_id, for_update=True)
         if citizen.version != expected_version:
             raise PreconditionFailed(
                 f"the citizen changed since version {expected_version}; it is now version "
@@ -260,7 +264,7 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
     :raises Conflict: the record was merged.
     """
     try:
-        citizen = _load(citizen_id, for_update=True)
+        citizen = load_citizen(citizen_id, for_update=True)
         if citizen.status == "merged":
             raise Conflict(f"this record was merged into {citizen.merged_into_id}")
         consent = _new_consent(actor, citizen.id, data)
@@ -290,7 +294,7 @@ def consent_history(actor: Actor, citizen_id: uuid.UUID) -> list[Consent]:
     :raises NotFound: no such citizen.
     """
     try:
-        citizen = _load(citizen_id)
+        citizen = load_citizen(citizen_id)
         record_access(actor, "citizen.consents_read", [citizen.id], fields=["consents"])
         db.session.commit()
     except Exception:
@@ -309,7 +313,7 @@ def audit_trail(
 
     :raises NotFound: no such citizen.
     """
-    _load(citizen_id)
+    load_citizen(citizen_id)
     query = (
         select(AuditEvent)
         .where(AuditEvent.citizen_id == citizen_id)

@@ -22,15 +22,17 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.dev-installed
 
-## run: migrate, load demo data once, serve the API on 127.0.0.1:$(PORT); Ctrl-C stops it.
+## run: migrate, load demo data once, serve the API on 127.0.0.1:$(PORT) with a background
+## worker (outbox relay, jobs, periodic jobs; needs Redis at REDIS_URL); Ctrl-C stops both.
 run: $(VENV)/.runtime-installed
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) seed
 	@export CGCRM_JWT_ISSUER=$${CGCRM_JWT_ISSUER:-http://127.0.0.1:$(PORT)}; \
-	trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null; exit 0' INT TERM; \
+	trap 'kill $$api $$worker 2>/dev/null; wait $$api $$worker 2>/dev/null; exit 0' INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --timeout 30 \
 		--access-logfile - --error-logfile - wsgi:app & api=$$!; \
+	$(FLASK) worker & worker=$$!; \
 	for i in $$(seq 1 100); do \
 		$(BIN)/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(PORT)/healthz', timeout=1)" 2>/dev/null && break; \
 		sleep 0.2; \

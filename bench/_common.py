@@ -103,10 +103,11 @@ def gunicorn(
     workers: int = 2,
     ready_path: str = "/healthz",
     log_file: Path | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run ``gunicorn -w N -b 127.0.0.1:<free port> app_spec`` (sync workers); yield its base URL.
 
-    Stops the server it started (by its own pid) on exit.
+    No access log (gunicorn's default). Stops the server it started (by its own pid) on exit.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -121,6 +122,7 @@ def gunicorn(
         f"127.0.0.1:{port}",
         "--timeout",
         "60",
+        *extra_args,
         app_spec,
     ]
     with log_file.open("wb") as log:
@@ -145,8 +147,19 @@ def app_env(database_url: str) -> dict[str, str]:
     return {"CGCRM_DATABASE_URL": database_url, "CGCRM_ENV": "development"}
 
 
-def bench_client(database_url: str) -> tuple[str, str]:
-    """Create a fresh OAuth client "bench" (citizens:read citizens:write) in a catalog department.
+def quiet_app_env(database_url: str) -> dict[str, str]:
+    """``app_env`` for throughput runs: logging at WARNING, SQL echo off."""
+    return {**app_env(database_url), "CGCRM_LOG_LEVEL": "WARNING", "CGCRM_SQL_ECHO": "false"}
+
+
+QUIET_GUNICORN = ("--log-level", "warning")
+
+
+def bench_client(
+    database_url: str, scope: str = "citizens:read citizens:write", name: str = "bench"
+) -> tuple[str, str]:
+    """Create a fresh OAuth client ``name`` with ``scope`` in department CUSTOMER (or the
+    first catalog department when there is no CUSTOMER).
 
     :returns: (client_id, client_secret).
     """
@@ -162,7 +175,7 @@ def bench_client(database_url: str) -> tuple[str, str]:
         if not codes:
             raise SystemExit("no departments: run bench/load_citizens.py first")
         department = "CUSTOMER" if "CUSTOMER" in codes else codes[0]
-        issued = create_client("bench", department, "citizens:read citizens:write")
+        issued = create_client(name, department, scope)
         result = (issued.client.client_id, issued.client_secret)
         db.session.remove()
         db.engine.dispose()

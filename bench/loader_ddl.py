@@ -73,8 +73,9 @@ class SecondaryDDL:
         )
 
 
-def read_secondary_ddl(conn: psycopg.Connection[Any]) -> SecondaryDDL:
-    tables = list(LOADED_TABLES)
+def read_secondary_ddl(
+    conn: psycopg.Connection[Any], tables: tuple[str, ...] = LOADED_TABLES
+) -> SecondaryDDL:
     indexes = conn.execute(
         """
         SELECT i.relname, pg_get_indexdef(i.oid)
@@ -86,7 +87,7 @@ def read_secondary_ddl(conn: psycopg.Connection[Any]) -> SecondaryDDL:
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
         ORDER BY i.relname
         """,
-        (tables,),
+        (list(tables),),
     ).fetchall()
     constraints = conn.execute(
         """
@@ -96,7 +97,7 @@ def read_secondary_ddl(conn: psycopg.Connection[Any]) -> SecondaryDDL:
           AND c.contype IN ('u', 'f')
         ORDER BY c.conname
         """,
-        (tables,),
+        (list(tables),),
     ).fetchall()
     return SecondaryDDL(
         indexes=[(name, ddl) for name, ddl in indexes],
@@ -117,7 +118,9 @@ def drop_secondary(conn: psycopg.Connection[Any], ddl: SecondaryDDL) -> None:
     conn.commit()
 
 
-def recreate_secondary(conn: psycopg.Connection[Any], ddl: SecondaryDDL) -> None:
+def recreate_secondary(
+    conn: psycopg.Connection[Any], ddl: SecondaryDDL, tables: tuple[str, ...] = LOADED_TABLES
+) -> None:
     conn.execute("SET maintenance_work_mem = '1GB'")
     conn.execute("SET max_parallel_maintenance_workers = 2")
     for name, statement in ddl.indexes:
@@ -136,7 +139,7 @@ def recreate_secondary(conn: psycopg.Connection[Any], ddl: SecondaryDDL) -> None
         )
         conn.commit()
         print(f"  constraint {name}: {time.perf_counter() - started:.1f} s")
-    after = read_secondary_ddl(conn)
+    after = read_secondary_ddl(conn, tables)
     conn.commit()
     if after.snapshot() != ddl.snapshot():
         raise RuntimeError(

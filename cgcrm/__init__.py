@@ -58,6 +58,8 @@ def _configure_api(app: Flask) -> None:
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build an application: settings, extensions, blueprints, guards, error handlers, CLI."""
     from cgcrm import cli, health
+    from cgcrm.admin.routes import blp as admin_blp
+    from cgcrm.cases.routes import blp as cases_blp
     from cgcrm.catalog.routes import blp as catalog_blp
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
@@ -69,6 +71,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.interactions.routes import blp as interactions_blp
+    from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
@@ -95,7 +99,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_blp)
     api.register_blueprint(catalog_blp)
     api.register_blueprint(citizens_blp)
+    api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)
+    api.register_blueprint(admin_blp)
 
     app.before_request(http.assign_request_id)
     app.before_request(authenticate_request)

@@ -151,7 +151,11 @@ def demo_info_command(base_url: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    from cgcrm.worker.commands import relay_command, worker_command
+
     app.cli.add_command(clients_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_info_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(relay_command)

@@ -149,6 +149,27 @@ SETTINGS: tuple[Setting, ...] = (
         7,
         "Days published outbox events are kept before the housekeeping job deletes them.",
     ),
+    Setting(
+        "QUEUE_NAMESPACE",
+        str,
+        "",
+        "Prefix of every RQ queue name, so several deployments (or test processes) can share one "
+        "Redis database without taking each other's jobs. Empty in production.",
+    ),
+    Setting(
+        "HOUSEKEEPING_INTERVAL",
+        int,
+        3600,
+        "Seconds between housekeeping runs (expired outbox events, idempotency keys, revoked "
+        "tokens and processed-event markers).",
+    ),
+    Setting(
+        "CRON_LEADER_TTL",
+        int,
+        30,
+        "Seconds a worker's claim to run the periodic-job scheduler lasts without renewal; when "
+        "the leader dies another worker takes over after at most this long.",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

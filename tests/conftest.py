@@ -10,6 +10,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,89 @@ def new_citizen_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+# --- Background work: this process's queues, an in-process burst worker, recorded contacts ---
+
+
+def purge_job_queues(app: Flask, connection: redis.Redis) -> None:
+    """Delete every job and key of this process's queue namespace (never the whole database:
+    other test runs share it)."""
+    from cgcrm.jobs import all_queues
+
+    for queue in all_queues(connection, app):
+        registries = [
+            queue.started_job_registry,
+            queue.failed_job_registry,
+            queue.scheduled_job_registry,
+            queue.finished_job_registry,
+            queue.deferred_job_registry,
+            queue.canceled_job_registry,
+        ]
+        job_ids = set(queue.get_job_ids())
+        for registry in registries:
+            job_ids.update(registry.get_job_ids(cleanup=False))
+        for job_id in job_ids:
+            connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}", f"rq:executions:{job_id}")
+        connection.delete(queue.key, queue.intermediate_queue_key, *(r.key for r in registries))
+    for key in connection.scan_iter(match=f"*{app.config['QUEUE_NAMESPACE']}*", count=1000):
+        connection.delete(key)
+
+
+@pytest.fixture
+def job_queues(app: Flask, redis_client: redis.Redis) -> Iterator[redis.Redis]:
+    """This process's queues, empty before and after the test; yields the Redis client."""
+    purge_job_queues(app, redis_client)
+    yield redis_client
+    purge_job_queues(app, redis_client)
+
+
+@pytest.fixture
+def burst_worker(app: Flask, job_queues: redis.Redis) -> Any:
+    """``flask worker --burst`` in-process: relay pending events, then run every queued job
+    (in forked work horses, as in production)."""
+    from cgcrm.worker.runner import run_worker
+
+    def run(**kwargs: Any) -> bool:
+        return run_worker(app, burst=True, **kwargs)
+
+    return run
+
+
+CONTACT_STARTED = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def record_contact(app: Flask) -> Any:
+    """Record an interaction through the service (row + ``interaction.recorded`` event)."""
+    from cgcrm.core.principal import Actor, Principal
+    from cgcrm.interactions.service import record_interaction
+
+    def record(**overrides: Any) -> uuid.UUID:
+        with app.app_context():
+            department = db.session.scalar(
+                sa.select(Department).where(Department.code == "CUSTOMER")
+            )
+            assert department is not None
+            principal = Principal(
+                kind="client",
+                id="contact-centre",
+                department_id=department.id,
+                department_code=department.code,
+                scopes=frozenset({"interactions:write"}),
+            )
+            started = overrides.get("started_at", CONTACT_STARTED)
+            data: dict[str, Any] = {
+                "channel": "phone",
+                "direction": "inbound",
+                "outcome": "resolved",
+                "service_code": "RATES-PAY",
+                "started_at": started,
+                "ended_at": started + timedelta(seconds=300),
+                **overrides,
+            }
+            interaction = record_interaction(Actor(principal, "req-test"), data)
+            db.session.remove()
+            return interaction.id
+
+    return record

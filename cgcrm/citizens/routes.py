@@ -10,6 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cgcrm.citizens import search, service
+from cgcrm.citizens.overview import citizen_overview
+from cgcrm.citizens.overview_schemas import OverviewSchema
 from cgcrm.citizens.schemas import (
     AuditEventSchema,
     AuditQuerySchema,
@@ -118,6 +120,15 @@ class CitizenView(MethodView):
         """Change a citizen record; requires If-Match with the ETag you read."""
         citizen = service.update_citizen(current_actor(), citizen_id, required_version(), changes)
         return citizen, {"ETag": etag_for(citizen.version)}
+
+
+@blp.route("/<uuid:citizen_id>/overview")
+class CitizenOverviewView(MethodView):
+    @requires(scopes.CITIZENS_READ)
+    @blp.response(200, OverviewSchema)
+    def get(self, citizen_id: uuid.UUID) -> Any:
+        """The 360 view: record, open cases with SLA state, and contacts across every channel."""
+        return citizen_overview(current_actor(), citizen_id, reason=_reason())
 
 
 @blp.route("/<uuid:citizen_id>/consents")

@@ -31,7 +31,7 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
     citizen_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("citizens.id"), nullable=True
     )
-    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("cases.id"), nullable=True)
     channel_code: Mapped[str] = mapped_column(String(20), ForeignKey("channels.code"))
     service_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("services.id"), nullable=True

@@ -1,0 +1,1 @@
+"""Operator endpoints: the state of background jobs and the outbox relay."""

@@ -1,0 +1,1 @@
+"""Cases: service requests with a workflow, assignment and an SLA clock."""

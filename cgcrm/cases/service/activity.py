@@ -1,0 +1,148 @@
+"""What happens around a case: notes, and the contacts (interactions) linked to it.
+
+Both follow the case's visibility: whoever may see the case may read and add notes and link
+contacts, including other departments that see it through the citizen's consent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from cgcrm.cases.models import CaseNote
+from cgcrm.cases.service.access import audit, load_visible, principal_ref, transaction
+from cgcrm.catalog.models import Service
+from cgcrm.citizens import sharing
+from cgcrm.citizens.models import Citizen
+from cgcrm.core.clock import utcnow
+from cgcrm.core.errors import Conflict, ValidationError
+from cgcrm.core.ids import new_id
+from cgcrm.core.outbox import add_event
+from cgcrm.core.principal import Actor
+from cgcrm.extensions import db
+from cgcrm.interactions import service as interactions
+from cgcrm.interactions.models import Interaction
+
+
+def add_note(actor: Actor, case_id: uuid.UUID, text: str) -> CaseNote:
+    """Add a note to a case, signed with the caller and their department.
+
+    Notes do not change the case's version: they never make another writer's If-Match stale.
+
+    :raises NotFound: no such case, or one the caller may not see.
+    """
+    with transaction():
+        case = load_visible(actor, case_id)
+        note = CaseNote(
+            id=new_id(),
+            case_id=case.id,
+            text=text,
+            author=principal_ref(actor),
+            author_department_code=actor.principal.department_code,
+            created_at=utcnow(),
+            request_id=actor.request_id,
+        )
+        db.session.add(note)
+        add_event(
+            "case.note_added",
+            "case",
+            case.id,
+            {
+                "case_id": str(case.id),
+                "note_id": str(note.id),
+                "department_code": case.department_code,
+                "author_department_code": note.author_department_code,
+            },
+        )
+        audit(actor, case, "case.note_added", ["notes"])
+    return note
+
+
+def list_notes(
+    actor: Actor, case_id: uuid.UUID, *, limit: int, after: uuid.UUID | None = None
+) -> list[CaseNote]:
+    """A page of a case's notes, oldest first; reading a citizen's case notes is audited.
+
+    :raises NotFound: no such case, or one the caller may not see.
+    """
+    with transaction():
+        case = load_visible(actor, case_id)
+        query = select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+        if after is not None:
+            query = query.where(CaseNote.id > after)
+        notes = list(db.session.scalars(query.limit(limit)))
+        audit(actor, case, "case.notes_read", ["notes"])
+    return notes
+
+
+def link_interaction(
+    actor: Actor, case_id: uuid.UUID, interaction_id: uuid.UUID
+) -> tuple[Interaction, bool]:
+    """Link a contact to a case (sets ``interactions.case_id``).
+
+    :returns: the interaction, and whether it was newly linked (False: it already was).
+    :raises NotFound: no such case, or one the caller may not see.
+    :raises ValidationError: no such interaction visible to the caller, or it is about
+        another citizen than the case.
+    :raises Conflict: the interaction is already linked to another case.
+    """
+    with transaction():
+        case = load_visible(actor, case_id)
+        row = db.session.execute(
+            select(Interaction, Citizen.shares_across_government)
+            .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
+            .where(Interaction.id == interaction_id)
+            .options(joinedload(Interaction.service).lazyload(Service.unit_costs))
+            .with_for_update(of=Interaction)
+        ).first()
+        if row is None or not sharing.may_see(actor, row[0].department_id, bool(row[1])):
+            raise ValidationError(
+                f"no interaction with id {interaction_id}",
+                errors={"interaction_id": ["unknown interaction"]},
+            )
+        interaction: Interaction = row[0]
+        if (
+            case.citizen_id is not None
+            and interaction.citizen_id is not None
+            and case.citizen_id != interaction.citizen_id
+        ):
+            raise ValidationError(
+                "the interaction is about another citizen than the case",
+                errors={"interaction_id": ["another citizen's contact"]},
+            )
+        if interaction.case_id == case.id:
+            return interaction, False
+        if interaction.case_id is not None:
+            raise Conflict("the interaction is already linked to another case")
+        interaction.case_id = case.id
+        add_event(
+            "case.interaction_linked",
+            "case",
+            case.id,
+            {
+                "case_id": str(case.id),
+                "interaction_id": str(interaction.id),
+                "department_code": case.department_code,
+            },
+        )
+        audit(actor, case, "case.interaction_linked", ["interactions"])
+    return interaction, True
+
+
+def list_case_interactions(
+    actor: Actor,
+    case_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Interaction]:
+    """A page of the contacts linked to a case, latest first, those the caller may see.
+
+    :raises NotFound: no such case, or one the caller may not see.
+    """
+    with transaction():
+        case = load_visible(actor, case_id)
+    return interactions.list_interactions(actor, limit=limit, after=after, case_id=case.id)

@@ -1,0 +1,147 @@
+"""The 360 view: one citizen's record with their open cases and contacts across every channel.
+
+The number of SQL statements is fixed (the record and its lists, the audit append, one query
+each for open cases, channel counts and latest contacts), whatever the citizen's history holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import joinedload
+
+from cgcrm.catalog.models import Service
+from cgcrm.citizens import sharing
+from cgcrm.citizens.models import Citizen
+from cgcrm.citizens.service import load_citizen
+from cgcrm.core.audit import record_access
+from cgcrm.core.clock import utcnow
+from cgcrm.core.principal import Actor
+from cgcrm.extensions import db
+from cgcrm.interactions.models import Interaction
+
+
+@dataclass
+class ChannelUse:
+    channel: str
+    interactions: int
+    last_contact_at: datetime
+
+
+@dataclass
+class Overview:
+    citizen: Citizen
+    open_cases: list[Any]
+    latest_interactions: list[Interaction]
+    channels: list[ChannelUse]
+    withheld: dict[str, int] = field(default_factory=dict)
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def interaction_count(self) -> int:
+        return sum(use.interactions for use in self.channels)
+
+    @property
+    def last_channel(self) -> str | None:
+        latest = max(self.channels, key=lambda use: use.last_contact_at, default=None)
+        return latest.channel if latest else None
+
+
+def _department_visibility(actor: Actor, citizen: Citizen, department_column: Any) -> Any:
+    """True where the caller may see a department's records about this citizen."""
+    if sharing.sees_every_department(actor) or citizen.shares_across_government:
+        return true()
+    own = actor.principal.department_id
+    return department_column == own if own is not None else department_column.is_(None)
+
+
+def _channel_use(citizen: Citizen, visible: Any) -> tuple[list[ChannelUse], int]:
+    rows = db.session.execute(
+        select(
+            Interaction.channel_code,
+            visible.label("visible"),
+            func.count(),
+            func.max(Interaction.started_at),
+        )
+        .where(Interaction.citizen_id == citizen.id)
+        .group_by(Interaction.channel_code, "visible")
+    ).all()
+    uses: dict[str, ChannelUse] = {}
+    withheld = 0
+    for channel, is_visible, count, last in rows:
+        if not is_visible:
+            withheld += count
+            continue
+        uses[channel] = ChannelUse(channel, count, last)
+    ordered = sorted(uses.values(), key=lambda use: (-use.interactions, use.channel))
+    return ordered, withheld
+
+
+def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Interaction]:
+    query = (
+        select(Interaction)
+        .where(Interaction.citizen_id == citizen.id, visible)
+        .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+        .limit(limit)
+        .options(joinedload(Interaction.service).lazyload(Service.unit_costs))
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Any], int]:
+    from cgcrm.cases.models import OPEN_STATUSES, Case
+
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.citizen_id == citizen.id, Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.due_at)
+        )
+    )
+    visible = [
+        case
+        for case in cases
+        if sharing.may_see(actor, case.department_id, citizen.shares_across_government)
+    ]
+    return visible, len(cases) - len(visible)
+
+
+def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = None) -> Overview:
+    """Everything front-office staff need about one citizen, in one read; the read is audited.
+
+    Another department's cases and contacts are left out unless the citizen shares across
+    government or the caller holds ``cross_department``; how many were left out is reported.
+
+    :raises NotFound: no such citizen.
+    """
+    try:
+        citizen = load_citizen(citizen_id)
+        visible = _department_visibility(actor, citizen, Interaction.department_id)
+        channels, withheld_interactions = _channel_use(citizen, visible)
+        latest = _latest_interactions(
+            citizen, visible, int(current_app.config["OVERVIEW_RECENT_INTERACTIONS"])
+        )
+        open_cases, withheld_cases = _open_cases(actor, citizen)
+        record_access(
+            actor,
+            "citizen.overview_read",
+            [citizen.id],
+            fields=["record", "cases", "interactions"],
+            reason=reason,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return Overview(
+        citizen=citizen,
+        open_cases=open_cases,
+        latest_interactions=latest,
+        channels=channels,
+        withheld={"interactions": withheld_interactions, "open_cases": withheld_cases},
+    )

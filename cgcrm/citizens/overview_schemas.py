@@ -1,0 +1,40 @@
+"""Response shape of the 360 view."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from cgcrm.cases.schemas import CaseSchema
+from cgcrm.citizens.schemas import CitizenSchema
+from cgcrm.interactions.schemas import InteractionSchema
+
+
+class ChannelUseSchema(Schema):
+    channel = fields.String()
+    interactions = fields.Integer()
+    last_contact_at = fields.AwareDateTime()
+
+
+class WithheldSchema(Schema):
+    interactions = fields.Integer(
+        metadata={"description": "Contacts another department recorded that you may not see."}
+    )
+    open_cases = fields.Integer(
+        metadata={"description": "Open cases of other departments that you may not see."}
+    )
+
+
+class OverviewSchema(Schema):
+    citizen = fields.Nested(CitizenSchema)
+    open_cases = fields.List(fields.Nested(CaseSchema))
+    latest_interactions = fields.List(fields.Nested(InteractionSchema))
+    channels = fields.List(
+        fields.Nested(ChannelUseSchema),
+        metadata={"description": "Contacts per channel, most used first."},
+    )
+    interaction_count = fields.Integer()
+    last_channel = fields.String(
+        allow_none=True, metadata={"description": "The channel of the most recent contact."}
+    )
+    withheld = fields.Nested(WithheldSchema)
+    generated_at = fields.AwareDateTime()

@@ -1,0 +1,1 @@
+"""Measures administrators watch (DESIGN §6): daily rollups fed by domain events."""

@@ -1,0 +1,1 @@
+"""Background work: the outbox relay, event handlers, periodic jobs and the worker process."""

@@ -1,0 +1,62 @@
+"""``flask worker`` and ``flask relay``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from redis import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from cgcrm import jobs
+
+
+def _queue_names(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(jobs.QUEUE_NAMES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown queue {', '.join(unknown)}; queues are {', '.join(jobs.QUEUE_NAMES)}",
+            param_hint="--queues",
+        )
+    return names
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Relay pending events once, run queued jobs, exit.")
+@click.option("--queues", default=None, help="Comma-separated queues (default: all).")
+@click.option("--no-relay", is_flag=True, help="Do not run the outbox relay in this worker.")
+@click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler.")
+def worker_command(burst: bool, queues: str | None, no_relay: bool, no_cron: bool) -> None:
+    """Run an RQ worker with the outbox relay and the periodic jobs; Ctrl-C stops it."""
+    from cgcrm.worker.runner import run_worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        run_worker(
+            app,
+            queues=_queue_names(queues),
+            burst=burst,
+            with_relay=not no_relay,
+            with_cron=not no_cron,
+        )
+    except RedisError as exc:
+        raise click.ClickException(
+            f"Redis unavailable at {app.config['REDIS_URL']}: {exc}"
+        ) from exc
+
+
+@click.command("relay")
+@with_appcontext
+def relay_command() -> None:
+    """Publish every pending outbox event to the queues once, then exit."""
+    from cgcrm.worker.relay import drain
+
+    try:
+        published = drain()
+    except (RedisError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"relay failed, events stay in the outbox: {exc}") from exc
+    click.echo(f"published {published} events")

@@ -1,0 +1,47 @@
+"""The handler registry and the batch job's failure isolation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from cgcrm.core.outbox import OutboxEvent, add_event
+from cgcrm.extensions import db
+from cgcrm.metrics.models import InteractionDailyRollup
+from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.worker.handlers import HANDLERS, EventHandlingFailed, handlers_for, process_events
+from cgcrm.worker.models import ProcessedEvent
+
+
+def test_the_rollup_handler_is_registered_under_its_marker_name() -> None:
+    assert [spec.name for spec in handlers_for("interaction.recorded")] == [ROLLUP_HANDLER]
+    assert handlers_for("citizen.created") == []
+    assert len({spec.name for spec in HANDLERS}) == len(HANDLERS)
+
+
+def test_one_bad_event_fails_the_job_but_not_its_batch(app: Flask, record_contact: Any) -> None:
+    record_contact()
+    with app.app_context():
+        bad = add_event("interaction.recorded", "interaction", uuid.uuid4(), {"nothing": 1})
+        db.session.commit()
+        ids = [str(e) for e in db.session.scalars(sa.select(OutboxEvent.event_id))]
+        with pytest.raises(EventHandlingFailed, match=str(bad.event_id)):
+            process_events(ids)
+        markers = list(db.session.scalars(sa.select(ProcessedEvent.event_id)))
+        assert len(markers) == 1 and bad.event_id not in markers
+        assert db.session.scalar(sa.select(sa.func.sum(InteractionDailyRollup.interactions))) == 1
+        # The retry redoes only the failed event (and fails again: it is malformed).
+        with pytest.raises(EventHandlingFailed):
+            process_events(ids)
+        assert db.session.scalar(sa.select(sa.func.sum(InteractionDailyRollup.interactions))) == 1
+        db.session.remove()
+
+
+def test_events_gone_by_retention_are_skipped(app: Flask) -> None:
+    with app.app_context():
+        assert process_events([str(uuid.uuid4())]) == 0
+        db.session.remove()

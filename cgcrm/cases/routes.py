@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -101,15 +101,13 @@ class CasesView(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Open a case against a service (send Idempotency-Key to make retries safe)."""
         actor = current_actor()
-        result = run_idempotent(
+        return run_idempotent(
             actor,
             data,
             lambda hook: service.open_case(actor, data, before_commit=hook),
-            lambda case: (CaseSchema().dump(case), _case_headers(case)),
+            CaseSchema(),
+            _case_headers,
         )
-        if isinstance(result, Response):
-            return result
-        return result, _case_headers(result)
 
 
 @blp.route("/<uuid:case_id>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -75,15 +75,13 @@ class CitizensView(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create a citizen record (send Idempotency-Key to make retries safe)."""
         actor = current_actor()
-        result = run_idempotent(
+        return run_idempotent(
             actor,
             data,
             lambda hook: service.create_citizen(actor, data, before_commit=hook),
-            lambda citizen: (CitizenSchema().dump(citizen), _record_headers(citizen)),
+            CitizenSchema(),
+            _record_headers,
         )
-        if isinstance(result, Response):
-            return result
-        return result, _record_headers(result)
 
 
 @blp.route("/search")

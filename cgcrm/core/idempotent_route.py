@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, current_app, json, request
+from marshmallow import Schema
 
 from cgcrm.core import idempotency
 from cgcrm.core.principal import Actor
@@ -17,18 +18,21 @@ def run_idempotent(
     actor: Actor,
     payload: Any,
     create: Callable[[Callable[[T], None] | None], T],
-    render: Callable[[T], tuple[Any, dict[str, str]]],
+    schema: Schema,
+    headers: Callable[[T], dict[str, str]],
     status: int = 201,
-) -> T | Response:
+) -> tuple[T, dict[str, str]] | Response:
     """Call ``create`` once per Idempotency-Key; repeats get the stored response.
 
     :param create: the service call; receives a hook to run inside its transaction.
-    :param render: the response body and headers for what ``create`` returned.
-    :returns: what ``create`` returned, or the replayed Response.
+    :param schema: serialises what ``create`` returned (the stored body of a replay).
+    :param headers: the response headers for what ``create`` returned.
+    :returns: what ``create`` returned with its headers, or the replayed Response.
     """
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return create(None)
+        result = create(None)
+        return result, headers(result)
     scope = f"{request.method} {request.path}"
     principal_id = f"{actor.principal.kind}:{actor.principal.id}"
     config = current_app.config
@@ -49,11 +53,11 @@ def run_idempotent(
         return response
 
     def remember(result: T) -> None:
-        body, headers = render(result)
-        idempotency.complete(principal_id, scope, key, status, body, headers)
+        idempotency.complete(principal_id, scope, key, status, schema.dump(result), headers(result))
 
     try:
-        return create(remember)
+        result = create(remember)
+        return result, headers(result)
     except Exception:
         idempotency.release(principal_id, scope, key)
         raise

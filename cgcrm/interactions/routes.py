@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import Response, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -67,15 +67,13 @@ class InteractionsView(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record a contact (send Idempotency-Key so a retry never counts twice)."""
         actor = current_actor()
-        result = run_idempotent(
+        return run_idempotent(
             actor,
             data,
             lambda hook: service.record_interaction(actor, data, before_commit=hook),
-            lambda interaction: (InteractionSchema().dump(interaction), _location(interaction)),
+            InteractionSchema(),
+            _location,
         )
-        if isinstance(result, Response):
-            return result
-        return result, _location(result)
 
 
 @blp.route("/<uuid:interaction_id>")

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from cgcrm.catalog.models import Service
@@ -50,14 +50,6 @@ class Overview:
     def last_channel(self) -> str | None:
         latest = max(self.channels, key=lambda use: use.last_contact_at, default=None)
         return latest.channel if latest else None
-
-
-def _department_visibility(actor: Actor, citizen: Citizen, department_column: Any) -> Any:
-    """True where the caller may see a department's records about this citizen."""
-    if sharing.sees_every_department(actor) or citizen.shares_across_government:
-        return true()
-    own = actor.principal.department_id
-    return department_column == own if own is not None else department_column.is_(None)
 
 
 def _channel_use(citizen: Citizen, visible: Any) -> tuple[list[ChannelUse], int]:
@@ -121,7 +113,9 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
     """
     try:
         citizen = load_citizen(citizen_id)
-        visible = _department_visibility(actor, citizen, Interaction.department_id)
+        visible = sharing.visible_clause(
+            actor, Interaction.department_id, bool(citizen.shares_across_government)
+        )
         channels, withheld_interactions = _channel_use(citizen, visible)
         latest = _latest_interactions(
             citizen, visible, int(current_app.config["OVERVIEW_RECENT_INTERACTIONS"])

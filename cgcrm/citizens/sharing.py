@@ -40,18 +40,21 @@ def may_see(actor: Actor, department_id: uuid.UUID, citizen_shares: bool) -> boo
 
 
 def visible_clause(
-    actor: Actor, department_column: Any, citizen_shares_column: Any
+    actor: Actor, department_column: Any, citizen_shares: Any
 ) -> ColumnElement[bool]:
     """The SQL condition ``may_see`` expresses, for filtering lists.
 
-    :param citizen_shares_column: ``Citizen.shares_across_government`` of a joined citizen (an
-        outer join leaves it NULL for anonymous records, which then count as not shared).
+    :param citizen_shares: ``Citizen.shares_across_government`` of a joined citizen (an outer
+        join leaves it NULL for anonymous records, which then count as not shared), or the
+        flag itself when the query is about one known citizen.
     """
-    if sees_every_department(actor):
+    if sees_every_department(actor) or citizen_shares is True:
         return true()
     own = actor.principal.department_id
     own_department = department_column == own if own is not None else false()
-    return or_(own_department, citizen_shares_column.is_(True))
+    if citizen_shares is False:
+        return own_department
+    return or_(own_department, citizen_shares.is_(True))
 
 
 def latest_sharing_decision(decisions: Iterable[tuple[str, bool]]) -> bool | None:

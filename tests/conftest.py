@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from cgcrm import create_app
+from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Channel, Department, Service, ServiceChannelCost
 from cgcrm.extensions import db
 from cgcrm.identity.service import create_client
@@ -133,6 +134,8 @@ def _clean_state(app: Flask) -> Iterator[None]:
         db.session.commit()
         _seed_test_catalog()
         db.session.remove()
+    # Tests recreate the catalog with new ids under the same codes; a live process never does.
+    catalog_codes.clear()
     yield
 
 

@@ -13,9 +13,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from cgcrm.catalog.models import Service
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.citizens.service import load_citizen
@@ -80,9 +78,8 @@ def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Int
         .where(Interaction.citizen_id == citizen.id, visible)
         .order_by(Interaction.started_at.desc(), Interaction.id.desc())
         .limit(limit)
-        .options(joinedload(Interaction.service).lazyload(Service.unit_costs))
     )
-    return list(db.session.scalars(query).unique())
+    return list(db.session.scalars(query))
 
 
 def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Any], int]:

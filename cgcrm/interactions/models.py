@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Department, Service
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
@@ -48,9 +49,10 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str] = mapped_column(String(64))
 
-    # Joined so responses can name the service and department by code; the catalog rows are few.
-    service: Mapped[Service | None] = relationship(lazy="joined")
-    department: Mapped[Department] = relationship(lazy="joined")
+    # Responses name the service and department through catalog_codes, not these relationships,
+    # so reading contacts never joins the catalog.
+    service: Mapped[Service | None] = relationship(lazy="select")
+    department: Mapped[Department] = relationship(lazy="select")
 
     __table_args__ = (
         CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
@@ -73,11 +75,15 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def service_code(self) -> str | None:
-        return self.service.code if self.service is not None else None
+        if self.service_id is None:
+            return None
+        service = catalog_codes.service_by_id(self.service_id)
+        return service.code if service is not None else None
 
     @property
-    def department_code(self) -> str:
-        return self.department.code
+    def department_code(self) -> str | None:
+        department = catalog_codes.department_by_id(self.department_id)
+        return department.code if department is not None else None
 
     @property
     def handling_seconds(self) -> int | None:

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import select, tuple_
 
-from cgcrm.catalog.models import Department, Service
+from cgcrm.catalog.codes import DepartmentRef, ServiceRef, catalog_codes
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
@@ -31,10 +30,8 @@ def _principal_ref(actor: Actor) -> str:
     return f"{actor.principal.kind}:{actor.principal.id}"
 
 
-def _service(code: str) -> Service:
-    service = db.session.scalar(
-        select(Service).where(Service.code == code).options(lazyload(Service.unit_costs))
-    )
+def _service(code: str) -> ServiceRef:
+    service = catalog_codes.service_by_code(code)
     if service is None:
         raise ValidationError(
             f"no service with code {code}", errors={"service_code": ["unknown service"]}
@@ -42,23 +39,19 @@ def _service(code: str) -> Service:
     return service
 
 
-def _department(actor: Actor, code: str | None, service: Service | None) -> Department:
+def _department(actor: Actor, code: str | None, service: ServiceRef | None) -> DepartmentRef:
     """The department that handled the contact: the caller's, unless it may record for others."""
     own_id = actor.principal.department_id
     if code is None:
-        if own_id is not None:
-            department = db.session.get(Department, own_id)
-        elif service is not None:
-            department = service.department
-        else:
-            department = None
+        department_id = own_id if own_id is not None else service and service.department_id
+        department = catalog_codes.department_by_id(department_id) if department_id else None
         if department is None:
             raise ValidationError(
                 "department_code is required for a principal without a department",
                 errors={"department_code": ["required"]},
             )
         return department
-    found = db.session.scalar(select(Department).where(Department.code == code))
+    found = catalog_codes.department_by_code(code)
     if found is None:
         raise ValidationError(
             f"no department with code {code}", errors={"department_code": ["unknown department"]}
@@ -130,9 +123,7 @@ def record_interaction(
             citizen_id=citizen_id,
             case_id=data.get("case_id"),
             channel_code=data["channel"],
-            service=service,
             service_id=service.id if service else None,
-            department=department,
             department_id=department.id,
             direction=data["direction"],
             outcome=data["outcome"],
@@ -169,10 +160,6 @@ def record_interaction(
     return interaction
 
 
-def _with_catalog(query: Select[Any]) -> Select[Any]:
-    return query.options(joinedload(Interaction.service).lazyload(Service.unit_costs))
-
-
 def get_interaction(actor: Actor, interaction_id: uuid.UUID) -> Interaction:
     """One interaction the caller may see; reading a citizen's contact is audited.
 
@@ -180,11 +167,9 @@ def get_interaction(actor: Actor, interaction_id: uuid.UUID) -> Interaction:
     """
     try:
         row = db.session.execute(
-            _with_catalog(
-                select(Interaction, Citizen.shares_across_government)
-                .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
-                .where(Interaction.id == interaction_id)
-            )
+            select(Interaction, Citizen.shares_across_government)
+            .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
+            .where(Interaction.id == interaction_id)
         ).first()
         if row is None or not sharing.may_see(actor, row[0].department_id, bool(row[1])):
             raise NotFound(f"no interaction with id {interaction_id}")
@@ -236,21 +221,21 @@ def list_interactions(
     if channel is not None:
         query = query.where(Interaction.channel_code == channel)
     if service_code is not None:
-        query = query.where(
-            Interaction.service_id.in_(select(Service.id).where(Service.code == service_code))
-        )
+        service = catalog_codes.service_by_code(service_code)
+        if service is None:
+            return []
+        query = query.where(Interaction.service_id == service.id)
     if department_code is not None:
-        query = query.where(
-            Interaction.department_id.in_(
-                select(Department.id).where(Department.code == department_code)
-            )
-        )
+        department = catalog_codes.department_by_code(department_code)
+        if department is None:
+            return []
+        query = query.where(Interaction.department_id == department.id)
     if started_from is not None:
         query = query.where(Interaction.started_at >= started_from)
     if started_before is not None:
         query = query.where(Interaction.started_at < started_before)
     try:
-        interactions = list(db.session.scalars(_with_catalog(query)).unique())
+        interactions = list(db.session.scalars(query))
         citizens = [i.citizen_id for i in interactions if i.citizen_id is not None]
         record_access(actor, "interaction.listed", citizens)
         db.session.commit()

@@ -10,11 +10,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from cgcrm.cases.models import CaseNote
 from cgcrm.cases.service.access import audit, load_visible, principal_ref, transaction
-from cgcrm.catalog.models import Service
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
@@ -95,7 +93,6 @@ def link_interaction(
             select(Interaction, Citizen.shares_across_government)
             .outerjoin(Citizen, Citizen.id == Interaction.citizen_id)
             .where(Interaction.id == interaction_id)
-            .options(joinedload(Interaction.service).lazyload(Service.unit_costs))
             .with_for_update(of=Interaction)
         ).first()
         if row is None or not sharing.may_see(actor, row[0].department_id, bool(row[1])):

@@ -1,0 +1,84 @@
+"""The catalog's identities (id, code, owning department), cached for the life of the process.
+
+A service's or department's id, code and a service's department never change once created (the
+PATCH schemas do not accept them), so what is cached is never stale: a code this process has not
+seen is looked up again, which also finds rows other processes created since. Everything else
+about a service (name, SLA target, fees) is read from the database where it is used.
+
+Hot paths (recording a contact, naming the service of every listed contact) resolve codes here
+instead of querying or joining the catalog tables on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import NamedTuple
+
+from sqlalchemy import select
+
+from cgcrm.catalog.models import Department, Service
+from cgcrm.extensions import db
+
+
+class ServiceRef(NamedTuple):
+    id: uuid.UUID
+    code: str
+    department_id: uuid.UUID
+
+
+class DepartmentRef(NamedTuple):
+    id: uuid.UUID
+    code: str
+
+
+class _CatalogCodes:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._services_by_code: dict[str, ServiceRef] = {}
+            self._services_by_id: dict[uuid.UUID, ServiceRef] = {}
+            self._departments_by_code: dict[str, DepartmentRef] = {}
+            self._departments_by_id: dict[uuid.UUID, DepartmentRef] = {}
+
+    def reload(self) -> None:
+        """Read every service and department (the catalog is tens of rows, not thousands)."""
+        services = [
+            ServiceRef(*row)
+            for row in db.session.execute(select(Service.id, Service.code, Service.department_id))
+        ]
+        departments = [
+            DepartmentRef(*row)
+            for row in db.session.execute(select(Department.id, Department.code))
+        ]
+        with self._lock:
+            self._services_by_code = {s.code: s for s in services}
+            self._services_by_id = {s.id: s for s in services}
+            self._departments_by_code = {d.code: d for d in departments}
+            self._departments_by_id = {d.id: d for d in departments}
+
+    def service_by_code(self, code: str) -> ServiceRef | None:
+        if code not in self._services_by_code:
+            self.reload()
+        return self._services_by_code.get(code)
+
+    def service_by_id(self, service_id: uuid.UUID) -> ServiceRef | None:
+        if service_id not in self._services_by_id:
+            self.reload()
+        return self._services_by_id.get(service_id)
+
+    def department_by_code(self, code: str) -> DepartmentRef | None:
+        if code not in self._departments_by_code:
+            self.reload()
+        return self._departments_by_code.get(code)
+
+    def department_by_id(self, department_id: uuid.UUID) -> DepartmentRef | None:
+        if department_id not in self._departments_by_id:
+            self.reload()
+        return self._departments_by_id.get(department_id)
+
+
+catalog_codes = _CatalogCodes()

@@ -105,7 +105,7 @@ class CasesView(MethodView):
             actor,
             data,
             lambda hook: service.open_case(actor, data, before_commit=hook),
-            CaseSchema(),
+            CaseSchema,
             _case_headers,
         )
 

@@ -79,7 +79,7 @@ class CitizensView(MethodView):
             actor,
             data,
             lambda hook: service.create_citizen(actor, data, before_commit=hook),
-            CitizenSchema(),
+            CitizenSchema,
             _record_headers,
         )
 

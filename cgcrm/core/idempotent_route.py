@@ -18,14 +18,15 @@ def run_idempotent(
     actor: Actor,
     payload: Any,
     create: Callable[[Callable[[T], None] | None], T],
-    schema: Schema,
+    schema: type[Schema],
     headers: Callable[[T], dict[str, str]],
     status: int = 201,
 ) -> tuple[T, dict[str, str]] | Response:
     """Call ``create`` once per Idempotency-Key; repeats get the stored response.
 
     :param create: the service call; receives a hook to run inside its transaction.
-    :param schema: serialises what ``create`` returned (the stored body of a replay).
+    :param schema: serialises what ``create`` returned (the stored body of a replay); made
+        only when there is a key, so plain creates do not build it.
     :param headers: the response headers for what ``create`` returned.
     :returns: what ``create`` returned with its headers, or the replayed Response.
     """
@@ -53,7 +54,7 @@ def run_idempotent(
         return response
 
     def remember(result: T) -> None:
-        idempotency.complete(principal_id, scope, key, status, schema.dump(result), headers(result))
+        idempotency.complete(principal_id, scope, key, status, schema().dump(result), headers(result))
 
     try:
         result = create(remember)

@@ -62,7 +62,14 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
             name="transaction_stage",
         ),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ended_after_started"),
-        Index("ix_interactions_citizen_started", "citizen_id", "started_at"),
+        # Covers the 360 view: latest contacts in order, counts per channel and department.
+        Index(
+            "ix_interactions_citizen_history",
+            "citizen_id",
+            "started_at",
+            "id",
+            postgresql_include=["channel_code", "department_id"],
+        ),
         Index("ix_interactions_department_started", "department_id", "started_at"),
         Index("ix_interactions_service_started", "service_id", "started_at"),
         Index(

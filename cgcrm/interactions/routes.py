@@ -71,7 +71,7 @@ class InteractionsView(MethodView):
             actor,
             data,
             lambda hook: service.record_interaction(actor, data, before_commit=hook),
-            InteractionSchema(),
+            InteractionSchema,
             _location,
         )
 

@@ -54,7 +54,9 @@ def run_idempotent(
         return response
 
     def remember(result: T) -> None:
-        idempotency.complete(principal_id, scope, key, status, schema().dump(result), headers(result))
+        idempotency.complete(
+            principal_id, scope, key, status, schema().dump(result), headers(result)
+        )
 
     try:
         result = create(remember)

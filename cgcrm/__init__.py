@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.guard import authenticate_request
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
+    from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
@@ -92,6 +93,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
     )
     app.extensions["cgcrm.signing_keys"] = load_signing_keys(app)
+    init_revocations(app)
     app.extensions["cgcrm.cipher"] = build_cipher(app)
     build_authorization_server(app)
 

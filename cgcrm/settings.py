@@ -170,6 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a worker's claim to run the periodic-job scheduler lasts without renewal; when "
         "the leader dies another worker takes over after at most this long.",
     ),
+    Setting(
+        "REVOCATION_REFRESH_SECONDS",
+        float,
+        1.0,
+        "Seconds each process trusts its copy of the revoked-token list; a token revoked in "
+        "another process is refused everywhere within this time (at once where it was revoked).",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

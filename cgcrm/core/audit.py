@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cgcrm.core.clock import utcnow
 from cgcrm.core.principal import Actor
 from cgcrm.core.types import JSONDocument, UTCDateTime
-from cgcrm.core.upsert import insert_ignoring_conflicts
+from cgcrm.core.upsert import insert_or_lock
 from cgcrm.extensions import db
 
 GENESIS = "0" * 64
@@ -100,17 +100,11 @@ def record_access(
     ids = sorted(set(citizen_ids))
     if not ids:
         return
-    head_table = AuditChainHead.__table__
-    db.session.execute(
-        insert_ignoring_conflicts(head_table), [{"citizen_id": cid, "hash": GENESIS} for cid in ids]
-    )
     # Locking the heads in id order serialises appends per citizen without deadlocks.
     heads: dict[uuid.UUID, str] = dict(
         db.session.execute(
-            select(AuditChainHead.citizen_id, AuditChainHead.hash)
-            .where(AuditChainHead.citizen_id.in_(ids))
-            .order_by(AuditChainHead.citizen_id)
-            .with_for_update()
+            insert_or_lock(AuditChainHead.__table__, "citizen_id", ("citizen_id", "hash")),
+            [{"citizen_id": cid, "hash": GENESIS} for cid in ids],
         )
         .tuples()
         .all()

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from cgcrm.core import scopes
 from cgcrm.extensions import db
-from cgcrm.identity.models import OAuthClient, RevokedToken
-from cgcrm.identity.tokens import AccessTokenGenerator, decode_access_token, is_revoked
+from cgcrm.identity.models import OAuthClient
+from cgcrm.identity.revocations import revoke
+from cgcrm.identity.tokens import AccessTokenGenerator, decode_access_token
 
 
 class _DecodedToken(dict[str, Any]):
@@ -36,7 +37,7 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
 
 
 def _query_token(token_string: str) -> _DecodedToken | None:
-    claims = decode_access_token(token_string, verify_expiry=False)
+    claims = decode_access_token(token_string, verify_expiry=False, authoritative=True)
     return _DecodedToken(claims) if claims else None
 
 
@@ -50,11 +51,7 @@ class Revocation(RevocationEndpoint):
         return _query_token(token_string)
 
     def revoke_token(self, token: _DecodedToken, request: Any) -> None:
-        if not is_revoked(token["jti"]):
-            db.session.add(
-                RevokedToken(jti=token["jti"], expires_at=datetime.fromtimestamp(token["exp"], UTC))
-            )
-        db.session.commit()
+        revoke(token["jti"], token["exp"])
 
 
 class Introspection(IntrospectionEndpoint):

@@ -10,10 +10,8 @@ from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import select
 
-from cgcrm.extensions import db
-from cgcrm.identity.models import RevokedToken
+from cgcrm.identity.revocations import is_revoked
 
 
 def signing_keys() -> Any:
@@ -49,8 +47,13 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         return jwt.encode(header, claims, keys.private)
 
 
-def decode_access_token(token: str, *, verify_expiry: bool = True) -> dict[str, Any] | None:
-    """The claims of a token we issued and have not revoked, else None."""
+def decode_access_token(
+    token: str, *, verify_expiry: bool = True, authoritative: bool = False
+) -> dict[str, Any] | None:
+    """The claims of a token we issued and have not revoked, else None.
+
+    :param authoritative: check revocation in the database, not in this process's copy of it.
+    """
     keys = signing_keys()
     try:
         decoded = jwt.decode(token, keys.verification_keys, algorithms=["RS256"])
@@ -75,10 +78,7 @@ def decode_access_token(token: str, *, verify_expiry: bool = True) -> dict[str, 
     except JoseError:
         return None
     claims = dict(decoded.claims)
-    if not isinstance(claims.get("jti"), str) or is_revoked(claims["jti"]):
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or is_revoked(jti, authoritative=authoritative):
         return None
     return claims
-
-
-def is_revoked(jti: str) -> bool:
-    return db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None

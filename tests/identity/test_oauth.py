@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from cgcrm.extensions import db
+from cgcrm.identity.models import RevokedToken
+from cgcrm.identity.revocations import RevocationList
 from cgcrm.identity.service import create_client
 
 
@@ -74,6 +79,29 @@ def test_revoked_token_stops_working_and_introspects_inactive(app: Flask, client
     assert client.get("/api/v1/citizens", headers=bearer).status_code == 401
     inactive = client.post("/oauth/introspect", data={"token": token}, auth=creds).get_json()
     assert inactive == {"active": False}
+
+
+def test_a_revocation_made_by_another_process_is_honoured_within_the_refresh_interval(
+    app: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refresh = 0.3
+    monkeypatch.setitem(app.extensions, "cgcrm.revocations", RevocationList(refresh))
+    creds = _client(app)
+    token = _token(client, creds).get_json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/citizens", headers=bearer).status_code == 200
+
+    claims = jwt.decode(token, KeySet.import_key_set(client.get("/.well-known/jwks.json").json))
+    with app.app_context():  # what the revoking process commits; this one has not seen it
+        expires = datetime.fromtimestamp(claims.claims["exp"], UTC)
+        db.session.add(RevokedToken(jti=claims.claims["jti"], expires_at=expires))
+        db.session.commit()
+        db.session.remove()
+
+    inactive = client.post("/oauth/introspect", data={"token": token}, auth=creds).get_json()
+    assert inactive == {"active": False}  # introspection asks the database
+    time.sleep(refresh)
+    assert client.get("/api/v1/citizens", headers=bearer).status_code == 401
 
 
 def test_a_client_cannot_introspect_or_revoke_another_clients_token(

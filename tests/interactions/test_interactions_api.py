@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from cgcrm.citizens.models import Citizen
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
@@ -110,6 +112,29 @@ def test_bad_input_is_422_and_writes_nothing(app: Any, rates: Any, overrides: An
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Interaction)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)) == 0
+
+
+def test_a_merged_record_refuses_new_contacts_and_names_the_survivor(
+    app: Any, rates: Any, citizen_id: str
+):
+    survivor = rates.post("/api/v1/citizens", json=new_citizen_payload()).get_json()["id"]
+    with app.app_context():  # what a merge leaves behind
+        db.session.execute(
+            sa.update(Citizen)
+            .where(Citizen.id == uuid.UUID(citizen_id))
+            .values(status="merged", merged_into_id=uuid.UUID(survivor))
+        )
+        db.session.commit()
+
+    response = rates.post("/api/v1/interactions", json=contact(citizen_id=citizen_id))
+    assert response.status_code == 409
+    assert survivor in response.get_json()["detail"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Interaction)) == 0
+        recorded = sa.select(sa.func.count()).where(OutboxEvent.type == "interaction.recorded")
+        assert db.session.scalar(recorded) == 0
+    anonymous = rates.post("/api/v1/interactions", json=contact(citizen_id=None))
+    assert anonymous.status_code == 201
 
 
 def test_needs_the_write_scope(make_api: Any):

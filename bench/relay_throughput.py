@@ -1,0 +1,122 @@
+"""Outbox relay throughput: how many committed events per second reach RQ.
+
+    python bench/relay_throughput.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench
+
+Writes ``--events`` outbox events (``interaction.recorded``, as the busiest writer does) in one
+INSERT, then runs the real relay (``cgcrm.worker.relay.drain``: advisory lock, ``FOR UPDATE SKIP
+LOCKED``, one MULTI/EXEC of batch jobs, mark published, commit) until nothing is pending, and
+reports events/s and jobs/s, ``--rounds`` times. The jobs go to queues under a namespace of their
+own (``QUEUE_NAMESPACE``), so no running worker takes them; the events and those queues are
+deleted afterwards. Refuses to run on a database whose outbox already has unpublished events
+(unless ``--allow-pending``): the relay would publish them into the throw-away queues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+import redis
+from _common import OUT_DIR
+from sqlalchemy import delete, func, select, text
+
+REDIS_URL = os.environ.get("CGCRM_REDIS_URL", "redis://127.0.0.1:6379/0")
+BENCH_AGGREGATE = "bench-relay"
+
+
+def _write_events(count: int) -> None:
+    from cgcrm.extensions import db
+
+    # gen_random_uuid() ids are not time-ordered like the app's UUIDv7, which the relay never
+    # looks at: it orders by seq.
+    db.session.execute(
+        text(
+            "INSERT INTO outbox_events (event_id, type, aggregate_type, aggregate_id, payload, "
+            "occurred_at) SELECT gen_random_uuid(), 'interaction.recorded', :aggregate, "
+            "gen_random_uuid(), '{}'::jsonb, now() FROM generate_series(1, :count)"
+        ),
+        {"aggregate": BENCH_AGGREGATE, "count": count},
+    )
+    db.session.commit()
+
+
+def _clean(connection: redis.Redis, namespace: str) -> None:
+    from cgcrm.core.outbox import OutboxEvent
+    from cgcrm.extensions import db
+
+    db.session.execute(delete(OutboxEvent).where(OutboxEvent.aggregate_type == BENCH_AGGREGATE))
+    db.session.commit()
+    keys = list(connection.scan_iter(f"rq:*{namespace}*", count=10_000))
+    for start in range(0, len(keys), 10_000):
+        connection.delete(*keys[start : start + 10_000])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--allow-pending",
+        action="store_true",
+        help="a scratch database's leftover unpublished events may be relayed (and lost)",
+    )
+    parser.add_argument("--output", default=str(OUT_DIR / "relay_throughput.json"))
+    args = parser.parse_args(argv)
+
+    from cgcrm import create_app
+    from cgcrm.core.outbox import OutboxEvent
+    from cgcrm.extensions import db
+    from cgcrm.worker.relay import drain
+
+    namespace = f"bench-relay-{os.getpid()}-"
+    app = create_app(
+        {"ENV": "development", "DATABASE_URL": args.database_url, "QUEUE_NAMESPACE": namespace}
+    )
+    connection = redis.Redis.from_url(REDIS_URL)
+    results: list[dict[str, Any]] = []
+    with app.app_context():
+        pending = db.session.scalar(select(func.count()).where(OutboxEvent.published_at.is_(None)))
+        if pending and not args.allow_pending:
+            raise SystemExit(
+                f"{pending} unpublished events wait in this outbox; not touching it "
+                "(--allow-pending publishes them too, into the throw-away queues)"
+            )
+        batch, per_job = app.config["RELAY_BATCH_SIZE"], app.config["EVENTS_PER_JOB"]
+        try:
+            for round_number in range(1, args.rounds + 1):
+                _write_events(args.events)
+                started = time.perf_counter()
+                published = drain(connection)
+                seconds = time.perf_counter() - started
+                jobs = -(-published // per_job)
+                results.append(
+                    {
+                        "round": round_number,
+                        "events": published,
+                        "seconds": round(seconds, 3),
+                        "events_per_s": round(published / seconds),
+                        "jobs_per_s": round(jobs / seconds),
+                    }
+                )
+                print(
+                    f"round {round_number}: {published:,} events as {jobs:,} jobs in "
+                    f"{seconds:.2f} s = {published / seconds:,.0f} events/s "
+                    f"(RELAY_BATCH_SIZE {batch}, EVENTS_PER_JOB {per_job})"
+                )
+                _clean(connection, namespace)
+        finally:
+            _clean(connection, namespace)
+            db.session.remove()
+            db.engine.dispose()
+    OUT_DIR.mkdir(exist_ok=True)
+    with open(args.output, "w") as handle:
+        json.dump({"args": vars(args), "results": results}, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -49,7 +49,9 @@ def _clean(connection: redis.Redis, namespace: str) -> None:
 
     db.session.execute(delete(OutboxEvent).where(OutboxEvent.aggregate_type == BENCH_AGGREGATE))
     db.session.commit()
-    keys = list(connection.scan_iter(f"rq:*{namespace}*", count=10_000))
+    queues = list(connection.scan_iter(f"rq:queue:{namespace}*"))
+    jobs = [b"rq:job:" + job_id for queue in queues for job_id in connection.lrange(queue, 0, -1)]
+    keys = jobs + list(connection.scan_iter(f"rq:*{namespace}*", count=10_000))
     for start in range(0, len(keys), 10_000):
         connection.delete(*keys[start : start + 10_000])
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from cgcrm.settings import ConfigError
+
+# Distinct tokens whose signature each process remembers as checked (a few hundred bytes each).
+VERIFIED_TOKENS_KEPT = 4096
 
 
 def _generate_pem() -> bytes:
@@ -53,6 +59,24 @@ class SigningKeys:
             ]
         }
         self.verification_keys = KeySet([RSAKey.import_key(self.public_jwks["keys"][0])])
+        # A client sends the same token on every request until it expires; checking its RSA
+        # signature once per process is enough. Time-dependent claims are checked by the caller
+        # on every use, and so is revocation.
+        self._signed_claims = lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify_signature)
+
+    def signed_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of an access token (``typ`` at+jwt) signed by this key, else None."""
+        claims = self._signed_claims(token)
+        return dict(claims) if claims is not None else None
+
+    def _verify_signature(self, token: str) -> dict[str, Any] | None:
+        try:
+            decoded = jwt.decode(token, self.verification_keys, algorithms=["RS256"])
+        except (JoseError, ValueError, TypeError):
+            return None
+        if decoded.header.get("typ") != "at+jwt":
+            return None
+        return dict(decoded.claims)
 
 
 def load_signing_keys(app: Flask) -> SigningKeys:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -74,3 +76,22 @@ def test_token_of_another_issuer_key_is_refused(app: Flask, client: Any) -> None
     )
     response = client.get("/api/v1/citizens", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
+
+
+def test_a_token_checked_once_still_expires_and_cannot_be_altered(
+    app: Flask, client: Any, make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cgcrm.identity import tokens
+
+    api = make_api("citizens:read", "RATES")
+    assert api.get("/api/v1/citizens").status_code == 200  # its signature is now remembered
+    token = api.headers()["Authorization"].removeprefix("Bearer ")
+
+    header, payload, signature = token.split(".")
+    altered = f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    refused = client.get("/api/v1/citizens", headers={"Authorization": f"Bearer {altered}"})
+    assert refused.status_code == 401
+
+    later = time.time() + app.config["ACCESS_TOKEN_TTL"] + 60
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: later))
+    assert api.get("/api/v1/citizens").status_code == 401

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy import BigInteger, Index, String, Uuid, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -42,19 +42,26 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
 
 def add_event(
     event_type: str, aggregate_type: str, aggregate_id: uuid.UUID, payload: dict[str, Any]
-) -> OutboxEvent:
-    """Stage a domain event in the current session; it commits with the change it describes.
+) -> uuid.UUID:
+    """Write a domain event in the current transaction; it commits with the change it describes.
 
+    A plain INSERT, not a unit-of-work object: every write of the system emits one, and the
+    event is never read back by the request that wrote it. ``seq`` follows the order of calls.
     Payloads carry ids and changed field names, never personal data: events travel to queues and
     departments' webhooks.
+
+    :returns: the event's id.
     """
-    event = OutboxEvent(
-        event_id=new_id(),
-        type=event_type,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        payload=payload,
-        occurred_at=utcnow(),
+    event_id = new_id()
+    db.session.execute(
+        insert(OutboxEvent.__table__),
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "aggregate_type": aggregate_type,
+            "aggregate_id": aggregate_id,
+            "payload": payload,
+            "occurred_at": utcnow(),
+        },
     )
-    db.session.add(event)
-    return event
+    return event_id

@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import redis
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from flask import Flask
 from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.core.idempotency import IdempotencyRecord
-from cgcrm.core.outbox import OutboxEvent, add_event
+from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.identity.models import RevokedToken
 from cgcrm.worker.housekeeping import purge_expired_records
@@ -68,16 +69,25 @@ def test_only_one_of_two_workers_enqueues_the_periodic_jobs(
     assert len(housekeeping) == 1  # hourly: enqueued once at start, by the leader only
 
 
+def _event(**times: Any) -> OutboxEvent:
+    return OutboxEvent(
+        event_id=uuid.uuid4(),
+        type="t.e",
+        aggregate_type="t",
+        aggregate_id=uuid.uuid4(),
+        payload={},
+        **times,
+    )
+
+
 def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
     now = utcnow()
     old = now - timedelta(days=app.config["OUTBOX_RETENTION_DAYS"] + 1)
     with app.app_context():
-        published_old = add_event("t.e", "t", uuid.uuid4(), {})
-        published_old.published_at = old
-        published_new = add_event("t.e", "t", uuid.uuid4(), {})
-        published_new.published_at = now
-        unpublished_old = add_event("t.e", "t", uuid.uuid4(), {})
-        unpublished_old.occurred_at = old
+        published_old = _event(occurred_at=now, published_at=old)
+        published_new = _event(occurred_at=now, published_at=now)
+        unpublished_old = _event(occurred_at=old, published_at=None)
+        db.session.add_all([published_old, published_new, unpublished_old])
         gone = uuid.uuid4()
         db.session.add_all(
             [

@@ -150,6 +150,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Days published outbox events are kept before the housekeeping job deletes them.",
     ),
     Setting(
+        "REDELIVERY_AFTER",
+        int,
+        900,
+        "Seconds after its publication an event still lacking a handler's marker counts as lost "
+        "(its job vanished with a Redis restart, say) and is published again.",
+    ),
+    Setting("REDELIVERY_INTERVAL", int, 300, "Seconds between sweeps for lost events."),
+    Setting(
+        "MAX_DELIVERIES",
+        int,
+        3,
+        "Times an event is published at most; one whose handler keeps failing then stays in the "
+        "failed-job registry for an administrator.",
+    ),
+    Setting(
         "QUEUE_NAMESPACE",
         str,
         "",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Uuid, insert
+from sqlalchemy import BigInteger, Index, Integer, String, Uuid, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -29,6 +29,8 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Times the relay has published it; bounds redelivery of events whose job was lost.
+    deliveries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index(

@@ -49,6 +49,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "default",
         "HOUSEKEEPING_INTERVAL",
     ),
+    PeriodicJob(
+        "redeliver-unhandled-events",
+        "cgcrm.worker.redelivery.redeliver_unhandled_events",
+        "default",
+        "REDELIVERY_INTERVAL",
+    ),
 )
 
 

@@ -121,7 +121,7 @@ def publish_pending_events(
         db.session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.seq.in_([row.seq for row in rows]))
-            .values(published_at=utcnow())
+            .values(published_at=utcnow(), deliveries=OutboxEvent.deliveries + 1)
         )
         db.session.commit()
     except Exception:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select
 
@@ -30,6 +31,10 @@ class ServiceRef(NamedTuple):
 class DepartmentRef(NamedTuple):
     id: uuid.UUID
     code: str
+
+
+Key = TypeVar("Key", str, uuid.UUID)
+Ref = TypeVar("Ref", ServiceRef, DepartmentRef)
 
 
 class _CatalogCodes:
@@ -60,25 +65,23 @@ class _CatalogCodes:
             self._departments_by_code = {d.code: d for d in departments}
             self._departments_by_id = {d.id: d for d in departments}
 
-    def service_by_code(self, code: str) -> ServiceRef | None:
-        if code not in self._services_by_code:
+    def _find(self, index: Callable[[], dict[Key, Ref]], key: Key) -> Ref | None:
+        # ``index`` is read again after a reload, which replaces the dictionaries.
+        if key not in index():
             self.reload()
-        return self._services_by_code.get(code)
+        return index().get(key)
+
+    def service_by_code(self, code: str) -> ServiceRef | None:
+        return self._find(lambda: self._services_by_code, code)
 
     def service_by_id(self, service_id: uuid.UUID) -> ServiceRef | None:
-        if service_id not in self._services_by_id:
-            self.reload()
-        return self._services_by_id.get(service_id)
+        return self._find(lambda: self._services_by_id, service_id)
 
     def department_by_code(self, code: str) -> DepartmentRef | None:
-        if code not in self._departments_by_code:
-            self.reload()
-        return self._departments_by_code.get(code)
+        return self._find(lambda: self._departments_by_code, code)
 
     def department_by_id(self, department_id: uuid.UUID) -> DepartmentRef | None:
-        if department_id not in self._departments_by_id:
-            self.reload()
-        return self._departments_by_id.get(department_id)
+        return self._find(lambda: self._departments_by_id, department_id)
 
 
 catalog_codes = _CatalogCodes()

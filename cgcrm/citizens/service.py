@@ -69,7 +69,7 @@ def _new_consent(actor: Actor, citizen_id: uuid.UUID, item: dict[str, Any]) -> C
         channel=item["channel"],
         note=item.get("note"),
         recorded_at=utcnow(),
-        recorded_by=f"{actor.principal.kind}:{actor.principal.id}",
+        recorded_by=actor.principal.ref,
     )
 
 

@@ -35,7 +35,7 @@ def run_idempotent(
         result = create(None)
         return result, headers(result)
     scope = f"{request.method} {request.path}"
-    principal_id = f"{actor.principal.kind}:{actor.principal.id}"
+    principal_id = actor.principal.ref
     config = current_app.config
     stored = idempotency.reserve(
         principal_id,

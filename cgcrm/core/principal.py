@@ -15,6 +15,11 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     token_id: str | None = None
 
+    @property
+    def ref(self) -> str:
+        """``kind:id`` ("user:<uuid>", "client:<client_id>"): how records name who acted."""
+        return f"{self.kind}:{self.id}"
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
 

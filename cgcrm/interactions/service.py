@@ -27,10 +27,6 @@ BeforeCommit = Callable[[Interaction], None]
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _principal_ref(actor: Actor) -> str:
-    return f"{actor.principal.kind}:{actor.principal.id}"
-
-
 def _service(code: str) -> ServiceRef:
     service = catalog_codes.service_by_code(code)
     if service is None:
@@ -157,7 +153,7 @@ def record_interaction(
             started_at=data["started_at"],
             ended_at=data.get("ended_at"),
             summary=data.get("summary"),
-            recorded_by=_principal_ref(actor),
+            recorded_by=actor.principal.ref,
             recorded_at=now,
             request_id=actor.request_id,
         )

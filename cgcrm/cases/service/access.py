@@ -6,19 +6,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from cgcrm.cases.models import Case
+from cgcrm.cases.models import Case, CaseTransition
 from cgcrm.catalog.models import Service
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.errors import NotAuthorized, NotFound, PreconditionFailed
+from cgcrm.core.ids import new_id
 from cgcrm.core.principal import Actor
 from cgcrm.core.working_days import WorkingCalendar, calendar_for
 from cgcrm.extensions import db
@@ -35,8 +36,23 @@ def transaction() -> Iterator[None]:
         raise
 
 
-def principal_ref(actor: Actor) -> str:
-    return f"{actor.principal.kind}:{actor.principal.id}"
+def record_transition(
+    actor: Actor, case: Case, source: str | None, target: str, at: datetime, reason: str | None
+) -> None:
+    """Stage the history row of ``case`` moving from ``source`` (None: opened) to ``target``."""
+    db.session.add(
+        CaseTransition(
+            id=new_id(),
+            case_id=case.id,
+            from_status=source,
+            to_status=target,
+            at=at,
+            by=actor.principal.ref,
+            department_code=actor.principal.department_code,
+            reason=reason,
+            request_id=actor.request_id,
+        )
+    )
 
 
 def calendar() -> WorkingCalendar:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from cgcrm.cases.models import CaseNote
-from cgcrm.cases.service.access import audit, load_visible, principal_ref, transaction
+from cgcrm.cases.service.access import audit, load_visible, transaction
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
@@ -38,7 +38,7 @@ def add_note(actor: Actor, case_id: uuid.UUID, text: str) -> CaseNote:
             id=new_id(),
             case_id=case.id,
             text=text,
-            author=principal_ref(actor),
+            author=actor.principal.ref,
             author_department_code=actor.principal.department_code,
             created_at=utcnow(),
             request_id=actor.request_id,

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from cgcrm.cases import reference
-from cgcrm.cases.models import Case, CaseTransition
+from cgcrm.cases.models import Case
 from cgcrm.cases.service.access import (
     audit,
     calendar,
     load_visible,
-    principal_ref,
+    record_transition,
     require_owner,
     require_version,
     transaction,
@@ -117,7 +117,7 @@ def _insert_case(actor: Actor, data: dict[str, Any], case_reference: str) -> Cas
         assigned_team=data.get("assigned_team"),
         assigned_user_id=data.get("assigned_user_id"),
         opened_at=now,
-        opened_by=principal_ref(actor),
+        opened_by=actor.principal.ref,
         due_at=calendar().due_at(now, service.sla_target_days),
         sla_paused_seconds=0,
         version=1,
@@ -126,19 +126,7 @@ def _insert_case(actor: Actor, data: dict[str, Any], case_reference: str) -> Cas
     )
     db.session.add(case)
     db.session.flush()  # a reference clash surfaces here, before anything else is staged
-    db.session.add(
-        CaseTransition(
-            id=new_id(),
-            case_id=case.id,
-            from_status=None,
-            to_status="new",
-            at=now,
-            by=principal_ref(actor),
-            department_code=actor.principal.department_code,
-            reason=None,
-            request_id=actor.request_id,
-        )
-    )
+    record_transition(actor, case, None, "new", now, None)
     add_event(
         "case.opened",
         "case",

@@ -19,7 +19,7 @@ from cgcrm.cases.service.access import (
     audit,
     calendar,
     load_visible,
-    principal_ref,
+    record_transition,
     reopen_window,
     require_owner,
     require_version,
@@ -30,7 +30,6 @@ from cgcrm.cases.workflow import OPEN_STATUSES, allowed_transitions, is_reopen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict
-from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import SYSTEM, Actor
 from cgcrm.extensions import db
@@ -113,19 +112,7 @@ def transition_case(
         _apply(case, target, now)
         case.version += 1
         case.updated_at = now
-        db.session.add(
-            CaseTransition(
-                id=new_id(),
-                case_id=case.id,
-                from_status=source,
-                to_status=target,
-                at=now,
-                by=principal_ref(actor),
-                department_code=actor.principal.department_code,
-                reason=reason,
-                request_id=actor.request_id,
-            )
-        )
+        record_transition(actor, case, source, target, now, reason)
         add_event(
             "case.status_changed",
             "case",

@@ -189,6 +189,30 @@ def make_api(app: Flask) -> Any:
     return make
 
 
+# A department's own system: keeps citizens, records contacts, works cases.
+DEPARTMENT_SYSTEM = "citizens:read citizens:write interactions:write cases:write"
+
+
+@pytest.fixture
+def rates(make_api: Any) -> Api:
+    """The rates department's system."""
+    return make_api(DEPARTMENT_SYSTEM, "RATES")
+
+
+@pytest.fixture
+def waste(make_api: Any) -> Api:
+    """The waste department's system."""
+    return make_api(DEPARTMENT_SYSTEM, "WASTE")
+
+
+@pytest.fixture
+def citizen_id(rates: Api) -> str:
+    """A citizen registered by the rates department."""
+    response = rates.post("/api/v1/citizens", json=new_citizen_payload())
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["id"])
+
+
 @pytest.fixture
 def staff(make_api: Any) -> Api:
     """A front-office system: reads and writes citizens, reads audit trails."""

@@ -6,36 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from cgcrm.cases.models import Case
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
-from tests.conftest import new_citizen_payload
 
 URL = "/api/v1/cases"
-WRITER = "citizens:read citizens:write cases:write interactions:write"
-
-
-@pytest.fixture
-def rates(make_api: Any) -> Any:
-    """The rates department's case system."""
-    return make_api(WRITER, "RATES")
-
-
-@pytest.fixture
-def waste(make_api: Any) -> Any:
-    """The waste department's case system."""
-    return make_api(WRITER, "WASTE")
-
-
-@pytest.fixture
-def citizen_id(rates: Any) -> str:
-    response = rates.post("/api/v1/citizens", json=new_citizen_payload())
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["id"])
 
 
 def open_case(api: Any, service_code: str = "RATES-PAY", **fields: Any) -> dict[str, Any]:

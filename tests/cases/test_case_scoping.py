@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.cases.conftest import URL, WRITER, move, open_case
+from tests.cases.conftest import URL, move, open_case
+from tests.conftest import DEPARTMENT_SYSTEM
 
 
 @pytest.fixture
@@ -81,6 +82,6 @@ def test_visible_when_the_citizen_shares_across_government(
 
 
 def test_visible_with_the_cross_department_scope(make_api: Any, waste_case: dict[str, Any]) -> None:
-    supervisor = make_api(f"{WRITER} cross_department", "CUSTOMER")
+    supervisor = make_api(f"{DEPARTMENT_SYSTEM} cross_department", "CUSTOMER")
     visible_to(supervisor, waste_case)
     assert move(supervisor, waste_case, "in_progress").status_code == 200

@@ -7,13 +7,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from cgcrm.extensions import db
-from tests.conftest import new_citizen_payload
-
-WRITER = "citizens:read citizens:write interactions:write cases:write"
 
 
 @contextmanager
@@ -42,21 +38,6 @@ def contact(citizen_id: str, channel: str, hours_ago: float, **extra: Any) -> di
         "outcome": "follow_up",
         **extra,
     }
-
-
-@pytest.fixture
-def rates(make_api: Any) -> Any:
-    return make_api(WRITER, "RATES")
-
-
-@pytest.fixture
-def waste(make_api: Any) -> Any:
-    return make_api(WRITER, "WASTE")
-
-
-@pytest.fixture
-def citizen_id(rates: Any) -> str:
-    return str(rates.post("/api/v1/citizens", json=new_citizen_payload()).get_json()["id"])
 
 
 def record(api: Any, body: dict[str, Any]) -> dict[str, Any]:

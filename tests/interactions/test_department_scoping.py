@@ -7,10 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import new_citizen_payload
-
-WRITER = "citizens:read citizens:write interactions:write"
-
 
 def contact(citizen_id: str | None, service_code: str) -> dict[str, Any]:
     return {
@@ -20,21 +16,6 @@ def contact(citizen_id: str | None, service_code: str) -> dict[str, Any]:
         "started_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
         "outcome": "resolved",
     }
-
-
-@pytest.fixture
-def rates(make_api: Any) -> Any:
-    return make_api(WRITER, "RATES")
-
-
-@pytest.fixture
-def waste(make_api: Any) -> Any:
-    return make_api(WRITER, "WASTE")
-
-
-@pytest.fixture
-def citizen_id(rates: Any) -> str:
-    return str(rates.post("/api/v1/citizens", json=new_citizen_payload()).get_json()["id"])
 
 
 @pytest.fixture

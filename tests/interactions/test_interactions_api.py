@@ -15,8 +15,6 @@ from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from tests.conftest import new_citizen_payload
 
-WRITER = "citizens:read citizens:write interactions:write"
-
 
 def contact(**overrides: Any) -> dict[str, Any]:
     started = datetime.now(UTC) - timedelta(minutes=10)
@@ -32,18 +30,6 @@ def contact(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-@pytest.fixture
-def rates(make_api: Any) -> Any:
-    return make_api(WRITER, "RATES")
-
-
-@pytest.fixture
-def citizen_id(rates: Any) -> str:
-    response = rates.post("/api/v1/citizens", json=new_citizen_payload())
-    assert response.status_code == 201
-    return str(response.get_json()["id"])
 
 
 def test_records_a_contact_with_handling_time_and_event(app: Any, rates: Any, citizen_id: str):

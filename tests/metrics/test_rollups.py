@@ -13,17 +13,8 @@ from cgcrm.core.errors import ValidationError
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.metrics.models import NO_SERVICE, InteractionDailyRollup
-from cgcrm.metrics.service import recompute_rollups
+from cgcrm.metrics.service import COUNTERS, recompute_rollups
 from cgcrm.worker.handlers import process_events
-
-COUNTERS = (
-    "interactions",
-    "transactions_started",
-    "transactions_completed",
-    "resolved",
-    "handling_seconds",
-    "handled",
-)
 
 
 def _process_all(app: Flask) -> None:

@@ -130,6 +130,16 @@ def _header(response: Any, name: str) -> str:
     return str(values[0])
 
 
+# Fixtures are function-scoped on purpose (a clean database per example); generated bodies are
+# large and often filtered.
+FUZZ_HEALTH_CHECKS = [
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.too_slow,
+    HealthCheck.filter_too_much,
+    HealthCheck.data_too_large,
+    HealthCheck.large_base_example,
+]
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
@@ -137,13 +147,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-        HealthCheck.large_base_example,
-    ],
+    suppress_health_check=FUZZ_HEALTH_CHECKS,
 )
 def test_no_operation_answers_with_a_server_error(
     case: Any, bearer: dict[str, str], known_ids: dict[str, str]

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.checks import content_type_conformance, not_a_server_error
 
 from tests.cases.conftest import open_case
 from tests.conftest import new_citizen_payload
 from tests.test_openapi_fuzz import (  # noqa: F401  (fixtures are used by name)
     ALL_SCOPES,
+    FUZZ_HEALTH_CHECKS,
     PROBLEM_JSON,
     PROBLEM_MEMBERS,
     _header,
@@ -46,13 +47,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="^/ap
 @settings(
     max_examples=15,
     deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-        HealthCheck.large_base_example,
-    ],
+    suppress_health_check=FUZZ_HEALTH_CHECKS,
 )
 def test_case_operations_never_answer_with_a_server_error(
     case: Any, bearer: dict[str, str], known_ids: dict[str, str]

@@ -21,6 +21,18 @@ from typing import Any
 import psycopg
 from _common import latency_summary, psycopg_url
 
+# Numbers wrk's threads (``thread_id``) so each starts its ``counter`` at its own offset.
+WRK_THREADS = """
+counter = 0
+thread_id = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+"""
+
 # Appended to every wrk script: print the summary as one JSON line.
 WRK_DONE = """
 function done(summary, latency, requests)

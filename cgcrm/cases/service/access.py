@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from cgcrm.cases.models import Case, CaseTransition
+from cgcrm.cases.models import Case, CaseNote, CaseTransition
 from cgcrm.catalog.models import Service
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
@@ -138,3 +138,30 @@ def audit(
     """Audit a read or change of a citizen's case; anonymous cases have no trail to write."""
     if case.citizen_id is not None:
         record_access(actor, action, [case.citizen_id], fields=fields or ["case"], reason=reason)
+
+
+CaseRecord = TypeVar("CaseRecord", CaseTransition, CaseNote)
+
+
+def case_records_page(
+    actor: Actor,
+    case_id: uuid.UUID,
+    record: type[CaseRecord],
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    disclosed: str,
+) -> list[CaseRecord]:
+    """A page of a visible case's transitions or notes, oldest first; the read is audited.
+
+    :param disclosed: what the audit event says was read (``transitions``, ``notes``).
+    :raises NotFound: no such case, or one the caller may not see.
+    """
+    with transaction():
+        case = load_visible(actor, case_id)
+        query = select(record).where(record.case_id == case.id).order_by(record.id).limit(limit)
+        if after is not None:
+            query = query.where(record.id > after)
+        records = list(db.session.scalars(query))
+        audit(actor, case, f"case.{disclosed}_read", [disclosed])
+    return records

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from cgcrm.cases.models import CaseNote
-from cgcrm.cases.service.access import audit, load_visible, transaction
+from cgcrm.cases.service.access import audit, case_records_page, load_visible, transaction
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
@@ -66,14 +66,7 @@ def list_notes(
 
     :raises NotFound: no such case, or one the caller may not see.
     """
-    with transaction():
-        case = load_visible(actor, case_id)
-        query = select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
-        if after is not None:
-            query = query.where(CaseNote.id > after)
-        notes = list(db.session.scalars(query.limit(limit)))
-        audit(actor, case, "case.notes_read", ["notes"])
-    return notes
+    return case_records_page(actor, case_id, CaseNote, limit=limit, after=after, disclosed="notes")
 
 
 def link_interaction(

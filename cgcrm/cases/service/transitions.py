@@ -18,6 +18,7 @@ from cgcrm.cases.models import Case, CaseTransition
 from cgcrm.cases.service.access import (
     audit,
     calendar,
+    case_records_page,
     load_visible,
     record_transition,
     reopen_window,
@@ -136,19 +137,9 @@ def list_transitions(
 
     :raises NotFound: no such case, or one the caller may not see.
     """
-    with transaction():
-        case = load_visible(actor, case_id)
-        query = (
-            select(CaseTransition)
-            .where(CaseTransition.case_id == case.id)
-            .order_by(CaseTransition.id)
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(CaseTransition.id > after)
-        transitions = list(db.session.scalars(query))
-        audit(actor, case, "case.transitions_read", ["transitions"])
-    return transitions
+    return case_records_page(
+        actor, case_id, CaseTransition, limit=limit, after=after, disclosed="transitions"
+    )
 
 
 def flag_breached_cases(now: datetime | None = None) -> int:

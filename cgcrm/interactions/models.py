@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.catalog.codes import catalog_codes
-from cgcrm.catalog.models import Department, Service
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
 from cgcrm.core.types import UTCDateTime
@@ -48,11 +47,6 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str] = mapped_column(String(64))
-
-    # Responses name the service and department through catalog_codes, not these relationships,
-    # so reading contacts never joins the catalog.
-    service: Mapped[Service | None] = relationship(lazy="select")
-    department: Mapped[Department] = relationship(lazy="select")
 
     __table_args__ = (
         CheckConstraint(_in("direction", DIRECTIONS), name="direction"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cgcrm.admin import service
 from cgcrm.admin.schemas import JobSchema, JobsOverviewSchema, JobsQuerySchema, RequeueSchema
 from cgcrm.core import scopes
+from cgcrm.core.openapi import Blueprint
 from cgcrm.identity.guard import requires
 
 blp = Blueprint(

@@ -9,7 +9,6 @@ from typing import Any
 from flask import request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cgcrm.cases import service
 from cgcrm.cases.models import Case
@@ -28,6 +27,7 @@ from cgcrm.cases.schemas import (
 from cgcrm.core import scopes
 from cgcrm.core.http import etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
+from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.core.working_days import calendar_for
 from cgcrm.identity.guard import current_actor, requires

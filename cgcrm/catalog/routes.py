@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cgcrm.catalog import service
 from cgcrm.catalog.schemas import (
@@ -19,6 +18,7 @@ from cgcrm.catalog.schemas import (
 )
 from cgcrm.core import scopes
 from cgcrm.core.http import etag_for, required_version
+from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import requires
 

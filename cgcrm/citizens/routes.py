@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cgcrm.citizens import search, service
 from cgcrm.citizens.overview import citizen_overview
@@ -27,6 +26,7 @@ from cgcrm.citizens.schemas import (
 from cgcrm.core import scopes
 from cgcrm.core.http import etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
+from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
+import flask_smorest
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
@@ -18,6 +19,20 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(metadata={"description": "field -> messages, for invalid input"})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with each argument schema built once instead of per request.
+
+    Given a schema class, webargs instantiates it on every request, and marshmallow deep-copies
+    every declared field each time: a third of a millisecond per call on the busiest routes. Our
+    schemas keep no per-request state, so one instance serves every request.
+    """
+
+    def arguments(self, schema: type[Schema] | Schema, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
 
 
 class CgcrmApi(Api):

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cgcrm.core import scopes
 from cgcrm.core.idempotent_route import run_idempotent
+from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.interactions import service

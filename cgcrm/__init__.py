@@ -65,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.core import http
     from cgcrm.core.crypto import build_cipher
     from cgcrm.core.openapi import CgcrmApi
+    from cgcrm.core.pool import IdlePing
     from cgcrm.core.problems import register_problem_handlers
     from cgcrm.identity.guard import authenticate_request
     from cgcrm.identity.keys import load_signing_keys
@@ -80,13 +81,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
     app.config["SQLALCHEMY_ECHO"] = app.config["SQL_ECHO"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     _configure_api(app)
 
     db.init_app(app)
+    idle_ping = app.extensions["cgcrm.idle_ping"] = IdlePing(app.config["POOL_PING_AFTER_IDLE"])
+    with app.app_context():
+        idle_ping.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     api = CgcrmApi(app)
     app.extensions["cgcrm.redis"] = redis.Redis.from_url(

@@ -192,6 +192,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds each process trusts its copy of the revoked-token list; a token revoked in "
         "another process is refused everywhere within this time (at once where it was revoked).",
     ),
+    Setting(
+        "POOL_PING_AFTER_IDLE",
+        float,
+        1.0,
+        "Seconds a pooled database connection may sit idle before it is tested at checkout; "
+        "connections in use more recently are trusted (see cgcrm/core/pool.py).",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

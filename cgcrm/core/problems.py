@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from cgcrm.core.errors import DomainError, problem
@@ -82,7 +83,22 @@ def handle_unexpected(error: Exception) -> Response:
     return problem_response(body)
 
 
+def handle_database_error(error: DBAPIError) -> Response:
+    """A lost or unreachable database is a 503 the client may retry, not our bug."""
+    if not (error.connection_invalidated or isinstance(error, OperationalError)):
+        return handle_unexpected(error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    body = problem(
+        503,
+        "Service unavailable",
+        "the database could not be reached; retry shortly (with the same Idempotency-Key for "
+        "a create, so that it is not recorded twice)",
+    )
+    return problem_response(body, {"Retry-After": "1"})
+
+
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -33,6 +33,8 @@ def idle_ping(app: Flask) -> Iterator[IdlePing]:
     configured = ping.idle_seconds
     yield ping
     ping.idle_seconds = configured
+    with app.app_context():
+        db.engine.dispose()  # the killed connections still pooled must not meet the next test
 
 
 def test_a_connection_found_dead_after_idling_is_replaced(idle_ping: IdlePing, staff: Any) -> None:

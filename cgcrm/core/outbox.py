@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Uuid, insert
+from sqlalchemy import BigInteger, Index, Insert, Integer, String, Uuid, bindparam, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -67,3 +68,64 @@ def add_event(
         },
     )
     return event_id
+
+
+@cache
+def _with_event(statement: Insert) -> Insert:
+    """``statement`` and the INSERT of its event as one statement (a data-modifying CTE)."""
+    written = statement.cte("written")
+    table = OutboxEvent.__table__
+    values = select(
+        bindparam("outbox_event_id", type_=table.c.event_id.type),
+        bindparam("outbox_type", type_=table.c.type.type),
+        bindparam("outbox_aggregate_type", type_=table.c.aggregate_type.type),
+        *written.c,
+        bindparam("outbox_payload", type_=table.c.payload.type),
+        bindparam("outbox_occurred_at", type_=table.c.occurred_at.type),
+    )
+    columns = ["event_id", "type", "aggregate_type", "aggregate_id", "payload", "occurred_at"]
+    return (
+        insert(table)
+        .from_select(columns, values, include_defaults=False)
+        .returning(table.c.aggregate_id)
+    )
+
+
+def insert_with_event(
+    statement: Insert,
+    row: dict[str, Any],
+    event_type: str,
+    aggregate_type: str,
+    payload: dict[str, Any],
+    *,
+    whole_transaction: bool = False,
+) -> uuid.UUID | None:
+    """Run ``statement``, an INSERT RETURNING one new row's id, and write that row's event.
+
+    The event is written only when the INSERT wrote its row (a guarded INSERT may write none).
+    On PostgreSQL both are one statement, one round trip instead of two; with
+    ``whole_transaction`` (the caller writes nothing else and its session has not begun) it
+    also commits by itself, which spares the BEGIN and COMMIT round trips: a single statement is
+    atomic, so the row and its event still commit together or not at all. The caller commits
+    its session as usual (then a no-op). SQLite, which has no data-modifying CTEs, runs the two
+    INSERTs in the session's transaction.
+
+    :returns: the new row's id, or None when ``statement`` wrote nothing.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        written = session.execute(statement, row).scalar()
+        if written is not None:
+            add_event(event_type, aggregate_type, written, payload)
+        return written
+    if whole_transaction and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    event = {
+        "outbox_event_id": new_id(),
+        "outbox_type": event_type,
+        "outbox_aggregate_type": aggregate_type,
+        "outbox_payload": payload,
+        "outbox_occurred_at": utcnow(),
+    }
+    written_id: uuid.UUID | None = session.execute(_with_event(statement), row | event).scalar()
+    return written_id

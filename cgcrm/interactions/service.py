@@ -17,7 +17,7 @@ from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, NotFound, ValidationError
 from cgcrm.core.ids import new_id
-from cgcrm.core.outbox import add_event
+from cgcrm.core.outbox import insert_with_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
@@ -74,6 +74,9 @@ def _check_citizen(citizen_id: uuid.UUID | None) -> None:
         raise Conflict(f"citizen {citizen_id} was merged into {merged_into}; record against that")
 
 
+_COLUMNS = Interaction.__table__.columns
+
+
 @cache
 def _guarded_insert() -> Insert:
     """INSERT of one contact that writes nothing when its citizen is unknown or merged.
@@ -91,14 +94,6 @@ def _guarded_insert() -> Insert:
         .from_select(columns, values.where(or_(citizen_id.is_(None), citizen_is_current)))
         .returning(table.c.id)
     )
-
-
-def _insert_unless_citizen_is_gone(interaction: Interaction) -> None:
-    table = Interaction.__table__
-    row = {column.name: getattr(interaction, column.key) for column in table.columns}
-    if db.session.execute(_guarded_insert(), row).first() is None:
-        _check_citizen(interaction.citizen_id)  # says why: unknown or merged
-        raise Conflict(f"citizen {interaction.citizen_id} changed while recording; try again")
 
 
 def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
@@ -157,11 +152,11 @@ def record_interaction(
             recorded_at=now,
             request_id=actor.request_id,
         )
-        _insert_unless_citizen_is_gone(interaction)
-        add_event(
+        written = insert_with_event(
+            _guarded_insert(),
+            {column.name: getattr(interaction, column.key) for column in _COLUMNS},
             "interaction.recorded",
             "interaction",
-            interaction.id,
             {
                 "interaction_id": str(interaction.id),
                 "citizen_id": str(citizen_id) if citizen_id else None,
@@ -172,7 +167,13 @@ def record_interaction(
                 "outcome": interaction.outcome,
                 "transaction_stage": interaction.transaction_stage,
             },
+            # Unless a case check has begun the session's transaction, in which case the
+            # write joins it; an idempotent response must commit with the write.
+            whole_transaction=before_commit is None,
         )
+        if written is None:
+            _check_citizen(citizen_id)  # says why: unknown or merged
+            raise Conflict(f"citizen {citizen_id} changed while recording; try again")
         if before_commit:
             before_commit(interaction)
         db.session.commit()

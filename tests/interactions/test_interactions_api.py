@@ -13,7 +13,7 @@ from cgcrm.citizens.models import Citizen
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
-from tests.conftest import new_citizen_payload
+from tests.conftest import counting_queries, new_citizen_payload
 
 
 def contact(**overrides: Any) -> dict[str, Any]:
@@ -47,6 +47,24 @@ def test_records_a_contact_with_handling_time_and_event(app: Any, rates: Any, ci
         ).all()
         assert [e.payload["interaction_id"] for e in events] == [body["id"]]
         assert "Paid" not in str(events[0].payload)  # no free text leaves in events
+
+
+def test_a_contact_and_its_event_are_written_by_one_statement(
+    app: Any, rates: Any, citizen_id: str
+) -> None:
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite has no data-modifying CTEs: two INSERTs in a transaction there")
+    with counting_queries(app) as statements:
+        response = rates.post("/api/v1/interactions", json=contact(citizen_id=citizen_id))
+    assert response.status_code == 201
+    writes = [s for s in statements if "INSERT" in s]
+    assert len(writes) == 1
+    assert "INSERT INTO interactions" in writes[0] and "INSERT INTO outbox_events" in writes[0]
+    with app.app_context():
+        event = db.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.type == "interaction.recorded")
+        ).one()
+    assert event.aggregate_id == uuid.UUID(response.get_json()["id"])
 
 
 def test_anonymous_contact_counts(rates: Any):

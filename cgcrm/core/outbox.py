@@ -103,29 +103,34 @@ def insert_with_event(
     """Run ``statement``, an INSERT RETURNING one new row's id, and write that row's event.
 
     The event is written only when the INSERT wrote its row (a guarded INSERT may write none).
-    On PostgreSQL both are one statement, one round trip instead of two; with
-    ``whole_transaction`` (the caller writes nothing else and its session has not begun) it
-    also commits by itself, which spares the BEGIN and COMMIT round trips: a single statement is
-    atomic, so the row and its event still commit together or not at all. The caller commits
-    its session as usual (then a no-op). SQLite, which has no data-modifying CTEs, runs the two
-    INSERTs in the session's transaction.
+    On PostgreSQL both are one statement, one round trip instead of two. With
+    ``whole_transaction`` (the caller writes nothing else) and a session that has not begun, the
+    statement runs alone on an autocommit connection, outside the ORM session: that spares the
+    BEGIN and COMMIT round trips and the session's bookkeeping, and a single statement is
+    atomic, so the row and its event still commit together or not at all. Otherwise it runs in
+    the session's transaction, which the caller commits. SQLite, which has no data-modifying
+    CTEs, runs two INSERTs in the session's transaction.
 
     :returns: the new row's id, or None when ``statement`` wrote nothing.
     """
-    session = db.session()
-    if session.get_bind().dialect.name != "postgresql":
-        written = session.execute(statement, row).scalar()
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        written = db.session.execute(statement, row).scalar()
         if written is not None:
             add_event(event_type, aggregate_type, written, payload)
         return written
-    if whole_transaction and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    event = {
+    params = row | {
         "outbox_event_id": new_id(),
         "outbox_type": event_type,
         "outbox_aggregate_type": aggregate_type,
         "outbox_payload": payload,
         "outbox_occurred_at": utcnow(),
     }
-    written_id: uuid.UUID | None = session.execute(_with_event(statement), row | event).scalar()
+    written_id: uuid.UUID | None
+    if whole_transaction and not (db.session.registry.has() and db.session().in_transaction()):
+        with engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            written_id = autocommit.execute(_with_event(statement), params).scalar()
+        return written_id
+    written_id = db.session.execute(_with_event(statement), params).scalar()
     return written_id

@@ -83,6 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ECHO"] = app.config["SQL_ECHO"]
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.session_interface = http.NoCookieSessions()
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     _configure_api(app)
 

@@ -6,7 +6,8 @@ import json
 import re
 import uuid
 
-from flask import Response, g, request
+from flask import Flask, Response, g, request
+from flask.sessions import SessionInterface
 
 from cgcrm.core.errors import (
     MalformedRequest,
@@ -18,6 +19,20 @@ from cgcrm.core.errors import (
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # Strong comparison (RFC 9110 §13.1.1): a weak validator never satisfies If-Match.
 _ETAG = re.compile(r'^"v(\d{1,18})"$')
+
+
+class NoCookieSessions(SessionInterface):
+    """The API is stateless (bearer tokens), so no request reads or signs a session cookie.
+
+    Flask's default opens a signed-cookie session on every request; Flask substitutes a
+    ``NullSession``, which refuses writes, when this returns None.
+    """
+
+    def open_session(self, app: Flask, request: object) -> None:
+        return None
+
+    def save_session(self, app: Flask, session: object, response: Response) -> None:
+        return None
 
 
 def assign_request_id() -> None:

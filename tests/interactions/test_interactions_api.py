@@ -32,6 +32,7 @@ def contact(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.smoke  # on SQLite too, where the contact and its event are two INSERTs
 def test_records_a_contact_with_handling_time_and_event(app: Any, rates: Any, citizen_id: str):
     response = rates.post("/api/v1/interactions", json=contact(citizen_id=citizen_id))
     assert response.status_code == 201, response.get_json()
@@ -73,6 +74,7 @@ def test_anonymous_contact_counts(rates: Any):
     assert response.get_json()["citizen_id"] is None
 
 
+@pytest.mark.smoke
 def test_retry_with_idempotency_key_never_double_counts(app: Any, rates: Any, citizen_id: str):
     body = contact(citizen_id=citizen_id)
     headers = {"Idempotency-Key": "cti-call-8812"}

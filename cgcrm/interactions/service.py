@@ -20,9 +20,9 @@ from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import insert_with_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
-from cgcrm.interactions.models import Interaction
+from cgcrm.interactions.models import Interaction, RecordedInteraction
 
-BeforeCommit = Callable[[Interaction], None]
+BeforeCommit = Callable[[RecordedInteraction], None]
 # Clocks of contact-centre systems drift; a contact "starting" further ahead is a client bug.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -74,9 +74,6 @@ def _check_citizen(citizen_id: uuid.UUID | None) -> None:
         raise Conflict(f"citizen {citizen_id} was merged into {merged_into}; record against that")
 
 
-_COLUMNS = Interaction.__table__.columns
-
-
 @cache
 def _guarded_insert() -> Insert:
     """INSERT of one contact that writes nothing when its citizen is unknown or merged.
@@ -113,7 +110,7 @@ def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) 
 
 def record_interaction(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
-) -> Interaction:
+) -> RecordedInteraction:
     """Log one contact on one channel, with its ``interaction.recorded`` event.
 
     Recording is not audited separately: the row itself is append-only and names who recorded
@@ -135,7 +132,7 @@ def record_interaction(
         citizen_id = data.get("citizen_id")
         if data.get("case_id") is not None:
             _check_case(actor, data["case_id"], citizen_id)
-        interaction = Interaction(
+        row = dict(
             id=new_id(),
             citizen_id=citizen_id,
             case_id=data.get("case_id"),
@@ -152,9 +149,10 @@ def record_interaction(
             recorded_at=now,
             request_id=actor.request_id,
         )
+        interaction = RecordedInteraction(**row)
         written = insert_with_event(
             _guarded_insert(),
-            {column.name: getattr(interaction, column.key) for column in _COLUMNS},
+            row,
             "interaction.recorded",
             "interaction",
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
-from cgcrm.interactions.models import Interaction
+from cgcrm.interactions.models import Interaction, RecordedInteraction
 from tests.conftest import counting_queries, new_citizen_payload
 
 
@@ -66,6 +67,11 @@ def test_a_contact_and_its_event_are_written_by_one_statement(
             sa.select(OutboxEvent).where(OutboxEvent.type == "interaction.recorded")
         ).one()
     assert event.aggregate_id == uuid.UUID(response.get_json()["id"])
+
+
+def test_a_recorded_contact_has_exactly_the_columns_of_its_row() -> None:
+    fields = [field.name for field in dataclasses.fields(RecordedInteraction)]
+    assert fields == [column.name for column in Interaction.__table__.columns]
 
 
 def test_anonymous_contact_counts(rates: Any):

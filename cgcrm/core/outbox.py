@@ -96,11 +96,9 @@ def _with_event(statement: Insert) -> Insert:
         bindparam("outbox_occurred_at", type_=table.c.occurred_at.type),
     )
     columns = ["event_id", "type", "aggregate_type", "aggregate_id", "payload", "occurred_at"]
-    return (
-        insert(table)
-        .from_select(columns, values, include_defaults=False)
-        .returning(table.c.aggregate_id)
-    )
+    # No RETURNING: the row count says whether anything was written, and a result without
+    # rows spares building result metadata on every call.
+    return insert(table).from_select(columns, values, include_defaults=False)
 
 
 @cache
@@ -118,7 +116,7 @@ def insert_with_event(
     payload: dict[str, Any],
     *,
     whole_transaction: bool = False,
-) -> uuid.UUID | None:
+) -> bool:
     """Run ``statement``, an INSERT RETURNING one new row's id, and write that row's event.
 
     The event is written only when the INSERT wrote its row (a guarded INSERT may write none).
@@ -135,14 +133,14 @@ def insert_with_event(
 
     SQLite, which has no data-modifying CTEs, runs two INSERTs in the session's transaction.
 
-    :returns: the new row's id, or None when ``statement`` wrote nothing.
+    :returns: whether ``statement`` wrote its row (and so the event).
     """
     engine = db.engine
     if engine.dialect.name != "postgresql":
         written = db.session.execute(statement, row).scalar()
         if written is not None:
             add_event(event_type, aggregate_type, written, payload)
-        return written
+        return written is not None
     sql, literals = _with_event_sql(statement, engine.dialect)
     params = literals | row
     params.update(
@@ -152,11 +150,8 @@ def insert_with_event(
         outbox_payload=json.dumps(payload),
         outbox_occurred_at=utcnow(),
     )
-    written_id: uuid.UUID | None
     if whole_transaction and not (db.session.registry.has() and db.session().in_transaction()):
         with engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            written_id = autocommit.exec_driver_sql(sql, params).scalar()
-        return written_id
-    written_id = db.session.connection().exec_driver_sql(sql, params).scalar()
-    return written_id
+            return autocommit.exec_driver_sql(sql, params).rowcount == 1
+    return db.session.connection().exec_driver_sql(sql, params).rowcount == 1

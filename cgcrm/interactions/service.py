@@ -169,12 +169,13 @@ def record_interaction(
             # write joins it; an idempotent response must commit with the write.
             whole_transaction=before_commit is None,
         )
-        if written is None:
+        if not written:
             _check_citizen(citizen_id)  # says why: unknown or merged
             raise Conflict(f"citizen {citizen_id} changed while recording; try again")
         if before_commit:
             before_commit(interaction)
-        db.session.commit()
+        if db.session.registry.has():  # else the write committed alone, and no session began
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise

@@ -47,6 +47,27 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         return jwt.encode(header, claims, keys.private)
 
 
+def _claims_registry(verify_expiry: bool) -> JWTClaimsRegistry:
+    """The claims every access token must carry, built once per application and mode.
+
+    The registry reads the clock when it validates, so one instance serves every request.
+    """
+    registries: dict[bool, JWTClaimsRegistry] = current_app.extensions.setdefault(
+        "cgcrm.claims_registries", {}
+    )
+    registry = registries.get(verify_expiry)
+    if registry is None:
+        config = current_app.config
+        registry = registries[verify_expiry] = JWTClaimsRegistry(
+            iss={"essential": True, "value": config["JWT_ISSUER"]},
+            aud={"essential": True, "value": config["JWT_AUDIENCE"]},
+            exp={"essential": verify_expiry},
+            jti={"essential": True},
+            client_id={"essential": True},
+        )
+    return registry
+
+
 def decode_access_token(
     token: str, *, verify_expiry: bool = True, authoritative: bool = False
 ) -> dict[str, Any] | None:
@@ -57,14 +78,7 @@ def decode_access_token(
     signed = signing_keys().signed_claims(token)
     if signed is None:
         return None
-    registry = JWTClaimsRegistry(
-        now=int(time.time()),
-        iss={"essential": True, "value": current_app.config["JWT_ISSUER"]},
-        aud={"essential": True, "value": current_app.config["JWT_AUDIENCE"]},
-        exp={"essential": verify_expiry},
-        jti={"essential": True},
-        client_id={"essential": True},
-    )
+    registry = _claims_registry(verify_expiry)
     checked = dict(signed)
     if not verify_expiry:
         # Revocation and introspection must still recognise an expired token as ours.

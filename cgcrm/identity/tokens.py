@@ -47,10 +47,15 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         return jwt.encode(header, claims, keys.private)
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _claims_registry(verify_expiry: bool) -> JWTClaimsRegistry:
     """The claims every access token must carry, built once per application and mode.
 
-    The registry reads the clock when it validates, so one instance serves every request.
+    The registry reads the clock (``_now``) when it validates, so one instance serves every
+    request.
     """
     registries: dict[bool, JWTClaimsRegistry] = current_app.extensions.setdefault(
         "cgcrm.claims_registries", {}
@@ -59,6 +64,7 @@ def _claims_registry(verify_expiry: bool) -> JWTClaimsRegistry:
     if registry is None:
         config = current_app.config
         registry = registries[verify_expiry] = JWTClaimsRegistry(
+            now=_now,
             iss={"essential": True, "value": config["JWT_ISSUER"]},
             aud={"essential": True, "value": config["JWT_AUDIENCE"]},
             exp={"essential": verify_expiry},

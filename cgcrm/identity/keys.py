@@ -13,6 +13,7 @@ from flask import Flask
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwt import JWTClaimsRegistry
 
 from cgcrm.settings import ConfigError
 
@@ -47,9 +48,12 @@ def _read_or_create(path: Path) -> bytes:
 
 
 class SigningKeys:
-    """Loaded once per process by ``create_app``."""
+    """Loaded once per process by ``create_app``.
 
-    def __init__(self, pem: bytes) -> None:
+    :param issuer: the ``iss`` our access tokens carry; :param audience: their ``aud``.
+    """
+
+    def __init__(self, pem: bytes, issuer: str, audience: str) -> None:
         self.private = RSAKey.import_key(pem)
         self.kid = self.private.thumbprint()
         self.public_jwks: dict[str, Any] = {
@@ -59,24 +63,38 @@ class SigningKeys:
             ]
         }
         self.verification_keys = KeySet([RSAKey.import_key(self.public_jwks["keys"][0])])
+        # Everything but expiry that makes a token ours; ``exp`` must be present and numeric.
+        self._claims = JWTClaimsRegistry(
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            jti={"essential": True},
+            client_id={"essential": True},
+        )
         # A client sends the same token on every request until it expires; checking its RSA
-        # signature once per process is enough. Time-dependent claims are checked by the caller
-        # on every use, and so is revocation.
-        self._signed_claims = lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify_signature)
+        # signature and fixed claims once per process is enough. Expiry and revocation change
+        # with time: the caller checks them on every use.
+        self._trusted_claims = lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify)
 
-    def signed_claims(self, token: str) -> dict[str, Any] | None:
-        """The claims of an access token (``typ`` at+jwt) signed by this key, else None."""
-        claims = self._signed_claims(token)
+    def trusted_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of an access token (``typ`` at+jwt) this key signed for our issuer and
+        audience, whatever its expiry, else None."""
+        claims = self._trusted_claims(token)
         return dict(claims) if claims is not None else None
 
-    def _verify_signature(self, token: str) -> dict[str, Any] | None:
+    def _verify(self, token: str) -> dict[str, Any] | None:
         try:
             decoded = jwt.decode(token, self.verification_keys, algorithms=["RS256"])
         except (JoseError, ValueError, TypeError):
             return None
-        if decoded.header.get("typ") != "at+jwt":
+        claims = dict(decoded.claims)
+        if decoded.header.get("typ") != "at+jwt" or type(claims.get("exp")) is not int:
             return None
-        return dict(decoded.claims)
+        try:
+            # We issue no nbf, and iat is checked for its type only: exp alone is timed.
+            self._claims.validate({k: v for k, v in claims.items() if k != "exp"})
+        except JoseError:
+            return None
+        return claims
 
 
 def load_signing_keys(app: Flask) -> SigningKeys:
@@ -86,7 +104,12 @@ def load_signing_keys(app: Flask) -> SigningKeys:
     """
     configured = app.config["JWT_PRIVATE_KEY_FILE"]
     if configured:
-        return SigningKeys(Path(configured).read_bytes())
+        return SigningKeys(Path(configured).read_bytes(), *_issuer_and_audience(app))
     if app.config["ENV"] == "production":
         raise ConfigError("production refuses to start without CGCRM_JWT_PRIVATE_KEY_FILE")
-    return SigningKeys(_read_or_create(Path(app.instance_path) / "jwt-signing-key.pem"))
+    pem = _read_or_create(Path(app.instance_path) / "jwt-signing-key.pem")
+    return SigningKeys(pem, *_issuer_and_audience(app))
+
+
+def _issuer_and_audience(app: Flask) -> tuple[str, str]:
+    return app.config["JWT_ISSUER"], app.config["JWT_AUDIENCE"]

@@ -72,7 +72,7 @@ class SqlTimer:
         outside = total_seconds - sum(self.seconds.values())
         rows.append(
             {
-                "kind": "outside SQL (Flask, auth, ORM, schemas; pool pre-ping and BEGIN)",
+                "kind": "outside SQL (Flask, auth, ORM, schemas, pool, BEGIN)",
                 "ms_per_request": round(outside / requests * 1000, 2),
                 "calls_per_request": 0,
             }

@@ -63,7 +63,7 @@ class SigningKeys:
             ]
         }
         self.verification_keys = KeySet([RSAKey.import_key(self.public_jwks["keys"][0])])
-        # Everything but expiry that makes a token ours; ``exp`` must be present and numeric.
+        # Everything but expiry that makes a token ours; ``exp`` must be an integer.
         self._claims = JWTClaimsRegistry(
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},

@@ -62,15 +62,15 @@ def _department(actor: Actor, code: str | None, service: ServiceRef | None) -> D
 
 
 def _check_citizen(citizen_id: uuid.UUID | None) -> None:
-    status = db.session.scalar(select(Citizen.status).where(Citizen.id == citizen_id))
-    if status is None:
+    found = db.session.execute(
+        select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
+    ).first()
+    if found is None:
         raise ValidationError(
             f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
         )
+    status, merged_into = found
     if status == "merged":
-        merged_into = db.session.scalar(
-            select(Citizen.merged_into_id).where(Citizen.id == citizen_id)
-        )
         raise Conflict(f"citizen {citizen_id} was merged into {merged_into}; record against that")
 
 

@@ -74,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
@@ -108,6 +109,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)
     api.register_blueprint(admin_blp)
+    api.register_blueprint(overview_blp)
 
     app.before_request(http.assign_request_id)
     app.before_request(authenticate_request)

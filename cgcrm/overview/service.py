@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from cgcrm.cases.models import OPEN_STATUSES, Case
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.citizens.service import load_citizen
@@ -34,7 +35,7 @@ class ChannelUse:
 @dataclass
 class Overview:
     citizen: Citizen
-    open_cases: list[Any]
+    open_cases: list[Case]
     latest_interactions: list[Interaction]
     channels: list[ChannelUse]
     withheld: dict[str, int] = field(default_factory=dict)
@@ -82,9 +83,7 @@ def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Int
     return list(db.session.scalars(query))
 
 
-def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Any], int]:
-    from cgcrm.cases.models import OPEN_STATUSES, Case
-
+def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Case], int]:
     cases = list(
         db.session.scalars(
             select(Case)

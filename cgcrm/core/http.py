@@ -41,12 +41,6 @@ def assign_request_id() -> None:
     g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
 
 
-def access_reason() -> str | None:
-    """Why the caller reads a record (``X-Access-Reason``), for the audit; None when unusable."""
-    reason = request.headers.get("X-Access-Reason", "").strip()
-    return reason[:200] if reason and reason.isprintable() else None
-
-
 def echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = getattr(g, "request_id", "")
     return response
@@ -87,3 +81,9 @@ def required_version() -> int:
     if not match:
         raise PreconditionFailed("If-Match does not name a version of this resource")
     return int(match.group(1))
+
+
+def access_reason() -> str | None:
+    """Why the caller reads a record (``X-Access-Reason``), for the audit; None when unusable."""
+    reason = request.headers.get("X-Access-Reason", "").strip()
+    return reason[:200] if reason and reason.isprintable() else None

@@ -60,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm import cli, health
     from cgcrm.admin.routes import blp as admin_blp
     from cgcrm.cases.routes import blp as cases_blp
+    from cgcrm.cases.service import get_case
     from cgcrm.catalog.routes import blp as catalog_blp
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
@@ -72,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
+    from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.overview.routes import blp as overview_blp
@@ -101,6 +103,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_revocations(app)
     app.extensions["cgcrm.cipher"] = build_cipher(app)
     build_authorization_server(app)
+    # Interactions check the case a contact names through cases, without importing them.
+    install_case_lookup(app, get_case)
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)

@@ -20,6 +20,7 @@ from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import insert_with_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
+from cgcrm.interactions import case_links
 from cgcrm.interactions.models import Interaction, RecordedInteraction
 
 BeforeCommit = Callable[[RecordedInteraction], None]
@@ -94,10 +95,8 @@ def _guarded_insert() -> Insert:
 
 
 def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
-    from cgcrm.cases import service as cases
-
     try:
-        case = cases.get_case(actor, case_id)
+        case = case_links.find_case(actor, case_id)
     except NotFound as exc:
         raise ValidationError(
             f"no case with id {case_id}", errors={"case_id": ["unknown case"]}

@@ -17,10 +17,10 @@ from cgcrm.catalog.schemas import (
     ServiceSchema,
 )
 from cgcrm.core import scopes
+from cgcrm.core.access import requires
 from cgcrm.core.http import etag_for, required_version
 from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
-from cgcrm.identity.guard import requires
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="Departments, channels and services."

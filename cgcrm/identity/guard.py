@@ -1,23 +1,30 @@
 """Secure by default: every view needs a valid bearer token and declares its scopes.
 
-A view opts in to scopes with ``@requires(...)``; public views opt out by endpoint name in
-``PUBLIC_ENDPOINTS``. A view with neither is refused for everyone, and a test walks the URL
-map so such a view never ships.
+A view opts in to scopes with ``@requires(...)`` (declared in ``cgcrm.core.access``); public
+views opt out by endpoint name in ``PUBLIC_ENDPOINTS``. A view with neither is refused for
+everyone, and a test walks the URL map so such a view never ships.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import current_app, g, request
 
+from cgcrm.core.access import current_actor, declared_scopes, requires
 from cgcrm.core.errors import NotAuthorized, Unauthenticated
-from cgcrm.core.principal import Actor, Principal
+from cgcrm.core.principal import Principal
 from cgcrm.identity.tokens import decode_access_token
 
-F = TypeVar("F", bound=Callable[..., Any])
+# Declared in core so the catalog can use them too; re-exported for the routes of the domains.
+__all__ = [
+    "PUBLIC_ENDPOINTS",
+    "authenticate_request",
+    "current_actor",
+    "declared_scopes",
+    "requires",
+]
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -33,31 +40,6 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
     }
 )
-_SCOPES_ATTR = "_cgcrm_required_scopes"
-
-
-def requires(*scopes: str) -> Callable[[F], F]:
-    """Declare the scopes a view needs; ``@requires()`` means any authenticated principal."""
-
-    def mark(view: F) -> F:
-        setattr(view, _SCOPES_ATTR, frozenset(scopes))
-        return view
-
-    return mark
-
-
-def declared_scopes(app: Flask, endpoint: str, method: str) -> frozenset[str] | None:
-    """The scopes a view declared for a method, or None when it declared nothing."""
-    view = app.view_functions.get(endpoint)
-    if view is None:
-        return None
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        handler = getattr(view_class, method.lower(), None)
-        if handler is None and method == "HEAD":
-            handler = getattr(view_class, "get", None)
-        view = handler
-    return getattr(view, _SCOPES_ATTR, None)
 
 
 def _bearer_token() -> str | None:
@@ -106,8 +88,3 @@ def authenticate_request() -> None:
             www_error="insufficient_scope",
             required_scopes=sorted(needed),
         )
-
-
-def current_actor() -> Actor:
-    """The authenticated principal of this request and the request's id."""
-    return Actor(principal=g.principal, request_id=g.request_id)

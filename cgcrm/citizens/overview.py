@@ -84,6 +84,7 @@ def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Int
 
 def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Any], int]:
     from cgcrm.cases.models import OPEN_STATUSES, Case
+    from cgcrm.cases.service import may_see_case
 
     cases = list(
         db.session.scalars(
@@ -93,9 +94,7 @@ def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Any], int]:
         )
     )
     visible = [
-        case
-        for case in cases
-        if sharing.may_see(actor, case.department_id, citizen.shares_across_government)
+        case for case in cases if may_see_case(actor, case, bool(citizen.shares_across_government))
     ]
     return visible, len(cases) - len(visible)
 

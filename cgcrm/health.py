@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cgcrm.extensions import db
+from cgcrm.worker.periodic import periodic_status
 
 blp = Blueprint("health", __name__)
 
@@ -17,6 +18,30 @@ blp = Blueprint("health", __name__)
 @blp.get("/healthz")
 def healthz() -> Any:
     return jsonify(status="ok")
+
+
+def _periodic(checks: dict[str, str]) -> list[dict[str, Any]]:
+    """When each periodic job last succeeded, and which are overdue.
+
+    Shown, not judged: an API process is ready to serve even while no worker runs the periodic
+    jobs, so an overdue job does not turn readiness off (the admin jobs view has the detail).
+    """
+    if checks.get("redis") != "ok":
+        return []
+    try:
+        runs = periodic_status(current_app)
+    except (RedisError, OSError):
+        return []
+    return [
+        {
+            "name": run["name"],
+            "last_succeeded_at": (
+                run["last_succeeded_at"].isoformat() if run["last_succeeded_at"] else None
+            ),
+            "overdue": run["overdue"],
+        }
+        for run in runs
+    ]
 
 
 @blp.get("/readyz")
@@ -35,6 +60,8 @@ def readyz() -> Any:
     except (RedisError, OSError) as exc:
         checks["redis"] = f"unavailable: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    response = jsonify(status="ready" if ready else "unavailable", checks=checks)
+    response = jsonify(
+        status="ready" if ready else "unavailable", checks=checks, periodic=_periodic(checks)
+    )
     response.status_code = 200 if ready else 503
     return response

@@ -16,7 +16,7 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.client import Pipeline
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Callback, Job
 
 QUEUE_NAMES = ("default", "metrics", "webhooks", "imports", "notifications")
 # A finished job's return value is only kept for debugging; the effect lives in the database.
@@ -140,6 +140,9 @@ def enqueue(
     description: str | None = None,
     pipeline: Pipeline | None = None,
     connection: Redis | None = None,
+    meta: dict[str, Any] | None = None,
+    on_success: Callback | None = None,
+    on_failure: Callback | None = None,
 ) -> Job:
     """Enqueue one job with the standard retry, timeout and TTLs.
 
@@ -149,6 +152,8 @@ def enqueue(
 
     :param args: ids and primitives only, never ORM objects or personal data.
     :param pipeline: enqueue as part of a Redis pipeline the caller executes.
+    :param meta, on_success, on_failure: as ``rq.Queue.enqueue_call`` (bookkeeping about the
+        job, such as the periodic jobs' run times; never personal data).
     :raises ValueError: unknown queue name.
     :raises redis.RedisError: Redis is unreachable (nothing was enqueued).
     """
@@ -158,5 +163,8 @@ def enqueue(
         args=args,
         description=description,
         pipeline=pipeline,
+        meta=meta,
+        on_success=on_success,
+        on_failure=on_failure,
         **job_options(),
     )

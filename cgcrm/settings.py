@@ -182,8 +182,16 @@ SETTINGS: tuple[Setting, ...] = (
         "CRON_LEADER_TTL",
         int,
         30,
-        "Seconds a worker's claim to run the periodic-job scheduler lasts without renewal; when "
-        "the leader dies another worker takes over after at most this long.",
+        "Seconds a worker's claim to run the scheduler (periodic jobs, due retries) lasts without "
+        "renewal (renewed every second); when the leader dies another worker takes over after "
+        "at most this long.",
+    ),
+    Setting(
+        "PERIODIC_GRACE",
+        int,
+        300,
+        "Seconds a periodic job may be late (beyond its interval since its last success) before "
+        "the admin jobs view and /readyz flag it overdue.",
     ),
     Setting(
         "REVOCATION_REFRESH_SECONDS",

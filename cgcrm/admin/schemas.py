@@ -54,6 +54,23 @@ class RelayBacklogSchema(Schema):
     oldest_unpublished_age_seconds = fields.Float(allow_none=True)
 
 
+class PeriodicJobSchema(Schema):
+    name = fields.String()
+    interval_seconds = fields.Integer()
+    last_enqueued_at = fields.AwareDateTime(allow_none=True)
+    last_succeeded_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the job last ran to completion."}
+    )
+    last_failed_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean(
+        metadata={
+            "description": "No success within interval_seconds + PERIODIC_GRACE (or never): "
+            "no worker leads the scheduler, the queue is stuck, or the job keeps failing."
+        }
+    )
+
+
 class JobsOverviewSchema(Schema):
     queues = fields.List(fields.Nested(QueueOverviewSchema))
     relay = fields.Nested(RelayBacklogSchema)
+    periodic = fields.List(fields.Nested(PeriodicJobSchema))

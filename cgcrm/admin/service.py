@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import current_app
 from redis import RedisError
 from rq import Queue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -24,6 +25,7 @@ from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, DomainError, NotFound
 from cgcrm.worker.failures import LAST_ERROR_META, error_tail
+from cgcrm.worker.periodic import periodic_status
 from cgcrm.worker.relay import relay_backlog
 
 STATES = ("queued", "started", "failed", "scheduled")
@@ -145,7 +147,8 @@ def _queue_overview(name: str, states: Sequence[str], limit: int) -> dict[str, A
 def list_jobs(
     *, state: str | None = None, queue: str | None = None, limit: int = LIST_LIMIT
 ) -> dict[str, Any]:
-    """Counts per queue and state, the latest ``limit`` jobs of each listed state, the relay.
+    """Counts per queue and state, the latest ``limit`` jobs of each listed state, the relay,
+    and when each periodic job last ran (``periodic_status``).
 
     :param state: list only jobs in this state (counts are always complete).
     :param queue: only this logical queue.
@@ -162,6 +165,7 @@ def list_jobs(
             "oldest_unpublished_at": oldest,
             "oldest_unpublished_age_seconds": age,
         },
+        "periodic": periodic_status(current_app),
     }
 
 

@@ -46,6 +46,11 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     )
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_by: Mapped[str] = mapped_column(String(80))  # "user:<uuid>" or "client:<client_id>"
+    # The opener's department keeps sight of the case even when it is another department's
+    # (a contact centre opening a rates case). None: opened by a principal of no department.
+    opened_by_department_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("departments.id"), nullable=True
+    )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The SLA clock: paused while awaiting the citizen; due_at moves when a pause ends.
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -59,7 +64,9 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
 
     # Joined so responses name the service and department by code; the catalog rows are few.
     service: Mapped[Service] = relationship(lazy="joined", innerjoin=True)
-    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    department: Mapped[Department] = relationship(
+        lazy="joined", innerjoin=True, foreign_keys=[department_id]
+    )
 
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
@@ -68,6 +75,7 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_cases_citizen_id", "citizen_id"),
         Index("ix_cases_department_id", "department_id", "id"),
         Index("ix_cases_assigned_user_id", "assigned_user_id"),
+        Index("ix_cases_opened_by_department_id", "opened_by_department_id", "id"),
         # The breach check scans only open cases not yet flagged, in due order.
         Index(
             "ix_cases_unflagged_due",

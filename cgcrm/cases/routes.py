@@ -175,6 +175,7 @@ class CaseNotesView(MethodView):
     @requires(scopes.CASES_WRITE)
     @blp.arguments(CaseNoteInSchema)
     @blp.response(201, CaseNoteSchema)
+    @blp.alt_response(409, description="The case is closed; a closed case takes no notes.")
     def post(self, data: dict[str, Any], case_id: uuid.UUID) -> Any:
         """Add a note to the case."""
         return service.add_note(current_actor(), case_id, data["text"])

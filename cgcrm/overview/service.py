@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from cgcrm.cases.models import OPEN_STATUSES, Case
+from cgcrm.cases.service import may_see_case
 from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.citizens.service import load_citizen
@@ -92,9 +93,7 @@ def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Case], int]:
         )
     )
     visible = [
-        case
-        for case in cases
-        if sharing.may_see(actor, case.department_id, citizen.shares_across_government)
+        case for case in cases if may_see_case(actor, case, bool(citizen.shares_across_government))
     ]
     return visible, len(cases) - len(visible)
 

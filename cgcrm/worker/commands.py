@@ -29,7 +29,11 @@ def _queue_names(raw: str | None) -> list[str] | None:
 @click.option("--burst", is_flag=True, help="Relay pending events once, run queued jobs, exit.")
 @click.option("--queues", default=None, help="Comma-separated queues (default: all).")
 @click.option("--no-relay", is_flag=True, help="Do not run the outbox relay in this worker.")
-@click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler.")
+@click.option(
+    "--no-cron",
+    is_flag=True,
+    help="Do not run the scheduler (periodic jobs, due retries); another worker must.",
+)
 def worker_command(burst: bool, queues: str | None, no_relay: bool, no_cron: bool) -> None:
     """Run an RQ worker with the outbox relay and the periodic jobs; Ctrl-C stops it."""
     from cgcrm.worker.runner import run_worker

@@ -1,8 +1,12 @@
 """Periodic jobs, declared as data and enqueued by RQ's CronScheduler in the worker.
 
-Every worker runs a cron thread, but only the holder of a Redis leader lock enqueues, so running
-more workers does not multiply the periodic jobs. Functions are named by dotted path and imported
-by the worker only when the job runs; a job whose module does not exist yet is not scheduled.
+Every worker runs a scheduler thread, but only the holder of a Redis leader lock enqueues, so
+running more workers does not multiply the periodic jobs. The leader also moves retries (and any
+job scheduled for later) onto their queues when due: that is RQ's scheduler, run here as a thread
+instead of the process RQ forks, which outlived a SIGKILLed worker and kept its locks (issue 9).
+The lock lasts CRON_LEADER_TTL seconds and is renewed every second, so when a leader dies another
+worker takes over within that time. Functions are named by dotted path and imported by the
+worker only when the job runs; a job whose module does not exist yet is not scheduled.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from redis import Redis, RedisError
 from redis.lock import Lock
 from rq import cron_job_registry
 from rq.cron import CronJob, CronScheduler
-from rq.job import Job
+from rq.job import Callback, Job
+from rq.scheduler import RQScheduler
 
 from cgcrm import jobs
+from cgcrm.core.clock import utcnow
+from cgcrm.worker import periodic_runs
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,7 @@ class PeriodicCronJob(CronJob):
             name=f"{app.config['QUEUE_NAMESPACE']}{spec.name}",
         )
         self.logical_queue = spec.queue
+        self.runs_key = periodic_runs.run_key(app.config["QUEUE_NAMESPACE"], spec.name)
 
     def enqueue(self, connection: Redis) -> Job:
         with connection.pipeline() as pipeline:
@@ -83,8 +91,12 @@ class PeriodicCronJob(CronJob):
                 description=f"periodic {self.name}",
                 pipeline=pipeline,
                 connection=connection,
+                meta={periodic_runs.RUN_KEY_META: self.runs_key},
+                on_success=Callback(periodic_runs.record_success),
+                on_failure=Callback(periodic_runs.record_failure),
             )
             assert job.enqueued_at is not None
+            periodic_runs.stamp_enqueued(pipeline, self.runs_key, job.enqueued_at)
             stamp = job.enqueued_at.timestamp()
             pipeline.zadd(self.job_history_key, {job.id: stamp})
             pipeline.zremrangebyrank(self.job_history_key, 0, -1001)
@@ -122,6 +134,38 @@ def build_scheduler(
     return scheduler
 
 
+def build_retry_scheduler(app: Flask, connection: Redis) -> RQScheduler:
+    """RQ's scheduler for every queue of ours, driven by the caller (no process, no RQ locks).
+
+    ``enqueue_scheduled_jobs`` on it moves due retries and jobs scheduled for later onto their
+    queues; whoever calls it must be the only one doing so (the leader, or a burst worker).
+    """
+    names = [jobs.queue_name(name, app) for name in jobs.QUEUE_NAMES]
+    scheduler = RQScheduler(names, connection=connection)
+    scheduler.prepare_registries(names)
+    return scheduler
+
+
+def enqueue_due_jobs(app: Flask, connection: Redis) -> None:
+    """Move every due retry and scheduled job onto its queue once (``flask worker --burst``)."""
+    build_retry_scheduler(app, connection).enqueue_scheduled_jobs()
+
+
+def periodic_status(app: Flask, connection: Redis | None = None) -> list[dict[str, Any]]:
+    """Each periodic job's last enqueue, success and failure, and whether it is overdue
+    (``periodic_runs.describe_runs``).
+
+    :raises redis.RedisError: Redis cannot be reached.
+    """
+    return periodic_runs.describe_runs(
+        connection if connection is not None else jobs.redis_connection(app),
+        app.config["QUEUE_NAMESPACE"],
+        app.config,
+        PERIODIC_JOBS,
+        utcnow(),
+    )
+
+
 def _lead(lock: Lock, leading: bool) -> bool:
     """Keep or take the leader lock; True while this worker is the one that enqueues."""
     if leading:
@@ -138,7 +182,8 @@ def run_cron_loop(
     connection: Redis,
     busy: AbstractContextManager[Any] | None = None,
 ) -> None:
-    """The worker's cron thread: enqueue due periodic jobs while leader, until ``stop`` is set.
+    """The worker's scheduler thread: while leader, enqueue due periodic jobs and move due
+    retries onto their queues, until ``stop`` is set.
 
     RQ's ``CronScheduler.start`` installs signal handlers, which only the main thread may do, so
     this runs the same steps (enqueue due jobs, save, heartbeat) in its own loop.
@@ -150,6 +195,7 @@ def run_cron_loop(
     leading = False
     with busy or nullcontext(), app.app_context():
         scheduler = build_scheduler(app, connection)
+        retries = build_retry_scheduler(app, connection)
         try:
             scheduler.register_birth()
         except RedisError as exc:
@@ -162,6 +208,8 @@ def run_cron_loop(
                     log.info("periodic: this worker now enqueues the periodic jobs")
                 if leading and scheduler.enqueue_jobs():
                     scheduler.save()
+                if leading:
+                    retries.enqueue_scheduled_jobs()
                 scheduler.heartbeat()
             except RedisError as exc:
                 log.warning("periodic: Redis unavailable: %s", exc)

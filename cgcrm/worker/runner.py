@@ -1,10 +1,12 @@
-"""The worker process: an RQ worker on every queue, the relay thread and the cron thread.
+"""The worker process: an RQ worker on every queue, the relay thread and the scheduler thread.
 
-Relay and cron are threads of the worker process rather than processes of their own: they only
-wait on PostgreSQL and Redis, they die with the worker (nothing to orphan), and a second worker
-is a second copy of the whole set. Jobs run in forked work horses (``rq.Worker``), so a job that
-crashes, leaks or hangs cannot take the worker down; the SQLAlchemy pool is replaced in every
-forked child so a horse never shares a database connection with its parent's threads.
+Relay and scheduler are threads of the worker process rather than processes of their own: they
+only wait on PostgreSQL and Redis, they die with the worker (nothing to orphan), and a second
+worker is a second copy of the whole set. That includes RQ's own scheduler (due retries), which
+RQ would fork as a process that outlives a SIGKILLed worker. Jobs run in forked work horses
+(``rq.Worker``), so a job that crashes, leaks or hangs cannot take the worker down; every horse
+dies with the worker (``lifeline``), and the SQLAlchemy pool is replaced in every forked child
+so a horse never shares a database connection with its parent's threads.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from cgcrm import jobs
 from cgcrm.extensions import db
 from cgcrm.worker import periodic, relay
 from cgcrm.worker.failures import record_last_error
+from cgcrm.worker.lifeline import children_die_with_this_process
 
 log = logging.getLogger(__name__)
 _engines_disposed_in_children: set[int] = set()
-# The relay and cron threads hold this while they work, and every fork of this process (work
-# horse, RQ scheduler) takes it first. A child inherits the locks its parent's threads held at
+# The relay and scheduler threads hold this while they work, and every fork of this process
+# (a work horse) takes it first. A child inherits the locks its parent's threads held at
 # the fork but not the threads that would release them (seen: a horse hung for good on
 # SQLAlchemy's mapper-configuration mutex that the relay thread held at the fork), so forks
 # happen only while those threads sit idle.
@@ -76,7 +79,7 @@ def _install_fork_gate() -> None:
 
 
 def _dispose_engine_in_children(app: Flask) -> None:
-    """After every fork (work horse, RQ scheduler), give the child a fresh connection pool.
+    """After every fork (a work horse), give the child a fresh connection pool.
 
     ``close=False``: the parent's connections stay open for the parent (psycopg does not close a
     connection from a process that did not open it).
@@ -124,7 +127,9 @@ def _work(worker: CgcrmWorker, app: Flask, burst: bool) -> bool:
     if main:
         saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+        # RQ's scheduler would be a forked process; the scheduler thread (or, in a burst, one
+        # call before the work) does its part instead.
+        return worker.work(burst=burst, with_scheduler=False, logging_level=app.config["LOG_LEVEL"])
     finally:
         # RQ leaves its handlers installed; restore the caller's (matters when embedded).
         for sig, handler in saved.items():
@@ -145,7 +150,7 @@ def run_worker(
     :param burst: relay everything pending once, run the queued jobs (and retries already due),
         then return; no relay or cron thread.
     :param with_relay: run the outbox relay (every RELAY_INTERVAL seconds).
-    :param with_cron: run the periodic-job scheduler.
+    :param with_cron: run the scheduler thread (periodic jobs, due retries); some worker must.
     :returns: whether any job was run.
     :raises redis.RedisError: in burst mode, when Redis is unreachable.
     :raises ValueError: an unknown queue name.
@@ -153,6 +158,7 @@ def run_worker(
     connection = Redis.from_url(app.config["REDIS_URL"])
     jobs.bind_app(app)
     _install_fork_gate()
+    children_die_with_this_process()
     _dispose_engine_in_children(app)
     configure_mappers()  # once, here, rather than lazily in a thread
     worker = build_worker(app, connection, queues)
@@ -161,6 +167,7 @@ def run_worker(
             with app.app_context():
                 relay.drain()
                 db.session.remove()
+        periodic.enqueue_due_jobs(app, connection)
         return _work(worker, app, burst=True)
 
     _wait_for_redis(connection)
@@ -181,7 +188,7 @@ def run_worker(
             threading.Thread(
                 target=periodic.run_cron_loop,
                 args=(app, stop, cron_connection, FORK_GATE),
-                name="periodic-jobs",
+                name="scheduler",
                 daemon=True,
             )
         )

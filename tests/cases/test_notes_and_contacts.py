@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.cases.conftest import URL, events, open_case
+from tests.cases.conftest import URL, events, move, open_case
 from tests.conftest import new_citizen_payload
 
 
@@ -102,3 +102,21 @@ def test_a_contact_recorded_with_a_case_id_is_listed_on_it(rates: Any, citizen_i
     assert response.status_code == 201, response.get_json()
     listed = rates.get(f"{URL}/{case['id']}/interactions").get_json()
     assert [i["id"] for i in listed] == [response.get_json()["id"]]
+
+
+def test_a_closed_case_takes_no_notes_but_a_resolved_one_does(rates: Any) -> None:
+    case = open_case(rates)
+    url = f"{URL}/{case['id']}/notes"
+    resolved = move(rates, case, "resolved")
+    assert resolved.status_code == 200, resolved.get_json()
+    assert rates.post(url, json={"text": "Citizen confirmed"}).status_code == 201
+    closed = move(rates, resolved.get_json(), "closed")
+    assert closed.status_code == 200, closed.get_json()
+
+    refused = rates.post(url, json={"text": "Too late"})
+    assert refused.status_code == 409
+    assert refused.content_type == "application/problem+json"
+    problem = refused.get_json()
+    assert problem["type"].endswith("/case-closed")
+    assert "closed" in problem["detail"] and "new case" in problem["detail"]
+    assert [n["text"] for n in rates.get(url).get_json()] == ["Citizen confirmed"]

@@ -18,9 +18,16 @@ from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.identity.models import RevokedToken
+from cgcrm.worker import periodic_runs
 from cgcrm.worker.housekeeping import purge_expired_records
 from cgcrm.worker.models import ProcessedEvent
-from cgcrm.worker.periodic import PERIODIC_JOBS, PeriodicJob, build_scheduler, run_cron_loop
+from cgcrm.worker.periodic import (
+    PERIODIC_JOBS,
+    PeriodicJob,
+    build_scheduler,
+    periodic_status,
+    run_cron_loop,
+)
 
 
 def test_periodic_jobs_are_declared_with_their_interval_settings(app: Flask) -> None:
@@ -125,3 +132,69 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
         assert list(db.session.scalars(sa.select(IdempotencyRecord.key))) == ["live"]
         assert list(db.session.scalars(sa.select(RevokedToken.jti))) == ["live"]
         db.session.remove()
+
+
+def test_the_leader_moves_due_retries_onto_their_queue(app: Flask, job_queues: redis.Redis) -> None:
+    with app.app_context():
+        queue = jobs.get_queue("metrics", job_queues)
+        job = queue.enqueue_in(timedelta(seconds=0), "cgcrm.worker.housekeeping.no_such_job")
+    assert job.id in queue.scheduled_job_registry
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_cron_loop, args=(app, stop, redis.Redis.from_url(app.config["REDIS_URL"]))
+    )
+    loop.start()
+    time.sleep(1.5)
+    stop.set()
+    loop.join(timeout=10)
+    assert job.id not in queue.scheduled_job_registry
+    assert job.id in queue.get_job_ids()
+
+
+def _stamp(connection: redis.Redis, app: Flask, name: str, **times: float) -> None:
+    connection.hset(periodic_runs.run_key(app.config["QUEUE_NAMESPACE"], name), mapping=times)
+
+
+def test_the_admin_view_and_readyz_show_when_periodic_jobs_ran_and_flag_the_late_ones(
+    app: Flask, job_queues: redis.Redis, make_api: Any, client: Any
+) -> None:
+    now = utcnow().timestamp()
+    late = app.config["HOUSEKEEPING_INTERVAL"] + app.config["PERIODIC_GRACE"] + 60
+    _stamp(job_queues, app, "flag-breached-cases", enqueued_at=now - 2, succeeded_at=now - 1)
+    _stamp(job_queues, app, "housekeeping", succeeded_at=now - late, failed_at=now - 5)
+    # redeliver-unhandled-events: never ran
+
+    response = make_api("admin").get("/api/v1/admin/jobs")
+    assert response.status_code == 200, response.get_json()
+    runs = {run["name"]: run for run in response.get_json()["periodic"]}
+    assert set(runs) == {spec.name for spec in PERIODIC_JOBS}
+    assert runs["flag-breached-cases"]["overdue"] is False
+    assert runs["flag-breached-cases"]["last_succeeded_at"] is not None
+    assert runs["housekeeping"]["overdue"] is True
+    assert runs["housekeeping"]["last_failed_at"] is not None
+    assert runs["redeliver-unhandled-events"] == {
+        "name": "redeliver-unhandled-events",
+        "interval_seconds": app.config["REDELIVERY_INTERVAL"],
+        "last_enqueued_at": None,
+        "last_succeeded_at": None,
+        "last_failed_at": None,
+        "overdue": True,
+    }
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 200  # shown, not judged: the API itself is ready
+    overdue = {run["name"] for run in ready.get_json()["periodic"] if run["overdue"]}
+    assert overdue == {"housekeeping", "redeliver-unhandled-events"}
+
+
+def test_a_periodic_job_stamps_its_enqueue_and_success(
+    app: Flask, job_queues: redis.Redis, burst_worker: Any
+) -> None:
+    spec = next(spec for spec in PERIODIC_JOBS if spec.name == "housekeeping")
+    with app.app_context():
+        build_scheduler(app, job_queues, (spec,)).get_jobs()[0].enqueue(job_queues)
+    burst_worker(with_relay=False)
+    (run,) = [run for run in periodic_status(app, job_queues) if run["name"] == "housekeeping"]
+    assert run["last_enqueued_at"] is not None
+    assert run["last_succeeded_at"] >= run["last_enqueued_at"]
+    assert run["last_failed_at"] is None and run["overdue"] is False

@@ -20,13 +20,16 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from rq import Worker
 from rq.job import Job, JobStatus
 
 from cgcrm import jobs
+from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
 from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.periodic import PERIODIC_JOBS, periodic_status
 from cgcrm.worker.runner import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +80,7 @@ class WorkerProcesses:
             "CGCRM_JWT_PRIVATE_KEY_FILE": app.config["JWT_PRIVATE_KEY_FILE"],
             "CGCRM_WORKER_TTL": "3",
             "CGCRM_WORKER_MAINTENANCE_INTERVAL": "1",
-            # No backoff: after a crash the stale RQ scheduler lock (61 s) would delay it.
+            # No backoff, so a retry is due at once.
             "CGCRM_JOB_RETRY_INTERVALS": "0,0,0",
             "CGCRM_RELAY_INTERVAL": "0.2",
         }
@@ -210,3 +213,86 @@ def test_a_job_killed_mid_transaction_is_retried_and_applied_once(
     assert job.retries_left == 2
     assert _counted(app) == (3, 3)
     assert _metrics_job(app, job_queues, "failed_job_registry") == []
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whichever process adopted it to reap it."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _periodic_runs(app: Flask, connection: redis.Redis) -> dict[str, dict[str, Any]]:
+    return {run["name"]: run for run in periodic_status(app, connection)}
+
+
+def test_a_sigkilled_worker_leaves_no_child_and_its_successor_runs_the_periodic_jobs(
+    app: Flask,
+    workers: WorkerProcesses,
+    record_contact: Any,
+    burst_worker: Any,
+    job_queues: redis.Redis,
+    client: FlaskClient,
+) -> None:
+    workers.env.update({f"CGCRM_{spec.interval_setting}": "1" for spec in PERIODIC_JOBS})
+    workers.env["CGCRM_CRON_LEADER_TTL"] = "2"
+    record_contact()
+    burst_worker()  # the bucket's row now exists, so the test can lock it
+
+    first = workers.start()
+    started = utcnow()
+    _wait_for(
+        "the first worker to run every periodic job",
+        lambda: all(
+            run["last_succeeded_at"] and run["last_succeeded_at"] > started
+            for run in _periodic_runs(app, job_queues).values()
+        ),
+    )
+
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    holder = engine.connect()
+    lock = holder.begin()
+    holder.execute(sa.text("SELECT 1 FROM interaction_daily_rollups FOR UPDATE"))
+    try:
+        record_contact()
+        _wait_for("a job to block in a work horse", lambda: _lock_waiters(engine))
+        children = _children(first.pid)
+        assert _horses(first.pid), "the job runs in a work horse"
+        # The worker alone, as the kernel's OOM killer or `kill -9 <pid>` would.
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        killed = utcnow()
+        # Blocked on the test's row lock, the horse would otherwise live on until it is freed.
+        _wait_for("every child of the killed worker to die", lambda: not any(map(_alive, children)))
+    finally:
+        lock.rollback()
+        holder.close()
+        engine.dispose()
+
+    workers.start()
+    # Bounded by the leader lock's TTL (2 s here) plus the worker's start-up.
+    _wait_for(
+        "the new worker to run every periodic job",
+        lambda: all(
+            run["last_succeeded_at"] and run["last_succeeded_at"] > killed
+            for run in _periodic_runs(app, job_queues).values()
+        ),
+        timeout=20,
+    )
+    _wait_for("the abandoned job's retry to apply", lambda: _counted(app) == (2, 2))
+    ready = client.get("/readyz").get_json()
+    assert {run["name"] for run in ready["periodic"]} == {spec.name for spec in PERIODIC_JOBS}
+    assert not any(run["overdue"] for run in ready["periodic"])

@@ -1,10 +1,11 @@
 """Rules of cases. Each public function is one transaction with its outbox events and, for a
 citizen's case, its audit events; none touches Flask's request.
 
-``get_case`` is for other services that validate a case id inside their own transaction.
+``get_case`` is for other services that validate a case id inside their own transaction;
+``may_see_case`` and ``visible_cases_clause`` for read models that show or count cases.
 """
 
-from cgcrm.cases.service.access import get_case
+from cgcrm.cases.service.access import get_case, may_see_case, visible_cases_clause
 from cgcrm.cases.service.activity import (
     add_note,
     link_interaction,
@@ -27,8 +28,10 @@ __all__ = [
     "list_cases",
     "list_notes",
     "list_transitions",
+    "may_see_case",
     "open_case",
     "read_case",
     "transition_case",
     "update_case",
+    "visible_cases_clause",
 ]

@@ -1,5 +1,12 @@
 """What every case operation shares: loading a case the caller may see, the transaction,
-version and ownership checks, the audit of a citizen's case, and the business calendar."""
+version and ownership checks, the audit of a citizen's case, and the business calendar.
+
+Who sees a case: its department, everyone when the citizen shares across government, holders of
+``cross_department`` (``citizens.sharing``), and, particular to cases, the department that
+opened it: a contact centre that opens a rates case for a caller must be able to follow it up
+(issue 9). Seeing lets a department read the case, its history and notes, add notes and link
+contacts; the workflow and assignment stay with the case's department (``require_owner``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from cgcrm.cases.models import Case, CaseNote, CaseTransition
@@ -78,6 +85,30 @@ def citizen_shares(case: Case) -> bool:
     return bool(shares)
 
 
+def may_see_case(actor: Actor, case: Case, citizen_shares: bool) -> bool:
+    """Whether ``actor`` may see ``case`` (its department's, shared, or opened by the caller's).
+
+    :param citizen_shares: the case's citizen's ``shares_across_government`` (False when
+        anonymous).
+    """
+    own = actor.principal.department_id
+    return sharing.may_see(actor, case.department_id, citizen_shares) or (
+        own is not None and case.opened_by_department_id == own
+    )
+
+
+def visible_cases_clause(actor: Actor, citizen_shares: Any) -> ColumnElement[bool]:
+    """The SQL condition ``may_see_case`` expresses, for lists and counts of cases.
+
+    :param citizen_shares: as ``sharing.visible_clause`` (a joined citizen's column, or a flag).
+    """
+    visible = sharing.visible_clause(actor, Case.department_id, citizen_shares)
+    own = actor.principal.department_id
+    if own is None:
+        return visible
+    return or_(visible, Case.opened_by_department_id == own)
+
+
 def load_visible(actor: Actor, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
     """The case, if the caller may see it, inside the caller's transaction.
 
@@ -89,7 +120,7 @@ def load_visible(actor: Actor, case_id: uuid.UUID, *, for_update: bool = False) 
         # OF cases: the joined catalog rows must not be locked with it.
         query = query.with_for_update(of=Case)
     case = db.session.scalar(query)
-    if case is None or not sharing.may_see(actor, case.department_id, citizen_shares(case)):
+    if case is None or not may_see_case(actor, case, citizen_shares(case)):
         raise NotFound(f"no case with id {case_id}")
     return case
 
@@ -106,7 +137,8 @@ def get_case(actor: Actor, case_id: uuid.UUID) -> Case:
 
 def require_owner(actor: Actor, case: Case) -> None:
     """Workflow and assignment belong to the case's department (or a cross-department role);
-    other departments that see the case through the citizen's consent may only read and note.
+    other departments that see the case (through the citizen's consent, or because they opened
+    it) may only read, note and link contacts.
 
     :raises NotAuthorized: the caller sees the case but does not own it.
     """

@@ -1,7 +1,9 @@
 """What happens around a case: notes, and the contacts (interactions) linked to it.
 
 Both follow the case's visibility: whoever may see the case may read and add notes and link
-contacts, including other departments that see it through the citizen's consent.
+contacts, including other departments that see it through the citizen's consent or because they
+opened it. A closed case is final and takes no more notes; contacts about it may still be linked,
+since the link belongs to the contact's record, not the case's.
 """
 
 from __future__ import annotations
@@ -25,15 +27,28 @@ from cgcrm.interactions import service as interactions
 from cgcrm.interactions.models import Interaction
 
 
+class CaseClosed(Conflict):
+    """A note on a closed case."""
+
+    slug = "case-closed"
+
+
 def add_note(actor: Actor, case_id: uuid.UUID, text: str) -> CaseNote:
     """Add a note to a case, signed with the caller and their department.
 
     Notes do not change the case's version: they never make another writer's If-Match stale.
 
     :raises NotFound: no such case, or one the caller may not see.
+    :raises CaseClosed: the case is closed (409); what came after belongs on a new case.
     """
     with transaction():
         case = load_visible(actor, case_id)
+        if case.status == "closed":
+            raise CaseClosed(
+                f"case {case.reference} is closed, and closed is final: it takes no more notes. "
+                "Open a new case for what came after (and link the contact to it); a resolved "
+                "case still takes notes and can be reopened within the reopen window"
+            )
         note = CaseNote(
             id=new_id(),
             case_id=case.id,

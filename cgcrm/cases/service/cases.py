@@ -21,11 +21,11 @@ from cgcrm.cases.service.access import (
     require_owner,
     require_version,
     transaction,
+    visible_cases_clause,
     with_catalog,
 )
 from cgcrm.cases.workflow import OPEN_STATUSES
 from cgcrm.catalog.models import Department, Service
-from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
@@ -118,6 +118,7 @@ def _insert_case(actor: Actor, data: dict[str, Any], case_reference: str) -> Cas
         assigned_user_id=data.get("assigned_user_id"),
         opened_at=now,
         opened_by=actor.principal.ref,
+        opened_by_department_id=actor.principal.department_id,
         due_at=calendar().due_at(now, service.sla_target_days),
         sla_paused_seconds=0,
         version=1,
@@ -215,8 +216,9 @@ def list_cases(
 ) -> list[Case]:
     """A page of the cases the caller may see, oldest first, with optional filters.
 
-    Another department's cases are left out unless the citizen shares across government or the
-    caller holds ``cross_department``; anonymous cases stay with their department. Every
+    Another department's cases are left out unless the citizen shares across government, the
+    caller holds ``cross_department`` or the caller's department opened them; anonymous cases
+    stay with their department and their opener. Every
     citizen on the page is audited as disclosed.
 
     :param reference: canonical ``C-XXXX-XXXX`` (``reference.normalise``).
@@ -226,7 +228,7 @@ def list_cases(
     query = (
         select(Case)
         .outerjoin(Citizen, Citizen.id == Case.citizen_id)
-        .where(sharing.visible_clause(actor, Case.department_id, Citizen.shares_across_government))
+        .where(visible_cases_clause(actor, Citizen.shares_across_government))
         .order_by(Case.id)
         .limit(limit)
     )

@@ -61,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.admin.routes import blp as admin_blp
     from cgcrm.cases.routes import blp as cases_blp
     from cgcrm.catalog.routes import blp as catalog_blp
+    from cgcrm.citizens.consents import register_contact_finder
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
     from cgcrm.core.crypto import build_cipher
@@ -73,7 +74,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.interactions.routes import blp as interactions_blp
+    from cgcrm.interactions.service import contact_evidence
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
@@ -100,6 +103,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_revocations(app)
     app.extensions["cgcrm.cipher"] = build_cipher(app)
     build_authorization_server(app)
+    # Consents name contacts, which live a layer above the citizen record (DESIGN.md §2).
+    register_contact_finder(app, contact_evidence)
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from cgcrm.citizens import normalize
+from cgcrm.citizens.disclosure import identifier_hint
 from cgcrm.citizens.models import (
     Address,
     Citizen,
@@ -123,6 +124,7 @@ def build_identifiers(
                 system=item["system"],
                 value_encrypted=field_cipher.encrypt(item["value"]),
                 value_index=value_index,
+                value_hint=identifier_hint(item["value"]),
             )
         )
     return result

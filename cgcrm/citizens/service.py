@@ -197,9 +197,12 @@ def update_citizen(
             citizen.addresses = record.build_addresses(changes["addresses"] or [])
         if "identifiers" in changes:
             # Flush the removal first so a re-ordered identifier list is not a duplicate.
+            stored = record.stored_identifiers(citizen)
             citizen.identifiers = []
             db.session.flush()
-            citizen.identifiers = record.build_identifiers(changes["identifiers"] or [], citizen.id)
+            citizen.identifiers = record.build_identifiers(
+                changes["identifiers"] or [], citizen.id, stored
+            )
         names_changed = {"given_name", "family_name", "preferred_name", "previous_names"}
         if names_changed & changes.keys():
             record.rebuild_names(citizen, changes.get("previous_names"))

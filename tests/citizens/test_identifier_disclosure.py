@@ -180,3 +180,35 @@ def test_listing_without_a_narrowing_filter_needs_citizens_export(make_api: Any)
     assert clerk.get(f"{URL}/search?q=Smith").status_code == 200
     exporter = make_api("citizens:read citizens:export", "RATES")
     assert len(exporter.get(URL).get_json()) == 1
+
+
+def test_a_list_shown_masked_can_be_sent_back_without_losing_what_it_hides(
+    make_api: Any,
+) -> None:
+    owner = make_api(DEPARTMENT_SYSTEM, "RATES")
+    created = owner.post(
+        URL,
+        json=new_citizen_payload(identifiers=[{"system": "RATES_ACCOUNT", "value": RATES_VALUE}]),
+    ).get_json()
+    one = f"{URL}/{created['id']}"
+    other = make_api(DEPARTMENT_SYSTEM, "WASTE")
+    shown = other.get(one)
+    identifiers = shown.get_json()["identifiers"]
+    assert identifiers == [{"system": "RATES_ACCOUNT", "value": "****567", "masked": True}]
+
+    def patch(items: list[dict[str, Any]]) -> Any:
+        current = other.get(one).headers["ETag"]
+        return other.patch(one, json={"identifiers": items}, headers={"If-Match": current})
+
+    as_value = patch([{"system": "RATES_ACCOUNT", "value": "****567"}])
+    assert as_value.status_code == 422, as_value.get_json()
+    wrong = patch([{"system": "RATES_ACCOUNT", "value": "****999", "masked": True}])
+    assert wrong.status_code == 422, wrong.get_json()
+
+    library = {"system": "LIBRARY_CARD", "value": "LIB000123456"}
+    kept = patch([*identifiers, library])
+    assert kept.status_code == 200, kept.get_json()
+    assert owner.get(one).get_json()["identifiers"] == [
+        {"system": "RATES_ACCOUNT", "value": RATES_VALUE, "masked": False},
+        {"system": "LIBRARY_CARD", "value": "****456", "masked": True},
+    ]

@@ -68,6 +68,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "system",
         "value_encrypted",
         "value_index",
+        "value_hint",
     ),
 }
 
@@ -77,6 +78,7 @@ class RowBuilder:
 
     def __init__(self) -> None:
         from cgcrm.citizens import normalize, record, service
+        from cgcrm.citizens.disclosure import identifier_hint
         from cgcrm.citizens.schemas import CitizenCreateSchema
         from cgcrm.core.clock import utcnow
         from cgcrm.core.crypto import cipher
@@ -84,6 +86,7 @@ class RowBuilder:
         from cgcrm.core.ids import new_id
 
         self.normalize = normalize
+        self.identifier_hint = identifier_hint
         self.record = record
         self.service = service
         self.schema = CitizenCreateSchema()
@@ -199,6 +202,7 @@ class RowBuilder:
                     item["system"],
                     self.cipher.encrypt(item["value"]),
                     self.cipher.blind_index(canonical),
+                    self.identifier_hint(item["value"]),
                 )
             )
         return rows

@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.cases.routes import blp as cases_blp
     from cgcrm.cases.service import get_case
     from cgcrm.catalog.routes import blp as catalog_blp
+    from cgcrm.citizens.consents import register_contact_finder
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
     from cgcrm.core.crypto import build_cipher
@@ -75,7 +76,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
+    from cgcrm.interactions.service import contact_evidence
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
@@ -105,6 +108,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     build_authorization_server(app)
     # Interactions check the case a contact names through cases, without importing them.
     install_case_lookup(app, get_case)
+    # Consents name contacts, which live a layer above the citizen record (DESIGN.md §2).
+    register_contact_finder(app, contact_evidence)
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)

@@ -98,7 +98,9 @@ def seed_command(citizen_count: int) -> None:
         issued = create_client(
             "Demo counter system",
             "CUSTOMER",
-            "citizens:read citizens:write interactions:write cases:write audit",
+            # A counter takes consents in the contact it records; it is shown other
+            # departments' identifiers masked and cannot export the population.
+            "citizens:read citizens:write interactions:write cases:write audit consents:record",
             client_id=DEMO_CLIENT_ID,
         )
         path = _demo_credentials_path()

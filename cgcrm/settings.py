@@ -207,6 +207,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a pooled database connection may sit idle before it is tested at checkout; "
         "connections in use more recently are trusted (see cgcrm/core/pool.py).",
     ),
+    Setting(
+        "CONSENT_EVIDENCE_MAX_AGE_DAYS",
+        int,
+        30,
+        "Days after a contact ends during which a consent that widens access (e.g. "
+        "whole_of_government_sharing) may still be recorded as given in it.",
+    ),
+    Setting(
+        "NOTIFICATION_ADAPTER",
+        str,
+        "cgcrm.notifications.table_adapter:TableAdapter",
+        "module:Class that sends notifications to citizens (cgcrm.notifications). The default "
+        "writes each message to the notifications table and the log; an SMS or email gateway "
+        "is one new module named here.",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

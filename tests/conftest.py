@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 
 from cgcrm import create_app
 from cgcrm.catalog.codes import catalog_codes
-from cgcrm.catalog.models import Channel, Department, Service, ServiceChannelCost
+from cgcrm.catalog.models import Channel, Department, IdentifierSystem, Service, ServiceChannelCost
 from cgcrm.extensions import db
 from cgcrm.identity.service import create_client
 
@@ -119,6 +119,14 @@ def _seed_test_catalog() -> None:
                 department=waste,
                 sla_target_days=3,
             ),
+        ]
+    )
+    # Identifiers of these systems are shown in full to their department only (DRIVER_LICENCE
+    # is left undeclared: masked for every department).
+    db.session.add_all(
+        [
+            IdentifierSystem(code="RATES_ACCOUNT", name="Rates account", department_id=rates.id),
+            IdentifierSystem(code="LIBRARY_CARD", name="Library card", department_id=customer.id),
         ]
     )
     db.session.commit()

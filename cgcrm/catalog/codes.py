@@ -12,13 +12,14 @@ instead of querying or joining the catalog tables on every request.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select
 
-from cgcrm.catalog.models import Department, Service
+from cgcrm.catalog.models import Department, IdentifierSystem, Service
 from cgcrm.extensions import db
 
 
@@ -32,6 +33,10 @@ class DepartmentRef(NamedTuple):
     id: uuid.UUID
     code: str
 
+
+# An identifier system nobody declared is asked for on every serialised citizen that holds one;
+# the table is read again for such a miss at most this often.
+SYSTEM_MISS_RELOAD_SECONDS = 30.0
 
 Key = TypeVar("Key", str, uuid.UUID)
 Ref = TypeVar("Ref", ServiceRef, DepartmentRef)
@@ -48,6 +53,8 @@ class _CatalogCodes:
             self._services_by_id: dict[uuid.UUID, ServiceRef] = {}
             self._departments_by_code: dict[str, DepartmentRef] = {}
             self._departments_by_id: dict[uuid.UUID, DepartmentRef] = {}
+            self._system_owners: dict[str, uuid.UUID] = {}
+            self._system_owners_read_at = float("-inf")
 
     def reload(self) -> None:
         """Read every service and department (the catalog is tens of rows, not thousands)."""
@@ -70,6 +77,23 @@ class _CatalogCodes:
         if key not in index():
             self.reload()
         return index().get(key)
+
+    def identifier_system_owner(self, system: str) -> uuid.UUID | None:
+        """The id of the department that owns identifier ``system``, or None if undeclared."""
+        owner = self._system_owners.get(system)
+        if owner is None and time.monotonic() - self._system_owners_read_at >= (
+            SYSTEM_MISS_RELOAD_SECONDS
+        ):
+            owners = dict(
+                db.session.execute(select(IdentifierSystem.code, IdentifierSystem.department_id))
+                .tuples()
+                .all()
+            )
+            with self._lock:
+                self._system_owners = owners
+                self._system_owners_read_at = time.monotonic()
+            owner = owners.get(system)
+        return owner
 
     def service_by_code(self, code: str) -> ServiceRef | None:
         return self._find(lambda: self._services_by_code, code)

@@ -83,3 +83,18 @@ class ServiceChannelCost(db.Model):  # type: ignore[name-defined,misc]
     unit_cost_minor: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("unit_cost_minor >= 0", name="unit_cost_minor"),)
+
+
+class IdentifierSystem(db.Model):  # type: ignore[name-defined,misc]
+    """An external identifier system (``RATES_ACCOUNT``) and the department that issues it.
+
+    Only the owning department (or a holder of ``identifiers:read``) is shown a citizen's
+    identifiers of this system in full; others see them masked. Ownership never changes once
+    declared (it is cached per process, like a service's department).
+    """
+
+    __tablename__ = "identifier_systems"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("departments.id"))

@@ -40,6 +40,14 @@ class _UnitCosts(fields.Dict):
         )
 
 
+class IdentifierSystemSchema(Schema):
+    code = fields.String(
+        required=True, validate=FullMatch(r"^[A-Z][A-Z0-9_]{1,39}$", error="e.g. RATES_ACCOUNT")
+    )
+    name = Text(required=True, min_length=1, max_length=200)
+    department = fields.String(required=True, validate=DEPARTMENT_CODE)
+
+
 class ServiceSchema(Schema):
     id = fields.UUID(dump_only=True)
     code = fields.String(required=True, validate=SERVICE_CODE)

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cgcrm.catalog.models import Channel, Department, Service, ServiceChannelCost
+from cgcrm.catalog.models import (
+    Channel,
+    Department,
+    IdentifierSystem,
+    Service,
+    ServiceChannelCost,
+)
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, NotFound, PreconditionFailed, ValidationError
 from cgcrm.core.outbox import add_event
@@ -155,3 +161,22 @@ def update_service(
     add_event("service.updated", "service", service.id, {"fields": sorted(changes)})
     db.session.commit()
     return service
+
+
+def declare_identifier_system(data: dict[str, Any]) -> IdentifierSystem:
+    """Declare an external identifier system and the department that owns it.
+
+    :param data: validated ``IdentifierSystemSchema`` output.
+    :raises Conflict: the system is declared already (ownership never changes).
+    :raises ValidationError: unknown department.
+    """
+    if db.session.get(IdentifierSystem, data["code"]) is not None:
+        raise Conflict(f"identifier system {data['code']} exists")
+    system = IdentifierSystem(
+        code=data["code"],
+        name=data["name"],
+        department_id=_department_by_code(data["department"]).id,
+    )
+    db.session.add(system)
+    db.session.commit()
+    return system

@@ -185,6 +185,9 @@ class ExternalIdentifier(db.Model):  # type: ignore[name-defined,misc]
     system: Mapped[str] = mapped_column(String(40))
     value_encrypted: Mapped[str] = mapped_column(Text)
     value_index: Mapped[str] = mapped_column(String(64))
+    # The last few characters in clear, so a department that may not read the value is shown
+    # a masked one without anything being decrypted for it (cgcrm.citizens.disclosure).
+    value_hint: Mapped[str] = mapped_column(String(4), default="", server_default="")
 
     __table_args__ = (
         UniqueConstraint("system", "value_index", name="uq_external_identifiers_system_value"),
@@ -207,6 +210,9 @@ class Consent(db.Model):  # type: ignore[name-defined,misc]
     channel: Mapped[str] = mapped_column(String(20), ForeignKey("channels.code"))
     recorded_by: Mapped[str] = mapped_column(String(80))
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The contact (interaction) the citizen gave a widening grant in. No foreign key: contacts
+    # belong to a layer above this one; the id is checked when the consent is recorded.
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
 
     @property
     def status(self) -> str:

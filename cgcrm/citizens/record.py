@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
 
 from cgcrm.citizens import normalize
+from cgcrm.citizens.disclosure import MASK, identifier_hint, masked_value
 from cgcrm.citizens.models import (
     Address,
     Citizen,
@@ -81,12 +82,47 @@ def build_addresses(items: list[dict[str, Any]]) -> list[Address]:
     ]
 
 
+class StoredIdentifier(NamedTuple):
+    """An identifier as stored, kept through a PATCH by a caller shown it masked."""
+
+    value_encrypted: str
+    value_index: str
+    value_hint: str
+
+
+def stored_identifiers(citizen: Citizen) -> dict[str, StoredIdentifier]:
+    """The citizen's identifiers by system, as stored (nothing decrypted)."""
+    return {
+        ident.system: StoredIdentifier(ident.value_encrypted, ident.value_index, ident.value_hint)
+        for ident in citizen.identifiers
+    }
+
+
+def _kept_identifier(
+    index: int, item: dict[str, Any], stored: dict[str, StoredIdentifier]
+) -> ExternalIdentifier:
+    kept = stored.get(item["system"])
+    if kept is None or masked_value(kept.value_hint) != item["value"]:
+        raise ValidationError(
+            "a masked identifier keeps the stored one and must be sent as it was shown",
+            errors={"identifiers": {str(index): {"value": ["not the stored identifier"]}}},
+        )
+    return ExternalIdentifier(position=index, system=item["system"], **kept._asdict())
+
+
 def build_identifiers(
-    items: list[dict[str, Any]], citizen_id: Any | None = None
+    items: list[dict[str, Any]],
+    citizen_id: Any | None = None,
+    stored: dict[str, StoredIdentifier] | None = None,
 ) -> list[ExternalIdentifier]:
     """Encrypt identifier values and index them; refuse ones held by another citizen.
 
-    :raises ValidationError: the same system twice.
+    An item sent back ``masked`` (as a principal that may not read it was shown it) keeps the
+    stored identifier of its system, so such a principal can replace the list without erasing
+    or corrupting identifiers it cannot see.
+
+    :param stored: the citizen's identifiers before the change (``stored_identifiers``).
+    :raises ValidationError: the same system twice; a masked item that is not the stored one.
     :raises Conflict: another citizen already holds the identifier.
     """
     field_cipher = cipher()
@@ -99,6 +135,14 @@ def build_identifiers(
                 errors={"identifiers": {str(index): {"system": ["duplicate system"]}}},
             )
         systems.add(item["system"])
+        if item.get("masked"):
+            result.append(_kept_identifier(index, item, stored or {}))
+            continue
+        if item["value"].startswith(MASK):
+            raise ValidationError(
+                "a masked value is not an identifier: send masked: true to keep the stored one",
+                errors={"identifiers": {str(index): {"value": ["a masked value"]}}},
+            )
         canonical = normalize.identifier_canonical(item["value"])
         if not canonical:
             raise ValidationError(
@@ -123,6 +167,7 @@ def build_identifiers(
                 system=item["system"],
                 value_encrypted=field_cipher.encrypt(item["value"]),
                 value_index=value_index,
+                value_hint=identifier_hint(item["value"]),
             )
         )
     return result

@@ -17,7 +17,7 @@ from cgcrm.citizens.schemas import (
     CitizenQuerySchema,
     CitizenSchema,
     CitizenSearchQuerySchema,
-    ConsentInSchema,
+    ConsentRecordSchema,
     ConsentSchema,
     SearchResultSchema,
 )
@@ -27,6 +27,8 @@ from cgcrm.core.idempotent_route import run_idempotent
 from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
+
+WITHHELD_HEADER = "Withheld-Count"
 
 blp = Blueprint(
     "citizens",
@@ -122,7 +124,7 @@ class ConsentsView(MethodView):
         return service.consent_history(current_actor(), citizen_id)
 
     @requires(scopes.CITIZENS_WRITE)
-    @blp.arguments(ConsentInSchema)
+    @blp.arguments(ConsentRecordSchema)
     @blp.response(201, ConsentSchema)
     def post(self, data: dict[str, Any], citizen_id: uuid.UUID) -> Any:
         """Record that a citizen granted or withdrew consent for a purpose."""
@@ -139,8 +141,13 @@ class CitizenAuditView(MethodView):
     ) -> Any:
         """Who read or changed this record, when, why, in which request."""
         size = page_limit(limit)
-        events = service.audit_trail(
+        page = service.audit_trail(
             current_actor(), citizen_id, limit=size, after=decode_cursor(cursor, int)
         )
-        link = next_link(events, size, key=lambda e: e.seq)
-        return events, ({"Link": link} if link else {})
+        # Entries about other departments' records the caller may not see, as the 360 view's
+        # ``withheld`` counts them (a list body has no room for it).
+        headers = {WITHHELD_HEADER: str(page.withheld)}
+        link = next_link(page.events, size, key=lambda e: e.seq)
+        if link:
+            headers["Link"] = link
+        return page.events, headers

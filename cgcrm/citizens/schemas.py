@@ -92,6 +92,13 @@ class IdentifierSchema(Schema):
         validate=FullMatch(IDENTIFIER_SYSTEM, error="upper-case letters, digits and _"),
     )
     value = Text(required=True, min_length=1, max_length=100)
+    masked = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true with the masked value you were shown keeps the stored "
+            "identifier of this system (a PATCH of a list you may not read in full)."
+        },
+    )
 
 
 class PreferencesSchema(Schema):
@@ -122,6 +129,20 @@ class ConsentInSchema(Schema):
     note = Text(load_default=None, allow_none=True, max_length=500)
 
 
+class ConsentRecordSchema(ConsentInSchema):
+    """One decision about one citizen. A grant that widens access (whole_of_government_sharing)
+    needs the consents:record scope and interaction_id: the contact the citizen gave it in."""
+
+    interaction_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The contact (interaction) with this citizen in which the decision "
+            "was made; required for a grant that opens other departments' records."
+        },
+    )
+
+
 class ConsentSchema(Schema):
     id = fields.UUID()
     purpose = fields.String()
@@ -130,6 +151,7 @@ class ConsentSchema(Schema):
     channel = fields.String()
     recorded_by = fields.String()
     note = fields.String(allow_none=True)
+    interaction_id = fields.UUID(allow_none=True)
 
 
 class _CitizenFields(Schema):
@@ -179,7 +201,24 @@ class CitizenSchema(Schema):
     previous_names = fields.List(fields.Nested(PreviousNameSchema))
     contact_points = fields.List(fields.Nested(ContactPointSchema))
     addresses = fields.List(fields.Nested(AddressSchema))
-    identifiers = fields.Method("_identifiers")
+    identifiers = fields.Method(
+        "_identifiers",
+        metadata={
+            "description": "Each identifier's system and value. The value is in full only for "
+            "the department that owns the system (or with identifiers:read); otherwise it is "
+            "masked (****567) and masked is true.",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "system": {"type": "string"},
+                    "value": {"type": "string"},
+                    "masked": {"type": "boolean"},
+                },
+                "required": ["system", "value", "masked"],
+            },
+        },
+    )
     preferences = fields.Nested(PreferencesSchema)
     consents = fields.List(fields.Nested(ConsentSchema), attribute="current_consents")
     merged_into = fields.UUID(attribute="merged_into_id", allow_none=True)
@@ -187,10 +226,11 @@ class CitizenSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
-    def _identifiers(self, citizen: Any) -> list[dict[str, str]]:
-        from cgcrm.citizens.service import reveal_identifiers
+    def _identifiers(self, citizen: Any) -> list[dict[str, Any]]:
+        # The one place identifiers are serialised; what is disclosed depends on who asks.
+        from cgcrm.citizens.disclosure import disclosed_identifiers, request_principal
 
-        return reveal_identifiers(citizen)
+        return disclosed_identifiers(request_principal(), citizen)
 
 
 class CitizenQuerySchema(Schema):

@@ -5,34 +5,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from cgcrm.citizens import record, sharing
+from cgcrm.citizens import audit_scope, consents, record, sharing
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
 from cgcrm.core.audit import AuditEvent, record_access
 from cgcrm.core.clock import utcnow
-from cgcrm.core.crypto import cipher
-from cgcrm.core.errors import Conflict, NotFound, PreconditionFailed, ValidationError
+from cgcrm.core.errors import (
+    Conflict,
+    NotAuthorized,
+    NotFound,
+    PreconditionFailed,
+    ValidationError,
+)
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
+from cgcrm.core.scopes import CITIZENS_EXPORT
 from cgcrm.extensions import db
 
 BeforeCommit = Callable[[Citizen], None]
 LIST_FIELDS = ("previous_names", "contact_points", "addresses", "identifiers")
-
-
-def reveal_identifiers(citizen: Citizen) -> list[dict[str, str]]:
-    """Decrypted identifiers, for serialising a record to an authorised reader."""
-    field_cipher = cipher()
-    return [
-        {"system": ident.system, "value": field_cipher.decrypt(ident.value_encrypted)}
-        for ident in citizen.identifiers
-    ]
 
 
 def _flush_or_conflict() -> None:
@@ -61,18 +59,6 @@ def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
         citizen.accessibility_needs = sorted(set(preferences["accessibility_needs"] or []))
 
 
-def _new_consent(actor: Actor, citizen_id: uuid.UUID, item: dict[str, Any]) -> Consent:
-    return Consent(
-        citizen_id=citizen_id,
-        purpose=item["purpose"],
-        granted=item["granted"],
-        channel=item["channel"],
-        note=item.get("note"),
-        recorded_at=utcnow(),
-        recorded_by=actor.principal.ref,
-    )
-
-
 def create_citizen(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
 ) -> Citizen:
@@ -81,9 +67,13 @@ def create_citizen(
     :param data: validated ``CitizenCreateSchema`` output.
     :param before_commit: called with the new citizen inside the transaction (the route stores
         the idempotent response there, so it commits with the record).
-    :raises ValidationError: invalid email, phone or names.
+    :raises ValidationError: invalid email, phone or names; a consent that widens access
+        (it is recorded afterwards, naming the contact it was given in).
+    :raises NotAuthorized: a consent that widens access without ``consents:record``.
     :raises Conflict: an identifier already belongs to another citizen.
     """
+    for item in data.get("consents", []):
+        consents.check_consent_decision(actor, None, False, item)
     now = utcnow()
     citizen = Citizen(
         id=new_id(),
@@ -103,7 +93,7 @@ def create_citizen(
         citizen.identifiers = record.build_identifiers(data.get("identifiers", []))
         record.rebuild_names(citizen, data.get("previous_names", []))
         citizen.consents = [
-            _new_consent(actor, citizen.id, item) for item in data.get("consents", [])
+            consents.new_consent(actor, citizen.id, item) for item in data.get("consents", [])
         ]
         citizen.shares_across_government = bool(
             sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
@@ -207,9 +197,12 @@ def update_citizen(
             citizen.addresses = record.build_addresses(changes["addresses"] or [])
         if "identifiers" in changes:
             # Flush the removal first so a re-ordered identifier list is not a duplicate.
+            stored = record.stored_identifiers(citizen)
             citizen.identifiers = []
             db.session.flush()
-            citizen.identifiers = record.build_identifiers(changes["identifiers"] or [], citizen.id)
+            citizen.identifiers = record.build_identifiers(
+                changes["identifiers"] or [], citizen.id, stored
+            )
         names_changed = {"given_name", "family_name", "preferred_name", "previous_names"}
         if names_changed & changes.keys():
             record.rebuild_names(citizen, changes.get("previous_names"))
@@ -242,7 +235,18 @@ def list_citizens(
     """A page of citizens in creation order, optionally by ``SYSTEM:VALUE`` identifier or status.
 
     Every citizen returned is audited as disclosed.
+
+    :raises NotAuthorized: no ``identifier`` (a page of the whole population, whatever the
+        status) without the ``citizens:export`` scope; search and look-ups need no more than
+        ``citizens:read``.
     """
+    if identifier is None and not actor.principal.has_scope(CITIZENS_EXPORT):
+        raise NotAuthorized(
+            f"listing citizens without identifier= pages through the whole population and "
+            f"needs the {CITIZENS_EXPORT} scope; look one up with ?identifier=SYSTEM:VALUE or "
+            "find them with /api/v1/citizens/search",
+            www_error="insufficient_scope",
+        )
     query = select(Citizen).order_by(Citizen.id).limit(limit)
     if after is not None:
         query = query.where(Citizen.id > after)
@@ -271,26 +275,48 @@ def list_citizens(
 def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) -> Consent:
     """Append a consent decision; earlier decisions stay in the history.
 
+    A grant that widens access (``sharing.WIDENING_PURPOSES``) is audited as
+    ``citizen.sharing_granted``, naming the contact it was given in; its
+    ``citizen.consent_recorded`` event carries ``widens``, on which a handler notifies the
+    citizen (``cgcrm.citizens.jobs.notify_consent_recorded``).
+
+    :param data: validated ``ConsentRecordSchema`` output.
     :raises NotFound: no such citizen.
     :raises Conflict: the record was merged.
+    :raises NotAuthorized: a widening grant without ``consents:record``.
+    :raises ValidationError: a widening grant without a plausible contact of this citizen's
+        (``consents.check_consent_decision``).
     """
     try:
         citizen = load_citizen(citizen_id, for_update=True)
         if citizen.status == "merged":
             raise Conflict(f"this record was merged into {citizen.merged_into_id}")
-        consent = _new_consent(actor, citizen.id, data)
+        consents.check_consent_decision(
+            actor, citizen.id, bool(citizen.shares_across_government), data
+        )
+        consent = consents.new_consent(actor, citizen.id, data)
         citizen.consents.append(consent)
         if consent.purpose == sharing.WHOLE_OF_GOVERNMENT_SHARING:
             citizen.shares_across_government = consent.granted
         citizen.version += 1
         citizen.updated_at = utcnow()
         db.session.flush()
-        record_access(actor, "citizen.consent_recorded", [citizen.id], fields=["consents"])
+        widens = sharing.widens_access(consent.purpose, consent.granted)
+        if widens:
+            record_access(
+                actor,
+                "citizen.sharing_granted",
+                [citizen.id],
+                fields=["consents"],
+                reason=f"{consent.purpose} given in contact {consent.interaction_id}",
+            )
+        else:
+            record_access(actor, "citizen.consent_recorded", [citizen.id], fields=["consents"])
         add_event(
             "citizen.consent_recorded",
             "citizen",
             citizen.id,
-            {"citizen_id": str(citizen.id), "purpose": consent.purpose, "status": consent.status},
+            consents.event_payload(actor, consent, widens),
         )
         db.session.commit()
     except Exception:
@@ -314,25 +340,41 @@ def consent_history(actor: Actor, citizen_id: uuid.UUID) -> list[Consent]:
     return list(citizen.consents)
 
 
+@dataclass
+class AuditPage:
+    """A page of audit entries, and how many of the citizen's entries the caller may not see."""
+
+    events: list[AuditEvent]
+    withheld: int
+
+
 def audit_trail(
     actor: Actor, citizen_id: uuid.UUID, *, limit: int, after: int | None = None
-) -> list[AuditEvent]:
-    """A page of a citizen's audit events, oldest first.
+) -> AuditPage:
+    """A page of the citizen's audit entries the caller may see, oldest first.
 
-    Reading the trail is not itself audited in the trail it reads: that would make every
-    auditor's page grow as it is read.
+    Entries about another department's cases and contacts are withheld unless the citizen
+    shares across government or the caller holds ``cross_department`` (``audit_scope``); how
+    many are withheld, over the whole trail, is counted. Reading the trail is not itself audited
+    in the trail it reads: that would make every auditor's page grow as it is read.
 
     :raises NotFound: no such citizen.
     """
-    load_citizen(citizen_id)
+    citizen = load_citizen(citizen_id)
+    visible = audit_scope.visible_entries(actor, bool(citizen.shares_across_government))
     query = (
         select(AuditEvent)
-        .where(AuditEvent.citizen_id == citizen_id)
+        .where(AuditEvent.citizen_id == citizen_id, visible)
         .order_by(AuditEvent.seq)
         .limit(limit)
     )
     if after is not None:
         query = query.where(AuditEvent.seq > after)
     events = list(db.session.scalars(query))
+    withheld = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.citizen_id == citizen_id, not_(visible))
+    )
     db.session.commit()
-    return events
+    return AuditPage(events=events, withheld=int(withheld or 0))

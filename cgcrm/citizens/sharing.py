@@ -19,6 +19,15 @@ from cgcrm.core.principal import Actor
 from cgcrm.core.scopes import CROSS_DEPARTMENT
 
 WHOLE_OF_GOVERNMENT_SHARING = "whole_of_government_sharing"
+# Purposes whose grant opens one department's records to others. A grant of one of these
+# needs ``consents:record`` and the contact it was given in (cgcrm.citizens.consents); a new
+# purpose that widens access is added here and nowhere else.
+WIDENING_PURPOSES = frozenset({WHOLE_OF_GOVERNMENT_SHARING})
+
+
+def widens_access(purpose: str, granted: bool) -> bool:
+    """Whether recording this decision lets more principals see the citizen's records."""
+    return granted and purpose in WIDENING_PURPOSES
 
 
 def sees_every_department(actor: Actor) -> bool:

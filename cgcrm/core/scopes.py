@@ -9,6 +9,12 @@ METRICS_READ = "metrics:read"
 AUDIT = "audit"
 ADMIN = "admin"
 CROSS_DEPARTMENT = "cross_department"
+# Recording a consent that widens who may see a citizen's records (cgcrm.citizens.sharing).
+CONSENTS_RECORD = "consents:record"
+# External identifiers in full, whichever department owns their system.
+IDENTIFIERS_READ = "identifiers:read"
+# Paging through the whole population (GET /citizens without a narrowing filter).
+CITIZENS_EXPORT = "citizens:export"
 
 ALL_SCOPES = frozenset(
     {
@@ -21,13 +27,24 @@ ALL_SCOPES = frozenset(
         AUDIT,
         ADMIN,
         CROSS_DEPARTMENT,
+        CONSENTS_RECORD,
+        IDENTIFIERS_READ,
+        CITIZENS_EXPORT,
     }
 )
 
 # Staff roles map to scopes; a staff user's token carries its role's scopes.
 ROLE_SCOPES: dict[str, frozenset[str]] = {
+    # Front office takes consents at the counter and on the phone, in the contact it records.
     "front_office": frozenset(
-        {CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE, PAYMENTS_WRITE}
+        {
+            CITIZENS_READ,
+            CITIZENS_WRITE,
+            INTERACTIONS_WRITE,
+            CASES_WRITE,
+            PAYMENTS_WRITE,
+            CONSENTS_RECORD,
+        }
     ),
     "case_officer": frozenset({CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE}),
     "supervisor": frozenset(
@@ -38,6 +55,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             CASES_WRITE,
             PAYMENTS_WRITE,
             METRICS_READ,
+            CONSENTS_RECORD,
         }
     ),
     "analyst": frozenset({METRICS_READ}),

@@ -12,6 +12,7 @@ from sqlalchemy import Insert, bindparam, exists, insert, or_, select, tuple_
 
 from cgcrm.catalog.codes import DepartmentRef, ServiceRef, catalog_codes
 from cgcrm.citizens import sharing
+from cgcrm.citizens.consents import ContactEvidence
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
@@ -264,3 +265,23 @@ def list_interactions(
         db.session.rollback()
         raise
     return interactions
+
+
+def contact_evidence(interaction_id: uuid.UUID) -> ContactEvidence | None:
+    """What the citizen record needs to know of a contact named as the moment a consent was
+    given (registered with ``cgcrm.citizens.consents`` by ``create_app``); None when unknown.
+
+    Reads in the caller's transaction and does not audit: the caller decides what it discloses.
+    """
+    row = db.session.execute(
+        select(
+            Interaction.id,
+            Interaction.citizen_id,
+            Interaction.department_id,
+            Interaction.channel_code,
+            Interaction.outcome,
+            Interaction.started_at,
+            Interaction.ended_at,
+        ).where(Interaction.id == interaction_id)
+    ).first()
+    return ContactEvidence(*row) if row is not None else None

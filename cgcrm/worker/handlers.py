@@ -45,6 +45,11 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "metrics.interaction_daily_rollups",
         "cgcrm.metrics.service:count_recorded_interaction",
     ),
+    HandlerSpec(
+        "citizen.consent_recorded",
+        "citizens.consent_notification",
+        "cgcrm.citizens.jobs:notify_consent_recorded",
+    ),
 )
 
 

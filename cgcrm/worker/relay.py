@@ -30,8 +30,12 @@ from cgcrm.extensions import db
 log = logging.getLogger(__name__)
 
 # Event type -> queue, first matching prefix wins; "" matches everything. Every event is
-# published (consumers such as webhooks subscribe later) and, for now, all go to metrics.
-EVENT_ROUTES: tuple[tuple[str, str], ...] = (("", "metrics"),)
+# published (consumers such as webhooks subscribe later); those that notify citizens go to the
+# notifications queue, all others, for now, to metrics.
+EVENT_ROUTES: tuple[tuple[str, str], ...] = (
+    ("citizen.consent_recorded", "notifications"),
+    ("", "metrics"),
+)
 PROCESS_EVENTS = "cgcrm.worker.handlers.process_events"
 # pg_advisory_xact_lock key of the relay: any fixed bigint no other lock of ours uses.
 RELAY_LOCK_KEY = 0x6367_6372_6D72_6C79

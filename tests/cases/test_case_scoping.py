@@ -17,6 +17,7 @@ from cgcrm.catalog.models import Department
 from cgcrm.extensions import db
 from tests.cases.conftest import URL, move, open_case
 from tests.conftest import DEPARTMENT_SYSTEM
+from tests.consent_helpers import grant_sharing
 
 
 @pytest.fixture
@@ -65,13 +66,9 @@ def test_anonymous_cases_stay_with_their_department(rates: Any, waste: Any) -> N
 
 
 def test_visible_when_the_citizen_shares_across_government(
-    rates: Any, waste: Any, citizen_id: str, waste_case: dict[str, Any]
+    rates: Any, waste: Any, citizen_id: str, waste_case: dict[str, Any], make_api: Any
 ) -> None:
-    granted = rates.post(
-        f"/api/v1/citizens/{citizen_id}/consents",
-        json={"purpose": "whole_of_government_sharing", "granted": True, "channel": "web"},
-    )
-    assert granted.status_code == 201
+    grant_sharing(make_api, "RATES", citizen_id)
     visible_to(rates, waste_case)
     # Seeing is not owning: the workflow stays with the case's department; notes are shared.
     assert move(rates, waste_case, "in_progress").status_code == 403

@@ -70,4 +70,6 @@ def test_seed_is_idempotent(app: Flask) -> None:
     assert "citizens: added 15" in first.output
     second = runner.invoke(args=["seed", "--citizens", "15"])
     assert "citizens: 15 present, none added" in second.output
-    assert "added {'departments': 0, 'channels': 0, 'services': 0}" in second.output
+    assert "added {'departments': 0, 'channels': 0, 'services': 0, 'identifier_systems': 0}" in (
+        second.output
+    )

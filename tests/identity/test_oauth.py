@@ -16,6 +16,9 @@ from cgcrm.identity.models import RevokedToken
 from cgcrm.identity.revocations import RevocationList
 from cgcrm.identity.service import create_client
 
+# Any guarded read; a look-up by identifier needs only citizens:read.
+LOOKUP = "/api/v1/citizens?identifier=RATES_ACCOUNT:RA-1"
+
 
 def _client(app: Flask, scope: str = "citizens:read citizens:write") -> tuple[str, str]:
     with app.app_context():
@@ -69,7 +72,7 @@ def test_revoked_token_stops_working_and_introspects_inactive(app: Flask, client
     creds = _client(app)
     token = _token(client, creds).get_json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    assert client.get("/api/v1/citizens", headers=bearer).status_code == 200
+    assert client.get(LOOKUP, headers=bearer).status_code == 200
 
     active = client.post("/oauth/introspect", data={"token": token}, auth=creds).get_json()
     assert active["active"] is True
@@ -89,7 +92,7 @@ def test_a_revocation_made_by_another_process_is_honoured_within_the_refresh_int
     creds = _client(app)
     token = _token(client, creds).get_json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    assert client.get("/api/v1/citizens", headers=bearer).status_code == 200
+    assert client.get(LOOKUP, headers=bearer).status_code == 200
 
     claims = jwt.decode(token, KeySet.import_key_set(client.get("/.well-known/jwks.json").json))
     with app.app_context():  # what the revoking process commits; this one has not seen it
@@ -113,7 +116,7 @@ def test_a_client_cannot_introspect_or_revoke_another_clients_token(
     assert seen == {"active": False}
     client.post("/oauth/revoke", data={"token": token}, auth=other)
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get("/api/v1/citizens", headers=headers).status_code == 200
+    assert client.get(LOOKUP, headers=headers).status_code == 200
 
 
 def test_server_metadata_names_the_endpoints(client: Any) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.consent_helpers import grant_sharing
+
 
 def contact(citizen_id: str | None, service_code: str) -> dict[str, Any]:
     return {
@@ -42,13 +44,12 @@ def test_anonymous_contacts_stay_with_their_department(rates: Any, waste: Any):
 
 
 def test_whole_of_government_consent_shares(
-    rates: Any, citizen_id: str, waste_contact: dict[str, Any]
+    rates: Any, citizen_id: str, waste_contact: dict[str, Any], make_api: Any
 ):
-    consent = {"purpose": "whole_of_government_sharing", "granted": True, "channel": "web"}
-    rates.post(f"/api/v1/citizens/{citizen_id}/consents", json=consent)
+    given_in = grant_sharing(make_api, "RATES", citizen_id)
     assert rates.get(f"/api/v1/interactions/{waste_contact['id']}").status_code == 200
     listed = rates.get(f"/api/v1/interactions?citizen_id={citizen_id}").get_json()
-    assert [i["id"] for i in listed] == [waste_contact["id"]]
+    assert [i["id"] for i in listed] == [given_in["id"], waste_contact["id"]]
 
 
 def test_cross_department_scope_sees_all(make_api: Any, waste_contact: dict[str, Any]):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import counting_queries
+from tests.consent_helpers import grant_sharing
 
 
 def contact(citizen_id: str, channel: str, hours_ago: float, **extra: Any) -> dict[str, Any]:
@@ -93,18 +94,20 @@ def test_other_departments_records_are_withheld_and_counted(
     assert view["last_channel"] == "phone"
 
 
-def test_consent_to_share_across_government_opens_the_view(rates: Any, waste: Any, citizen_id: str):
+def test_consent_to_share_across_government_opens_the_view(
+    rates: Any, waste: Any, citizen_id: str, make_api: Any
+):
     record(waste, contact(citizen_id, "web", 2, service_code="WASTE-MISSED-BIN"))
-    consent = {"purpose": "whole_of_government_sharing", "granted": True, "channel": "counter"}
-    assert rates.post(f"/api/v1/citizens/{citizen_id}/consents", json=consent).status_code == 201
+    grant_sharing(make_api, "RATES", citizen_id, channel="counter")
     view = rates.get(f"/api/v1/citizens/{citizen_id}/overview").get_json()
-    assert [i["channel"] for i in view["latest_interactions"]] == ["web"]
+    # The counter contact the consent was given in, then the waste department's.
+    assert [i["channel"] for i in view["latest_interactions"]] == ["counter", "web"]
     assert view["withheld"]["interactions"] == 0
 
-    withdrawn = {**consent, "granted": False}
+    withdrawn = {"purpose": "whole_of_government_sharing", "granted": False, "channel": "phone"}
     assert rates.post(f"/api/v1/citizens/{citizen_id}/consents", json=withdrawn).status_code == 201
     view = rates.get(f"/api/v1/citizens/{citizen_id}/overview").get_json()
-    assert view["latest_interactions"] == []
+    assert [i["channel"] for i in view["latest_interactions"]] == ["counter"]
 
 
 def test_cross_department_role_sees_everything(make_api: Any, waste: Any, citizen_id: str):

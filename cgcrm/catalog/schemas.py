@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import BoundedDict, FullMatch, Text
 
 DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
 SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
@@ -31,9 +31,10 @@ class ChannelSchema(Schema):
     kind = fields.String()
 
 
-class _UnitCosts(fields.Dict):
+class _UnitCosts(BoundedDict):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
+            max_items=len(CHANNEL_CODES),
             keys=fields.String(validate=validate.OneOf(CHANNEL_CODES)),
             values=fields.Integer(strict=True, validate=MINOR_UNITS),
             **kwargs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from cgcrm.citizens import search, service
@@ -24,7 +24,7 @@ from cgcrm.citizens.schemas import (
     SearchResultSchema,
 )
 from cgcrm.core import scopes
-from cgcrm.core.http import etag_for, required_version
+from cgcrm.core.http import access_reason, etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
 from cgcrm.core.openapi import Blueprint
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
@@ -36,11 +36,6 @@ blp = Blueprint(
     url_prefix="/api/v1/citizens",
     description="The unified citizen record, shared by every channel and department.",
 )
-
-
-def _reason() -> str | None:
-    reason = request.headers.get("X-Access-Reason", "").strip()
-    return reason[:200] if reason and reason.isprintable() else None
 
 
 def _record_headers(citizen: Any) -> dict[str, str]:
@@ -106,7 +101,7 @@ class CitizenView(MethodView):
     @blp.response(200, CitizenSchema)
     def get(self, citizen_id: uuid.UUID) -> Any:
         """Read a citizen record (send X-Access-Reason to record why)."""
-        citizen = service.get_citizen(current_actor(), citizen_id, reason=_reason())
+        citizen = service.get_citizen(current_actor(), citizen_id, reason=access_reason())
         return citizen, {"ETag": etag_for(citizen.version)}
 
     @requires(scopes.CITIZENS_WRITE)
@@ -126,7 +121,7 @@ class CitizenOverviewView(MethodView):
     @blp.response(200, OverviewSchema)
     def get(self, citizen_id: uuid.UUID) -> Any:
         """The 360 view: record, open cases with SLA state, and contacts across every channel."""
-        return citizen_overview(current_actor(), citizen_id, reason=_reason())
+        return citizen_overview(current_actor(), citizen_id, reason=access_reason())
 
 
 @blp.route("/<uuid:citizen_id>/consents")

@@ -24,6 +24,7 @@ from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, DomainError, NotFound
 from cgcrm.worker.failures import LAST_ERROR_META, error_tail
+from cgcrm.worker.parking import parked_overview
 from cgcrm.worker.relay import relay_backlog
 
 STATES = ("queued", "started", "failed", "scheduled")
@@ -145,7 +146,8 @@ def _queue_overview(name: str, states: Sequence[str], limit: int) -> dict[str, A
 def list_jobs(
     *, state: str | None = None, queue: str | None = None, limit: int = LIST_LIMIT
 ) -> dict[str, Any]:
-    """Counts per queue and state, the latest ``limit`` jobs of each listed state, the relay.
+    """Counts per queue and state, the latest ``limit`` jobs of each listed state, the relay,
+    and the parked events (their count and the latest ``limit``).
 
     :param state: list only jobs in this state (counts are always complete).
     :param queue: only this logical queue.
@@ -162,6 +164,7 @@ def list_jobs(
             "oldest_unpublished_at": oldest,
             "oldest_unpublished_age_seconds": age,
         },
+        "parked": parked_overview(limit),
     }
 
 

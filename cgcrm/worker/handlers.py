@@ -20,6 +20,7 @@ from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.parking import is_transient, park_event
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,28 @@ def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     return applied
 
 
+def _parked(event: OutboxEvent, spec: HandlerSpec, exc: Exception) -> bool:
+    try:
+        park_event(event, spec.name, exc)
+    except Exception:
+        log.exception("could not park event %s; it will be retried", event.event_id)
+        return False
+    return True
+
+
 def process_events(event_ids: Sequence[str]) -> int:
     """RQ job: hand each outbox event of a relay batch to every handler of its type.
 
     Each (event, handler) pair is its own transaction, so one failing event neither undoes nor
-    blocks the others; the job then fails and its retry finds the applied pairs already marked.
+    blocks the others. A transient failure (database or Redis away, a deadlock) fails the job,
+    whose retry finds the applied pairs already marked; any other failure would recur on every
+    retry, so that event is parked (``cgcrm.worker.parking``) and the job goes on.
     Events deleted by housekeeping are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
     :returns: how many (event, handler) effects were applied by this run.
-    :raises EventHandlingFailed: at least one handler raised; the message names the events.
+    :raises EventHandlingFailed: at least one handler failed transiently (or could not be
+        parked); the message names the events.
     """
     applied = 0
     failed: list[str] = []
@@ -123,7 +136,9 @@ def process_events(event_ids: Sequence[str]) -> int:
         for spec in handlers_for(event.type):
             try:
                 applied += apply_event(event, spec)
-            except Exception:
+            except Exception as exc:
+                if not is_transient(exc) and _parked(event, spec, exc):
+                    continue
                 log.exception("handler %s failed on event %s", spec.name, event_id)
                 failed.append(f"{event_id} ({spec.name})")
     if failed:

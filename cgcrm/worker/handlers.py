@@ -19,7 +19,7 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
-from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 from cgcrm.worker.parking import is_transient, park_event
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def process_events(event_ids: Sequence[str]) -> int:
     blocks the others. A transient failure (database or Redis away, a deadlock) fails the job,
     whose retry finds the applied pairs already marked; any other failure would recur on every
     retry, so that event is parked (``cgcrm.worker.parking``) and the job goes on.
-    Events deleted by housekeeping are skipped.
+    Events deleted by housekeeping, and parked ones, are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
     :returns: how many (event, handler) effects were applied by this run.
@@ -127,6 +127,11 @@ def process_events(event_ids: Sequence[str]) -> int:
         event.event_id: event
         for event in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_id.in_(ids)))
     }
+    parked = set(
+        db.session.execute(
+            select(ParkedEvent.event_id, ParkedEvent.handler).where(ParkedEvent.event_id.in_(ids))
+        ).tuples()
+    )
     db.session.commit()
     for event_id in ids:
         event = found.get(event_id)
@@ -134,6 +139,8 @@ def process_events(event_ids: Sequence[str]) -> int:
             log.warning("event %s is gone (past retention?); skipped", event_id)
             continue
         for spec in handlers_for(event.type):
+            if (event_id, spec.name) in parked:
+                continue  # set aside until an administrator unparks it
             try:
                 applied += apply_event(event, spec)
             except Exception as exc:

@@ -13,7 +13,7 @@ from cgcrm.cases.sla import SLA_STATES
 from cgcrm.cases.workflow import PRIORITIES, STATUSES, allowed_transitions
 from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
 from cgcrm.core.clock import utcnow
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import Cursor, FullMatch, Text
 
 TEAM_CODE = FullMatch(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$", error="a team code such as rates-team-2"
@@ -25,6 +25,11 @@ NOT_PATCHABLE = {
 
 class CaseReference(fields.String):
     """A case reference as typed (any case, dashes optional); loads as ``C-XXXX-XXXX``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Checked after normalising: documents the shape, and marks this string as a code.
+        kwargs.setdefault("validate", FullMatch(r"^C-[0-9A-Z]{4}-[0-9A-Z]{4}$"))
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -98,12 +103,12 @@ class CaseQuerySchema(Schema):
         data_key="open",
         metadata={"description": "true: new, in progress or awaiting citizen."},
     )
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
 class PageQuerySchema(Schema):
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import BoundedDict, FullMatch, Text
+from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text
 
 DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
 SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
@@ -69,5 +69,5 @@ class ServicePatchSchema(Schema):
 
 class ServiceQuerySchema(Schema):
     department = fields.String(validate=DEPARTMENT_CODE)
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))

@@ -9,12 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import (
-    BoundedDate,
-    BoundedList,
-    FullMatch,
-    Text,
-)
+from cgcrm.core.fields import BoundedDate, BoundedList, Cursor, FullMatch, Text
 from cgcrm.core.time_bounds import EARLIEST_BIRTH
 
 ACCESSIBILITY_NEEDS = (
@@ -189,7 +184,7 @@ class CitizenQuerySchema(Schema):
         validate=FullMatch(r"^[A-Z][A-Z0-9_]{1,39}:.{1,100}$", error="SYSTEM:VALUE")
     )
     status = fields.String(validate=validate.OneOf(("active", "merged", "deceased")))
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
@@ -230,5 +225,5 @@ class AuditEventSchema(Schema):
 
 
 class AuditQuerySchema(Schema):
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))

@@ -184,3 +184,13 @@ class FullMatch(validate.Regexp):
         if not isinstance(value, str) or pattern.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
+
+
+class Cursor(fields.String):
+    """The opaque ``?cursor=`` of a keyset page: URL-safe base64, as ``next_link`` issues it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "validate", FullMatch(r"^[A-Za-z0-9_-]{1,400}$", error="not a cursor we issued")
+        )
+        super().__init__(**kwargs)

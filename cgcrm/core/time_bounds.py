@@ -6,8 +6,8 @@ Two kinds of bound:
   ``timestamptz`` in UTC *and* in any time zone it is later shown or bucketed in.
   ``0001-01-01T00:00:00+14:00`` is 31 December of year 0 in UTC, which Python cannot hold;
   ``9999-12-31T23:59:59-14:00`` overflows the other way. So moments must lie within
-  ``EARLIEST_MOMENT`` … ``LATEST_MOMENT`` (UTC), a day inside Python's range on each side, and
-  offsets are whole minutes within ±24 h (what ``datetime`` accepts). Naive moments are refused.
+  ``EARLIEST_MOMENT`` … ``LATEST_MOMENT`` (UTC), a day inside Python's range on each side, with
+  an offset within ±14:00 (the widest in use). Naive moments are refused.
 * **Plausible.** A contact did not happen before ``CONTACT_HORIZON_DAYS`` ago nor later than
   ``CLOCK_SKEW_SECONDS`` from now, and lasted at most ``CONTACT_MAX_SPAN_HOURS``. Plain dates
   lie within ``EARLIEST_DATE`` … today + ``DATE_FUTURE_YEARS`` years; a date of birth
@@ -32,6 +32,8 @@ LATEST_MOMENT = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 EARLIEST_DATE = date(1800, 1, 1)
 EARLIEST_BIRTH = date(1880, 1, 1)
 DATE_FUTURE_YEARS = 100
+# The widest offsets in use (Kiribati +14, Baker Island -12); PostgreSQL refuses beyond ±15:59.
+MAX_OFFSET = timedelta(hours=14)
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
@@ -44,8 +46,11 @@ def setting(name: str) -> Any:
 
 def representable_problem(moment: datetime) -> str | None:
     """Why ``moment`` cannot be stored and shown everywhere, or None when it can."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    offset = moment.utcoffset() if moment.tzinfo is not None else None
+    if offset is None:
         return "needs a UTC offset (for example 2024-05-01T09:30:00+10:00 or …Z)"
+    if abs(offset) > MAX_OFFSET:
+        return "has a UTC offset beyond ±14:00"
     try:
         utc = moment.astimezone(UTC)
     except (OverflowError, ValueError):

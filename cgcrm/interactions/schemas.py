@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import BoundedDateTime, Text
+from cgcrm.core.fields import BoundedDateTime, Cursor, Text
 from cgcrm.core.time_bounds import span_problem
 from cgcrm.interactions.models import DIRECTIONS, OUTCOMES, TRANSACTION_STAGES
 
@@ -75,7 +75,7 @@ class InteractionQuerySchema(Schema):
     department_code = fields.String(validate=DEPARTMENT_CODE)
     started_from = BoundedDateTime(metadata={"description": "Inclusive."})
     started_before = BoundedDateTime(metadata={"description": "Exclusive."})
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
     @validates_schema(skip_on_field_errors=False)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (letters of other scripts are the point of these tests)
 """Real names and notes pass the text rules; look-alikes and invisible tricks do not."""
 
 from __future__ import annotations

@@ -6,24 +6,28 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
+from cgcrm.catalog.schemas import DEPARTMENT_CODE, KNOWN_DEPARTMENT, KNOWN_SERVICE, SERVICE_CODE
+from cgcrm.citizens.references import citizen_reference_problem
 from cgcrm.core.channels import CHANNEL_CODES
 from cgcrm.core.fields import BoundedDateTime, Cursor, Text
+from cgcrm.core.references import ReferenceChecks
 from cgcrm.core.time_bounds import span_problem
 from cgcrm.interactions.models import DIRECTIONS, OUTCOMES, TRANSACTION_STAGES
 
 
-class InteractionCreateSchema(Schema):
+class InteractionCreateSchema(ReferenceChecks):
+    reference_checks = {"citizen_id": citizen_reference_problem}
+
     citizen_id = fields.UUID(
         load_default=None, allow_none=True, metadata={"description": "Omit for anonymous contacts."}
     )
     case_id = fields.UUID(load_default=None, allow_none=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_CODES))
-    service_code = fields.String(load_default=None, allow_none=True, validate=SERVICE_CODE)
+    service_code = fields.String(load_default=None, allow_none=True, validate=KNOWN_SERVICE)
     department_code = fields.String(
         load_default=None,
         allow_none=True,
-        validate=DEPARTMENT_CODE,
+        validate=KNOWN_DEPARTMENT,
         metadata={
             "description": "The department that handled the contact; defaults to the caller's "
             "own. Another department's code needs the cross_department scope."

@@ -101,6 +101,30 @@ def test_a_poisoned_row_is_parked_shown_and_not_retried(
         db.session.remove()
 
 
+def test_a_contact_with_an_absurd_handling_time_is_parked_not_counted(
+    app: Flask, record_contact: Any, burst_worker: Any, job_queues: redis.Redis
+) -> None:
+    record_contact()
+    absurd = record_contact()
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE interactions SET ended_at = '9000-01-01T00:00:00Z' WHERE id = :id"),
+            {"id": absurd},
+        )
+        db.session.commit()
+        db.session.remove()
+    burst_worker()
+    assert _counted(app) == 1
+    with app.app_context():
+        (parked,) = db.session.scalars(sa.select(ParkedEvent)).all()
+        assert "ImplausibleContact" in parked.reason and str(absurd) in parked.reason
+        handling = db.session.scalar(
+            sa.select(sa.func.sum(InteractionDailyRollup.handling_seconds))
+        )
+        assert handling == 300
+        db.session.remove()
+
+
 def test_only_failures_a_retry_may_cure_are_transient() -> None:
     lost = OperationalError("SELECT 1", {}, Exception("server closed the connection"))
     assert is_transient(lost)

@@ -8,6 +8,7 @@ silent acceptance.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,14 @@ from flask import Flask
 from cgcrm.core.fields import BoundedDate, BoundedDateTime, BoundedDict, BoundedList, Text
 from cgcrm.core.scopes import ALL_SCOPES
 from tests.citizens.hostile.harness import check_response
-from tests.citizens.hostile.schemas import Parsed, Path, body_with, every_field, names
+from tests.citizens.hostile.schemas import (
+    Parsed,
+    Path,
+    body_with,
+    every_field,
+    names,
+    request_schemas,
+)
 
 BAD_MOMENTS = [
     "0001-01-01T00:00:00+14:00",
@@ -197,3 +205,29 @@ def test_an_access_reason_is_held_to_the_text_rules(everything: Any, citizen_id:
         response = everything.get(url, headers={"X-Access-Reason": header})
         assert response.status_code == 422, reason
         assert "header.X-Access-Reason" in response.get_json()["errors"]
+
+
+def test_cursors_carrying_extreme_moments_are_422_on_every_paged_list(
+    app: Flask, everything: Any
+) -> None:
+    from cgcrm.core.fields import Cursor
+    from cgcrm.core.pagination import encode_cursor
+
+    ident = uuid.uuid4()
+    keys = [f"{moment}|{ident}" for moment in BAD_MOMENTS if isinstance(moment, str)]
+    keys += [moment for moment in BAD_MOMENTS if isinstance(moment, str)]
+    failures: list[str] = []
+    paged = [
+        parsed
+        for parsed in request_schemas(app)
+        if any(isinstance(field, Cursor) for field in parsed.schema.fields.values())
+    ]
+    assert len(paged) >= 5
+    for parsed in paged:
+        for key in keys:
+            cursor = encode_cursor(key)
+            if len(cursor) > 400:
+                continue
+            if problem := _refused(everything, parsed, ("cursor",), cursor):
+                failures.append(problem)
+    assert not failures, "\n".join(failures[:40])

@@ -33,6 +33,10 @@ def violation(field: fields.Field) -> str | None:
         return None if isinstance(field, BoundedList) else "a list not BoundedList"
     if isinstance(field, fields.Mapping):
         return None if isinstance(field, BoundedDict) else "a mapping not BoundedDict"
+    if isinstance(field, fields.Nested) and field.many:
+        return "Nested(many=True), an unbounded list: use BoundedList(Nested(...))"
+    if type(field) in (fields.Raw, fields.Field):
+        return "an untyped field"
     if isinstance(field, fields.UUID | Text):
         return None
     if isinstance(field, fields.String):
@@ -81,9 +85,11 @@ def test_the_walk_catches_a_plain_field() -> None:
         note = fields.String()
         tags = fields.List(fields.String(validate=validate.OneOf(["a"])))
         extra = fields.Dict()
+        anything = fields.Raw()
+        many = fields.Nested(Schema.from_dict({"a": fields.Integer()}), many=True)
 
     class Nesting(Schema):
         inner = BoundedList(fields.Nested(Careless), max_items=2)
         code = fields.Str(validate=FullMatch(r"^[A-Z]+$"))
 
-    assert len(violations(Nesting())) == 5
+    assert len(violations(Nesting())) == 7

@@ -11,9 +11,11 @@ from flask import Flask
 from psycopg.errors import NumericValueOutOfRange
 from sqlalchemy.exc import DataError, OperationalError
 
+from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
 from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.worker.housekeeping import purge_expired_records
 from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 from cgcrm.worker.parking import is_transient, unpark_events
 from cgcrm.worker.redelivery import redeliver_unhandled_events
@@ -102,7 +104,11 @@ def test_a_poisoned_row_is_parked_shown_and_not_retried(
 
 
 def test_a_contact_with_an_absurd_handling_time_is_parked_not_counted(
-    app: Flask, record_contact: Any, burst_worker: Any, job_queues: redis.Redis
+    app: Flask,
+    record_contact: Any,
+    burst_worker: Any,
+    job_queues: redis.Redis,
+    monkeypatch: Any,
 ) -> None:
     record_contact()
     absurd = record_contact()
@@ -118,10 +124,13 @@ def test_a_contact_with_an_absurd_handling_time_is_parked_not_counted(
     with app.app_context():
         (parked,) = db.session.scalars(sa.select(ParkedEvent)).all()
         assert "ImplausibleContact" in parked.reason and str(absurd) in parked.reason
-        handling = db.session.scalar(
-            sa.select(sa.func.sum(InteractionDailyRollup.handling_seconds))
-        )
-        assert handling == 300
+        seconds = sa.func.sum(InteractionDailyRollup.handling_seconds)
+        assert db.session.scalar(sa.select(seconds)) == 300
+        # Housekeeping keeps a parked event, so that it can still be unparked.
+        monkeypatch.setitem(app.config, "OUTBOX_RETENTION_DAYS", 0)
+        assert purge_expired_records()["outbox_events"] == 1
+        remaining = db.session.scalars(sa.select(OutboxEvent.event_id)).all()
+        assert remaining == [parked.event_id]
         db.session.remove()
 
 

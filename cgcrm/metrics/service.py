@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import ValidationError
 from cgcrm.core.outbox import OutboxEvent
-from cgcrm.core.time_bounds import span_problem
+from cgcrm.core.time_bounds import EARLIEST_DATE, date_problem, span_problem
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.metrics.models import NO_SERVICE, InteractionDailyRollup
@@ -142,14 +142,16 @@ def count_recorded_interaction(event: OutboxEvent) -> None:
 
 
 def _as_date(value: date | str, field: str) -> date:
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(value)
+        day = value if isinstance(value, date) else date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             f"{field} must be an ISO date", errors={field: ["not a date"]}
         ) from exc
+    problem = date_problem(day, earliest=EARLIEST_DATE, not_in_future=False)
+    if problem:
+        raise ValidationError(f"{field} {problem}", errors={field: [problem]})
+    return day
 
 
 def _pending_interactions(since: datetime) -> set[uuid.UUID]:

@@ -153,7 +153,7 @@ def demo_info_command(base_url: str | None) -> None:
 
 
 def register(app: Flask) -> None:
-    from cgcrm.worker.commands import relay_command, worker_command
+    from cgcrm.worker.commands import relay_command, unpark_command, worker_command
 
     app.cli.add_command(clients_cli)
     app.cli.add_command(users_cli)
@@ -161,3 +161,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_info_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(relay_command)
+    app.cli.add_command(unpark_command)

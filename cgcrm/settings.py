@@ -222,6 +222,38 @@ SETTINGS: tuple[Setting, ...] = (
         "writes each message to the notifications table and the log; an SMS or email gateway "
         "is one new module named here.",
     ),
+    Setting(
+        "CONTACT_HORIZON_DAYS",
+        int,
+        3660,
+        "How many days back a contact's start or end may lie; older times are refused (422) as "
+        "implausible (see cgcrm/core/time_bounds.py).",
+    ),
+    Setting(
+        "CLOCK_SKEW_SECONDS",
+        int,
+        300,
+        "How far ahead of the server's clock a contact's time may lie (clocks of contact-centre "
+        "systems drift); later is refused as in the future.",
+    ),
+    Setting(
+        "CONTACT_MAX_SPAN_HOURS",
+        int,
+        24,
+        "Longest a contact may last (ended_at - started_at); longer is refused as implausible.",
+    ),
+    Setting(
+        "TEXT_MAX_COMBINING_MARKS",
+        int,
+        4,
+        "Most combining marks on one character in free text (names, notes, ...); more is refused.",
+    ),
+    Setting(
+        "PROBLEM_MAX_ERRORS",
+        int,
+        50,
+        "Most field errors one problem document lists; the rest are counted in errors_omitted.",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

@@ -70,7 +70,27 @@ class PeriodicJobSchema(Schema):
     )
 
 
+class ParkedEventSchema(Schema):
+    event_id = fields.UUID()
+    event_type = fields.String()
+    handler = fields.String()
+    parked_at = fields.AwareDateTime()
+    reason = fields.String(metadata={"description": "Last lines of the error, without values."})
+
+
+class ParkedEventsSchema(Schema):
+    count = fields.Integer(metadata={"description": "Events set aside; none is retried alone."})
+    latest = fields.List(fields.Nested(ParkedEventSchema))
+
+
 class JobsOverviewSchema(Schema):
     queues = fields.List(fields.Nested(QueueOverviewSchema))
     relay = fields.Nested(RelayBacklogSchema)
     periodic = fields.List(fields.Nested(PeriodicJobSchema))
+    parked = fields.Nested(
+        ParkedEventsSchema,
+        metadata={
+            "description": "Events a handler could not process for a reason retrying cannot "
+            "cure; `flask unpark EVENT_ID…` (or `--all`) hands them back once the cause is fixed."
+        },
+    )

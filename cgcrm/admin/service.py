@@ -25,6 +25,7 @@ from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, DomainError, NotFound
 from cgcrm.worker.failures import LAST_ERROR_META, error_tail
+from cgcrm.worker.parking import parked_overview
 from cgcrm.worker.periodic import periodic_status
 from cgcrm.worker.relay import relay_backlog
 
@@ -148,7 +149,8 @@ def list_jobs(
     *, state: str | None = None, queue: str | None = None, limit: int = LIST_LIMIT
 ) -> dict[str, Any]:
     """Counts per queue and state, the latest ``limit`` jobs of each listed state, the relay,
-    and when each periodic job last ran (``periodic_status``).
+    when each periodic job last ran (``periodic_status``) and the parked events (their
+    count and the latest ``limit``).
 
     :param state: list only jobs in this state (counts are always complete).
     :param queue: only this logical queue.
@@ -166,6 +168,7 @@ def list_jobs(
             "oldest_unpublished_age_seconds": age,
         },
         "periodic": periodic_status(current_app),
+        "parked": parked_overview(limit),
     }
 
 

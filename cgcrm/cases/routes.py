@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 
@@ -25,10 +24,16 @@ from cgcrm.cases.schemas import (
     PageQuerySchema,
 )
 from cgcrm.core import scopes
-from cgcrm.core.http import etag_for, required_version
+from cgcrm.core.http import access_reason, etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
 from cgcrm.core.openapi import Blueprint
-from cgcrm.core.pagination import decode_cursor, next_link, page_limit
+from cgcrm.core.pagination import (
+    decode_cursor,
+    moment_and_id,
+    moment_and_id_key,
+    next_link,
+    page_limit,
+)
 from cgcrm.core.working_days import calendar_for
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.interactions.models import Interaction
@@ -48,11 +53,6 @@ def _build_calendar(state: BlueprintSetupState) -> None:
     calendar_for(state.app)
 
 
-def _reason() -> str | None:
-    reason = request.headers.get("X-Access-Reason", "").strip()
-    return reason[:200] if reason and reason.isprintable() else None
-
-
 def _case_headers(case: Case) -> dict[str, str]:
     return {
         "ETag": etag_for(case.version),
@@ -65,16 +65,8 @@ def _page(items: list[Any], size: int) -> tuple[list[Any], dict[str, str]]:
     return items, ({"Link": link} if link else {})
 
 
-def _contact_position(key: str) -> tuple[datetime, uuid.UUID]:
-    started, _, ident = key.partition("|")
-    moment = datetime.fromisoformat(started)
-    if moment.tzinfo is None:
-        raise ValueError("cursor time without offset")
-    return moment, uuid.UUID(ident)
-
-
 def _contact_key(interaction: Interaction) -> str:
-    return f"{interaction.started_at.isoformat()}|{interaction.id}"
+    return moment_and_id_key(interaction.started_at, interaction.id)
 
 
 @blp.route("")
@@ -116,7 +108,7 @@ class CaseView(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id: uuid.UUID) -> Any:
         """Read a case with its SLA standing and allowed transitions (X-Access-Reason: why)."""
-        case = service.read_case(current_actor(), case_id, reason=_reason())
+        case = service.read_case(current_actor(), case_id, reason=access_reason())
         return case, {"ETag": etag_for(case.version)}
 
     @requires(scopes.CASES_WRITE)
@@ -190,7 +182,7 @@ class CaseInteractionsView(MethodView):
         """The contacts linked to the case that you may see, latest first."""
         size = page_limit(limit)
         contacts = service.list_case_interactions(
-            current_actor(), case_id, limit=size, after=decode_cursor(cursor, _contact_position)
+            current_actor(), case_id, limit=size, after=decode_cursor(cursor, moment_and_id)
         )
         link = next_link(contacts, size, key=_contact_key)
         return contacts, ({"Link": link} if link else {})

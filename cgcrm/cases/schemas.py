@@ -11,9 +11,12 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from cgcrm.cases import reference
 from cgcrm.cases.sla import SLA_STATES
 from cgcrm.cases.workflow import PRIORITIES, STATUSES, allowed_transitions
-from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
+from cgcrm.catalog.schemas import DEPARTMENT_CODE, KNOWN_SERVICE, SERVICE_CODE
+from cgcrm.citizens.references import citizen_reference_problem
 from cgcrm.core.clock import utcnow
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import Cursor, FullMatch, Text
+from cgcrm.core.references import ReferenceChecks
+from cgcrm.identity.references import staff_user_problem
 
 TEAM_CODE = FullMatch(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$", error="a team code such as rates-team-2"
@@ -26,6 +29,11 @@ NOT_PATCHABLE = {
 class CaseReference(fields.String):
     """A case reference as typed (any case, dashes optional); loads as ``C-XXXX-XXXX``."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Checked after normalising: documents the shape, and marks this string as a code.
+        kwargs.setdefault("validate", FullMatch(r"^C-[0-9A-Z]{4}-[0-9A-Z]{4}$"))
+        super().__init__(**kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > 20:
@@ -36,7 +44,12 @@ class CaseReference(fields.String):
             raise ValidationError(reference.INVALID) from exc
 
 
-class _Assignment(Schema):
+class _Assignment(ReferenceChecks):
+    reference_checks = {
+        "citizen_id": citizen_reference_problem,
+        "assigned_user_id": staff_user_problem,
+    }
+
     assigned_team = fields.String(
         allow_none=True,
         validate=TEAM_CODE,
@@ -51,7 +64,7 @@ class CaseCreateSchema(_Assignment):
     """A new case. Unknown fields, including id, status, reference and due_at, are refused."""
 
     service_code = fields.String(
-        required=True, validate=SERVICE_CODE, metadata={"example": "RATES-PAY"}
+        required=True, validate=KNOWN_SERVICE, metadata={"example": "RATES-PAY"}
     )
     citizen_id = fields.UUID(
         load_default=None, allow_none=True, metadata={"description": "Omit for anonymous cases."}
@@ -98,12 +111,12 @@ class CaseQuerySchema(Schema):
         data_key="open",
         metadata={"description": "true: new, in progress or awaiting citizen."},
     )
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
 class PageQuerySchema(Schema):
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 

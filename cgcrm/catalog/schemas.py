@@ -4,13 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from cgcrm.catalog.codes import catalog_codes
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text
 
-DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
-SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
+DEPARTMENT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
+SERVICE_PATTERN = r"^[A-Z][A-Z0-9-]{1,39}$"
+DEPARTMENT_CODE = FullMatch(DEPARTMENT_PATTERN, error="e.g. RATES or WASTE_ENV")
+SERVICE_CODE = FullMatch(SERVICE_PATTERN, error="e.g. RATES-PAY")
+
+
+class KnownCode(FullMatch):
+    """A catalog code in the right shape that names an existing service or department.
+
+    Checked against the cached catalog (``cgcrm.catalog.codes``) while the schema loads, so an
+    unknown code is reported in the same 422 as every other mistake of the request.
+    """
+
+    def __init__(self, kind: str) -> None:
+        pattern, example = {
+            "service": (SERVICE_PATTERN, "e.g. RATES-PAY"),
+            "department": (DEPARTMENT_PATTERN, "e.g. RATES or WASTE_ENV"),
+        }[kind]
+        super().__init__(pattern, error=example)
+        self.kind = kind
+
+    def __call__(self, value: Any) -> Any:
+        super().__call__(value)
+        if self.kind == "service":
+            found: object = catalog_codes.service_by_code(value)
+        else:
+            found = catalog_codes.department_by_code(value)
+        if found is None:
+            raise ValidationError(f"unknown {self.kind}")
+        return value
+
+
+KNOWN_SERVICE = KnownCode("service")
+KNOWN_DEPARTMENT = KnownCode("department")
 MINOR_UNITS = validate.Range(min=0, max=100_000_000)
 
 
@@ -31,9 +64,10 @@ class ChannelSchema(Schema):
     kind = fields.String()
 
 
-class _UnitCosts(fields.Dict):
+class _UnitCosts(BoundedDict):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
+            max_items=len(CHANNEL_CODES),
             keys=fields.String(validate=validate.OneOf(CHANNEL_CODES)),
             values=fields.Integer(strict=True, validate=MINOR_UNITS),
             **kwargs,
@@ -53,7 +87,9 @@ class ServiceSchema(Schema):
     code = fields.String(required=True, validate=SERVICE_CODE)
     name = Text(required=True, min_length=1, max_length=200)
     description = Text(load_default="", max_length=2000, multiline=True)
-    department = fields.String(required=True, validate=DEPARTMENT_CODE, attribute="department_code")
+    department = fields.String(
+        required=True, validate=KNOWN_DEPARTMENT, attribute="department_code"
+    )
     sla_target_days = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=365)
     )
@@ -76,5 +112,5 @@ class ServicePatchSchema(Schema):
 
 class ServiceQuerySchema(Schema):
     department = fields.String(validate=DEPARTMENT_CODE)
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))

@@ -6,10 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import BoundedDate, BoundedList, Cursor, FullMatch, Text
+from cgcrm.core.time_bounds import EARLIEST_BIRTH
 
 ACCESSIBILITY_NEEDS = (
     "large_print",
@@ -25,15 +26,10 @@ ACCESSIBILITY_NEEDS = (
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 IDENTIFIER_SYSTEM = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 PURPOSE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
-EARLIEST_BIRTH = dt.date(1880, 1, 1)
-
-
-def _not_in_future(value: dt.date | None) -> None:
-    if value is not None and value > dt.date.today():
-        raise ValidationError("must not be in the future")
 
 
 def _check_period(data: dict[str, Any]) -> None:
+    # Runs despite other field errors, so dates in the wrong order are reported with them.
     start, end = data.get("valid_from"), data.get("valid_to")
     if start and end and end < start:
         raise ValidationError({"valid_to": ["must not be before valid_from"]})
@@ -42,10 +38,10 @@ def _check_period(data: dict[str, Any]) -> None:
 class PreviousNameSchema(Schema):
     given_name = Text(required=True, min_length=1, max_length=100)
     family_name = Text(required=True, min_length=1, max_length=100)
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
+    valid_from = BoundedDate(load_default=None, allow_none=True)
+    valid_to = BoundedDate(load_default=None, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         _check_period(data)
 
@@ -70,10 +66,10 @@ class AddressInSchema(Schema):
     region = Text(load_default=None, allow_none=True, max_length=100)
     postcode = Text(load_default=None, allow_none=True, max_length=20)
     country = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Z]{2}$"))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
+    valid_from = BoundedDate(load_default=None, allow_none=True)
+    valid_to = BoundedDate(load_default=None, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         _check_period(data)
 
@@ -113,10 +109,10 @@ class PreferencesSchema(Schema):
             FullMatch(LANGUAGE_TAG, error="a BCP 47 tag such as en or zh-Hant"),
         ],
     )
-    accessibility_needs = fields.List(
+    accessibility_needs = BoundedList(
         fields.String(validate=validate.OneOf(ACCESSIBILITY_NEEDS)),
         load_default=list,
-        validate=validate.Length(max=len(ACCESSIBILITY_NEEDS)),
+        max_items=len(ACCESSIBILITY_NEEDS),
     )
 
 
@@ -159,22 +155,12 @@ class _CitizenFields(Schema):
     middle_names = Text(allow_none=True, max_length=200)
     family_name = Text(min_length=1, max_length=100)
     preferred_name = Text(allow_none=True, max_length=100)
-    date_of_birth = fields.Date(allow_none=True)
-    previous_names = fields.List(
-        fields.Nested(PreviousNameSchema), validate=validate.Length(max=20)
-    )
-    contact_points = fields.List(
-        fields.Nested(ContactPointInSchema), validate=validate.Length(max=20)
-    )
-    addresses = fields.List(fields.Nested(AddressInSchema), validate=validate.Length(max=20))
-    identifiers = fields.List(fields.Nested(IdentifierSchema), validate=validate.Length(max=20))
+    date_of_birth = BoundedDate(allow_none=True, earliest=EARLIEST_BIRTH, not_in_future=True)
+    previous_names = BoundedList(fields.Nested(PreviousNameSchema), max_items=20)
+    contact_points = BoundedList(fields.Nested(ContactPointInSchema), max_items=20)
+    addresses = BoundedList(fields.Nested(AddressInSchema), max_items=20)
+    identifiers = BoundedList(fields.Nested(IdentifierSchema), max_items=20)
     preferences = fields.Nested(PreferencesSchema)
-
-    @validates("date_of_birth")
-    def _birth(self, value: dt.date | None, **kwargs: Any) -> None:
-        _not_in_future(value)
-        if value is not None and value < EARLIEST_BIRTH:
-            raise ValidationError(f"must not be before {EARLIEST_BIRTH.isoformat()}")
 
 
 class CitizenCreateSchema(_CitizenFields):
@@ -182,7 +168,7 @@ class CitizenCreateSchema(_CitizenFields):
 
     given_name = Text(required=True, min_length=1, max_length=100)
     family_name = Text(required=True, min_length=1, max_length=100)
-    consents = fields.List(fields.Nested(ConsentInSchema), validate=validate.Length(max=20))
+    consents = BoundedList(fields.Nested(ConsentInSchema), max_items=20)
 
 
 class CitizenPatchSchema(_CitizenFields):
@@ -238,13 +224,13 @@ class CitizenQuerySchema(Schema):
         validate=FullMatch(r"^[A-Z][A-Z0-9_]{1,39}:.{1,100}$", error="SYSTEM:VALUE")
     )
     status = fields.String(validate=validate.OneOf(("active", "merged", "deceased")))
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
 class CitizenSearchQuerySchema(Schema):
     q = Text(max_length=200)
-    date_of_birth = fields.Date()
+    date_of_birth = BoundedDate(earliest=EARLIEST_BIRTH)
     postcode = Text(max_length=20)
     limit = fields.Integer(validate=validate.Range(min=1, max=50))
 
@@ -279,5 +265,5 @@ class AuditEventSchema(Schema):
 
 
 class AuditQuerySchema(Schema):
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))

@@ -77,3 +77,44 @@ def problem(
         body["errors"] = errors
     body.update(extra)
     return body
+
+
+class FieldErrors:
+    """Collects a service's field checks so that one 422 names every mistake, not the first.
+
+    ::
+
+        errors = FieldErrors()
+        service = errors.check(lambda: find_service(code))   # None when it raised
+        errors.check(lambda: check_citizen(citizen_id))
+        errors.raise_if_any()
+
+    A check that raises ``ValidationError`` adds its ``errors``; any other error (a conflict,
+    a 404) propagates at once, since it is not about a field.
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, Any] = {}
+        self.details: list[str] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def check(self, call: Any) -> Any:
+        """``call()``'s result, or None after recording the ``ValidationError`` it raised."""
+        try:
+            return call()
+        except ValidationError as exc:
+            self.details.append(exc.detail)
+            for field, messages in (exc.errors or {"_schema": [exc.detail]}).items():
+                if isinstance(messages, list) and isinstance(self.errors.get(field), list):
+                    self.errors[field] += messages
+                else:
+                    self.errors[field] = messages
+            return None
+
+    def raise_if_any(self) -> None:
+        """:raises ValidationError: with every recorded field error, when there is one."""
+        if self.errors:
+            detail = self.details[0] if len(self.details) == 1 else "the request is invalid"
+            raise ValidationError(f"{detail}: see errors", errors=self.errors)

@@ -1,39 +1,73 @@
-"""Marshmallow fields that refuse what the database would choke on."""
+"""Marshmallow fields that refuse what the database would choke on or a reader be misled by.
+
+Every request schema builds on these instead of marshmallow's own types (a test walks every
+schema the API parses and fails on a plain one):
+
+* ``Text`` for any free text staff read (the rules: ``cgcrm.core.text_rules``);
+* ``BoundedDateTime`` and ``BoundedDate`` for every moment and date (``cgcrm.core.time_bounds``);
+* ``BoundedList`` and ``BoundedDict`` for every collection: the length is checked before any
+  item, so 100,000 bad items cost one short error, not 100,000.
+
+Enumerated codes and identifiers stay ``fields.String`` but must carry a ``FullMatch`` or
+``OneOf`` validator: that is what marks a string as a code rather than free text.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
 
+from cgcrm.core import time_bounds
+from cgcrm.core.text_rules import text_problem
+
 
 class Text(fields.String):
-    """A trimmed single- or multi-line string without NULs, control characters or lone surrogates.
+    """Trimmed, NFC-normalised text without control, format or unassigned characters.
 
     PostgreSQL rejects NUL and unpaired surrogates outright; refusing them here turns a would-be
-    500 into a 422 with the field named.
+    500 into a 422 with the field named. Format characters and stacked combining marks make
+    text look different from what is stored (``cgcrm.core.text_rules`` says exactly what is
+    refused, and where ZWJ/ZWNJ are allowed).
+
+    :param multiline: line feeds and tabs are allowed.
+    :param max_marks: most combining marks per character; None reads TEXT_MAX_COMBINING_MARKS.
     """
 
     def __init__(
-        self, *, max_length: int = 200, min_length: int = 0, multiline: bool = False, **kwargs: Any
+        self,
+        *,
+        max_length: int = 200,
+        min_length: int = 0,
+        multiline: bool = False,
+        max_marks: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.max_length = max_length
         self.min_length = min_length
         self.multiline = multiline
+        self.max_marks = max_marks
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
+        # Checked before normalising: normalising a megabyte of marks is work for nothing.
+        if len(text) > self.max_length * 4:
+            raise ValidationError(f"longer than {self.max_length} characters")
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ValidationError("contains invalid Unicode (unpaired surrogate)") from exc
-        allowed = {"\n", "\t"} if self.multiline else set()
-        if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
-            raise ValidationError("contains control characters")
         text = unicodedata.normalize("NFC", text.strip())
+        max_marks = self.max_marks
+        if max_marks is None:
+            max_marks = int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+        problem = text_problem(text, multiline=self.multiline, max_marks=max_marks)
+        if problem:
+            raise ValidationError(problem)
         if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
         if len(text) < self.min_length:
@@ -43,6 +77,99 @@ class Text(fields.String):
                 else f"shorter than {self.min_length} characters"
             )
         return text
+
+
+class BoundedDateTime(fields.AwareDateTime):
+    """An ISO 8601 moment with an offset that PostgreSQL and Python hold in every time zone.
+
+    :param contact: also plausible as the time of a contact: within CONTACT_HORIZON_DAYS of
+        now and at most CLOCK_SKEW_SECONDS ahead of it.
+    """
+
+    def __init__(self, *, contact: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.contact = contact
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and len(value) > 40:
+            raise ValidationError("not an ISO 8601 date-time")
+        try:
+            moment = super()._deserialize(value, attr, data, **kwargs)
+        except (OverflowError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError("not a valid date-time") from exc
+        problem = time_bounds.representable_problem(moment)
+        if problem is None and self.contact:
+            problem = time_bounds.contact_moment_problem(moment)
+        if problem:
+            raise ValidationError(problem)
+        return moment
+
+
+class BoundedDate(fields.Date):
+    """An ISO 8601 calendar date within plausible bounds.
+
+    :param earliest: the first date accepted (EARLIEST_DATE, 1800-01-01, unless given).
+    :param not_in_future: refuse dates after today (dates of birth, say).
+    """
+
+    def __init__(
+        self,
+        *,
+        earliest: date = time_bounds.EARLIEST_DATE,
+        not_in_future: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.earliest = earliest
+        self.not_in_future = not_in_future
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, str) and len(value) > 20:
+            raise ValidationError("not an ISO 8601 date")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        problem = time_bounds.date_problem(
+            day, earliest=self.earliest, not_in_future=self.not_in_future
+        )
+        if problem:
+            raise ValidationError(problem)
+        return day
+
+
+class BoundedList(fields.List):
+    """A list whose length is checked before its items are (one error for 100,000 items).
+
+    :param max_items: most items accepted; required, so every list in a request is bounded.
+    """
+
+    def __init__(
+        self, cls_or_instance: fields.Field | type, *, max_items: int, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("validate", validate.Length(max=max_items))
+        super().__init__(cls_or_instance, **kwargs)  # type: ignore[arg-type]
+        self.max_items = max_items
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) > self.max_items:
+            raise ValidationError(f"at most {self.max_items} items")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class BoundedDict(fields.Dict):
+    """A mapping whose size is checked before its keys and values are.
+
+    :param max_items: most keys accepted.
+    """
+
+    def __init__(self, *, max_items: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_items = max_items
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict) and len(value) > self.max_items:
+            raise ValidationError(f"at most {self.max_items} entries")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class FullMatch(validate.Regexp):
@@ -57,3 +184,13 @@ class FullMatch(validate.Regexp):
         if not isinstance(value, str) or pattern.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
+
+
+class Cursor(fields.String):
+    """The opaque ``?cursor=`` of a keyset page: URL-safe base64, as ``next_link`` issues it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "validate", FullMatch(r"^[A-Za-z0-9_-]{1,400}$", error="not a cursor we issued")
+        )
+        super().__init__(**kwargs)

@@ -8,13 +8,16 @@ import uuid
 
 from flask import Flask, Response, g, request
 from flask.sessions import SessionInterface
+from marshmallow import ValidationError as MarshmallowError
 
 from cgcrm.core.errors import (
     MalformedRequest,
     PreconditionFailed,
     PreconditionRequired,
     UnsupportedMediaType,
+    ValidationError,
 )
+from cgcrm.core.fields import Text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # Strong comparison (RFC 9110 §13.1.1): a weak validator never satisfies If-Match.
@@ -83,7 +86,27 @@ def required_version() -> int:
     return int(match.group(1))
 
 
+ACCESS_REASON_HEADER = "X-Access-Reason"
+_ACCESS_REASON = Text(max_length=200)
+
+
 def access_reason() -> str | None:
-    """Why the caller reads a record (``X-Access-Reason``), for the audit; None when unusable."""
-    reason = request.headers.get("X-Access-Reason", "").strip()
-    return reason[:200] if reason and reason.isprintable() else None
+    """The purpose the caller declared in ``X-Access-Reason``, held to the rules of free text.
+
+    It is stored in the audit trail and read by auditors, so it gets the same checks as any
+    text field; a header that breaks them is a 422 naming the header, not silently dropped.
+
+    :raises ValidationError: not UTF-8, or text that ``Text`` refuses.
+    """
+    raw = request.headers.get(ACCESS_REASON_HEADER, "")
+    try:
+        # WSGI hands header bytes over as latin-1; clients send UTF-8.
+        value = raw.encode("latin-1").decode("utf-8")
+        reason = _ACCESS_REASON.deserialize(value)
+    except (UnicodeError, MarshmallowError) as exc:
+        messages = exc.messages if isinstance(exc, MarshmallowError) else ["not UTF-8"]
+        raise ValidationError(
+            f"the {ACCESS_REASON_HEADER} header is invalid",
+            errors={f"header.{ACCESS_REASON_HEADER}": messages},
+        ) from exc
+    return reason or None

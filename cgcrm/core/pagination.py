@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import current_app, request
 
 from cgcrm.core.errors import ValidationError
+from cgcrm.core.time_bounds import parse_moment
 
 T = TypeVar("T")
 
@@ -34,8 +37,22 @@ def decode_cursor(cursor: str | None, convert: Callable[[str], T]) -> T | None:
         if isinstance(after, int) and not 0 <= after < 2**63:
             raise ValueError("cursor out of range")
         return after
-    except (ValueError, TypeError, KeyError, UnicodeError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, UnicodeError, AttributeError, OverflowError) as exc:
         raise ValidationError("invalid cursor", errors={"cursor": ["invalid"]}) from exc
+
+
+def moment_and_id(key: str) -> tuple[datetime, uuid.UUID]:
+    """A ``moment|uuid`` keyset position, the moment held to the bounds every date field has.
+
+    :raises ValueError: not that shape, a moment without offset or out of range.
+    """
+    moment, _, ident = key.partition("|")
+    return parse_moment(moment), uuid.UUID(ident)
+
+
+def moment_and_id_key(moment: datetime, ident: uuid.UUID) -> str:
+    """The cursor key ``moment_and_id`` reads back."""
+    return f"{moment.isoformat()}|{ident}"
 
 
 def page_limit(limit: int | None) -> int:

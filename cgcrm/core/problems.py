@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -15,7 +15,56 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+def _capped(errors: Any, budget: list[int]) -> Any:
+    """``errors`` with at most ``budget[0]`` messages kept, depth first; spends the budget."""
+    if isinstance(errors, dict):
+        kept: dict[str, Any] = {}
+        for key, value in errors.items():
+            if budget[0] <= 0:
+                break
+            kept[key] = _capped(value, budget)
+        return kept
+    if isinstance(errors, list) and all(isinstance(item, str) for item in errors):
+        taken = errors[: max(budget[0], 1)]
+        budget[0] -= len(taken)
+        return taken
+    budget[0] -= 1
+    return errors
+
+
+def _count(errors: Any) -> int:
+    if isinstance(errors, dict):
+        return sum(_count(value) for value in errors.values())
+    if isinstance(errors, list) and all(isinstance(item, str) for item in errors):
+        return len(errors)
+    return 1
+
+
+def cap_errors(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem whose ``errors`` lists at most PROBLEM_MAX_ERRORS messages.
+
+    A request with 100,000 bad items must not earn a 10 MB answer; the first messages say what
+    is wrong, and ``errors_omitted`` how many more were left out.
+    """
+    errors = body.get("errors")
+    if not errors:
+        return body
+    limit = int(current_app.config.get("PROBLEM_MAX_ERRORS", 50))
+    total = _count(errors)
+    if total <= limit:
+        return body
+    kept = _capped(errors, [limit])
+    omitted = total - _count(kept)
+    return {
+        **body,
+        "errors": kept,
+        "errors_omitted": omitted,
+        "detail": f"{body['detail']} ({omitted} more errors left out)",
+    }
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    body = cap_errors(body)
     response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value

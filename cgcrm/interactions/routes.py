@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import url_for
@@ -12,7 +11,13 @@ from flask.views import MethodView
 from cgcrm.core import scopes
 from cgcrm.core.idempotent_route import run_idempotent
 from cgcrm.core.openapi import Blueprint
-from cgcrm.core.pagination import decode_cursor, next_link, page_limit
+from cgcrm.core.pagination import (
+    decode_cursor,
+    moment_and_id,
+    moment_and_id_key,
+    next_link,
+    page_limit,
+)
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.interactions import service
 from cgcrm.interactions.models import Interaction
@@ -30,16 +35,8 @@ blp = Blueprint(
 )
 
 
-def _position(key: str) -> tuple[datetime, uuid.UUID]:
-    started, _, ident = key.partition("|")
-    moment = datetime.fromisoformat(started)
-    if moment.tzinfo is None:
-        raise ValueError("cursor time without offset")
-    return moment, uuid.UUID(ident)
-
-
 def _cursor_key(interaction: Interaction) -> str:
-    return f"{interaction.started_at.isoformat()}|{interaction.id}"
+    return moment_and_id_key(interaction.started_at, interaction.id)
 
 
 def _location(interaction: Interaction) -> dict[str, str]:
@@ -55,7 +52,7 @@ class InteractionsView(MethodView):
         """List the contacts you may see, latest first, by citizen, service, channel or period."""
         size = page_limit(limit)
         interactions = service.list_interactions(
-            current_actor(), limit=size, after=decode_cursor(cursor, _position), **filters
+            current_actor(), limit=size, after=decode_cursor(cursor, moment_and_id), **filters
         )
         link = next_link(interactions, size, key=_cursor_key)
         return interactions, ({"Link": link} if link else {})

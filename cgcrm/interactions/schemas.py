@@ -6,31 +6,36 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from cgcrm.catalog.schemas import DEPARTMENT_CODE, SERVICE_CODE
+from cgcrm.catalog.schemas import DEPARTMENT_CODE, KNOWN_DEPARTMENT, KNOWN_SERVICE, SERVICE_CODE
+from cgcrm.citizens.references import citizen_reference_problem
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import Text
+from cgcrm.core.fields import BoundedDateTime, Cursor, Text
+from cgcrm.core.references import ReferenceChecks
+from cgcrm.core.time_bounds import span_problem
 from cgcrm.interactions.models import DIRECTIONS, OUTCOMES, TRANSACTION_STAGES
 
 
-class InteractionCreateSchema(Schema):
+class InteractionCreateSchema(ReferenceChecks):
+    reference_checks = {"citizen_id": citizen_reference_problem}
+
     citizen_id = fields.UUID(
         load_default=None, allow_none=True, metadata={"description": "Omit for anonymous contacts."}
     )
     case_id = fields.UUID(load_default=None, allow_none=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_CODES))
-    service_code = fields.String(load_default=None, allow_none=True, validate=SERVICE_CODE)
+    service_code = fields.String(load_default=None, allow_none=True, validate=KNOWN_SERVICE)
     department_code = fields.String(
         load_default=None,
         allow_none=True,
-        validate=DEPARTMENT_CODE,
+        validate=KNOWN_DEPARTMENT,
         metadata={
             "description": "The department that handled the contact; defaults to the caller's "
             "own. Another department's code needs the cross_department scope."
         },
     )
     direction = fields.String(load_default="inbound", validate=validate.OneOf(DIRECTIONS))
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = BoundedDateTime(required=True, contact=True)
+    ended_at = BoundedDateTime(load_default=None, allow_none=True, contact=True)
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     transaction_stage = fields.String(
         load_default=None,
@@ -40,11 +45,12 @@ class InteractionCreateSchema(Schema):
     )
     summary = Text(load_default=None, allow_none=True, max_length=500, multiline=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         start, end = data.get("started_at"), data.get("ended_at")
-        if start and end and end < start:
-            raise ValidationError({"ended_at": ["must not be before started_at"]})
+        problem = span_problem(start, end) if start and end else None
+        if problem:
+            raise ValidationError({"ended_at": [problem.replace("the start", "started_at")]})
 
 
 class InteractionSchema(Schema):
@@ -71,12 +77,12 @@ class InteractionQuerySchema(Schema):
     service_code = fields.String(validate=SERVICE_CODE)
     channel = fields.String(validate=validate.OneOf(CHANNEL_CODES))
     department_code = fields.String(validate=DEPARTMENT_CODE)
-    started_from = fields.AwareDateTime(metadata={"description": "Inclusive."})
-    started_before = fields.AwareDateTime(metadata={"description": "Exclusive."})
-    cursor = fields.String(validate=validate.Length(max=200))
+    started_from = BoundedDateTime(metadata={"description": "Inclusive."})
+    started_before = BoundedDateTime(metadata={"description": "Exclusive."})
+    cursor = Cursor()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         start, end = data.get("started_from"), data.get("started_before")
         if start and end and end <= start:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,17 +16,16 @@ from cgcrm.citizens.consents import ContactEvidence
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
-from cgcrm.core.errors import Conflict, NotFound, ValidationError
+from cgcrm.core.errors import Conflict, FieldErrors, NotFound, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import insert_with_event
 from cgcrm.core.principal import Actor
+from cgcrm.core.time_bounds import contact_moment_problem
 from cgcrm.extensions import db
 from cgcrm.interactions import case_links
 from cgcrm.interactions.models import Interaction, RecordedInteraction
 
 BeforeCommit = Callable[[RecordedInteraction], None]
-# Clocks of contact-centre systems drift; a contact "starting" further ahead is a client bug.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _service(code: str) -> ServiceRef:
@@ -118,20 +117,25 @@ def record_interaction(
 
     :param data: validated ``InteractionCreateSchema`` output.
     :param before_commit: runs inside the transaction (the idempotent response is stored there).
-    :raises ValidationError: unknown citizen, case, service or department; a start in the future.
+    :raises ValidationError: unknown case, service or department, a time out of bounds: every
+        such mistake at once.
     :raises Conflict: the citizen's record was merged into another.
     """
     now = utcnow()
-    if data["started_at"] > now + CLOCK_SKEW:
-        raise ValidationError(
-            "the contact cannot start in the future", errors={"started_at": ["in the future"]}
-        )
     try:
-        service = _service(data["service_code"]) if data.get("service_code") else None
-        department = _department(actor, data.get("department_code"), service)
+        errors = FieldErrors()
+        for field in ("started_at", "ended_at"):
+            moment = data.get(field)
+            problem = contact_moment_problem(moment, now) if moment else None
+            if problem:
+                errors.add(field, problem)
+        code = data.get("service_code")
+        service = errors.check(lambda: _service(code)) if code else None
+        department = errors.check(lambda: _department(actor, data.get("department_code"), service))
         citizen_id = data.get("citizen_id")
         if data.get("case_id") is not None:
-            _check_case(actor, data["case_id"], citizen_id)
+            errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
+        errors.raise_if_any()
         row = dict(
             id=new_id(),
             citizen_id=citizen_id,

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import ValidationError
 from cgcrm.core.outbox import OutboxEvent
+from cgcrm.core.time_bounds import EARLIEST_DATE, date_problem, span_problem
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.metrics.models import NO_SERVICE, InteractionDailyRollup
@@ -61,6 +62,18 @@ def _zone() -> ZoneInfo:
 def _bucket(row: Any, zone: ZoneInfo) -> BucketKey:
     day = row.started_at.astimezone(zone).date()
     return (day, row.department_id, row.channel_code, row.service_id)
+
+
+class ImplausibleContact(ValueError):
+    """A stored contact whose times no real contact has (written before input was bounded, or
+    by hand): counting it would corrupt every average it joins, and retrying cannot help."""
+
+
+def _implausible(row: Any) -> str | None:
+    if row.ended_at is None:
+        return None
+    problem = span_problem(row.started_at, row.ended_at)
+    return f"interaction {row.id}: ended_at {problem}" if problem else None
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -114,6 +127,7 @@ def count_recorded_interaction(event: OutboxEvent) -> None:
 
     :param event: the outbox event; its payload carries ``interaction_id``.
     :raises KeyError, ValueError: the payload has no valid ``interaction_id``.
+    :raises ImplausibleContact: the stored contact's times are absurd (the worker parks it).
     """
     interaction_id = uuid.UUID(str(event.payload["interaction_id"]))
     row = db.session.execute(select(*_COLUMNS).where(Interaction.id == interaction_id)).first()
@@ -121,18 +135,23 @@ def count_recorded_interaction(event: OutboxEvent) -> None:
         # Interactions are append-only; a missing one was erased, so there is nothing to count.
         log.warning("event %s: interaction %s no longer exists", event.event_id, interaction_id)
         return
+    problem = _implausible(row)
+    if problem:
+        raise ImplausibleContact(problem)
     _add_to_bucket(_row(_bucket(row, _zone()), _counts(row), utcnow()))
 
 
 def _as_date(value: date | str, field: str) -> date:
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(value)
+        day = value if isinstance(value, date) else date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             f"{field} must be an ISO date", errors={field: ["not a date"]}
         ) from exc
+    problem = date_problem(day, earliest=EARLIEST_DATE, not_in_future=False)
+    if problem:
+        raise ValidationError(f"{field} {problem}", errors={field: [problem]})
+    return day
 
 
 def _pending_interactions(since: datetime) -> set[uuid.UUID]:
@@ -182,6 +201,9 @@ def recompute_rollups(day_from: date | str, day_to: date | str) -> int:
         )
         for row in rows:
             if row.id in pending:
+                continue
+            if problem := _implausible(row):
+                log.error("rollup rebuild leaves out %s", problem)
                 continue
             totals = buckets[_bucket(row, zone)]
             for name, value in _counts(row).items():

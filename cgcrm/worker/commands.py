@@ -64,3 +64,22 @@ def relay_command() -> None:
     except (RedisError, SQLAlchemyError) as exc:
         raise click.ClickException(f"relay failed, events stay in the outbox: {exc}") from exc
     click.echo(f"published {published} events")
+
+
+@click.command("unpark")
+@with_appcontext
+@click.argument("event_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Unpark every parked event.")
+def unpark_command(event_ids: tuple[str, ...], everything: bool) -> None:
+    """Hand parked events (see the admin jobs view) back to their handlers once fixed."""
+    import uuid
+
+    from cgcrm.worker.parking import unpark_events
+
+    if not event_ids and not everything:
+        raise click.UsageError("name the events to unpark, or pass --all")
+    try:
+        ids = None if everything else [uuid.UUID(value) for value in event_ids]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="EVENT_IDS") from exc
+    click.echo(f"unparked {unpark_events(ids)} events; the relay publishes them again")

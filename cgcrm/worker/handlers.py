@@ -19,7 +19,8 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
-from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.models import ParkedEvent, ProcessedEvent
+from cgcrm.worker.parking import is_transient, park_event
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,28 @@ def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     return applied
 
 
+def _parked(event: OutboxEvent, spec: HandlerSpec, exc: Exception) -> bool:
+    try:
+        park_event(event, spec.name, exc)
+    except Exception:
+        log.exception("could not park event %s; it will be retried", event.event_id)
+        return False
+    return True
+
+
 def process_events(event_ids: Sequence[str]) -> int:
     """RQ job: hand each outbox event of a relay batch to every handler of its type.
 
     Each (event, handler) pair is its own transaction, so one failing event neither undoes nor
-    blocks the others; the job then fails and its retry finds the applied pairs already marked.
-    Events deleted by housekeeping are skipped.
+    blocks the others. A transient failure (database or Redis away, a deadlock) fails the job,
+    whose retry finds the applied pairs already marked; any other failure would recur on every
+    retry, so that event is parked (``cgcrm.worker.parking``) and the job goes on.
+    Events deleted by housekeeping, and parked ones, are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
     :returns: how many (event, handler) effects were applied by this run.
-    :raises EventHandlingFailed: at least one handler raised; the message names the events.
+    :raises EventHandlingFailed: at least one handler failed transiently (or could not be
+        parked); the message names the events.
     """
     applied = 0
     failed: list[str] = []
@@ -119,6 +132,11 @@ def process_events(event_ids: Sequence[str]) -> int:
         event.event_id: event
         for event in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_id.in_(ids)))
     }
+    parked = set(
+        db.session.execute(
+            select(ParkedEvent.event_id, ParkedEvent.handler).where(ParkedEvent.event_id.in_(ids))
+        ).tuples()
+    )
     db.session.commit()
     for event_id in ids:
         event = found.get(event_id)
@@ -126,9 +144,13 @@ def process_events(event_ids: Sequence[str]) -> int:
             log.warning("event %s is gone (past retention?); skipped", event_id)
             continue
         for spec in handlers_for(event.type):
+            if (event_id, spec.name) in parked:
+                continue  # set aside until an administrator unparks it
             try:
                 applied += apply_event(event, spec)
-            except Exception:
+            except Exception as exc:
+                if not is_transient(exc) and _parked(event, spec, exc):
+                    continue
                 log.exception("handler %s failed on event %s", spec.name, event_id)
                 failed.append(f"{event_id} ({spec.name})")
     if failed:

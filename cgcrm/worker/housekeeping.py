@@ -13,7 +13,7 @@ from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.identity.models import RevokedToken
-from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
 # Deleting in chunks keeps each transaction short when a large backlog has accumulated.
@@ -24,7 +24,10 @@ def _delete_published_events(cutoff: object) -> int:
     total = 0
     while True:
         seqs = select(OutboxEvent.seq).where(
-            OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < cutoff
+            OutboxEvent.published_at.is_not(None),
+            OutboxEvent.published_at < cutoff,
+            # A parked event waits for an administrator to unpark it; it must still be there.
+            ~exists().where(ParkedEvent.event_id == OutboxEvent.event_id),
         )
         chunk = db.session.scalars(seqs.order_by(OutboxEvent.seq).limit(CHUNK)).all()
         if not chunk:
@@ -37,7 +40,8 @@ def _delete_published_events(cutoff: object) -> int:
 def purge_expired_records() -> dict[str, int]:
     """Periodic job: delete expired rows that nothing reads any more.
 
-    - published outbox events older than OUTBOX_RETENTION_DAYS (unpublished ones never);
+    - published outbox events older than OUTBOX_RETENTION_DAYS (unpublished or parked ones
+      never);
     - idempotency keys past their expiry;
     - revoked-token entries past the token's own expiry (the token is refused as expired);
     - processed-event markers older than OUTBOX_RETENTION_DAYS whose event is gone. A marker

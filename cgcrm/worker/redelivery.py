@@ -4,10 +4,11 @@ The relay marks an event published once Redis has accepted its job. Redis may st
 a restart without persistence, or a worker SIGKILLed in the instant between taking the job and
 registering it as started. Such an event would never reach its handler. This periodic sweep finds
 events published more than REDELIVERY_AFTER seconds ago that still lack the marker of a handler
-registered for their type, and returns them to the relay (``published_at`` back to NULL), which
-publishes them again in ``seq`` order. Handlers are idempotent per event, so an event whose job
-was merely slow is applied once all the same. After MAX_DELIVERIES publications an event is left
-alone: its handler is failing, and the failed job is in the registry for an administrator.
+registered for their type (and were not parked, see ``cgcrm.worker.parking``), and returns them
+to the relay (``published_at`` back to NULL), which publishes them again in ``seq`` order.
+Handlers are idempotent per event, so an event whose job was merely slow is applied once all the
+same. After MAX_DELIVERIES publications an event is left alone: its handler is failing, and the
+failed job is in the registry for an administrator.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.worker.handlers import HANDLERS, HandlerSpec
-from cgcrm.worker.models import ProcessedEvent
+from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
 # Events returned to the relay per transaction; the relay takes RELAY_BATCH_SIZE per pass anyway.
@@ -37,6 +38,9 @@ def _lacks_a_marker(handlers: Sequence[HandlerSpec]) -> ColumnElement[bool]:
             ~exists().where(
                 ProcessedEvent.event_id == OutboxEvent.event_id,
                 ProcessedEvent.handler == spec.name,
+            ),
+            ~exists().where(
+                ParkedEvent.event_id == OutboxEvent.event_id, ParkedEvent.handler == spec.name
             ),
         )
         for spec in handlers

@@ -126,3 +126,9 @@ def test_recompute_refuses_an_inverted_range(app: Flask) -> None:
         recompute_rollups("2026-03-02", "2026-03-01")
     with app.app_context(), pytest.raises(ValidationError):
         recompute_rollups("yesterday", "2026-03-01")
+
+
+def test_recompute_refuses_days_no_time_zone_can_hold(app: Flask) -> None:
+    for first, last in (("2026-03-01", "9999-12-31"), ("0001-01-01", "2026-03-01")):
+        with app.app_context(), pytest.raises(ValidationError):
+            recompute_rollups(first, last)

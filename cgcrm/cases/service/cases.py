@@ -29,7 +29,7 @@ from cgcrm.catalog.models import Department, Service
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
-from cgcrm.core.errors import Conflict, ValidationError
+from cgcrm.core.errors import Conflict, FieldErrors, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
@@ -98,10 +98,12 @@ def _is_reference_clash(exc: IntegrityError) -> bool:
 
 
 def _insert_case(actor: Actor, data: dict[str, Any], case_reference: str) -> Case:
-    service = _service(data["service_code"])
+    errors = FieldErrors()
+    service = errors.check(lambda: _service(data["service_code"]))
     if data.get("citizen_id") is not None:
-        _check_citizen(data["citizen_id"])
-    _check_assignee(data.get("assigned_user_id"))
+        errors.check(lambda: _check_citizen(data["citizen_id"]))
+    errors.check(lambda: _check_assignee(data.get("assigned_user_id")))
+    errors.raise_if_any()
     now = utcnow()
     case = Case(
         id=new_id(),

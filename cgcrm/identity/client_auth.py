@@ -100,10 +100,6 @@ def build_lockout(config: Any, prefix: str | None = None) -> ClientLockout:
     return ClientLockout(counters, config["AUTH_LOCKOUT_FAILURES"], config["AUTH_LOCKOUT_SECONDS"])
 
 
-def _key(client_id: str) -> str:
-    return client_id if len(client_id) <= 80 else client_id[:80]
-
-
 def authenticate_with_lockout(
     authenticate: Callable[..., Any], oauth_request: Any, methods: Sequence[str], endpoint: str
 ) -> Any:
@@ -116,7 +112,7 @@ def authenticate_with_lockout(
     claimed = claimed_client_id()
     if claimed is None:
         return authenticate(oauth_request, methods, endpoint)
-    key = _key(claimed)
+    key = claimed[:80]  # real ids have at most 64 characters; a probe's may be any length
     wait = lockout.locked_for(key)
     if wait:
         raise ClientLocked(methods, wait)

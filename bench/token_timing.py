@@ -30,7 +30,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cgcrm_token_timing"
 PER_REQUEST_HEADERS = {"x-request-id", "ratelimit", "ratelimit-policy", "date"}
 
 
-def _scratch_database(url: str) -> tuple[str, str]:
+def scratch_database(url: str) -> tuple[str, str]:
     """Drop and recreate the database, migrate it, add a department and a client."""
     from flask_migrate import upgrade
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(OUT_DIR / "token_timing.json"))
     args = parser.parse_args(argv)
 
-    client_id, secret = _scratch_database(args.database_url)
+    client_id, secret = scratch_database(args.database_url)
     env = {
         **quiet_app_env(args.database_url),
         "CGCRM_AUTH_LOCKOUT_FAILURES": "1000000000",

@@ -204,26 +204,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RATE_LIMIT_API_PER_CLIENT",
         str,
-        "1200/60",
+        "3000/60",
         "Requests to /api/ one OAuth client may send per window, from all its addresses.",
     ),
     Setting(
         "RATE_LIMIT_API_PER_ADDRESS",
         str,
-        "2400/60",
+        "6000/60",
         "Requests to /api/ one network address may send per window, whatever the client.",
     ),
     Setting(
         "RATE_LIMIT_OAUTH_PER_CLIENT",
         str,
-        "30/60",
+        "10/60",
         "Requests to /oauth/* naming one client id may send per window (each may hash a secret).",
     ),
     Setting(
         "RATE_LIMIT_OAUTH_PER_ADDRESS",
         str,
-        "60/60",
-        "Requests to /oauth/* one network address may send per window.",
+        "20/60",
+        "Requests to /oauth/* one network address may send per window (each may hash a secret).",
     ),
     Setting(
         "RATE_LIMIT_PROXY_HOPS",
@@ -248,7 +248,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "AUTH_LOCKOUT_FAILURES",
         int,
-        10,
+        5,
         "Consecutive failed client authentications after which a client id is locked.",
     ),
     Setting(

@@ -13,6 +13,7 @@ from cgcrm.settings import PROJECT_ROOT, load_settings
 
 API_TITLE = "cgcrm"
 API_VERSION = "v1"
+SWAGGER_UI_ASSETS = "/api/docs/assets"
 
 
 def _database_uri(app: Flask) -> str:
@@ -34,7 +35,8 @@ def _configure_api(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Served from the pinned flask-swagger-ui package: the docs page loads nothing from a CDN.
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS + "/",
         API_SPEC_OPTIONS={
             "info": {"description": "One citizen record for every channel and department."},
             "security": [{"oauth2": []}],
@@ -66,9 +68,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
     from cgcrm.core.crypto import build_cipher
+    from cgcrm.core.docs_assets import swagger_ui_assets
     from cgcrm.core.openapi import CgcrmApi
     from cgcrm.core.pool import IdlePing
     from cgcrm.core.problems import register_problem_handlers
+    from cgcrm.core.ratelimit import init_rate_limits
+    from cgcrm.identity.callers import claimed_client_id, token_client_id
     from cgcrm.identity.guard import authenticate_request
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
@@ -113,6 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
+    app.register_blueprint(swagger_ui_assets(SWAGGER_UI_ASSETS))
     api.register_blueprint(catalog_blp)
     api.register_blueprint(citizens_blp)
     api.register_blueprint(cases_blp)
@@ -121,9 +127,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(overview_blp)
 
     app.before_request(http.assign_request_id)
+    # Before authentication: a request over its limit costs one Redis round trip, no more.
+    init_rate_limits(app, {"api": token_client_id, "oauth": claimed_client_id})
     app.before_request(authenticate_request)
     app.before_request(http.require_json_body)
     app.after_request(http.echo_request_id)
+    app.after_request(http.add_security_headers)
     register_problem_handlers(app)
     cli.register(app)
     return app

@@ -254,6 +254,71 @@ SETTINGS: tuple[Setting, ...] = (
         50,
         "Most field errors one problem document lists; the rest are counted in errors_omitted.",
     ),
+    # Rate limits (cgcrm/core/ratelimit.py): "<requests>/<seconds>", a fixed window per key.
+    Setting("RATE_LIMIT_ENABLED", bool, True, "Refuse requests over the rate limits with 429."),
+    Setting(
+        "RATE_LIMIT_API_PER_CLIENT",
+        str,
+        "3000/60",
+        "Requests to /api/ one OAuth client may send per window, from all its addresses.",
+    ),
+    Setting(
+        "RATE_LIMIT_API_PER_ADDRESS",
+        str,
+        "6000/60",
+        "Requests to /api/ one network address may send per window, whatever the client.",
+    ),
+    Setting(
+        "RATE_LIMIT_OAUTH_PER_CLIENT",
+        str,
+        "10/60",
+        "Requests to /oauth/* naming one client id may send per window (each may hash a secret).",
+    ),
+    Setting(
+        "RATE_LIMIT_OAUTH_PER_ADDRESS",
+        str,
+        "20/60",
+        "Requests to /oauth/* one network address may send per window (each may hash a secret).",
+    ),
+    Setting(
+        "RATE_LIMIT_PROXY_HOPS",
+        int,
+        0,
+        "Reverse proxies in front of the app that append to X-Forwarded-For; the address limited "
+        "is the one the outermost trusted proxy saw. 0: the TCP peer (no proxy).",
+    ),
+    Setting(
+        "RATE_LIMIT_REDIS_TIMEOUT",
+        float,
+        0.25,
+        "Seconds a rate-limit round trip to Redis may take before the process falls back to "
+        "counting in its own memory.",
+    ),
+    Setting(
+        "RATE_LIMIT_REDIS_RETRY",
+        float,
+        5.0,
+        "Seconds a process counts in memory after Redis failed before it tries Redis again.",
+    ),
+    Setting(
+        "AUTH_LOCKOUT_FAILURES",
+        int,
+        5,
+        "Consecutive failed client authentications after which a client id is locked.",
+    ),
+    Setting(
+        "AUTH_LOCKOUT_SECONDS",
+        int,
+        300,
+        "Seconds a locked client id is refused without checking its secret; also how long "
+        "failures are remembered without a success.",
+    ),
+    Setting(
+        "HSTS_MAX_AGE",
+        int,
+        31536000,
+        "max-age of Strict-Transport-Security, sent in production only; 0 sends none.",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

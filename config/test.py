@@ -9,3 +9,9 @@ JWT_ISSUER = "http://cgcrm.test"
 # queues of its own, so a burst worker never takes another run's jobs. Nothing flushes the
 # database; tests remove only their own namespace's keys.
 QUEUE_NAMESPACE = f"test{os.getpid()}."
+# The suite sends thousands of requests from one address: limits far above what it sends, so
+# that only the rate-limit tests (which set their own low ones) ever see a 429.
+RATE_LIMIT_API_PER_CLIENT = "1000000/60"
+RATE_LIMIT_API_PER_ADDRESS = "1000000/60"
+RATE_LIMIT_OAUTH_PER_CLIENT = "1000000/60"
+RATE_LIMIT_OAUTH_PER_ADDRESS = "1000000/60"

@@ -357,3 +357,22 @@ def counting_queries(app: Any) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def rate_limits(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Install a rate limiter with the given ``RATE_LIMIT_*`` settings (the suite's own are far
+    too high to reach) and counters of its own, for the rest of the test."""
+    from cgcrm.core.ratelimit import RateLimiter, build_rate_limiter
+
+    def install(**settings: Any) -> RateLimiter:
+        current: RateLimiter = app.extensions["cgcrm.ratelimiter"]
+        limiter = build_rate_limiter(
+            {**app.config, **settings},
+            {name: policy.client_of for name, policy in current.policies.items()},
+            prefix=f"{app.config['QUEUE_NAMESPACE']}{uuid.uuid4().hex}.",
+        )
+        monkeypatch.setitem(app.extensions, "cgcrm.ratelimiter", limiter)
+        return limiter
+
+    return install

@@ -1,12 +1,15 @@
-"""HTTP conventions shared by every blueprint: request ids, ETag/If-Match, JSON bodies."""
+"""HTTP conventions shared by every blueprint: request ids, ETag/If-Match, JSON bodies,
+security headers."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask.sessions import SessionInterface
 from marshmallow import ValidationError as MarshmallowError
 
@@ -22,6 +25,26 @@ from cgcrm.core.fields import Text
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # Strong comparison (RFC 9110 §13.1.1): a weak validator never satisfies If-Match.
 _ETAG = re.compile(r'^"v(\d{1,18})"$')
+
+# Public documents without personal data that any cache may keep (when 200 or 304). Every
+# other response, errors included, is ``no-store``: most carry personal data, and one rule for
+# all authenticated answers (the catalog too) leaves no room for a cache to keep the wrong one.
+CACHEABLE = {
+    "api-docs.openapi_json": "public, max-age=300",
+    "oauth.jwks": "public, max-age=300",
+    "oauth.server_metadata": "public, max-age=300",
+    "swagger_ui_assets.static": "public, max-age=86400",
+}
+# JSON is never a page: it may load nothing and be framed nowhere.
+DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# HTML pages (the Swagger UI at /api/docs) load only our own files; their inline scripts are
+# allowed by hash. Swagger UI sets inline styles, so styles alone may be inline.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 class NoCookieSessions(SessionInterface):
@@ -46,6 +69,31 @@ def assign_request_id() -> None:
 
 def echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    return response
+
+
+def _page_policy(response: Response) -> str:
+    hashes = ""
+    if not (response.direct_passthrough or response.is_streamed):
+        for script in _INLINE_SCRIPT.findall(response.get_data()):
+            digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
+            hashes += f" 'sha256-{digest}'"
+    return PAGE_POLICY.format(hashes=hashes)
+
+
+def add_security_headers(response: Response) -> Response:
+    """``after_request`` for every response: caching, sniffing, framing, referrers, CSP, HSTS."""
+    headers = response.headers
+    cacheable = response.status_code in {200, 304} and CACHEABLE.get(request.endpoint or "")
+    headers["Cache-Control"] = cacheable or "no-store"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    page = response.mimetype == "text/html"
+    headers["Content-Security-Policy"] = _page_policy(response) if page else DOCUMENT_POLICY
+    max_age = current_app.config["HSTS_MAX_AGE"]
+    if current_app.config["ENV"] == "production" and max_age > 0:
+        headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
     return response
 
 

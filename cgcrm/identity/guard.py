@@ -37,6 +37,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "oauth.server_metadata",
         "api-docs.openapi_json",
         "api-docs.openapi_swagger_ui",
+        "swagger_ui_assets.static",
         "static",
     }
 )

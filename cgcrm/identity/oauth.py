@@ -14,6 +14,12 @@ from sqlalchemy import select
 
 from cgcrm.core import scopes
 from cgcrm.extensions import db
+from cgcrm.identity.client_auth import (
+    UnknownClient,
+    authenticate_with_lockout,
+    build_lockout,
+    stand_in_hash,
+)
 from cgcrm.identity.models import OAuthClient
 from cgcrm.identity.revocations import revoke
 from cgcrm.identity.tokens import AccessTokenGenerator, decode_access_token
@@ -26,10 +32,12 @@ class _DecodedToken(dict[str, Any]):
         return self.get("client_id") == client.client_id
 
 
-def _query_client(client_id: str) -> OAuthClient | None:
-    return db.session.scalar(
+def _query_client(client_id: str) -> OAuthClient | UnknownClient:
+    # Never None: Authlib would answer an unknown id at once and in other words.
+    client = db.session.scalar(
         select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.active)
     )
+    return client or UnknownClient(client_id)
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:
@@ -89,9 +97,16 @@ class ClientCredentials(grants.ClientCredentialsGrant):
             )
 
 
+class CgcrmAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """Authlib's server, with client authentication behind the lockout."""
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        return authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+
+
 def build_authorization_server(app: Flask) -> AuthorizationServer:
     """One server per application; registered in ``app.extensions``."""
-    server = AuthorizationServer(query_client=_query_client, save_token=_save_token)
+    server = CgcrmAuthorizationServer(query_client=_query_client, save_token=_save_token)
     server.init_app(app)
     server.scopes_supported = sorted(scopes.ALL_SCOPES)
     server.register_token_generator(
@@ -104,4 +119,6 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     app.extensions["cgcrm.authorization_server"] = server
+    app.extensions["cgcrm.lockout"] = build_lockout(app.config)
+    stand_in_hash()  # made now, so the first unknown id is not the slow one
     return server

@@ -4,7 +4,7 @@ Adds ``cases.opened_by_department_id`` and fills it for existing cases from the 
 recorded on their opening transition (the one from no status).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

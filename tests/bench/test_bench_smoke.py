@@ -48,7 +48,8 @@ LOADERS = {
     "load_citizens": "--database-url {db} --count 200 --reset --queries 20",
     "load_interactions": "--database-url {db} --count 2000 --heavy 50",
 }
-# Each script's tiny run: "{db}" is the loaded scratch database, "{unique}" a fresh name.
+# Each script's tiny run: "{db}" is the loaded scratch database, "{unique}" a fresh name (a
+# database of that name is dropped afterwards), "{server}" the PostgreSQL server's URL.
 SCRIPTS = {
     "search_latency": "--database-url {db} --limit-queries 5",
     "get_throughput": "--database-url {db} --duration 1 --warmup 1 --ids 100",
@@ -115,7 +116,10 @@ def test_script_runs_on_tiny_data(name: str, scratch: tuple[str, Path]) -> None:
         pytest.skip(f"{name} counts with {tool}, which is not installed (apt-get install {tool})")
     database_url, out = scratch
     unique = f"cgcrm_bench_smoke_{uuid.uuid4().hex[:12]}"
-    run_script(name, SCRIPTS[name], out, db=database_url, unique=unique)
+    try:
+        run_script(name, SCRIPTS[name], out, db=database_url, unique=unique, server=SERVER)
+    finally:  # a script may have made a database of that name
+        _drop(unique)
 
 
 # --- the documented commands --------------------------------------------------------------

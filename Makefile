@@ -52,7 +52,7 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy cgcrm
 
 pytest: $(VENV)/.dev-installed
-	CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 -q
+	CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup -q
 
 smoke: $(VENV)/.dev-installed
 	CGCRM_TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -m smoke -q

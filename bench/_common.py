@@ -19,7 +19,8 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = PROJECT_ROOT / "bench"
-OUT_DIR = BENCH_DIR / "out"
+# Where every output goes; the smoke tests point it at a scratch directory.
+OUT_DIR = Path(os.environ.get("CGCRM_BENCH_OUT") or BENCH_DIR / "out")
 QUERIES_FILE = OUT_DIR / "queries.jsonl"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/cgcrm_bench"
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"

@@ -3,7 +3,8 @@
     python bench/framework_floor.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench
 
 Puts the POST /interactions ratio (bench/interaction_throughput.py) in context. Serves, in turn,
-``wsgi:app`` and ``baseline_app:app`` (gunicorn, sync workers) and drives with wrk:
+``wsgi:app`` and ``baseline_app:app`` (gunicorn, sync workers) and drives them with wrk (or,
+when wrk is absent, the Python load generator of bench/_load.py):
 
 - cgcrm ``GET /healthz``: Flask and gunicorn only;
 - cgcrm ``GET /api/v1/channels`` with a bearer token: the smallest guarded API call (token check,
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 from typing import Any
 
 import psycopg
@@ -29,13 +31,25 @@ from _common import (
     psycopg_url,
     quiet_app_env,
 )
-from _load import WRK_DONE, run_wrk
+from _load import WRK_DONE, Request, python_load, run_wrk
 from interaction_throughput import SCOPES, WRK_SCRIPT, cleanup, make_bodies
 
 POST_PATH = "/interactions"
 
 
-def _drive(base: str, path: str, lua: str, args: argparse.Namespace) -> dict[str, Any]:
+def _drive(
+    base: str,
+    path: str,
+    lua: str,
+    args: argparse.Namespace,
+    requests: list[Request] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Load ``base + path``: wrk with ``lua``, or Python with ``requests`` (default: GET path)."""
+    if args.tool == "python":
+        requests = requests or [("GET", path, None)]
+        python_load(base, requests, headers or {}, args.warmup, args.connections)
+        return python_load(base, requests, headers or {}, args.duration, args.connections)
     script = OUT_DIR / "floor.lua"
     script.write_text(lua + WRK_DONE)
     run_wrk(base + path, str(script), args.warmup, args.connections, args.threads)
@@ -58,14 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--output", default=str(OUT_DIR / "framework_floor.json"))
     args = parser.parse_args(argv)
+    if args.tool == "auto":
+        args.tool = "wrk" if shutil.which("wrk") else "python"
 
     since = dt.datetime.now(dt.UTC)
     OUT_DIR.mkdir(exist_ok=True)
     credentials = bench_client(args.database_url, SCOPES, name="bench-floor")
+    bodies = _sample_bodies(args.database_url)
+    posts: list[Request] = [("POST", POST_PATH, body.encode()) for body in bodies]
     post_lua = WRK_SCRIPT % {
-        "bodies": ", ".join(f"[[{b}]]" for b in _sample_bodies(args.database_url)),
+        "bodies": ", ".join(f"[[{b}]]" for b in bodies),
         "path": POST_PATH,
         "token": "",
         "key_prefix": "",
@@ -85,14 +104,24 @@ def main(argv: list[str] | None = None) -> int:
             record(
                 round_number,
                 "cgcrm GET /api/v1/channels (token)",
-                _drive(base, "/api/v1/channels", bearer, args),
+                _drive(
+                    base,
+                    "/api/v1/channels",
+                    bearer,
+                    args,
+                    headers={"Authorization": f"Bearer {token}"},
+                ),
             )
         env = {"BASELINE_DATABASE_URL": args.database_url}
         with gunicorn(
             "baseline_app:app", env, workers=args.workers, extra_args=QUIET_GUNICORN
         ) as base:
             record(round_number, "baseline GET /healthz", _drive(base, "/healthz", "", args))
-            record(round_number, "baseline POST /interactions", _drive(base, "", post_lua, args))
+            record(
+                round_number,
+                "baseline POST /interactions",
+                _drive(base, "", post_lua, args, posts, {"Content-Type": "application/json"}),
+            )
     print(cleanup(args.database_url, since, ["client:baseline"]))
     with open(args.output, "w") as handle:
         json.dump({"args": vars(args), "results": results}, handle, indent=1)

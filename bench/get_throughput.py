@@ -11,8 +11,8 @@ other, on the same database:
 
 The load is wrk (``--tool wrk``, a Lua script rotating over ~10,000 citizen ids and sending the
 bearer header) or, when wrk is absent, a Python load generator (threads, ``http.client``).
-Each server gets a 5 s warm-up, then ``--duration`` seconds at ``--connections`` concurrent
-connections. Reports requests/s, p50/p95/p99 and non-2xx responses.
+Each server gets ``--warmup`` seconds (5) of warm-up, then ``--duration`` seconds at
+``--connections`` concurrent connections. Reports requests/s, p50/p95/p99 and non-2xx responses.
 """
 
 from __future__ import annotations
@@ -27,14 +27,12 @@ import time
 from typing import Any
 
 from _common import (
-    BENCH_DIR,
     DEFAULT_DATABASE_URL,
     OUT_DIR,
     app_env,
     bench_client,
     fetch_token,
     gunicorn,
-    latency_summary,
     make_app,
     nproc,
     psycopg_url,
@@ -95,11 +93,11 @@ def measure(
         token = fetch_token(base, *token_source) if token_source else None
         if args.tool == "wrk":
             script = write_wrk_script(ids, prefix, token, name)
-            run_wrk(base, script, 5, args.connections, args.threads)  # warm-up
+            run_wrk(base, script, args.warmup, args.connections, args.threads)
             result = run_wrk(base, script, args.duration, args.connections, args.threads)
         else:
             paths = [prefix + i for i in ids]
-            run_python_load(base, paths, token, 5, args.connections)
+            run_python_load(base, paths, token, args.warmup, args.connections)
             result = run_python_load(base, paths, token, args.duration, args.connections)
     return {"server": name, "app": app_spec, **result}
 
@@ -137,64 +135,32 @@ def in_process_breakdown(
     }
 
 
-def ab_prototype(
-    database_url: str, ids: list[str], credentials: tuple[str, str], n: int = 2000
-) -> dict[str, dict[str, float]]:
-    """The real GET against the same GET with bench/get_prototype.py's loader, request by
-    request alternately in one process (the Flask test client), so machine noise hits both."""
-    import get_prototype
-
-    from cgcrm.citizens import service
-
-    app = make_app(database_url)
-    client = app.test_client()
-    response = client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials
-    )
-    headers = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
-    loaders = {"original _load": service._load, "joinedload _load": get_prototype.load_citizen}
-    timings: dict[str, list[float]] = {name: [] for name in loaders}
-    for citizen_id in ids[:100]:
-        client.get(f"/api/v1/citizens/{citizen_id}", headers=headers)
-    names = list(loaders)
-    for index, citizen_id in enumerate(ids[100 : 100 + n]):
-        name = names[index % 2]
-        service._load = loaders[name]
-        started = time.perf_counter()
-        client.get(f"/api/v1/citizens/{citizen_id}", headers=headers)
-        timings[name].append(time.perf_counter() - started)
-    service._load = loaders["original _load"]
-    return {name: latency_summary(values) for name, values in timings.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="GET /api/v1/citizens/{id} throughput")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--ids", type=int, default=10_000)
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
-        "--app-spec", default="wsgi:app", help="the cgcrm WSGI app (e.g. wsgi_gc_freeze:app)"
+        "--app-spec",
+        default="wsgi:app",
+        help="the cgcrm WSGI app (MODULE:app, importable from the project root or bench/)",
     )
     parser.add_argument(
         "--also-app",
         action="append",
         default=[],
-        help="another WSGI app to measure in the same run (e.g. wsgi_get_proposed:app)",
+        help="another WSGI app to measure in the same run, in turn with the others",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure every server this many times, in turn"
     )
     parser.add_argument(
         "--skip-breakdown", action="store_true", help="skip the in-process per-statement timing"
-    )
-    parser.add_argument(
-        "--ab-prototype",
-        action="store_true",
-        help="also compare the original loader with bench/get_prototype.py in-process",
     )
     parser.add_argument("--output", default=str(OUT_DIR / "get_throughput.json"))
     args = parser.parse_args(argv)
@@ -207,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     credentials = bench_client(args.database_url)
     print(
         f"{len(ids)} ids; load: {args.tool}, {args.connections} connections, "
-        f"{args.duration} s (after a 5 s warm-up); gunicorn -w {args.workers} (sync)"
+        f"{args.duration} s (after a {args.warmup} s warm-up); gunicorn -w {args.workers} (sync)"
     )
     results: list[dict[str, Any]] = []
     for round_no in range(args.rounds):
@@ -260,15 +226,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {row['kind']:<62}{row['ms_per_search']:>7.2f} ms"
                 f"{row['calls_per_search']:>6.1f} calls {row['share'] * 100:>5.1f}%"
             )
-    ab = None
-    if args.ab_prototype:
-        ab = ab_prototype(args.database_url, ids, credentials)
-        print("\nin-process A/B, alternating requests (bench/get_prototype.py):")
-        for name, summary in ab.items():
-            print(
-                f"  {name:<20} n={summary['n']}  p50 {summary['p50_ms']:.2f} ms  "
-                f"p95 {summary['p95_ms']:.2f} ms  mean {summary['mean_ms']:.2f} ms"
-            )
     with open(args.output, "w") as handle:
         json.dump(
             {
@@ -278,12 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                 "load_average_after": load_after,
                 "results": results,
                 "in_process": breakdown,
-                "ab_prototype": ab,
             },
             handle,
             indent=1,
         )
-    print(f"written to {args.output} (wrk scripts in {OUT_DIR.relative_to(BENCH_DIR.parent)})")
+    print(f"written to {args.output} (wrk scripts in {OUT_DIR})")
     return 0
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import loader_copy
 import psycopg
-from _common import OUT_DIR, PROJECT_ROOT, QUERIES_FILE, make_app, psycopg_url
+from _common import OUT_DIR, QUERIES_FILE, make_app, psycopg_url
 from loader_copy import WorkerResult, WorkerTask, _run_workers, _worker
 from loader_ddl import (
     SecondaryDDL,
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({loaded / total:,.0f} citizens/s, {rows / total:,.0f} rows/s end to end)"
     )
     if queries:
-        print(f"wrote {queries} queries to {QUERIES_FILE.relative_to(PROJECT_ROOT)}")
+        print(f"wrote {queries} queries to {QUERIES_FILE}")
     return 0
 
 

@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"heavy citizen: {heavy[0]:,} contacts, {heavy[1]} channels, {heavy[2]} departments")
-    print(f"  written to {HEAVY_FILE.relative_to(PROJECT_ROOT)}")
+    print(f"  written to {HEAVY_FILE}")
     if stats:
         print(f"distribution: {json.dumps(stats, default=str)}")
     print(f"COPY phase: {copy_s:.1f} s = {rows / copy_s:,.0f} rows/s")

@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             app, client, headers = token_client(url, creds)
             for endpoint in [e for e, p in variants if p == principal]:
                 send = lambda path, c=client, h=headers: c.get(path, headers=h)  # noqa: E731
-                result = sql_breakdown(app, send, [paths[endpoint]] * 130)
+                # As many as measured over HTTP, at most 100, after the same warm-up.
+                items = [paths[endpoint]] * (args.warmup + min(args.requests, 100))
+                result = sql_breakdown(app, send, items, warmup=args.warmup)
                 breakdowns[f"{endpoint} ({principal})"] = result
                 print_breakdown(f"{endpoint} ({principal})", result)
     with open(args.output, "w") as handle:

@@ -2,9 +2,10 @@
 
     python bench/search_latency.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench
 
-Reads ``bench/out/queries.jsonl`` (written by load_citizens.py): each line is a loaded citizen's
-id and a 'Given Family' query with one typo per part. For every query, once by name only and
-once with the citizen's date of birth as a block:
+Reads ``bench/out/queries.jsonl`` (written by load_citizens.py; the output directory is
+``$CGCRM_BENCH_OUT`` when set): each line is a loaded citizen's id and a 'Given Family' query
+with one typo per part. For every query, once by name only and once with the citizen's date of
+birth as a block:
 
 (a) in-process: ``cgcrm.citizens.search.search_citizens(Actor(SYSTEM, "bench"), q=..., limit=10)``
     inside an app context (the session is removed after each call, as after a request);
@@ -43,6 +44,7 @@ from typing import Any
 from _common import (
     DEFAULT_DATABASE_URL,
     OUT_DIR,
+    QUERIES_FILE,
     app_env,
     bench_client,
     fetch_token,
@@ -274,7 +276,7 @@ def run_in_process(
     from cgcrm.extensions import db
 
     app = make_app(database_url)
-    if gc_freeze:  # the proposed fix: what start-up loaded is never scanned by the collector
+    if gc_freeze:  # as wsgi.py does: what start-up loaded is never scanned by the collector
         gc.freeze()
     actor = Actor(SYSTEM, "bench")
     summaries: list[dict[str, Any]] = []
@@ -329,7 +331,7 @@ def run_ab(
         gc.freeze()
     actor = Actor(SYSTEM, "bench")
     summaries: list[dict[str, Any]] = []
-    functions = {"A cgcrm": first, "B prototype": second}
+    functions = {"A cgcrm": first, "B other": second}
     with app.app_context():
         for query in queries[:WARMUP]:
             for function in functions.values():
@@ -446,7 +448,7 @@ def print_summaries(summaries: list[dict[str, Any]]) -> None:
 
 
 def _search_function(spec: str | None) -> Callable[..., Any]:
-    """The search to measure: cgcrm's, or ``module:function`` (a prototype under bench/)."""
+    """The search to measure: cgcrm's, or ``module:function`` (a variant on a scratch branch)."""
     if not spec:
         from cgcrm.citizens.search import search_citizens
 
@@ -466,8 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--search",
         default=None,
-        help="in-process only: module:function to measure instead of cgcrm's search_citizens "
-        "(e.g. search_prototype:search_citizens)",
+        help="in-process only: module:function to measure instead of cgcrm's search_citizens",
     )
     parser.add_argument(
         "--gc-freeze", action="store_true", help="in-process only: gc.freeze() after create_app"
@@ -475,14 +476,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--app-spec",
         default="wsgi:app",
-        help="HTTP only: the WSGI app gunicorn serves (e.g. wsgi_proposed:app from bench/)",
+        help="HTTP only: the WSGI app gunicorn serves (MODULE:app)",
     )
     parser.add_argument(
         "--ab",
         default=None,
         metavar="MODULE:FUNCTION",
         help="instead of the runs above: cgcrm's search and this one on every query, "
-        "alternately, in one process (e.g. search_prototype:search_citizens)",
+        "alternately, in one process",
     )
     parser.add_argument("--tag", default="", help="prefix of the per-query output files")
     parser.add_argument("--output", default=str(OUT_DIR / "search_latency.json"))
@@ -490,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
 
     queries = load_queries()[: args.limit_queries]
     load_before = os.getloadavg()
-    print(f"{len(queries)} queries from bench/out/queries.jsonl; {WARMUP} warm-up searches first")
+    print(f"{len(queries)} queries from {QUERIES_FILE}; {WARMUP} warm-up searches first")
     summaries: list[dict[str, Any]] = []
     if args.ab:
         args.skip_in_process = args.skip_http = True

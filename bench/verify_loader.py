@@ -100,11 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument(
+        "--database-prefix",
+        default="cgcrm_verify",
+        help="the scratch databases are PREFIX_bulk and PREFIX_service",
+    )
     args = parser.parse_args(argv)
 
     import load_citizens
 
-    bulk, service = "cgcrm_verify_bulk", "cgcrm_verify_service"
+    bulk, service = f"{args.database_prefix}_bulk", f"{args.database_prefix}_service"
     _recreate(service)
     load_with_service(BASE + service, args.count, args.seed)
     status = load_citizens.main(

@@ -25,6 +25,7 @@ from flask_migrate import upgrade
 from cgcrm import create_app
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Channel, Department, IdentifierSystem, Service, ServiceChannelCost
+from cgcrm.citizens.name_dictionary import name_dictionary
 from cgcrm.extensions import db
 from cgcrm.identity.service import create_client
 
@@ -145,6 +146,7 @@ def _clean_state(app: Flask) -> Iterator[None]:
         db.session.remove()
     # Tests recreate the catalog with new ids under the same codes; a live process never does.
     catalog_codes.clear()
+    name_dictionary.clear()
     yield
 
 

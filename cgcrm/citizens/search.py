@@ -2,10 +2,11 @@
 
 Fuzzy matching over a million people is slow when done row by row (DESIGN.md §7: ~300 ms and
 poor recall). Instead, each query word is matched against the small dictionary of distinct name
-keys (trigram nearest neighbours plus Metaphone equals), the citizens holding a (given, family)
-pair of those keys are fetched through a b-tree, optionally blocked by date of birth and
-postcode, and the few hundred candidates are ranked in Python with Jaro-Winkler. Emails, phones
-and identifiers are matched exactly on their canonical forms.
+keys (trigram nearest neighbours, Metaphone equals, and keys a typo or two away), the citizens
+holding a (given, family) pair of those keys are fetched through a b-tree, optionally blocked by
+date of birth and postcode, and the few hundred candidates are ranked in Python with
+Jaro-Winkler. Only the best ``limit`` current (not merged) records are then loaded whole.
+Emails, phones and identifiers are matched exactly on their canonical forms.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from cgcrm.citizens.models import (
     ExternalIdentifier,
     NameToken,
 )
+from cgcrm.citizens.name_dictionary import name_dictionary
 from cgcrm.core.audit import record_access
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -86,8 +88,8 @@ def _similar_tokens_portable(word: str) -> list[str]:
 def similar_tokens(word: str) -> list[str]:
     """Name keys close to ``word`` in spelling or sound, ``word`` itself included."""
     if db.session.get_bind().dialect.name == "postgresql":
-        found = _similar_tokens_postgres(word)
-        return found if word in found else [*found, word]
+        found = set(_similar_tokens_postgres(word)) | name_dictionary.neighbours(word)
+        return sorted(found | {word})
     return _similar_tokens_portable(word)
 
 
@@ -120,6 +122,9 @@ def _name_candidates(
         )
     else:
         given_near, family_near = similar_tokens(words[0]), similar_tokens(words[-1])
+        if len(words) > 2:
+            # A family name of several words ("De Jong") is one key, "dejong".
+            family_near = sorted({*family_near, *similar_tokens("".join(words[1:]))})
         query = columns.where(
             or_(
                 CitizenName.family_key.in_(family_near) & CitizenName.given_key.in_(given_near),
@@ -130,7 +135,7 @@ def _name_candidates(
     rows = db.session.execute(_blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS))
 
     hits: dict[uuid.UUID, Hit] = {}
-    first, last = words[0], words[-1]
+    first, last, joined_last = words[0], words[-1], "".join(words[1:])
     for citizen_id, kind, given_key, family_key in rows:
         if len(words) == 1:
             score = max(
@@ -138,10 +143,10 @@ def _name_candidates(
                 JaroWinkler.normalized_similarity(first, given_key) * 0.97,
             )
         else:
-            in_order = (
-                JaroWinkler.normalized_similarity(first, given_key)
-                + JaroWinkler.normalized_similarity(last, family_key)
-            ) / 2
+            family = JaroWinkler.normalized_similarity(last, family_key)
+            if len(words) > 2:
+                family = max(family, JaroWinkler.normalized_similarity(joined_last, family_key))
+            in_order = (JaroWinkler.normalized_similarity(first, given_key) + family) / 2
             swapped = (
                 JaroWinkler.normalized_similarity(first, family_key)
                 + JaroWinkler.normalized_similarity(last, given_key)
@@ -205,6 +210,26 @@ def _blocking_only(date_of_birth: date | None, postcode: str | None) -> dict[uui
     return {cid: Hit(cid, 0.5) for cid in db.session.scalars(query.limit(MAX_NAME_ROWS))}
 
 
+def _current(ranked: list[Hit], limit: int) -> list[Hit]:
+    """The best ``limit`` hits whose record is not merged, checked on ids alone, a window at a
+    time, so that only the records returned are loaded whole."""
+    current: list[Hit] = []
+    window = limit * 2
+    for start in range(0, len(ranked), window):
+        batch = ranked[start : start + window]
+        live = set(
+            db.session.scalars(
+                select(Citizen.id).where(
+                    Citizen.id.in_([h.citizen_id for h in batch]), Citizen.status != "merged"
+                )
+            )
+        )
+        current += [h for h in batch if h.citizen_id in live][: limit - len(current)]
+        if len(current) == limit:
+            break
+    return current
+
+
 def search_citizens(
     actor: Actor,
     *,
@@ -231,7 +256,7 @@ def search_citizens(
         hits = _blocking_only(date_of_birth, postcode)
 
     considered = len(hits)
-    ranked = sorted(hits.values(), key=lambda h: (-h.score, h.citizen_id))[: limit * 2]
+    ranked = _current(sorted(hits.values(), key=lambda h: (-h.score, h.citizen_id)), limit)
     citizens = {
         c.id: c
         for c in db.session.scalars(

@@ -44,7 +44,7 @@ def _assert_refused_problem(response: Any) -> None:
 
 def test_every_api_response_carries_rate_limit_headers(staff: Any, client: Any) -> None:
     for response in (
-        staff.get("/api/v1/citizens?q=smith"),
+        staff.get("/api/v1/citizens/search?q=smith"),
         client.get("/api/v1/citizens"),  # 401
         client.get("/api/v1/nowhere"),  # 404
         client.get("/api/v1/openapi.json"),
@@ -58,13 +58,13 @@ def test_a_client_over_its_limit_is_refused_and_others_are_not(
 ) -> None:
     rate_limits(RATE_LIMIT_API_PER_CLIENT="3/60", RATE_LIMIT_API_PER_ADDRESS=HIGH)
     greedy, other = make_api("citizens:read"), make_api("citizens:read")
-    remaining = [_rate_limit(greedy.get("/api/v1/citizens?q=x"))[1] for _ in range(3)]
+    remaining = [_rate_limit(greedy.get("/api/v1/citizens/search?q=x"))[1] for _ in range(3)]
     assert remaining == [2, 1, 0]
-    _assert_refused_problem(greedy.get("/api/v1/citizens?q=x"))
+    _assert_refused_problem(greedy.get("/api/v1/citizens/search?q=x"))
     # Same address, another client: its own count.
-    assert other.get("/api/v1/citizens?q=x").status_code == 200
+    assert other.get("/api/v1/citizens/search?q=x").status_code == 200
     # The client is limited wherever it calls from.
-    moved = greedy.get("/api/v1/citizens?q=x", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    moved = greedy.get("/api/v1/citizens/search?q=x", environ_base={"REMOTE_ADDR": "127.0.0.2"})
     _assert_refused_problem(moved)
 
 
@@ -74,11 +74,11 @@ def test_an_address_over_its_limit_is_refused_whatever_the_client(
     rate_limits(RATE_LIMIT_API_PER_CLIENT=HIGH, RATE_LIMIT_API_PER_ADDRESS="4/60")
     first, second = make_api("citizens:read"), make_api("citizens:read")
     for api in (first, second, first):
-        assert api.get("/api/v1/citizens?q=x").status_code == 200
+        assert api.get("/api/v1/citizens/search?q=x").status_code == 200
     assert client.get("/api/v1/citizens").status_code == 401  # no token: counted all the same
-    _assert_refused_problem(second.get("/api/v1/citizens?q=x"))
+    _assert_refused_problem(second.get("/api/v1/citizens/search?q=x"))
     _assert_refused_problem(client.get("/api/v1/citizens"))
-    elsewhere = first.get("/api/v1/citizens?q=x", environ_base={"REMOTE_ADDR": "127.0.0.3"})
+    elsewhere = first.get("/api/v1/citizens/search?q=x", environ_base={"REMOTE_ADDR": "127.0.0.3"})
     assert elsewhere.status_code == 200
 
 
@@ -173,7 +173,7 @@ def test_with_redis_down_each_process_limits_in_memory_and_keeps_serving(
     http = degraded.test_client()
     try:
         with caplog.at_level(logging.WARNING, logger="cgcrm.core.counters"):
-            answers = [http.get("/api/v1/citizens?q=x", headers=api.headers()) for _ in range(4)]
+            answers = [http.get("/api/v1/citizens/search?q=x", headers=api.headers()) for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert [_rate_limit(a)[1] for a in answers] == [2, 1, 0, 0]
         _assert_refused_problem(answers[-1])

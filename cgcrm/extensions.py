@@ -45,10 +45,7 @@ class SessionSafeSQLAlchemy(SQLAlchemy):
             self.session.remove()
         except SQLAlchemyError as error:
             log.warning("discarding a session whose connection failed at teardown: %s", error)
-            try:
-                self.session.registry.clear()
-            except SQLAlchemyError:  # pragma: no cover - nothing more can be released
-                pass
+            self.session.registry.clear()
 
 
 # expire_on_commit=False: a committed object is serialised as it stands, without re-selecting it.

@@ -95,7 +95,7 @@ def test_the_banner_does_not_name_gunicorn(server: tuple[str, int]) -> None:
     code, headers, _ = _exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert code == 200
     assert "gunicorn" not in headers.get("server", "gunicorn").lower()
-    code, headers, body = _exchange(server, b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+    code, headers, _ = _exchange(server, b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
     assert code == 404
     assert headers["content-type"] == "application/problem+json"
     assert "gunicorn" not in headers.get("server", "gunicorn").lower()

@@ -27,6 +27,8 @@ def _database_uri(app: Flask) -> str:
 
 
 def _configure_api(app: Flask) -> None:
+    from cgcrm.core import scopes
+
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -37,6 +39,7 @@ def _configure_api(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         API_SPEC_OPTIONS={
             "info": {"description": "One citizen record for every channel and department."},
+            "servers": [{"url": "/", "description": "this server"}],
             "security": [{"oauth2": []}],
             "components": {
                 "securitySchemes": {
@@ -45,7 +48,10 @@ def _configure_api(app: Flask) -> None:
                         "flows": {
                             "clientCredentials": {
                                 "tokenUrl": "/oauth/token",
-                                "scopes": {},
+                                "scopes": {
+                                    scope: scopes.DESCRIPTIONS.get(scope, scope)
+                                    for scope in sorted(scopes.ALL_SCOPES)
+                                },
                             }
                         },
                     }
@@ -67,7 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.core.openapi import CgcrmApi
     from cgcrm.core.pool import IdlePing
     from cgcrm.core.problems import register_problem_handlers
-    from cgcrm.identity.guard import authenticate_request
+    from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
@@ -92,7 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         idle_ping.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    api = CgcrmApi(app)
+    api = CgcrmApi(app, operation_scopes=declared_scopes)
     app.extensions["cgcrm.redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
     )

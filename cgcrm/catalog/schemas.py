@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import FullMatch, Text
+from cgcrm.core.fields import FullMatch, Text, WholeNumber
 
 DEPARTMENT_CODE = FullMatch(r"^[A-Z][A-Z0-9_]{1,31}$", error="e.g. RATES or WASTE_ENV")
 SERVICE_CODE = FullMatch(r"^[A-Z][A-Z0-9-]{1,39}$", error="e.g. RATES-PAY")
@@ -35,7 +35,7 @@ class _UnitCosts(fields.Dict):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             keys=fields.String(validate=validate.OneOf(CHANNEL_CODES)),
-            values=fields.Integer(strict=True, validate=MINOR_UNITS),
+            values=WholeNumber(validate=MINOR_UNITS),
             **kwargs,
         )
 
@@ -46,10 +46,8 @@ class ServiceSchema(Schema):
     name = Text(required=True, min_length=1, max_length=200)
     description = Text(load_default="", max_length=2000, multiline=True)
     department = fields.String(required=True, validate=DEPARTMENT_CODE, attribute="department_code")
-    sla_target_days = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=0, max=365)
-    )
-    fee_minor = fields.Integer(load_default=0, strict=True, validate=MINOR_UNITS)
+    sla_target_days = WholeNumber(required=True, validate=validate.Range(min=0, max=365))
+    fee_minor = WholeNumber(load_default=0, validate=MINOR_UNITS)
     currency = fields.String(load_default="AUD", validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts(load_default=dict)
     version = fields.Integer(dump_only=True)
@@ -60,8 +58,8 @@ class ServiceSchema(Schema):
 class ServicePatchSchema(Schema):
     name = Text(min_length=1, max_length=200)
     description = Text(max_length=2000, multiline=True)
-    sla_target_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
-    fee_minor = fields.Integer(strict=True, validate=MINOR_UNITS)
+    sla_target_days = WholeNumber(validate=validate.Range(min=0, max=365))
+    fee_minor = WholeNumber(validate=MINOR_UNITS)
     currency = fields.String(validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts()
 

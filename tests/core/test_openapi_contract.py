@@ -102,7 +102,7 @@ def test_every_error_is_a_problem_and_every_response_names_its_headers(
 def test_conditional_and_idempotent_writes_document_their_headers(
     document: dict[str, Any],
 ) -> None:
-    for path, method, operation in _operations(document):
+    for _path, method, operation in _operations(document):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "X-Request-ID" in names
         if method == "patch":

@@ -73,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.core.openapi import CgcrmApi
     from cgcrm.core.pool import IdlePing
     from cgcrm.core.problems import register_problem_handlers
+    from cgcrm.identity import openapi_paths as oauth_paths
     from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
@@ -114,6 +115,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)
     api.register_blueprint(admin_blp)
+    api.document_paths(health.OPENAPI_PATHS)
+    api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 
     app.before_request(http.assign_request_id)
     app.before_request(authenticate_request)

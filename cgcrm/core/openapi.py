@@ -10,6 +10,7 @@ response (problem+json) the conventions can produce.
 
 from __future__ import annotations
 
+import copy
 import http
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -128,11 +129,22 @@ class CgcrmApi(Api):
                 response["content"][content_type]["example"] = _problem_example(status)
             self.spec.components.response(status.name, response, lazy=True)
 
+    def document_paths(
+        self, paths: dict[str, Any], security_schemes: dict[str, Any] | None = None
+    ) -> None:
+        """Add operations of plain Flask views (written out by hand) to the document."""
+        self._extra_paths = {**getattr(self, "_extra_paths", {}), **paths}
+        self._extra_schemes = {**getattr(self, "_extra_schemes", {}), **(security_schemes or {})}
+
     def document(self) -> dict[str, Any]:
         """The finished OpenAPI document (built once per application)."""
         cached: dict[str, Any] | None = getattr(self, "_document", None)
         if cached is None:
-            cached = self._document = finalize_document(self.spec.to_dict())
+            built = self.spec.to_dict()
+            built["paths"].update(copy.deepcopy(getattr(self, "_extra_paths", {})))
+            schemes = built["components"].setdefault("securitySchemes", {})
+            schemes.update(getattr(self, "_extra_schemes", {}))
+            cached = self._document = finalize_document(built)
         return cached
 
     def _openapi_json(self) -> Response:

@@ -105,7 +105,45 @@ def mark_response_fields_required(document: dict[str, Any]) -> None:
                 prop.pop("x-optional", None)
 
 
+def link_created_resources(document: dict[str, Any]) -> None:
+    """OpenAPI links from each create to the operations on what it created.
+
+    A 201 whose body has an ``id``, answered by ``POST /things``, links to every operation under
+    ``/things/{thing_id}`` with that id: clients (and stateful fuzzing) follow them.
+    """
+    paths: dict[str, Any] = document.get("paths", {})
+    schemas = document.get("components", {}).get("schemas", {})
+    for path, item in paths.items():
+        created = (item.get("post") or {}).get("responses", {}).get("201")
+        if not isinstance(created, dict):
+            continue
+        body = created.get("content", {}).get("application/json", {}).get("schema", {})
+        name = str(body.get("$ref", "")).rpartition("/")[2]
+        if "id" not in (schemas.get(name, {}).get("properties") or {}):
+            continue
+        links: dict[str, Any] = {}
+        for other, other_item in paths.items():
+            head, sep, rest = other.partition(path + "/{")
+            if head or not sep:
+                continue
+            parameter = rest.split("}", 1)[0]
+            for operation in other_item.values():
+                if not (isinstance(operation, dict) and "operationId" in operation):
+                    continue
+                values = {parameter: "$response.body#/id"}
+                headers = {p.get("name") for p in operation.get("parameters", [])}
+                if "If-Match" in headers and "ETag" in created.get("headers", {}):
+                    values["header.If-Match"] = "$response.header.ETag"
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": values,
+                }
+        if links:
+            created["links"] = links
+
+
 def finalize_document(document: dict[str, Any]) -> dict[str, Any]:
     """The served document: the spec as apispec built it, with the passes above applied."""
     mark_response_fields_required(document)
+    link_created_resources(document)
     return document

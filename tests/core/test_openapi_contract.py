@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from cgcrm.core import scopes
-from cgcrm.identity.guard import declared_scopes
+from cgcrm.identity.guard import PUBLIC_ENDPOINTS, declared_scopes
 
 CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$")
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -24,12 +24,15 @@ def document(app: Flask) -> dict[str, Any]:
     return body
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def _operations(
+    document: dict[str, Any], api_only: bool = True
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The operations of the API (or also the OAuth, JWKS and health endpoints)."""
     return [
         (path, method, operation)
         for path, item in document["paths"].items()
         for method, operation in item.items()
-        if method in METHODS
+        if method in METHODS and (path.startswith("/api/") or not api_only)
     ]
 
 
@@ -43,8 +46,9 @@ def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_operation_has_a_unique_camel_case_operation_id(document: dict[str, Any]) -> None:
-    ids = [operation.get("operationId") for _, _, operation in _operations(document)]
-    assert all(ids), [f"{m} {p}" for p, m, o in _operations(document) if not o.get("operationId")]
+    operations = _operations(document, api_only=False)
+    ids = [operation.get("operationId") for _, _, operation in operations]
+    assert all(ids), [f"{m} {p}" for p, m, o in operations if not o.get("operationId")]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert all(CAMEL_CASE.fullmatch(i) for i in ids), [i for i in ids if not CAMEL_CASE.match(i)]
     assert {"getCitizen", "listCitizens", "createCitizen", "updateCitizen"} <= set(ids)
@@ -62,10 +66,18 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
         for rule in app.url_map.iter_rules()
         for method in rule.methods or ()
     }
-    for path, method, operation in _operations(document):
+    documented = set()
+    for path, method, operation in _operations(document, api_only=False):
         endpoint = rules[(path, method.upper())]
+        documented.add(endpoint)
+        if endpoint in PUBLIC_ENDPOINTS:
+            assert all("oauth2" not in s for s in operation["security"]), f"{method} {path}"
+            continue
         expected = sorted(declared_scopes(app, endpoint, method.upper()) or ())
         assert operation["security"] == [{"oauth2": expected}], f"{method} {path}"
+    # Every route is in the document, but the document itself and its viewer.
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert routes - documented == {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
 
 def test_the_security_scheme_describes_every_scope(document: dict[str, Any]) -> None:

@@ -27,6 +27,9 @@ class _DecodedToken(dict[str, Any]):
 
 
 def _query_client(client_id: str) -> OAuthClient | None:
+    # Whatever a caller sends as a client id reaches this query; PostgreSQL refuses NUL in text.
+    if not client_id or len(client_id) > 200 or "\x00" in client_id:
+        return None
     return db.session.scalar(
         select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.active)
     )

@@ -103,3 +103,19 @@ def test_an_oversized_token_request_is_an_oauth_error(client: Any) -> None:
     response = client.post("/oauth/token", data={"grant_type": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert response.get_json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("endpoint", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_a_client_id_the_database_cannot_hold_is_an_unknown_client(
+    client: Any, endpoint: str
+) -> None:
+    """Found by the schema fuzzer: a NUL in the client id was a 500."""
+    for credentials in ({"client_id": "a\x00b", "client_secret": "x"}, {"client_id": "a" * 5000}):
+        form = {"grant_type": "client_credentials", "token": "t", **credentials}
+        response = client.post(endpoint, data=form)
+        assert response.status_code == 401, response.get_data(as_text=True)
+        assert response.get_json()["error"] == "invalid_client"
+    basic = client.post(
+        endpoint, data={"grant_type": "client_credentials", "token": "t"}, auth=("a\x00b", "x")
+    )
+    assert basic.status_code == 401

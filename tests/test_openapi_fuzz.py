@@ -6,8 +6,11 @@ data). Every call carries a bearer token holding every scope, so requests reach 
 instead of stopping at the guard; generated resource ids are often swapped for ids that exist,
 so the fuzzing also reaches the code behind a found record (with a fresh If-Match for PATCH).
 
-Asserted, and only this: no operation answers with a 5xx; a success has a documented media type;
-an error is an RFC 9457 problem document (``application/problem+json``).
+Asserted: every schemathesis check (status codes, content types, response headers and schemas,
+negative data rejected, positive data accepted, missing required headers, unsupported methods,
+ignored auth, no server error, and the stateful ones along the document's links), with the
+settings of ``schemathesis.toml``; and every error is an RFC 9457 problem document (an RFC 6749
+error on ``/oauth/*``).
 """
 
 from __future__ import annotations
@@ -239,9 +242,12 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
+# Derandomized: the same examples on every run, so the suite does not flake; widen
+# max_examples (or drop derandomize) locally to explore further.
 @settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,
     suppress_health_check=FUZZ_HEALTH_CHECKS,
 )
 def test_every_operation_conforms_to_the_document(
@@ -289,6 +295,7 @@ def test_stateful_sequences_follow_the_documented_links(
             stateful_step_count=6,
             deadline=None,
             database=None,
+            derandomize=True,
             phases=[Phase.generate],
             suppress_health_check=FUZZ_HEALTH_CHECKS,
         )

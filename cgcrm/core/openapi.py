@@ -21,7 +21,6 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from cgcrm.core.fields import Text
 from cgcrm.core.openapi_contract import (
     HEADER_PARAMETERS,
     REQUEST_HEADERS_ATTR,
@@ -154,9 +153,15 @@ class CgcrmApi(Api):
 
 
 def _field_constraints(converter: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
-    """Constraints our own fields enforce that apispec cannot read from validators."""
-    if isinstance(field, Text):
-        return field.json_schema()
+    """Constraints our own fields enforce that apispec cannot read from validators.
+
+    A field class of ours says what it accepts with a ``json_schema()`` method (see ``Text``):
+    the document then promises exactly that, and the schema fuzzer holds the field to it.
+    """
+    describe = getattr(field, "json_schema", None)
+    if callable(describe):
+        described: dict[str, Any] = describe()
+        return described
     if isinstance(field, fields.Dict) and field.key_field is not None:
         choices = [v for v in field.key_field.validators if isinstance(v, validate.OneOf)]
         if choices:

@@ -30,7 +30,7 @@ run: $(VENV)/.runtime-installed
 	@$(FLASK) seed
 	@export CGCRM_JWT_ISSUER=$${CGCRM_JWT_ISSUER:-http://127.0.0.1:$(PORT)}; \
 	trap 'kill $$api $$worker 2>/dev/null; wait $$api $$worker 2>/dev/null; exit 0' INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --timeout 30 \
+	$(BIN)/gunicorn --config config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
 		--access-logfile - --error-logfile - wsgi:app & api=$$!; \
 	$(FLASK) worker & worker=$$!; \
 	for i in $$(seq 1 100); do \

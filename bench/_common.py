@@ -31,6 +31,7 @@ UNREACHED_RATE_LIMITS = {
     for api in ("API", "OAUTH")
     for who in ("CLIENT", "ADDRESS")
 }
+GUNICORN_CONFIG = PROJECT_ROOT / "config" / "gunicorn.conf.py"
 
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
@@ -113,7 +114,7 @@ def gunicorn(
     log_file: Path | None = None,
     extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run ``gunicorn -w N -b 127.0.0.1:<free port> app_spec`` (sync workers); yield its base URL.
+    """Run ``gunicorn -c config/gunicorn.conf.py -w N -b 127.0.0.1:<port> app_spec``; yield its URL.
 
     No access log (gunicorn's default). Stops the server it started (by its own pid) on exit.
     """
@@ -124,6 +125,8 @@ def gunicorn(
     full_env = {**os.environ, **env, "PYTHONPATH": f"{PROJECT_ROOT}:{BENCH_DIR}"}
     command = [
         str(VENV_BIN / "gunicorn"),
+        "--config",
+        str(GUNICORN_CONFIG),
         "-w",
         str(workers),
         "-b",

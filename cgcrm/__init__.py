@@ -28,6 +28,8 @@ def _database_uri(app: Flask) -> str:
 
 
 def _configure_api(app: Flask) -> None:
+    from cgcrm.core import scopes
+
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -39,6 +41,7 @@ def _configure_api(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS + "/",
         API_SPEC_OPTIONS={
             "info": {"description": "One citizen record for every channel and department."},
+            "servers": [{"url": "/", "description": "this server"}],
             "security": [{"oauth2": []}],
             "components": {
                 "securitySchemes": {
@@ -47,7 +50,10 @@ def _configure_api(app: Flask) -> None:
                         "flows": {
                             "clientCredentials": {
                                 "tokenUrl": "/oauth/token",
-                                "scopes": {},
+                                "scopes": {
+                                    scope: scopes.DESCRIPTIONS.get(scope, scope)
+                                    for scope in sorted(scopes.ALL_SCOPES)
+                                },
                             }
                         },
                     }
@@ -73,8 +79,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.core.pool import IdlePing
     from cgcrm.core.problems import register_problem_handlers
     from cgcrm.core.ratelimit import init_rate_limits
+    from cgcrm.identity import openapi_paths as oauth_paths
     from cgcrm.identity.callers import claimed_client_id, token_client_id
-    from cgcrm.identity.guard import authenticate_request
+    from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
@@ -103,7 +110,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         idle_ping.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    api = CgcrmApi(app)
+    api = CgcrmApi(app, operation_scopes=declared_scopes)
     app.extensions["cgcrm.redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
     )
@@ -125,6 +132,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(interactions_blp)
     api.register_blueprint(admin_blp)
     api.register_blueprint(overview_blp)
+    api.document_paths(health.OPENAPI_PATHS)
+    api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 
     app.before_request(http.assign_request_id)
     # Before authentication: a request over its limit costs one Redis round trip, no more.

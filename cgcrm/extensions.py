@@ -6,10 +6,15 @@ per application instead of sharing one here.
 
 from __future__ import annotations
 
+import logging
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -25,6 +30,24 @@ class Base(DeclarativeBase):
     )
 
 
+class SessionSafeSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request session removal never fails the response.
+
+    Removing the session rolls back its open transaction; when the database connection died
+    after the view ran (a failover, a killed backend), that rollback raises, Flask lets the
+    exception escape the WSGI call, and the HTTP server replaces the finished response with
+    its own HTML 500. The transaction is gone with the connection anyway, so the error is
+    logged and the session discarded; the pool has already invalidated the connection.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except SQLAlchemyError as error:
+            log.warning("discarding a session whose connection failed at teardown: %s", error)
+            self.session.registry.clear()
+
+
 # expire_on_commit=False: a committed object is serialised as it stands, without re-selecting it.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = SessionSafeSQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()

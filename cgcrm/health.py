@@ -65,3 +65,44 @@ def readyz() -> Any:
     )
     response.status_code = 200 if ready else 503
     return response
+
+
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "ready", "unavailable"]},
+        "checks": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["status"],
+    "additionalProperties": True,
+}
+
+
+def _probe(operation_id: str, summary: str, statuses: dict[str, str]) -> dict[str, Any]:
+    responses = {
+        status: {
+            "description": description,
+            "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+            "content": {"application/json": {"schema": _STATUS}},
+        }
+        for status, description in statuses.items()
+    }
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["health"],
+            "security": [],
+            "responses": responses,
+        }
+    }
+
+
+OPENAPI_PATHS = {
+    "/healthz": _probe("getLiveness", "Liveness: the process serves requests.", {"200": "Alive."}),
+    "/readyz": _probe(
+        "getReadiness",
+        "Readiness: the database and Redis answer.",
+        {"200": "Ready.", "503": "Not ready; `checks` says what is unavailable."},
+    ),
+}

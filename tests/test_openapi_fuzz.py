@@ -6,14 +6,19 @@ data). Every call carries a bearer token holding every scope, so requests reach 
 instead of stopping at the guard; generated resource ids are often swapped for ids that exist,
 so the fuzzing also reaches the code behind a found record (with a fresh If-Match for PATCH).
 
-Asserted, and only this: no operation answers with a 5xx; a success has a documented media type;
-an error is an RFC 9457 problem document (``application/problem+json``).
+Asserted: every schemathesis check (status codes, content types, response headers and schemas,
+negative data rejected, positive data accepted, missing required headers, unsupported methods,
+ignored auth, no server error, and the stateful ones along the document's links), with the
+settings of ``schemathesis.toml``; and every error is an RFC 9457 problem document (an RFC 6749
+error on ``/oauth/*``).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -21,15 +26,19 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import content_type_conformance, not_a_server_error
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
+from cgcrm.cases.reference import new_reference
 from cgcrm.catalog.models import Department, Service
 from cgcrm.extensions import db
 from tests.conftest import new_citizen_payload
 
 SPEC_PATH = "/api/v1/openapi.json"
+FUZZ_CONFIG = SchemathesisConfig.from_path(
+    Path(__file__).resolve().parent.parent / "schemathesis.toml"
+)
 ALL_SCOPES = "citizens:read citizens:write audit admin"
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = ("type", "title", "status", "detail")
@@ -37,7 +46,7 @@ PROBLEM_MEMBERS = ("type", "title", "status", "detail")
 
 @pytest.fixture
 def api_schema(app: Flask) -> Any:
-    return schemathesis.openapi.from_wsgi(SPEC_PATH, app)
+    return schemathesis.openapi.from_wsgi(SPEC_PATH, app, config=FUZZ_CONFIG)
 
 
 @pytest.fixture(autouse=True)
@@ -119,10 +128,99 @@ def _use_known_ids(case: Any, known: dict[str, str], headers: dict[str, str]) ->
         if generated.int % 2 == 0:
             case.path_parameters[name] = known[name]
             swapped = True
-    if swapped and case.method.upper() == "PATCH":
+    if swapped and "if-match" in {name.lower() for name in case.headers or {}}:
         current = case.operation.app.test_client().get(case.formatted_path, headers=headers)
         if current.status_code == 200 and "ETag" in current.headers:
             case.headers = {**(case.headers or {}), "If-Match": current.headers["ETag"]}
+
+
+# What no schema can say: which records exist (references), which opaque cursors we issued,
+# which keys were used before, and "at least one of these query parameters". A schema-valid
+# request with a reference to nothing is rightly refused (422), so valid (positive) cases get
+# references to records that exist; invalid (negative) cases are left as generated.
+def _known_references(known: dict[str, str]) -> dict[str, Any]:
+    return {
+        "citizen_id": known["citizen_id"],
+        "service_code": "RATES-PAY",
+        "department_code": "CUSTOMER",
+        "department": "RATES",
+        "assigned_user_id": None,
+        "case_id": None,
+        "reference": new_reference(),
+        # A person born after the plausible horizon, alive.
+        "date_of_birth": "1984-03-02",
+        "date_of_death": None,
+    }
+
+
+def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    references = _known_references(known)
+    query = case.query
+    if isinstance(query, dict):
+        query.pop("cursor", None)  # only ever taken from a Link header
+        for name in set(query) & set(references) - {"date_of_birth"}:
+            if references[name] is None:
+                query.pop(name)
+            else:
+                query[name] = references[name]
+        if case.path.endswith("/search") and not any(
+            str(query.get(name) or "").strip() for name in ("q", "date_of_birth", "postcode")
+        ):
+            query["q"] = "Smith"
+        # A period's end after its start.
+        if "started_from" in query and "started_before" in query:
+            query.pop("started_before")
+    if isinstance(case.body, dict):
+        for name in set(case.body) & set(references):
+            case.body[name] = references[name]
+        # Emails and phone numbers that parse, one primary of each kind.
+        points = case.body.get("contact_points")
+        if isinstance(points, list):
+            valid = [
+                {"kind": "email", "value": f"fuzz.{uuid.uuid4().hex[:8]}@example.com"},
+                {"kind": "phone", "value": "0412 345 678", "is_primary": True},
+            ]
+            case.body["contact_points"] = valid[: len(points)]
+        # Periods that end after they start.
+        for name in ("previous_names", "addresses"):
+            for item in case.body.get(name) or ():
+                if isinstance(item, dict) and item.get("valid_to") is not None:
+                    item["valid_to"] = None
+        # A name has a letter in it.
+        for name in ("given_name", "family_name"):
+            value = case.body.get(name)
+            if isinstance(value, str) and not any(ch.isalpha() for ch in value):
+                case.body[name] = "Smith"
+        # One identifier per system.
+        identifiers = case.body.get("identifiers")
+        if isinstance(identifiers, list):
+            by_system = {str(item.get("system")): item for item in identifiers}
+            case.body["identifiers"] = list(by_system.values())
+        # A contact happened, recently: not in the future, nor before the plausible horizon.
+        if "started_at" in case.body:
+            started = datetime.now(UTC) - timedelta(hours=1)
+            case.body["started_at"] = started.isoformat()
+            if case.body.get("ended_at") is not None:
+                case.body["ended_at"] = (started + timedelta(minutes=5)).isoformat()
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex  # a key reused is a 422, rightly
+
+
+def _current_if_match(case: Any, headers: dict[str, str]) -> None:
+    """A linked If-Match is the ETag of the create; a step since may have changed the record,
+    and a client would read it again: send the current ETag (of the resource or its parent)."""
+    if not case.headers or "If-Match" not in case.headers:
+        return
+    http = case.operation.app.test_client()
+    path = case.formatted_path
+    for url in (path, path.rsplit("/", 1)[0]):
+        current = http.get(url, headers=headers)
+        if current.status_code == 200 and "ETag" in current.headers:
+            case.headers["If-Match"] = current.headers["ETag"]
+            return
 
 
 def _header(response: Any, name: str) -> str:
@@ -144,25 +242,62 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
+# Derandomized: the same examples on every run, so the suite does not flake; widen
+# max_examples (or drop derandomize) locally to explore further.
 @settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,
     suppress_health_check=FUZZ_HEALTH_CHECKS,
 )
-def test_no_operation_answers_with_a_server_error(
+def test_every_operation_conforms_to_the_document(
     case: Any, bearer: dict[str, str], known_ids: dict[str, str]
 ) -> None:
     _use_known_ids(case, known_ids, bearer)
+    _steer_valid_case(case, known_ids)
     response = case.call(headers=bearer)
-    if 200 <= response.status_code < 300:
-        checks = [not_a_server_error, content_type_conformance]
-        case.validate_response(response, checks=checks, headers=bearer)
-        return
-    case.validate_response(response, checks=[not_a_server_error], headers=bearer)
-    content_type = _header(response, "Content-Type")
-    assert content_type.split(";")[0].strip() == PROBLEM_JSON, (
-        f"{case.method} {case.formatted_path} -> {response.status_code} {content_type}"
+    # Every check schemathesis has, with its default configuration.
+    case.validate_response(response, headers=bearer)
+    if response.status_code >= 400 and case.path.startswith("/oauth/"):
+        assert _header(response, "Content-Type").startswith("application/json")
+        assert "error" in json.loads(response.content)
+    elif response.status_code >= 400:
+        content_type = _header(response, "Content-Type")
+        assert content_type.split(";")[0].strip() == PROBLEM_JSON, (
+            f"{case.method} {case.formatted_path} -> {response.status_code} {content_type}"
+        )
+        body = json.loads(response.content)
+        assert all(member in body for member in PROBLEM_MEMBERS), body
+        assert body["status"] == response.status_code, body
+
+
+def test_stateful_sequences_follow_the_documented_links(
+    api_schema: Any, bearer: dict[str, str], known_ids: dict[str, str]
+) -> None:
+    """Create, then use what was created through the document's links (the 201 answers'
+    ``links``), with every check on, including the stateful ones: a created resource must be
+    available through every linked operation (ensure_resource_availability, use_after_free)."""
+    machine = api_schema.as_state_machine()
+
+    class Journeys(machine):  # type: ignore[misc, valid-type]
+        def before_call(self, case: Any) -> None:
+            _steer_valid_case(case, known_ids)
+            _current_if_match(case, bearer)
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": bearer}
+
+    # The database outlives each scenario, so a second scenario would not meet the state the
+    # first did and Hypothesis would call its data generation flaky: one long scenario,
+    # generated only (no shrinking or replay of a stored example), the same on every run.
+    Journeys.run(
+        settings=settings(
+            max_examples=1,
+            stateful_step_count=80,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=FUZZ_HEALTH_CHECKS,
+        )
     )
-    body = json.loads(response.content)
-    assert all(member in body for member in PROBLEM_MEMBERS), body
-    assert body["status"] == response.status_code, body

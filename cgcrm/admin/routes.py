@@ -30,6 +30,7 @@ class JobsView(MethodView):
 @blp.route("/jobs/<string:job_id>/requeue")
 class JobRequeueView(MethodView):
     @requires(scopes.ADMIN)
+    @blp.doc(operationId="requeueJob")
     @blp.arguments(RequeueSchema)
     @blp.response(200, JobSchema)
     def post(self, _body: dict[str, Any], job_id: str) -> Any:

@@ -26,7 +26,7 @@ from cgcrm.cases.schemas import (
 from cgcrm.core import scopes
 from cgcrm.core.http import access_reason, etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
-from cgcrm.core.openapi import Blueprint
+from cgcrm.core.openapi import Blueprint, accepts_headers
 from cgcrm.core.pagination import (
     decode_cursor,
     moment_and_id,
@@ -83,6 +83,7 @@ class CasesView(MethodView):
         return _page(cases, size)
 
     @requires(scopes.CASES_WRITE)
+    @accepts_headers("Idempotency-Key")
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseSchema)
     @blp.alt_response(
@@ -105,6 +106,7 @@ class CasesView(MethodView):
 @blp.route("/<uuid:case_id>")
 class CaseView(MethodView):
     @requires(scopes.CITIZENS_READ)
+    @accepts_headers("X-Access-Reason")
     @blp.response(200, CaseSchema)
     def get(self, case_id: uuid.UUID) -> Any:
         """Read a case with its SLA standing and allowed transitions (X-Access-Reason: why)."""
@@ -137,6 +139,7 @@ class CaseTransitionsView(MethodView):
         return _page(transitions, size)
 
     @requires(scopes.CASES_WRITE)
+    @accepts_headers("If-Match")
     @blp.arguments(CaseTransitionInSchema)
     @blp.response(200, CaseSchema)
     @blp.alt_response(403, description="The case belongs to another department.")

@@ -56,6 +56,7 @@ class DepartmentsView(MethodView):
     @requires(scopes.ADMIN)
     @blp.arguments(DepartmentSchema)
     @blp.response(201, DepartmentSchema)
+    @blp.alt_response(409, description="A department with this code exists.")
     def post(self, data: dict[str, Any]) -> Any:
         """Create a department."""
         department = service.create_department(data)
@@ -98,6 +99,7 @@ class ServicesView(MethodView):
     @requires(scopes.ADMIN)
     @blp.arguments(ServiceSchema)
     @blp.response(201, ServiceSchema)
+    @blp.alt_response(409, description="A service with this code exists.")
     def post(self, data: dict[str, Any]) -> Any:
         """Add a service to the catalog."""
         created = service.create_service(data)

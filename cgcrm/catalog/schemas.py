@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text
+from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text, WholeNumber
 
 DEPARTMENT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
 SERVICE_PATTERN = r"^[A-Z][A-Z0-9-]{1,39}$"
@@ -69,7 +69,7 @@ class _UnitCosts(BoundedDict):
         super().__init__(
             max_items=len(CHANNEL_CODES),
             keys=fields.String(validate=validate.OneOf(CHANNEL_CODES)),
-            values=fields.Integer(strict=True, validate=MINOR_UNITS),
+            values=WholeNumber(validate=MINOR_UNITS),
             **kwargs,
         )
 
@@ -90,10 +90,8 @@ class ServiceSchema(Schema):
     department = fields.String(
         required=True, validate=KNOWN_DEPARTMENT, attribute="department_code"
     )
-    sla_target_days = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=0, max=365)
-    )
-    fee_minor = fields.Integer(load_default=0, strict=True, validate=MINOR_UNITS)
+    sla_target_days = WholeNumber(required=True, validate=validate.Range(min=0, max=365))
+    fee_minor = WholeNumber(load_default=0, validate=MINOR_UNITS)
     currency = fields.String(load_default="AUD", validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts(load_default=dict)
     version = fields.Integer(dump_only=True)
@@ -104,8 +102,8 @@ class ServiceSchema(Schema):
 class ServicePatchSchema(Schema):
     name = Text(min_length=1, max_length=200)
     description = Text(max_length=2000, multiline=True)
-    sla_target_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
-    fee_minor = fields.Integer(strict=True, validate=MINOR_UNITS)
+    sla_target_days = WholeNumber(validate=validate.Range(min=0, max=365))
+    fee_minor = WholeNumber(validate=MINOR_UNITS)
     currency = fields.String(validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts()
 

@@ -24,7 +24,7 @@ from cgcrm.citizens.schemas import (
 from cgcrm.core import scopes
 from cgcrm.core.http import access_reason, etag_for, required_version
 from cgcrm.core.idempotent_route import run_idempotent
-from cgcrm.core.openapi import Blueprint
+from cgcrm.core.openapi import Blueprint, accepts_headers
 from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
 
@@ -60,6 +60,7 @@ class CitizensView(MethodView):
         return citizens, ({"Link": link} if link else {})
 
     @requires(scopes.CITIZENS_WRITE)
+    @accepts_headers("Idempotency-Key")
     @blp.arguments(CitizenCreateSchema)
     @blp.response(201, CitizenSchema)
     @blp.alt_response(
@@ -82,6 +83,7 @@ class CitizensView(MethodView):
 @blp.route("/search")
 class CitizenSearchView(MethodView):
     @requires(scopes.CITIZENS_READ)
+    @blp.doc(operationId="searchCitizens")
     @blp.arguments(CitizenSearchQuerySchema, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -98,6 +100,7 @@ class CitizenSearchView(MethodView):
 @blp.route("/<uuid:citizen_id>")
 class CitizenView(MethodView):
     @requires(scopes.CITIZENS_READ)
+    @accepts_headers("X-Access-Reason")
     @blp.response(200, CitizenSchema)
     def get(self, citizen_id: uuid.UUID) -> Any:
         """Read a citizen record (send X-Access-Reason to record why)."""

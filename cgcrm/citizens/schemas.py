@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import BoundedDate, BoundedList, Cursor, FullMatch, Text
+from cgcrm.core.fields import BoundedDate, BoundedList, Cursor, FullMatch, JsonBoolean, Text
 from cgcrm.core.time_bounds import EARLIEST_BIRTH
 
 ACCESSIBILITY_NEEDS = (
@@ -49,14 +49,14 @@ class PreviousNameSchema(Schema):
 class ContactPointInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("email", "phone")))
     value = Text(required=True, min_length=1, max_length=254)
-    is_primary = fields.Boolean(load_default=False)
+    is_primary = JsonBoolean(load_default=False)
 
 
 class ContactPointSchema(Schema):
     id = fields.UUID(dump_only=True)
     kind = fields.String()
     value = fields.String()
-    is_primary = fields.Boolean()
+    is_primary = JsonBoolean()
 
 
 class AddressInSchema(Schema):
@@ -120,7 +120,7 @@ class ConsentInSchema(Schema):
     purpose = fields.String(
         required=True, validate=FullMatch(PURPOSE, error="a snake_case purpose code")
     )
-    granted = fields.Boolean(required=True)
+    granted = JsonBoolean(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_CODES))
     note = Text(load_default=None, allow_none=True, max_length=500)
 

@@ -78,6 +78,24 @@ class Text(fields.String):
             )
         return text
 
+    def json_schema(self) -> dict[str, Any]:
+        """What the OpenAPI document says of this field (``cgcrm.core.openapi`` reads it).
+
+        Keep it in step with ``_deserialize``: a client (and the schema fuzzer) trusts that a
+        value matching it is accepted.
+        """
+        # Control characters (C0, DEL, C1), with tab and newline allowed in multi-line text.
+        refused = r"\x00-\x08\x0b-\x1f\x7f-\x9f" if self.multiline else r"\x00-\x1f\x7f-\x9f"
+        if self.min_length >= 1:
+            # Not blank: at least one character that strip() keeps.
+            pattern = rf"^[^{refused}]*[^\s{refused}][^{refused}]*$"
+        else:
+            pattern = rf"^[^{refused}]*$"
+        properties: dict[str, Any] = {"pattern": pattern, "maxLength": self.max_length}
+        if self.min_length:
+            properties["minLength"] = self.min_length
+        return properties
+
 
 class BoundedDateTime(fields.AwareDateTime):
     """An ISO 8601 moment with an offset that PostgreSQL and Python hold in every time zone.
@@ -194,3 +212,27 @@ class Cursor(fields.String):
             "validate", FullMatch(r"^[A-Za-z0-9_-]{1,400}$", error="not a cursor we issued")
         )
         super().__init__(**kwargs)
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer. ``42.0`` is the same JSON number as ``42`` (RFC 8259 has one number
+    type, and JSON Schema's ``integer`` admits it), so it is taken; ``"42"`` and ``true`` are not.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` in a JSON body; not ``0``, ``1`` or ``"yes"``, which the document
+    (``type: boolean``) does not allow either."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

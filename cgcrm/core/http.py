@@ -15,7 +15,6 @@ from marshmallow import ValidationError as MarshmallowError
 
 from cgcrm.core.errors import (
     MalformedRequest,
-    PreconditionFailed,
     PreconditionRequired,
     UnsupportedMediaType,
     ValidationError,
@@ -100,8 +99,8 @@ def add_security_headers(response: Response) -> Response:
 def require_json_body() -> None:
     """415 for API writes that do not declare a JSON body (OAuth endpoints take forms)."""
     writes = request.method in {"POST", "PUT", "PATCH"}
-    if not (writes and request.path.startswith("/api/")):
-        return
+    if not (writes and request.path.startswith("/api/")) or request.routing_exception:
+        return  # no route or no such method: the 404 or 405 comes first
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
     try:
@@ -121,7 +120,7 @@ def required_version() -> int:
     """The version named by If-Match.
 
     :raises PreconditionRequired: no If-Match, or ``*`` (which would defeat the check).
-    :raises PreconditionFailed: an If-Match that is not one of our ETags.
+    :raises MalformedRequest: an If-Match that is not one of our ETags.
     """
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
@@ -130,7 +129,9 @@ def required_version() -> int:
         )
     match = _ETAG.fullmatch(header)
     if not match:
-        raise PreconditionFailed("If-Match does not name a version of this resource")
+        # Not an ETag this API issues ("v<version>", strong): a malformed request, as the
+        # OpenAPI document describes If-Match, rather than a precondition that failed.
+        raise MalformedRequest('If-Match must be an ETag this API sent, such as "v3"')
     return int(match.group(1))
 
 

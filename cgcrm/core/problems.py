@@ -1,11 +1,16 @@
-"""The one place errors become HTTP: RFC 9457 problem+json for everything the API says."""
+"""The one place errors become HTTP: RFC 9457 problem+json for everything the API says.
+
+The OAuth endpoints (``/oauth/*``) are the exception: OAuth clients parse RFC 6749 §5.2 error
+JSON (``error``, ``error_description``), so every error there, including ours (405, 413, a lost
+database, a 500), is rendered in that shape instead.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, json, request
+from flask import Flask, Response, current_app, has_request_context, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +18,21 @@ from cgcrm.core.errors import DomainError, problem
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+OAUTH_PREFIX = "/oauth/"
+# RFC 6749 §4.1.2.1 / §5.2 error codes for the statuses our own handlers produce.
+_OAUTH_ERRORS = {
+    401: "invalid_client",
+    403: "access_denied",
+    429: "temporarily_unavailable",
+    500: "server_error",
+    503: "temporarily_unavailable",
+}
+
+
+def oauth_error(status: int, description: str) -> dict[str, str]:
+    """An RFC 6749 error document for ``status``."""
+    code = _OAUTH_ERRORS.get(status, "server_error" if status >= 500 else "invalid_request")
+    return {"error": code, "error_description": description}
 
 
 def _capped(errors: Any, budget: list[int]) -> Any:
@@ -65,7 +85,15 @@ def cap_errors(body: dict[str, Any]) -> dict[str, Any]:
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     body = cap_errors(body)
-    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
+    """``body`` as problem+json, or as an OAuth error on the OAuth endpoints."""
+    if has_request_context() and request.path.startswith(OAUTH_PREFIX):
+        oauth_body = oauth_error(body["status"], body.get("detail") or body["title"])
+        response = Response(
+            json.dumps(oauth_body), status=body["status"], mimetype="application/json"
+        )
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

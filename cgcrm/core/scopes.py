@@ -62,3 +62,18 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "auditor": frozenset({CITIZENS_READ, AUDIT}),
     "admin": ALL_SCOPES,
 }
+
+# What each scope allows, as the OpenAPI document's security scheme tells client developers.
+# Every scope in ALL_SCOPES has one (a test checks it).
+DESCRIPTIONS: dict[str, str] = {
+    CITIZENS_READ: "Read citizen records, search them, and read contacts and cases you may see.",
+    CITIZENS_WRITE: "Create and change citizen records and record consent decisions.",
+    INTERACTIONS_WRITE: "Record contacts (interactions) on any channel.",
+    CASES_WRITE: "Open, change, move and annotate cases; link contacts to them.",
+    PAYMENTS_WRITE: "Take and refund payments.",
+    METRICS_READ: "Read KPI rollups and reports.",
+    AUDIT: "Read the audit trail of a citizen record.",
+    ADMIN: "Manage the catalog (departments, services) and background jobs.",
+    CROSS_DEPARTMENT: "See other departments' contacts, cases and notes without the citizen's "
+    "whole-of-government consent.",
+}

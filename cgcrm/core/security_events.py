@@ -67,7 +67,8 @@ def record_security_event(
     )
     event = SecurityEvent(
         kind=kind,
-        client_id=client_id[:80] if client_id else None,
+        # PostgreSQL refuses NUL in text; a claimed id is whatever the caller sent.
+        client_id=client_id.replace("\x00", "\ufffd")[:80] if client_id else None,
         address=address[:64] if address else None,
         request_id=request_id,
         detail=detail,

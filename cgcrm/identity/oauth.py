@@ -33,7 +33,10 @@ class _DecodedToken(dict[str, Any]):
 
 
 def _query_client(client_id: str) -> OAuthClient | UnknownClient:
-    # Never None: Authlib would answer an unknown id at once and in other words.
+    # Never None: Authlib would answer an unknown id at once and in other words. Whatever a
+    # caller sends as a client id reaches this query, and PostgreSQL refuses NUL in text.
+    if not client_id or len(client_id) > 200 or "\x00" in client_id:
+        return UnknownClient(client_id)
     client = db.session.scalar(
         select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.active)
     )

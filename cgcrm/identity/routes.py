@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from cgcrm.core import scopes
 
@@ -13,6 +13,22 @@ blp = Blueprint("oauth", __name__)
 
 def _server() -> Any:
     return current_app.extensions["cgcrm.authorization_server"]
+
+
+@blp.after_request
+def _client_authentication_failed_is_401(response: Response) -> Response:
+    """A failed client authentication is 401 however the client authenticated.
+
+    Authlib answers 401 when the credentials came in the Authorization header and 400 when they
+    came in the form (client_secret_post); RFC 6749 §5.2 allows 401 for both, and one answer
+    tells a caller less and is what the OpenAPI document says.
+    """
+    if response.status_code == 400 and response.is_json:
+        body = response.get_json(silent=True) or {}
+        if body.get("error") == "invalid_client":
+            response.status_code = 401
+            response.headers.setdefault("WWW-Authenticate", 'Basic realm="cgcrm"')
+    return response
 
 
 @blp.post("/oauth/token")

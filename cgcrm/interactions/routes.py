@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from cgcrm.core import scopes
 from cgcrm.core.idempotent_route import run_idempotent
-from cgcrm.core.openapi import Blueprint
+from cgcrm.core.openapi import Blueprint, accepts_headers
 from cgcrm.core.pagination import (
     decode_cursor,
     moment_and_id,
@@ -58,6 +58,7 @@ class InteractionsView(MethodView):
         return interactions, ({"Link": link} if link else {})
 
     @requires(scopes.INTERACTIONS_WRITE)
+    @accepts_headers("Idempotency-Key")
     @blp.arguments(InteractionCreateSchema)
     @blp.response(201, InteractionSchema)
     @blp.alt_response(409, description="The Idempotency-Key is in use by a running request.")

@@ -13,7 +13,7 @@ from flask.views import MethodView
 
 from cgcrm.core import scopes
 from cgcrm.core.http import access_reason
-from cgcrm.core.openapi import Blueprint
+from cgcrm.core.openapi import Blueprint, accepts_headers
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.overview.schemas import OverviewSchema
 from cgcrm.overview.service import citizen_overview
@@ -30,6 +30,7 @@ blp = Blueprint(
 class CitizenOverviewView(MethodView):
     @requires(scopes.CITIZENS_READ)
     @blp.response(200, OverviewSchema)
+    @accepts_headers("X-Access-Reason")
     def get(self, citizen_id: uuid.UUID) -> Any:
         """The 360 view: record, open cases with SLA state, and contacts across every channel."""
         return citizen_overview(current_actor(), citizen_id, reason=access_reason())

@@ -173,7 +173,9 @@ def test_with_redis_down_each_process_limits_in_memory_and_keeps_serving(
     http = degraded.test_client()
     try:
         with caplog.at_level(logging.WARNING, logger="cgcrm.core.counters"):
-            answers = [http.get("/api/v1/citizens/search?q=x", headers=api.headers()) for _ in range(4)]
+            answers = [
+                http.get("/api/v1/citizens/search?q=x", headers=api.headers()) for _ in range(4)
+            ]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert [_rate_limit(a)[1] for a in answers] == [2, 1, 0, 0]
         _assert_refused_problem(answers[-1])

@@ -88,7 +88,7 @@ class IdentifierSchema(Schema):
         validate=FullMatch(IDENTIFIER_SYSTEM, error="upper-case letters, digits and _"),
     )
     value = Text(required=True, min_length=1, max_length=100)
-    masked = fields.Boolean(
+    masked = JsonBoolean(
         load_default=False,
         metadata={
             "description": "true with the masked value you were shown keeps the stored "

@@ -76,4 +76,9 @@ DESCRIPTIONS: dict[str, str] = {
     ADMIN: "Manage the catalog (departments, services) and background jobs.",
     CROSS_DEPARTMENT: "See other departments' contacts, cases and notes without the citizen's "
     "whole-of-government consent.",
+    CONSENTS_RECORD: "Record a consent that widens who may see the citizen's records (e.g. "
+    "whole-of-government sharing), naming the contact in which the citizen gave it.",
+    IDENTIFIERS_READ: "See every department's external identifiers of a citizen in full "
+    "(others see the system and a masked value).",
+    CITIZENS_EXPORT: "List citizens without a narrowing filter (page through the population).",
 }

@@ -29,8 +29,8 @@ blp = Blueprint(
 @blp.route("/<uuid:citizen_id>/overview")
 class CitizenOverviewView(MethodView):
     @requires(scopes.CITIZENS_READ)
-    @blp.response(200, OverviewSchema)
     @accepts_headers("X-Access-Reason")
+    @blp.response(200, OverviewSchema)
     def get(self, citizen_id: uuid.UUID) -> Any:
         """The 360 view: record, open cases with SLA state, and contacts across every channel."""
         return citizen_overview(current_actor(), citizen_id, reason=access_reason())

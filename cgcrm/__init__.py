@@ -63,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.catalog.routes import blp as catalog_blp
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
+    from cgcrm.core.audit_keys import build_audit_keyring
     from cgcrm.core.crypto import build_cipher
     from cgcrm.core.openapi import CgcrmApi
     from cgcrm.core.pool import IdlePing
@@ -99,6 +100,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["cgcrm.signing_keys"] = load_signing_keys(app)
     init_revocations(app)
     app.extensions["cgcrm.cipher"] = build_cipher(app)
+    app.extensions["cgcrm.audit_keys"] = build_audit_keyring(app)
     build_authorization_server(app)
 
     app.register_blueprint(health.blp)

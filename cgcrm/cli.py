@@ -151,6 +151,7 @@ def demo_info_command(base_url: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    from cgcrm.core.audit_cli import audit_cli
     from cgcrm.worker.commands import relay_command, worker_command
 
     app.cli.add_command(clients_cli)
@@ -159,3 +160,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_info_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(relay_command)
+    app.cli.add_command(audit_cli)

@@ -199,6 +199,50 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a pooled database connection may sit idle before it is tested at checkout; "
         "connections in use more recently are trusted (see cgcrm/core/pool.py).",
     ),
+    Setting(
+        "AUDIT_KEYS",
+        str,
+        "",
+        "Comma-separated KEY_ID:SECRET pairs keying the audit trail's HMAC chain; the first seals "
+        "new events, all verify (rotation: put the new key first, keep the old ones). Kept "
+        "outside the database. Empty derives one key (id 'dev') from SECRET_KEY, outside "
+        "production only.",
+    ),
+    Setting(
+        "AUDIT_CHECKPOINT_FILE",
+        str,
+        "",
+        "Append-only file (outside the database) receiving a signed checkpoint of the audit "
+        "chain's head after every sealing run and every purge. Empty: "
+        "instance/audit-checkpoints.jsonl.",
+    ),
+    Setting(
+        "AUDIT_CHECKPOINT_LOG",
+        bool,
+        False,
+        "Also write each signed checkpoint to the log stream (logger cgcrm.audit.checkpoints).",
+    ),
+    Setting(
+        "AUDIT_SEAL_INTERVAL",
+        int,
+        5,
+        "Seconds between the worker's sealing runs, which chain and sign new audit events.",
+    ),
+    Setting("AUDIT_SEAL_BATCH", int, 10000, "Most audit events one sealing run seals."),
+    Setting(
+        "AUDIT_SEAL_GRACE",
+        int,
+        300,
+        "Seconds an audit event may stay unsealed before `flask audit verify` reports it (the "
+        "sealing job is then not running or not keeping up).",
+    ),
+    Setting(
+        "AUDIT_SEAL_LOOKBACK",
+        int,
+        600,
+        "Seconds a sealing run looks back for events committed late (a long transaction's "
+        "event with a lower number than events already sealed).",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

@@ -110,7 +110,7 @@ def canonical_content(row: Mapping[Any, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-_INSERT = AuditEvent.__table__.insert()
+AUDIT_INSERT = AuditEvent.__table__.insert()
 
 
 def record_access(
@@ -132,7 +132,7 @@ def record_access(
     """
     rows = access_rows(actor, action, citizen_ids, fields, reason)
     if rows:
-        db.session.execute(_INSERT, rows)
+        db.session.execute(AUDIT_INSERT, rows)
 
 
 def access_rows(

@@ -178,9 +178,8 @@ def get_citizen(actor: Actor, citizen_id: uuid.UUID, reason: str | None = None) 
         citizen = read_record(autocommit, citizen_id)
         if citizen is None:
             raise NotFound(f"no citizen with id {citizen_id}")
-        autocommit.execute(
-            AUDIT_INSERT, access_rows(actor, "citizen.read", [citizen.id], reason=reason)
-        )
+        (event,) = access_rows(actor, "citizen.read", [citizen.id], reason=reason)
+        autocommit.execute(AUDIT_INSERT, event)
     return citizen
 
 

@@ -261,3 +261,17 @@ def test_production_refuses_to_start_without_audit_keys() -> None:
         build_audit_keyring(production)
     production.config["AUDIT_KEYS"] = f"2026:{'a' * 32},2025:{'b' * 32}"
     assert build_audit_keyring(production).current_id == "2026"
+
+
+def test_the_worker_seals_on_a_schedule(app: Flask, staff: Any) -> None:
+    from cgcrm.worker.audit_sealing import seal_audit_trail
+    from cgcrm.worker.periodic import PERIODIC_JOBS
+
+    spec = next(job for job in PERIODIC_JOBS if job.name == "seal-audit-trail")
+    assert spec.func == "cgcrm.worker.audit_sealing.seal_audit_trail"
+    assert spec.interval_setting == "AUDIT_SEAL_INTERVAL"
+    staff.post("/api/v1/citizens", json=new_citizen_payload())
+    with app.app_context():
+        assert seal_audit_trail() == 1
+        assert seal_audit_trail() == 0
+        db.session.remove()

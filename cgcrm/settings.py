@@ -230,6 +230,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("AUDIT_SEAL_BATCH", int, 10000, "Most audit events one sealing run seals."),
     Setting(
+        "AUDIT_READS_SYNCHRONOUS_COMMIT",
+        bool,
+        False,
+        "Whether the audit row of a single-record read (GET /citizens/{id}) is flushed to disk "
+        "before the record is returned. False commits it asynchronously (PostgreSQL "
+        "synchronous_commit off for that statement only): a database crash can lose the last "
+        "~0.6 s of such rows, never a change's. Writes always commit synchronously.",
+    ),
+    Setting(
         "AUDIT_SEAL_GRACE",
         int,
         300,

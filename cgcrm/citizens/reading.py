@@ -10,6 +10,7 @@ Writes keep the ORM (``service.load_citizen(..., for_update=True)``).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -40,6 +41,7 @@ from cgcrm.citizens.models import (
     ContactPoint,
     ExternalIdentifier,
 )
+from cgcrm.core.audit import AUDIT_INSERT, AuditEvent
 from cgcrm.core.types import UTCDateTime
 
 
@@ -116,11 +118,7 @@ def _postgresql_statement() -> Select[Any]:
     return select(citizens, *lists).where(citizens.c.id == bindparam("citizen_id", type_=Uuid))
 
 
-def _read_postgresql(connection: Connection, citizen_id: uuid.UUID) -> CitizenRecord | None:
-    row = connection.execute(_postgresql_statement(), {"citizen_id": citizen_id}).mappings().first()
-    if row is None:
-        return None
-    values = dict(row)
+def _record_from_json(values: dict[str, Any]) -> CitizenRecord:
     for name, model, _, kind in LISTS:
         converters = _converters(model.__table__)
         items = []
@@ -131,6 +129,68 @@ def _read_postgresql(connection: Connection, citizen_id: uuid.UUID) -> CitizenRe
             items.append(kind(**item))
         values[name] = items
     return CitizenRecord(**values)
+
+
+def _read_postgresql(connection: Connection, citizen_id: uuid.UUID) -> CitizenRecord | None:
+    row = connection.execute(_postgresql_statement(), {"citizen_id": citizen_id}).mappings().first()
+    return _record_from_json(dict(row)) if row is not None else None
+
+
+# The audit row and the record in one statement: the INSERT writes only if the citizen exists.
+# ``synchronous_commit`` is set for this statement's own transaction only (set_config is_local),
+# and it is read when that transaction commits (see docs/decisions.md).
+_AUDITED = (
+    "WITH audit_commit AS (SELECT set_config('synchronous_commit', %(audit_commit)s, true)), "
+    "audited AS (INSERT INTO audit_events ({columns}) SELECT {values} "
+    "FROM citizens, audit_commit WHERE citizens.id = %(citizen_id)s) "
+)
+_EVENT_COLUMNS = tuple(
+    column.name for column in AuditEvent.__table__.columns if column.name != "seq"
+)
+
+
+@cache
+def _audited_sql(connection_dialect: Any) -> str:
+    values = [
+        "citizens.id" if name == "citizen_id" else f"%(audit_{name})s" for name in _EVENT_COLUMNS
+    ]
+    values[_EVENT_COLUMNS.index("fields")] = "CAST(%(audit_fields)s AS jsonb)"
+    prefix = _AUDITED.format(columns=", ".join(_EVENT_COLUMNS), values=", ".join(values))
+    return prefix + _postgresql_statement().compile(dialect=connection_dialect).string
+
+
+def _audited_postgresql(
+    connection: Connection, citizen_id: uuid.UUID, event: dict[str, Any], synchronous: bool
+) -> CitizenRecord | None:
+    params = {f"audit_{name}": event.get(name) for name in _EVENT_COLUMNS}
+    params["audit_fields"] = json.dumps(event.get("fields") or [])
+    params.update(citizen_id=citizen_id, audit_commit="on" if synchronous else "off")
+    sql = _audited_sql(connection.dialect)
+    row = connection.exec_driver_sql(sql, params).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    # exec_driver_sql skips SQLAlchemy's result types: give datetimes in UTC, as the ORM does.
+    for key in ("created_at", "updated_at"):
+        values[key] = values[key].astimezone(UTC)
+    return _record_from_json(values)
+
+
+def read_audited(
+    connection: Connection, citizen_id: uuid.UUID, event: dict[str, Any], *, synchronous: bool
+) -> CitizenRecord | None:
+    """Read a citizen (as ``read_record``) and store its audit ``event``, on an autocommit
+    ``connection``: one statement on PostgreSQL, the INSERT only when the citizen exists.
+
+    :param event: the ``audit_events`` row (``cgcrm.core.audit.access_rows``).
+    :param synchronous: whether the audit row is flushed to disk before the record returns.
+    """
+    if connection.dialect.name == "postgresql":
+        return _audited_postgresql(connection, citizen_id, event, synchronous)
+    citizen = _read_generic(connection, citizen_id)
+    if citizen is not None:
+        connection.execute(AUDIT_INSERT, event)
+    return citizen
 
 
 def _read_generic(connection: Connection, citizen_id: uuid.UUID) -> CitizenRecord | None:

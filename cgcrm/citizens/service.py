@@ -7,14 +7,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from cgcrm.citizens import record, sharing
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
-from cgcrm.citizens.reading import CitizenRecord, read_record
-from cgcrm.core.audit import AUDIT_INSERT, AuditEvent, access_rows, record_access
+from cgcrm.citizens.reading import CitizenRecord, read_audited, read_record
+from cgcrm.core.audit import AuditEvent, access_rows, record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.crypto import cipher
 from cgcrm.core.errors import Conflict, NotFound, PreconditionFailed, ValidationError
@@ -167,19 +168,20 @@ def load_citizen(citizen_id: uuid.UUID, *, for_update: bool = False) -> CitizenR
 def get_citizen(actor: Actor, citizen_id: uuid.UUID, reason: str | None = None) -> CitizenRecord:
     """Read one citizen record; the read is audited.
 
-    The busiest read: the record and its audit event are one statement each, on a connection
-    of their own in autocommit (no BEGIN, no COMMIT). The record is returned only once its
-    audit event is stored.
+    The busiest read: the record and its audit event are one statement on PostgreSQL, on an
+    autocommit connection of its own (no BEGIN, no COMMIT round trips), and the record is
+    returned only once its audit row is stored. ``AUDIT_READS_SYNCHRONOUS_COMMIT`` says whether
+    that row is also flushed to disk first.
 
     :raises NotFound: no such citizen.
     """
+    (event,) = access_rows(actor, "citizen.read", [citizen_id], reason=reason)
+    synchronous = bool(current_app.config["AUDIT_READS_SYNCHRONOUS_COMMIT"])
     with db.engine.connect() as connection:
         autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        citizen = read_record(autocommit, citizen_id)
-        if citizen is None:
-            raise NotFound(f"no citizen with id {citizen_id}")
-        (event,) = access_rows(actor, "citizen.read", [citizen.id], reason=reason)
-        autocommit.execute(AUDIT_INSERT, event)
+        citizen = read_audited(autocommit, citizen_id, event, synchronous=synchronous)
+    if citizen is None:
+        raise NotFound(f"no citizen with id {citizen_id}")
     return citizen
 
 

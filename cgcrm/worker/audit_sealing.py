@@ -18,6 +18,8 @@ def seal_audit_trail() -> int:
     :returns: how many events were sealed.
     """
     result = seal_pending()
-    if result.sealed:
-        log.info("audit: sealed %s events, head at position %s", result.sealed, result.head)
+    if result.sealed and result.head is not None:
+        log.info(
+            "audit: sealed %s events, head at position %s", result.sealed, result.head.position
+        )
     return result.sealed

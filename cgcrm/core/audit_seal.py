@@ -170,13 +170,16 @@ def _record_checkpoint(
 # --- sealing ---
 
 
-def _seal_batch(connection: Connection, keyring: AuditKeyring, batch: int) -> SealResult:
+def _seal_batch(
+    connection: Connection, keyring: AuditKeyring, batch: int, everything: bool
+) -> SealResult:
     config = current_app.config
     now = utcnow()
     head = _head(connection)
     # Everything up to an older run's highest number was sealed or has had the look-back to
-    # commit; only numbers above it can still be unsealed.
-    floor = _max_seq(connection, now - timedelta(seconds=int(config["AUDIT_SEAL_LOOKBACK"])))
+    # commit; only numbers above it can still be unsealed (``everything`` looks at all).
+    lookback = now - timedelta(seconds=int(config["AUDIT_SEAL_LOOKBACK"]))
+    floor = 0 if everything else _max_seq(connection, lookback)
     events = AuditEvent.__table__
     rows = (
         connection.execute(
@@ -220,11 +223,13 @@ def _seal_batch(connection: Connection, keyring: AuditKeyring, batch: int) -> Se
     return SealResult(len(rows), Head(position, prev), checkpoint)
 
 
-def seal_pending(batch: int | None = None) -> SealResult:
+def seal_pending(batch: int | None = None, *, everything: bool = False) -> SealResult:
     """Chain and sign the events not sealed yet (at most ``batch``), then append the signed
     checkpoint outside the database. Does nothing while another sealer runs.
 
     :param batch: most events to seal (``AUDIT_SEAL_BATCH`` when None).
+    :param everything: look for unsealed events among all, not only the recent numbers (for
+        one committed later than ``AUDIT_SEAL_LOOKBACK`` after its number was drawn).
     :returns: how many events were sealed, the head, and the checkpoint written (if any).
     """
     keyring = audit_keyring()
@@ -233,7 +238,7 @@ def seal_pending(batch: int | None = None) -> SealResult:
         if connection is None:
             return SealResult(0, None, None)
         with connection.begin():
-            result = _seal_batch(connection, keyring, size)
+            result = _seal_batch(connection, keyring, size, everything)
         if result.checkpoint is not None:
             # After the commit: a checkpoint outside must never be ahead of the database.
             append_checkpoint(result.checkpoint)
@@ -241,10 +246,11 @@ def seal_pending(batch: int | None = None) -> SealResult:
 
 
 def seal_everything() -> int:
-    """Run ``seal_pending`` until nothing is left; returns how many events were sealed."""
+    """Run ``seal_pending`` over all events until nothing is left; returns how many events
+    were sealed."""
     total = 0
     while True:
-        result = seal_pending()
+        result = seal_pending(everything=True)
         total += result.sealed
         if result.checkpoint is None:
             return total

@@ -278,3 +278,31 @@ def test_the_worker_seals_on_a_schedule(app: Flask, staff: Any) -> None:
         assert seal_audit_trail() == 1
         assert seal_audit_trail() == 0
         db.session.remove()
+
+
+def test_an_event_committed_long_after_its_number_is_still_sealed(
+    app: Flask, staff: Any, postgresql_only: None
+) -> None:
+    staff.post("/api/v1/citizens", json=new_citizen_payload())  # seq 1
+    with app.app_context():
+        db.session.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('audit_events', 'seq'), 10)")
+        )
+        db.session.commit()
+    _old_event(app, uuid.uuid4(), 0)  # seq 11
+    assert _seal(app) == 2
+    _as_superuser(app, "UPDATE audit_checkpoints SET created_at = created_at - interval '1 day'")
+    # As if a transaction had drawn seq 5 back then and committed only now, past the look-back.
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (seq, occurred_at, citizen_id, action, principal_kind, "
+                "principal_id, fields, request_id) VALUES (5, now(), :cid, 'citizen.read', "
+                "'client', 'late', '[]', 'req-late')"
+            ),
+            {"cid": uuid.uuid4()},
+        )
+    assert _seal(app) == 0, "the periodic run looks only above the look-back's floor"
+    result = app.test_cli_runner().invoke(args=["audit", "seal"])
+    assert result.output.strip() == "sealed 1 events"
+    assert _verify(app).exit_code == 0

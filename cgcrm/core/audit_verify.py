@@ -192,7 +192,7 @@ def _check_unsealed(connection: Connection, report: VerifyReport) -> None:
         report.problem(
             "unsealed",
             f"{count} events are unsealed, the oldest from {_aware(oldest).isoformat()}: "
-            "the sealing job is not running (or a seal was removed)",
+            "the sealing job is not running, or a seal was removed (flask audit seal seals them)",
         )
 
 

@@ -73,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.citizens.consents import register_contact_finder
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
+    from cgcrm.core.audit_keys import build_audit_keyring
     from cgcrm.core.crypto import build_cipher
     from cgcrm.core.docs_assets import swagger_ui_assets
     from cgcrm.core.openapi import CgcrmApi
@@ -117,6 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["cgcrm.signing_keys"] = load_signing_keys(app)
     init_revocations(app)
     app.extensions["cgcrm.cipher"] = build_cipher(app)
+    app.extensions["cgcrm.audit_keys"] = build_audit_keyring(app)
     build_authorization_server(app)
     # Interactions check the case a contact names through cases, without importing them.
     install_case_lookup(app, get_case)

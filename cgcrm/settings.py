@@ -319,6 +319,60 @@ SETTINGS: tuple[Setting, ...] = (
         31536000,
         "max-age of Strict-Transport-Security, sent in production only; 0 sends none.",
     ),
+    Setting(
+        "AUDIT_KEYS",
+        str,
+        "",
+        "Comma-separated KEY_ID:SECRET pairs keying the audit trail's HMAC chain; the first seals "
+        "new events, all verify (rotation: put the new key first, keep the old ones). Kept "
+        "outside the database. Empty derives one key (id 'dev') from SECRET_KEY, outside "
+        "production only.",
+    ),
+    Setting(
+        "AUDIT_CHECKPOINT_FILE",
+        str,
+        "",
+        "Append-only file (outside the database) receiving a signed checkpoint of the audit "
+        "chain's head after every sealing run and every purge. Empty: "
+        "instance/audit-checkpoints.jsonl.",
+    ),
+    Setting(
+        "AUDIT_CHECKPOINT_LOG",
+        bool,
+        False,
+        "Also write each signed checkpoint to the log stream (logger cgcrm.audit.checkpoints).",
+    ),
+    Setting(
+        "AUDIT_SEAL_INTERVAL",
+        int,
+        5,
+        "Seconds between the worker's sealing runs, which chain and sign new audit events.",
+    ),
+    Setting("AUDIT_SEAL_BATCH", int, 10000, "Most audit events one sealing run seals."),
+    Setting(
+        "AUDIT_READS_SYNCHRONOUS_COMMIT",
+        bool,
+        True,
+        "Whether the audit row of a single-record read (GET /citizens/{id}) is flushed to disk "
+        "before the record is returned (the default: no disclosure goes unrecorded). False "
+        "commits it asynchronously (PostgreSQL synchronous_commit off for that statement only): "
+        "faster under load, but a database crash can lose the last ~0.6 s of such rows, never "
+        "a change's. Writes always commit synchronously.",
+    ),
+    Setting(
+        "AUDIT_SEAL_GRACE",
+        int,
+        300,
+        "Seconds an audit event may stay unsealed before `flask audit verify` reports it (the "
+        "sealing job is then not running or not keeping up).",
+    ),
+    Setting(
+        "AUDIT_SEAL_LOOKBACK",
+        int,
+        600,
+        "Seconds a sealing run looks back for events committed late (a long transaction's "
+        "event with a lower number than events already sealed).",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

@@ -30,7 +30,44 @@ NAME_KINDS = ("current", "preferred", "previous")
 CONTACT_KINDS = ("email", "phone")
 
 
-class Citizen(db.Model):  # type: ignore[name-defined,misc]
+class CitizenFacts:
+    """What a citizen's record shows beyond its columns; shared by the model and the plain
+    values of ``cgcrm.citizens.reading`` so both serialise alike."""
+
+    __slots__ = ()
+
+    @property
+    def previous_names(self: Any) -> list[Any]:
+        return [name for name in self.names if name.kind == "previous"]
+
+    @property
+    def preferences(self: Any) -> dict[str, Any]:
+        return {
+            "preferred_channel": self.preferred_channel,
+            "language": self.preferred_language,
+            "accessibility_needs": list(self.accessibility_needs or []),
+        }
+
+    @property
+    def current_consents(self: Any) -> list[Any]:
+        """The latest decision per purpose; the full history stays in ``consents``."""
+        latest: dict[str, Any] = {}
+        for consent in self.consents:
+            latest[consent.purpose] = consent
+        return sorted(latest.values(), key=lambda c: c.purpose)
+
+
+class ConsentFacts:
+    """A consent decision's status word, for the model and its plain values alike."""
+
+    __slots__ = ()
+
+    @property
+    def status(self: Any) -> str:
+        return "granted" if self.granted else "withdrawn"
+
+
+class Citizen(CitizenFacts, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "citizens"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -77,26 +114,6 @@ class Citizen(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("status IN ('active', 'merged', 'deceased')", name="status"),
         Index("ix_citizens_date_of_birth", "date_of_birth"),
     )
-
-    @property
-    def previous_names(self) -> list[CitizenName]:
-        return [name for name in self.names if name.kind == "previous"]
-
-    @property
-    def preferences(self) -> dict[str, Any]:
-        return {
-            "preferred_channel": self.preferred_channel,
-            "language": self.preferred_language,
-            "accessibility_needs": list(self.accessibility_needs or []),
-        }
-
-    @property
-    def current_consents(self) -> list[Consent]:
-        """The latest decision per purpose; the full history stays in ``consents``."""
-        latest: dict[str, Consent] = {}
-        for consent in self.consents:
-            latest[consent.purpose] = consent
-        return sorted(latest.values(), key=lambda c: c.purpose)
 
 
 class CitizenName(db.Model):  # type: ignore[name-defined,misc]
@@ -195,7 +212,7 @@ class ExternalIdentifier(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class Consent(db.Model):  # type: ignore[name-defined,misc]
+class Consent(ConsentFacts, db.Model):  # type: ignore[name-defined,misc]
     """One decision about one purpose. Rows are only ever added: the history is the record."""
 
     __tablename__ = "consents"
@@ -213,7 +230,3 @@ class Consent(db.Model):  # type: ignore[name-defined,misc]
     # The contact (interaction) the citizen gave a widening grant in. No foreign key: contacts
     # belong to a layer above this one; the id is checked when the consent is recorded.
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
-
-    @property
-    def status(self) -> str:
-        return "granted" if self.granted else "withdrawn"

@@ -261,7 +261,10 @@ class AuditEventSchema(Schema):
     fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
     request_id = fields.String()
     reason = fields.String(allow_none=True)
-    hash = fields.String()
+    hash = fields.String(
+        allow_none=True,
+        metadata={"description": "The event's keyed hash in the sealed chain; null until sealed."},
+    )
 
 
 class AuditQuerySchema(Schema):

@@ -1,38 +1,80 @@
 """The audit trail: who read or changed which citizen's record, when, why, in which request.
 
-Append-only and tamper-evident: each event's hash covers its content and the previous event's
-hash for the same citizen, so deleting or editing an event breaks every later hash of that
-citizen's chain. A per-citizen chain (instead of one global chain) keeps concurrent requests
-about different citizens from queueing behind each other; the chain head row is the lock.
+Writing an event is one INSERT and nothing else: no lock, no read of the chain's head, so a read
+of a citizen costs one row more, not a queue behind every other read of that citizen. The
+worker's sealing job (``cgcrm.core.audit_seal``) then chains the new events in order, each
+event's keyed hash (HMAC with a key held outside the database) covering its content and the
+previous seal, and writes a signed checkpoint of the chain's head outside the database.
+``flask audit verify`` (``cgcrm.core.audit_verify``) recomputes all of it.
+
+The three tables only ever grow: on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE
+(migration 0007); retention deletes only through ``flask audit purge``, which records itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Uuid, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Index, Integer, String, Uuid, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.principal import Actor
 from cgcrm.core.types import JSONDocument, UTCDateTime
-from cgcrm.core.upsert import insert_or_lock
 from cgcrm.extensions import db
 
 GENESIS = "0" * 64
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class AuditSeal(db.Model):  # type: ignore[name-defined,misc]
+    """One event's link in the chain, written by the sealing job (never by a request).
+
+    ``position`` is the chain's order (the order events were sealed in); ``hash`` is
+    HMAC(key ``key_id``, ``prev_hash`` + the event's canonical content).
+    """
+
+    __tablename__ = "audit_seals"
+
+    position: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditCheckpoint(db.Model):  # type: ignore[name-defined,misc]
+    """The chain's head after a sealing run (``seal``) or a retention purge (``purge``).
+
+    The same record, signed (``mac``), is appended to the checkpoint file outside the database;
+    the file is what ``verify`` trusts. A purge's row is also what lets the trigger allow its
+    DELETEs (``through_position``: the last position removed, ``head_hash``: its hash, from
+    which the remaining chain continues).
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    through_position: Mapped[int] = mapped_column(BigId)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    max_seq: Mapped[int] = mapped_column(BigId)
+    events: Mapped[int] = mapped_column(Integer)
+    purged_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     citizen_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     action: Mapped[str] = mapped_column(String(40))
@@ -42,44 +84,33 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     fields: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     request_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # The event's keyed hash once sealed, None until then (the trail's API shows it).
+    hash: Mapped[str | None] = column_property(
+        select(AuditSeal.hash).where(AuditSeal.seq == seq).scalar_subquery()
+    )
 
     __table_args__ = (Index("ix_audit_events_citizen_seq", "citizen_id", "seq"),)
 
 
-class AuditChainHead(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "audit_chain_heads"
-
-    citizen_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-def _digest(prev_hash: str, event: dict[str, Any]) -> str:
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
-_CONTENT_KEYS = (
-    "occurred_at",
-    "citizen_id",
-    "action",
-    "principal_kind",
-    "principal_id",
-    "department_code",
-    "fields",
-    "request_id",
-    "reason",
-)
+def canonical_content(row: Mapping[Any, Any]) -> bytes:
+    """What an event's hash covers: every column of the stored row, in a canonical form.
+
+    Every column (not a fixed list) so a column added later is covered without a code change;
+    NULLs are left out so adding a nullable column does not change the hashes of older events.
+    """
+    content = {key: _plain(value) for key, value in row.items() if value is not None}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _content(values: Mapping[str, Any]) -> dict[str, Any]:
-    """What an event's hash covers, in a canonical form (same for a new row and a stored one)."""
-    content = {key: values[key] for key in _CONTENT_KEYS}
-    content["occurred_at"] = values["occurred_at"].isoformat()
-    content["citizen_id"] = str(values["citizen_id"])
-    content["fields"] = list(values["fields"] or [])
-    return content
+AUDIT_INSERT = AuditEvent.__table__.insert()
 
 
 def record_access(
@@ -89,7 +120,9 @@ def record_access(
     fields: Sequence[str] = (),
     reason: str | None = None,
 ) -> None:
-    """Append one audit event per citizen to the current transaction.
+    """Append one audit event per citizen to the current transaction: one INSERT.
+
+    The events are chained and signed later by the worker's sealing job.
 
     :param actor: who acts, and in which request.
     :param action: e.g. ``citizen.read``, ``citizen.updated``, ``citizen.found``.
@@ -97,23 +130,24 @@ def record_access(
     :param fields: the fields changed (writes) or disclosed (reads), by name; never values.
     :param reason: the purpose the caller declared (``X-Access-Reason``), if any.
     """
-    ids = sorted(set(citizen_ids))
-    if not ids:
-        return
-    # Locking the heads in id order serialises appends per citizen without deadlocks.
-    heads: dict[uuid.UUID, str] = dict(
-        db.session.execute(
-            insert_or_lock(AuditChainHead.__table__, "citizen_id", ("citizen_id", "hash")),
-            [{"citizen_id": cid, "hash": GENESIS} for cid in ids],
-        )
-        .tuples()
-        .all()
-    )
+    rows = access_rows(actor, action, citizen_ids, fields, reason)
+    if rows:
+        db.session.execute(AUDIT_INSERT, rows)
+
+
+def access_rows(
+    actor: Actor,
+    action: str,
+    citizen_ids: Iterable[uuid.UUID],
+    fields: Sequence[str] = (),
+    reason: str | None = None,
+) -> list[dict[str, Any]]:
+    """The ``audit_events`` rows ``record_access`` writes, for callers that write them on a
+    connection of their own (same parameters)."""
     now = utcnow()
     principal = actor.principal
-    rows = []
-    for cid in ids:
-        row: dict[str, Any] = {
+    return [
+        {
             "occurred_at": now,
             "citizen_id": cid,
             "action": action,
@@ -123,27 +157,29 @@ def record_access(
             "fields": list(fields),
             "request_id": actor.request_id,
             "reason": reason,
-            "prev_hash": heads[cid],
         }
-        row["hash"] = _digest(row["prev_hash"], _content(row))
-        rows.append(row)
-    db.session.execute(AuditEvent.__table__.insert(), rows)
-    db.session.execute(
-        update(AuditChainHead),
-        [{"citizen_id": row["citizen_id"], "hash": row["hash"]} for row in rows],
-    )
+        for cid in sorted(set(citizen_ids))
+    ]
 
 
 def verify_chain(citizen_id: uuid.UUID) -> bool:
-    """Recompute a citizen's audit chain; False if any event was altered, removed or reordered."""
-    prev = GENESIS
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.citizen_id == citizen_id).order_by(AuditEvent.seq)
-    )
-    for event in events:
-        content = _content({key: getattr(event, key) for key in _CONTENT_KEYS})
-        if event.prev_hash != prev or event.hash != _digest(prev, content):
+    """Whether every sealed event of one citizen still matches its keyed hash.
+
+    A quick check of one citizen's events; ``cgcrm.core.audit_verify.verify_trail`` checks the
+    whole chain, the checkpoints outside the database and what was removed.
+    """
+    from cgcrm.core.audit_keys import audit_keyring
+
+    keyring = audit_keyring()
+    rows = db.session.execute(
+        select(AuditEvent.__table__, AuditSeal.prev_hash, AuditSeal.hash, AuditSeal.key_id)
+        .join(AuditSeal, AuditSeal.seq == AuditEvent.seq)
+        .where(AuditEvent.citizen_id == citizen_id)
+        .order_by(AuditSeal.position)
+    ).mappings()
+    columns = [column.name for column in AuditEvent.__table__.columns]
+    for row in rows:
+        content = canonical_content({name: row[name] for name in columns})
+        if not keyring.matches(row["key_id"], row["prev_hash"], content, row["hash"]):
             return False
-        prev = event.hash
-    head = db.session.get(AuditChainHead, citizen_id)
-    return head is None or head.hash == prev
+    return True

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from cgcrm.cases.models import OPEN_STATUSES, Case
 from cgcrm.cases.service import may_see_case
 from cgcrm.citizens import sharing
-from cgcrm.citizens.models import Citizen
+from cgcrm.citizens.reading import CitizenRecord
 from cgcrm.citizens.service import load_citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
@@ -35,7 +35,7 @@ class ChannelUse:
 
 @dataclass
 class Overview:
-    citizen: Citizen
+    citizen: CitizenRecord
     open_cases: list[Case]
     latest_interactions: list[Interaction]
     channels: list[ChannelUse]
@@ -52,7 +52,7 @@ class Overview:
         return latest.channel if latest else None
 
 
-def _channel_use(citizen: Citizen, visible: Any) -> tuple[list[ChannelUse], int]:
+def _channel_use(citizen: CitizenRecord, visible: Any) -> tuple[list[ChannelUse], int]:
     rows = db.session.execute(
         select(
             Interaction.channel_code,
@@ -74,7 +74,7 @@ def _channel_use(citizen: Citizen, visible: Any) -> tuple[list[ChannelUse], int]
     return ordered, withheld
 
 
-def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Interaction]:
+def _latest_interactions(citizen: CitizenRecord, visible: Any, limit: int) -> list[Interaction]:
     query = (
         select(Interaction)
         .where(Interaction.citizen_id == citizen.id, visible)
@@ -84,7 +84,7 @@ def _latest_interactions(citizen: Citizen, visible: Any, limit: int) -> list[Int
     return list(db.session.scalars(query))
 
 
-def _open_cases(actor: Actor, citizen: Citizen) -> tuple[list[Case], int]:
+def _open_cases(actor: Actor, citizen: CitizenRecord) -> tuple[list[Case], int]:
     cases = list(
         db.session.scalars(
             select(Case)

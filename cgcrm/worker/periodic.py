@@ -62,6 +62,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "default",
         "REDELIVERY_INTERVAL",
     ),
+    PeriodicJob(
+        "seal-audit-trail",
+        "cgcrm.worker.audit_sealing.seal_audit_trail",
+        "default",
+        "AUDIT_SEAL_INTERVAL",
+    ),
 )
 
 

@@ -28,7 +28,6 @@ WRITE_TABLES = (
     "consents",
     "audit_events",
     "outbox_events",
-    "audit_chain_heads",
     "name_tokens",
     "idempotency_keys",
 )

@@ -143,8 +143,8 @@ def _statement_kind(statement: str) -> str:
         return "exact: external_identifiers"
     if s.startswith("select citizens."):
         return "fetch citizens (ranked hits / the one read)"
-    if "audit_chain_heads" in s or "audit_events" in s:
-        return "audit (heads, events)"
+    if "audit_events" in s:
+        return "audit (one event row per citizen)"
     return "other: " + s[:40]
 
 

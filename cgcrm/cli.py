@@ -148,7 +148,7 @@ def demo_info_command(base_url: str | None) -> None:
     click.echo(f"access token:  {response.get_json()['access_token']}")
     click.echo(
         f'try:           curl -H "Authorization: Bearer $TOKEN" '
-        f'"{base}/api/v1/citizens/search?q=Jon+Smyth"'
+        f'"{base}/api/v1/citizens/search?q=Jenifer+Smyth"'
     )
 
 

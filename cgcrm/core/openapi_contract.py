@@ -14,8 +14,9 @@ For each operation flask-smorest documents, from the route's view and its declar
   ``WWW-Authenticate`` on 401;
 - error responses (problem+json): 400, 401, 403, 429 and 503 on every operation; 404 with a path
   parameter; 413, 415 and 422 with a body; 422 with query arguments; 412 and 428 with
-  ``If-Match``; 409 and 422 with ``Idempotency-Key``; 422 with ``X-Access-Reason``. A route adds others with
-  ``@blp.alt_response(<status>, description=...)``; its body is filled in as a problem.
+  ``If-Match``; 409 and 422 with ``Idempotency-Key``; 422 with ``X-Access-Reason``. A route
+  adds others with ``@blp.alt_response(<status>, description=...)``; its body is filled in as a
+  problem.
 """
 
 from __future__ import annotations

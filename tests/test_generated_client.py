@@ -31,7 +31,8 @@ from tests.live_server import gunicorn_serving
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "cgcrm_generated_client"
-SCOPES = "citizens:read citizens:write interactions:write"
+# citizens:export: the journey pages through the whole list, which needs it since issue 9.
+SCOPES = "citizens:read citizens:write citizens:export interactions:write"
 
 
 @pytest.fixture(scope="session")

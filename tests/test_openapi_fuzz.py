@@ -27,14 +27,16 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from marshmallow import ValidationError
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from cgcrm.cases.reference import new_reference
 from cgcrm.catalog.models import Department, Service
 from cgcrm.core import text_rules, time_bounds
+from cgcrm.core.fields import BoundedDate, BoundedDateTime, Text
 from cgcrm.core.text_rules import text_problem
 from cgcrm.extensions import db
 from tests.conftest import new_citizen_payload
@@ -380,3 +382,64 @@ def test_stateful_sequences_follow_the_documented_links(
             suppress_health_check=FUZZ_HEALTH_CHECKS,
         )
     )
+
+
+def _documented(field: Any) -> Any:
+    return jsonschema_rs.validator_for(
+        {"type": "string", **field.json_schema()}, validate_formats=True
+    )
+
+
+_ANY_TEXT = st.text(
+    st.one_of(st.characters(codec=None), st.sampled_from(" \t\n\u0301\u200c\u200d\u202e")),
+    max_size=12,
+)
+_TEXT_FIELDS = [
+    Text(max_length=10),
+    Text(min_length=1, max_length=10),
+    Text(max_length=10, multiline=True),
+]
+
+
+@given(text=_ANY_TEXT)
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_the_documented_text_pattern_admits_all_text_the_server_accepts(text: str) -> None:
+    """Negative data rejection holds only if a pattern never refuses what a field takes."""
+    for field in _TEXT_FIELDS:
+        try:
+            field.deserialize(text)
+        except ValidationError:
+            continue
+        assert _documented(field).is_valid(text), (field.json_schema()["description"], text)
+
+
+@given(
+    moment=st.datetimes(timezones=st.just(UTC)),
+    offset=st.integers(-16 * 60, 16 * 60),
+    plausible=st.booleans(),
+)
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_the_documented_date_patterns_admit_every_date_the_server_accepts(
+    moment: datetime, offset: int, plausible: bool
+) -> None:
+    if plausible:  # near now, where the contact and birth bounds are decided
+        moment = datetime.now(UTC) - timedelta(days=(moment.toordinal() % 8000) - 100)
+    try:
+        local = moment.astimezone(timezone(timedelta(minutes=offset)))
+    except (OverflowError, ValueError):
+        local = moment
+    candidates = [
+        (BoundedDateTime(), local.isoformat()),
+        (BoundedDateTime(contact=True), local.isoformat()),
+        (BoundedDate(), local.date().isoformat()),
+        (
+            BoundedDate(earliest=time_bounds.EARLIEST_BIRTH, not_in_future=True),
+            local.date().isoformat(),
+        ),
+    ]
+    for field, value in candidates:
+        try:
+            field.deserialize(value)
+        except ValidationError:
+            continue
+        assert _documented(field).is_valid(value), (field.json_schema()["pattern"], value)

@@ -173,18 +173,26 @@ def _mark_class() -> str:
 
 
 @cache
-def text_pattern(*, multiline: bool, not_blank: bool) -> str:
-    """A JSON Schema (ECMA-262) pattern every text ``text_problem`` accepts matches.
+def _trimmed_class() -> str:
+    # What str.strip() removes, which includes a few control characters (U+001C..001F, U+0085)
+    # and the line separators: at either end of the text they are trimmed, not refused.
+    return _class(_ranges(str.isspace))
 
-    It refuses control, format (but the joiners), private-use and separator characters, and a
-    combining mark first (after the white space that is trimmed); ``not_blank`` asks for one
-    character that is not white space.
+
+@cache
+def text_pattern(*, multiline: bool, not_blank: bool) -> str:
+    """A JSON Schema (ECMA-262) pattern that every text ``Text`` accepts matches.
+
+    Between what is trimmed at either end it refuses control, format (but the joiners),
+    private-use and separator characters, and a combining mark first; ``not_blank`` asks for
+    one character that is not trimmed.
     """
     refused = _refused_class(multiline)
-    head = f"^(?!\\s*[{_mark_class()}])"
+    trimmed = f"[{_trimmed_class()}]*"
+    head = f"^(?!{trimmed}[{_mark_class()}]){trimmed}"
     if not_blank:
-        return f"{head}[^{refused}]*[^\\s{refused}][^{refused}]*$"
-    return f"{head}[^{refused}]*$"
+        return f"{head}[^{refused}]*[^{refused}{_trimmed_class()}][^{refused}]*{trimmed}$"
+    return f"{head}[^{refused}]*{trimmed}$"
 
 
 def text_description(*, multiline: bool, max_marks: int) -> str:

@@ -394,7 +394,7 @@ _ANY_TEXT = st.text(
     st.one_of(st.characters(codec=None), st.sampled_from(" \t\n\u0301\u200c\u200d\u202e")),
     max_size=12,
 )
-_TEXT_FIELDS = [
+_TEXT_FIELDS: list[Any] = [
     Text(max_length=10),
     Text(min_length=1, max_length=10),
     Text(max_length=10, multiline=True),
@@ -428,7 +428,7 @@ def test_the_documented_date_patterns_admit_every_date_the_server_accepts(
         local = moment.astimezone(timezone(timedelta(minutes=offset)))
     except (OverflowError, ValueError):
         local = moment
-    candidates = [
+    candidates: list[tuple[Any, str]] = [
         (BoundedDateTime(), local.isoformat()),
         (BoundedDateTime(contact=True), local.isoformat()),
         (BoundedDate(), local.date().isoformat()),

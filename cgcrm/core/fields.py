@@ -55,8 +55,10 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        # Checked before normalising: normalising a megabyte of marks is work for nothing.
-        if len(text) > self.max_length * 4:
+        # Checked before normalising (normalising a megabyte of marks is work for nothing) and
+        # on the text as sent, which is what the document's maxLength bounds; and again after,
+        # as NFC may lengthen a few characters.
+        if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
         try:
             text.encode("utf-8")

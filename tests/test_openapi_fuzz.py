@@ -16,8 +16,9 @@ error on ``/oauth/*``).
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,17 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from cgcrm.cases.reference import new_reference
 from cgcrm.catalog.models import Department, Service
+from cgcrm.core import text_rules, time_bounds
+from cgcrm.core.fields import BoundedDate, BoundedDateTime, Text
+from cgcrm.core.text_rules import text_problem
 from cgcrm.extensions import db
 from tests.conftest import new_citizen_payload
 
@@ -75,6 +81,17 @@ def known_ids(app: Flask, make_api: Any) -> dict[str, str]:
         ),
     )
     assert created.status_code == 201, created.get_json()
+    contact = api.post(
+        "/api/v1/interactions",
+        json={
+            "citizen_id": created.get_json()["id"],
+            "channel": "phone",
+            "service_code": "RATES-PAY",
+            "started_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+            "outcome": "resolved",
+        },
+    )
+    assert contact.status_code == 201, contact.get_json()
     with app.app_context():
         department_id = db.session.scalar(
             sa.select(Department.id).where(Department.code == "CUSTOMER")
@@ -85,6 +102,7 @@ def known_ids(app: Flask, make_api: Any) -> dict[str, str]:
         "citizen_id": created.get_json()["id"],
         "department_id": str(department_id),
         "service_id": str(service_id),
+        "interaction_id": contact.get_json()["id"],
     }
 
 
@@ -146,11 +164,68 @@ def _known_references(known: dict[str, str]) -> dict[str, Any]:
         "department": "RATES",
         "assigned_user_id": None,
         "case_id": None,
+        "interaction_id": known.get("interaction_id"),
+        "channel": "phone",  # the known contact's: a consent names the contact's channel
         "reference": new_reference(),
         # A person born after the plausible horizon, alive.
         "date_of_birth": "1984-03-02",
         "date_of_death": None,
     }
+
+
+# What no pattern can say of a field's values (unassigned code points in this Unicode version,
+# the combining-mark bound, where a joiner may stand, "not in the future", the contact horizon):
+# valid values for it are drawn from the strategies registered here, in this one place, through
+# the same rules the server applies (cgcrm.core.text_rules, cgcrm.core.time_bounds). Only valid
+# (positive) generation uses them; the document's patterns still filter what they draw, and the
+# server is not relaxed, so negative data is still refused. Rules between fields and records
+# (references, periods, a contact's end after its start) are _steer_valid_case's.
+# ZWNJ and ZWJ where scripts need them: Persian "mi-khaham", Sinhala "shri", Hindi "ksha".
+_JOINED_TEXT = (
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "\u0dc1\u0dca\u200d\u0dbb\u0dd3",
+    "\u0915\u094d\u200d\u0937",
+)
+
+
+def _acceptable_text(value: str) -> bool:
+    text = unicodedata.normalize("NFC", value.strip())
+    max_marks = int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+    return text_problem(text, multiline=False, max_marks=max_marks) is None
+
+
+def _contact_moment(moment: datetime, offset_minutes: int) -> str:
+    return moment.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
+
+
+_NOW = datetime.now(UTC)
+schemathesis.openapi.format(
+    text_rules.TEXT_FORMAT,
+    st.one_of(
+        st.sampled_from(_JOINED_TEXT),
+        st.text(st.characters(categories=("L", "M", "N", "P", "S", "Zs")), max_size=20)
+        .map(lambda value: unicodedata.normalize("NFC", value))
+        .filter(_acceptable_text),
+    ),
+)
+# Every date field accepts 1880-01-01 .. today; every moment one within the contact horizon.
+schemathesis.openapi.format(
+    "date",
+    st.dates(time_bounds.EARLIEST_BIRTH, _NOW.date()).map(lambda day: day.isoformat()),
+)
+schemathesis.openapi.format(
+    "date-time",
+    st.builds(
+        _contact_moment,
+        st.datetimes(
+            _NOW.replace(tzinfo=None)
+            - timedelta(days=int(time_bounds.setting("CONTACT_HORIZON_DAYS")) - 1),
+            _NOW.replace(tzinfo=None) - timedelta(minutes=1),
+            timezones=st.just(UTC),
+        ),
+        st.integers(-14 * 60, 14 * 60),
+    ),
+)
 
 
 def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
@@ -176,6 +251,9 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
     if isinstance(case.body, dict):
         for name in set(case.body) & set(references):
             case.body[name] = references[name]
+        # The known contact is with the known citizen: what names it is about that citizen.
+        if case.body.get("interaction_id") and "citizen_id" in (case.path_parameters or {}):
+            case.path_parameters["citizen_id"] = known["citizen_id"]
         # Emails and phone numbers that parse, one primary of each kind.
         points = case.body.get("contact_points")
         if isinstance(points, list):
@@ -194,11 +272,14 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
             value = case.body.get(name)
             if isinstance(value, str) and not any(ch.isalpha() for ch in value):
                 case.body[name] = "Smith"
-        # One identifier per system.
+        # One identifier per system, sent in full (a masked one must be as it was shown).
         identifiers = case.body.get("identifiers")
         if isinstance(identifiers, list):
             by_system = {str(item.get("system")): item for item in identifiers}
             case.body["identifiers"] = list(by_system.values())
+            for item in case.body["identifiers"]:
+                if isinstance(item, dict):
+                    item.pop("masked", None)
         # A contact happened, recently: not in the future, nor before the plausible horizon.
         if "started_at" in case.body:
             started = datetime.now(UTC) - timedelta(hours=1)
@@ -301,3 +382,64 @@ def test_stateful_sequences_follow_the_documented_links(
             suppress_health_check=FUZZ_HEALTH_CHECKS,
         )
     )
+
+
+def _documented(field: Any) -> Any:
+    return jsonschema_rs.validator_for(
+        {"type": "string", **field.json_schema()}, validate_formats=True
+    )
+
+
+_ANY_TEXT = st.text(
+    st.one_of(st.characters(codec=None), st.sampled_from(" \t\n\u0301\u200c\u200d\u202e")),
+    max_size=12,
+)
+_TEXT_FIELDS: list[Any] = [
+    Text(max_length=10),
+    Text(min_length=1, max_length=10),
+    Text(max_length=10, multiline=True),
+]
+
+
+@given(text=_ANY_TEXT)
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_the_documented_text_pattern_admits_all_text_the_server_accepts(text: str) -> None:
+    """Negative data rejection holds only if a pattern never refuses what a field takes."""
+    for field in _TEXT_FIELDS:
+        try:
+            field.deserialize(text)
+        except ValidationError:
+            continue
+        assert _documented(field).is_valid(text), (field.json_schema()["description"], text)
+
+
+@given(
+    moment=st.datetimes(timezones=st.just(UTC)),
+    offset=st.integers(-16 * 60, 16 * 60),
+    plausible=st.booleans(),
+)
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_the_documented_date_patterns_admit_every_date_the_server_accepts(
+    moment: datetime, offset: int, plausible: bool
+) -> None:
+    if plausible:  # near now, where the contact and birth bounds are decided
+        moment = datetime.now(UTC) - timedelta(days=(moment.toordinal() % 8000) - 100)
+    try:
+        local = moment.astimezone(timezone(timedelta(minutes=offset)))
+    except (OverflowError, ValueError):
+        local = moment
+    candidates: list[tuple[Any, str]] = [
+        (BoundedDateTime(), local.isoformat()),
+        (BoundedDateTime(contact=True), local.isoformat()),
+        (BoundedDate(), local.date().isoformat()),
+        (
+            BoundedDate(earliest=time_bounds.EARLIEST_BIRTH, not_in_future=True),
+            local.date().isoformat(),
+        ),
+    ]
+    for field, value in candidates:
+        try:
+            field.deserialize(value)
+        except ValidationError:
+            continue
+        assert _documented(field).is_valid(value), (field.json_schema()["pattern"], value)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from marshmallow import ValidationError, fields, validate
 
-from cgcrm.core import time_bounds
+from cgcrm.core import text_rules, time_bounds
+from cgcrm.core.clock import utcnow
 from cgcrm.core.text_rules import text_problem
 
 
@@ -54,8 +55,10 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        # Checked before normalising: normalising a megabyte of marks is work for nothing.
-        if len(text) > self.max_length * 4:
+        # Checked before normalising (normalising a megabyte of marks is work for nothing) and
+        # on the text as sent, which is what the document's maxLength bounds; and again after,
+        # as NFC may lengthen a few characters.
+        if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
         try:
             text.encode("utf-8")
@@ -84,14 +87,19 @@ class Text(fields.String):
         Keep it in step with ``_deserialize``: a client (and the schema fuzzer) trusts that a
         value matching it is accepted.
         """
-        # Control characters (C0, DEL, C1), with tab and newline allowed in multi-line text.
-        refused = r"\x00-\x08\x0b-\x1f\x7f-\x9f" if self.multiline else r"\x00-\x1f\x7f-\x9f"
-        if self.min_length >= 1:
-            # Not blank: at least one character that strip() keeps.
-            pattern = rf"^[^{refused}]*[^\s{refused}][^{refused}]*$"
-        else:
-            pattern = rf"^[^{refused}]*$"
-        properties: dict[str, Any] = {"pattern": pattern, "maxLength": self.max_length}
+        max_marks = self.max_marks
+        if max_marks is None:
+            max_marks = int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+        properties: dict[str, Any] = {
+            "format": text_rules.TEXT_FORMAT,
+            "pattern": text_rules.text_pattern(
+                multiline=self.multiline, not_blank=self.min_length >= 1
+            ),
+            "maxLength": self.max_length,
+            "description": _described(
+                self, text_rules.text_description(multiline=self.multiline, max_marks=max_marks)
+            ),
+        }
         if self.min_length:
             properties["minLength"] = self.min_length
         return properties
@@ -124,6 +132,28 @@ class BoundedDateTime(fields.AwareDateTime):
             raise ValidationError(problem)
         return moment
 
+    def json_schema(self) -> dict[str, Any]:
+        """The years and offsets a pattern can pin; the rest in the description."""
+        rule = "An RFC 3339 date-time with a UTC offset within ±14:00 (Z for UTC), from "
+        rule += "0001-01-03 to 9999-12-29."
+        first, last = 1, 9999
+        if self.contact:
+            now = utcnow()
+            horizon = int(time_bounds.setting("CONTACT_HORIZON_DAYS"))
+            skew = int(time_bounds.setting("CLOCK_SKEW_SECONDS"))
+            # A day either side: the local year of a moment near New Year may differ from UTC's.
+            first = (now - timedelta(days=horizon + 1)).year
+            last = (now + timedelta(seconds=skew, days=1)).year
+            rule += (
+                f" When a contact happened: not more than {horizon} days ago and at most "
+                f"{skew} seconds ahead of the server's clock; a contact lasts at most "
+                f"{time_bounds.setting('CONTACT_MAX_SPAN_HOURS')} hours."
+            )
+        return {
+            "pattern": time_bounds.moment_pattern(first, last),
+            "description": _described(self, rule),
+        }
+
 
 class BoundedDate(fields.Date):
     """An ISO 8601 calendar date within plausible bounds.
@@ -153,6 +183,29 @@ class BoundedDate(fields.Date):
         if problem:
             raise ValidationError(problem)
         return day
+
+    def json_schema(self) -> dict[str, Any]:
+        """The years a pattern can pin; the exact first and last day in the description."""
+        if self.not_in_future:
+            # A day ahead of UTC's today, as date_problem allows for zones ahead of UTC.
+            last = utcnow().date() + timedelta(days=1)
+            rule = f"From {self.earliest.isoformat()} to today (not in the future)."
+        else:
+            last = time_bounds.latest_date()
+            rule = (
+                f"From {self.earliest.isoformat()} to {time_bounds.DATE_FUTURE_YEARS} years "
+                "from today."
+            )
+        return {
+            "pattern": time_bounds.date_pattern(self.earliest.year, last.year),
+            "description": _described(self, f"An RFC 3339 full-date. {rule}"),
+        }
+
+
+def _described(field: fields.Field, rule: str) -> str:
+    """The field's own description (if any) followed by the rule its type enforces."""
+    own = field.metadata.get("description")
+    return f"{own} {rule}" if own else rule
 
 
 class BoundedList(fields.List):

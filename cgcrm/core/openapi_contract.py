@@ -14,8 +14,9 @@ For each operation flask-smorest documents, from the route's view and its declar
   ``WWW-Authenticate`` on 401;
 - error responses (problem+json): 400, 401, 403, 429 and 503 on every operation; 404 with a path
   parameter; 413, 415 and 422 with a body; 422 with query arguments; 412 and 428 with
-  ``If-Match``; 409 and 422 with ``Idempotency-Key``. A route adds others with
-  ``@blp.alt_response(<status>, description=...)``; its body is filled in as a problem.
+  ``If-Match``; 409 and 422 with ``Idempotency-Key``; 422 with ``X-Access-Reason``. A route
+  adds others with ``@blp.alt_response(<status>, description=...)``; its body is filled in as a
+  problem.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
         "example": "9b2f0c4e-create-citizen-1",
     },
     "X-Access-Reason": {
-        "description": "Why you read this record; recorded in the audit trail (first 200 "
-        "printable characters).",
-        "schema": {"type": "string"},
+        "description": "Why you read this record; recorded in the audit trail, so held to the "
+        "rules of free text (no control or format characters, at most 200 characters once "
+        "trimmed): a reason that breaks them is a 422 naming the header. Sent as UTF-8; this "
+        "schema admits printable ASCII, which every HTTP stack carries unchanged.",
+        "schema": {"type": "string", "maxLength": 200, "pattern": "^[ -~]*$"},
         "example": "citizen called about a rates notice",
     },
 }
@@ -219,6 +222,8 @@ class ContractPlugin(BasePlugin):
             statuses |= {"412", "428"}
         if "Idempotency-Key" in headers:
             statuses |= {"409", "422"}
+        if "X-Access-Reason" in headers:  # a reason that is not acceptable text
+            statuses.add("422")
         for status in sorted(statuses):
             responses.setdefault(status, self._problem_name(status))
         for status, response in responses.items():

@@ -25,7 +25,10 @@ emoji sequences) they only hide a difference between two strings that look the s
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+from collections.abc import Callable
+from functools import cache
 
 ZWNJ = "\u200c"
 ZWJ = "\u200d"
@@ -117,3 +120,89 @@ def text_problem(text: str, *, multiline: bool, max_marks: int) -> str | None:
         if category in REFUSED_CATEGORIES:
             return f"contains {REFUSED_CATEGORIES[category]}"
     return None
+
+
+# What of the rules above a JSON Schema pattern can say (``Text.json_schema()``): the refused
+# characters as explicit ranges, computed from this Python's ``unicodedata`` so the document and
+# the check never disagree. Unpaired surrogates are refused too but left out of the pattern: no
+# regex engine working on Unicode scalar values (Rust's, for one) accepts a range of them, and
+# JSON text cannot carry them as characters anyway. Unassigned code points, the combining-mark
+# bound and the joiner context are beyond a portable pattern; the field's description says them.
+TEXT_FORMAT = "x-cgcrm-text"
+_PATTERN_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Zl", "Zp"})
+
+
+def _ranges(wanted: Callable[[str], bool]) -> tuple[tuple[int, int], ...]:
+    found: list[tuple[int, int]] = []
+    start: int | None = None
+    for point in range(sys.maxunicode + 2):
+        if point <= sys.maxunicode and wanted(chr(point)):
+            start = point if start is None else start
+        elif start is not None:
+            found.append((start, point - 1))
+            start = None
+    return tuple(found)
+
+
+def _class_item(point: int) -> str:
+    # \\uXXXX reads the same in ECMA-262, Rust and Python regexes; above the BMP only the
+    # character itself does (ECMA writes \\u{...}, Python \\U...).
+    return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+
+def _class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(
+        _class_item(low) if low == high else f"{_class_item(low)}-{_class_item(high)}"
+        for low, high in ranges
+    )
+
+
+@cache
+def _refused_class(multiline: bool) -> str:
+    def refused(ch: str) -> bool:
+        if ch in JOINERS or (multiline and ch in "\n\t"):
+            return False
+        return unicodedata.category(ch) in _PATTERN_REFUSED_CATEGORIES
+
+    return _class(_ranges(refused))
+
+
+@cache
+def _mark_class() -> str:
+    return _class(_ranges(lambda ch: unicodedata.category(ch)[0] == "M"))
+
+
+@cache
+def _trimmed_class() -> str:
+    # What str.strip() removes, which includes a few control characters (U+001C..001F, U+0085)
+    # and the line separators: at either end of the text they are trimmed, not refused.
+    return _class(_ranges(str.isspace))
+
+
+@cache
+def text_pattern(*, multiline: bool, not_blank: bool) -> str:
+    """A JSON Schema (ECMA-262) pattern that every text ``Text`` accepts matches.
+
+    Between what is trimmed at either end it refuses control, format (but the joiners),
+    private-use and separator characters, and a combining mark first; ``not_blank`` asks for
+    one character that is not trimmed.
+    """
+    refused = _refused_class(multiline)
+    trimmed = f"[{_trimmed_class()}]*"
+    head = f"^(?!{trimmed}[{_mark_class()}]){trimmed}"
+    if not_blank:
+        return f"{head}[^{refused}]*[^{refused}{_trimmed_class()}][^{refused}]*{trimmed}$"
+    return f"{head}[^{refused}]*{trimmed}$"
+
+
+def text_description(*, multiline: bool, max_marks: int) -> str:
+    """What a client must know of free text beyond its pattern."""
+    lines = "line feeds and tabs allowed" if multiline else "a single line"
+    return (
+        f"Free text ({lines}), trimmed and NFC-normalised. Refused: control, format, "
+        "private-use, unassigned (in the server's Unicode version) and surrogate code points, "
+        "U+2028/U+2029, a combining mark first, more than "
+        f"{max_marks} combining marks on one character, and ZWJ/ZWNJ except between two letters "
+        "or marks of one joining script (Arabic, Syriac, N'Ko, Mongolian, the Indic scripts, "
+        "Myanmar, Khmer)."
+    )

@@ -138,7 +138,19 @@ class ConsentsView(MethodView):
 class CitizenAuditView(MethodView):
     @requires(scopes.AUDIT)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, AuditEventSchema(many=True))
+    @blp.response(
+        200,
+        AuditEventSchema(many=True),
+        headers={
+            WITHHELD_HEADER: {
+                "description": "How many entries about other departments' records the caller "
+                "may not see were left out of the whole trail.",
+                "schema": {"type": "integer", "minimum": 0},
+                "required": True,
+                "example": 0,
+            }
+        },
+    )
     def get(
         self, citizen_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
     ) -> Any:

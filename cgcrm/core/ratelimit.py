@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, g, json, request
+from flask import Flask, Response, current_app, g, request
 
 from cgcrm.core.counters import SharedCounters
 from cgcrm.core.errors import problem
@@ -176,12 +176,9 @@ def build_rate_limiter(
     return RateLimiter(counters, policies, proxy_hops=config["RATE_LIMIT_PROXY_HOPS"])
 
 
-def _refusal(policy: Policy, usage: Usage) -> Response:
+def _refusal(usage: Usage) -> Response:
+    # problem_response renders it as RFC 6749 error JSON on /oauth/* (temporarily_unavailable).
     detail = f"too many requests; retry in {usage.reset} seconds"
-    if policy.name == "oauth":
-        # OAuth clients parse RFC 6749 error JSON, not problem documents.
-        body = {"error": "temporarily_unavailable", "error_description": detail}
-        return Response(json.dumps(body), status=429, mimetype="application/json")
     return problem_response(problem(429, "Too many requests", detail, slug="too-many-requests"))
 
 
@@ -202,7 +199,7 @@ def enforce_rate_limits() -> Response | None:
         request.path,
         limiter.address(),
     )
-    return _refusal(policy, usage)
+    return _refusal(usage)
 
 
 def add_rate_limit_headers(response: Response) -> Response:

@@ -30,9 +30,6 @@ from cgcrm.core.principal import Actor
 from cgcrm.core.scopes import CONSENTS_RECORD
 
 _FINDER_KEY = "cgcrm.contact_finder"
-# Contact-centre clocks drift (as in cgcrm.interactions.service); a contact "starting" further
-# ahead than this cannot be where a consent was already given.
-CLOCK_SKEW = timedelta(minutes=5)
 # Outcomes of a contact in which nobody spoke with the citizen.
 NO_CONVERSATION_OUTCOMES = frozenset({"abandoned"})
 
@@ -85,7 +82,10 @@ def _check_evidence(
         raise _refuse(f"the contact was on {contact.channel}; the consent names {data['channel']}")
     now = utcnow()
     max_age = timedelta(days=int(current_app.config["CONSENT_EVIDENCE_MAX_AGE_DAYS"]))
-    if contact.started_at > now + CLOCK_SKEW:
+    # Contact-centre clocks drift; a contact starting further ahead than the skew every contact
+    # time is allowed (CLOCK_SKEW_SECONDS) cannot be where a consent was already given.
+    skew = timedelta(seconds=int(current_app.config["CLOCK_SKEW_SECONDS"]))
+    if contact.started_at > now + skew:
         raise _refuse("the contact has not happened yet")
     if (contact.ended_at or contact.started_at) < now - max_age:
         raise _refuse(

@@ -322,16 +322,15 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
         citizen.updated_at = utcnow()
         db.session.flush()
         widens = sharing.widens_access(consent.purpose, consent.granted)
-        if widens:
-            record_access(
-                actor,
-                "citizen.sharing_granted",
-                [citizen.id],
-                fields=["consents"],
-                reason=f"{consent.purpose} given in contact {consent.interaction_id}",
-            )
-        else:
-            record_access(actor, "citizen.consent_recorded", [citizen.id], fields=["consents"])
+        record_access(
+            actor,
+            "citizen.sharing_granted" if widens else "citizen.consent_recorded",
+            [citizen.id],
+            fields=["consents"],
+            reason=f"{consent.purpose} given in contact {consent.interaction_id}"
+            if widens
+            else None,
+        )
         add_event(
             "citizen.consent_recorded",
             "citizen",
@@ -380,8 +379,13 @@ def audit_trail(
 
     :raises NotFound: no such citizen.
     """
-    citizen = load_citizen(citizen_id)
-    visible = audit_scope.visible_entries(actor, bool(citizen.shares_across_government))
+    # Only the sharing flag decides what is shown: one column, not the whole record.
+    shares = db.session.scalar(
+        select(Citizen.shares_across_government).where(Citizen.id == citizen_id)
+    )
+    if shares is None:
+        raise NotFound(f"no citizen with id {citizen_id}")
+    visible = audit_scope.visible_entries(actor, bool(shares))
     query = (
         select(AuditEvent)
         .where(AuditEvent.citizen_id == citizen_id, visible)

@@ -188,18 +188,12 @@ def _check_unsealed(connection: Connection, report: VerifyReport) -> None:
     ).one()
     report.unsealed = count
     grace = timedelta(seconds=int(current_app.config["AUDIT_SEAL_GRACE"]))
-    if count and oldest is not None and utcnow() - _aware(oldest) > grace:
+    if count and oldest is not None and utcnow() - oldest > grace:
         report.problem(
             "unsealed",
-            f"{count} events are unsealed, the oldest from {_aware(oldest).isoformat()}: "
+            f"{count} events are unsealed, the oldest from {oldest.isoformat()}: "
             "the sealing job is not running, or a seal was removed (flask audit seal seals them)",
         )
-
-
-def _aware(value: Any) -> Any:
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def verify_trail() -> VerifyReport:

@@ -122,8 +122,6 @@ class BoundedDateTime(fields.AwareDateTime):
         try:
             moment = super()._deserialize(value, attr, data, **kwargs)
         except (OverflowError, ValueError) as exc:
-            if isinstance(exc, ValidationError):
-                raise
             raise ValidationError("not a valid date-time") from exc
         problem = time_bounds.representable_problem(moment)
         if problem is None and self.contact:

@@ -84,8 +84,8 @@ def cap_errors(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    body = cap_errors(body)
     """``body`` as problem+json, or as an OAuth error on the OAuth endpoints."""
+    body = cap_errors(body)
     if has_request_context() and request.path.startswith(OAUTH_PREFIX):
         oauth_body = oauth_error(body["status"], body.get("detail") or body["title"])
         response = Response(

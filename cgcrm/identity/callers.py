@@ -6,9 +6,18 @@ import base64
 import binascii
 from urllib.parse import unquote
 
-from flask import current_app, request
+from flask import request
 
 from cgcrm.identity.keys import SigningKeys
+from cgcrm.identity.tokens import signing_keys
+
+
+def bearer_token() -> str | None:
+    """The request's bearer token (RFC 6750 header), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def token_client_id() -> str | None:
@@ -17,11 +26,11 @@ def token_client_id() -> str | None:
     The signature check is cached per process (``SigningKeys.trusted_claims``), so this costs a
     dictionary look-up for a token already seen; the guard still checks expiry and revocation.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token()
+    if token is None:
         return None
-    keys: SigningKeys = current_app.extensions["cgcrm.signing_keys"]
-    claims = keys.trusted_claims(token.strip())
+    keys: SigningKeys = signing_keys()
+    claims = keys.trusted_claims(token)
     return str(claims["client_id"]) if claims else None
 
 

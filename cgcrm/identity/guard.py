@@ -15,6 +15,7 @@ from flask import current_app, g, request
 from cgcrm.core.access import current_actor, declared_scopes, requires
 from cgcrm.core.errors import NotAuthorized, Unauthenticated
 from cgcrm.core.principal import Principal
+from cgcrm.identity.callers import bearer_token
 from cgcrm.identity.tokens import decode_access_token
 
 # Declared in core so the catalog can use them too; re-exported for the routes of the domains.
@@ -43,14 +44,6 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 
-def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     dept_id = claims.get("dept_id")
     scope = claims.get("scope") or ""
@@ -69,7 +62,7 @@ def authenticate_request() -> None:
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return
-    token = _bearer_token()
+    token = bearer_token()
     if token is None:
         raise Unauthenticated("send an access token: Authorization: Bearer <token>")
     claims = decode_access_token(token)

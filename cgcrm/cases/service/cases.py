@@ -34,7 +34,7 @@ from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
-from cgcrm.identity.models import StaffUser
+from cgcrm.identity.references import staff_user_problem
 
 BeforeCommit = Callable[[Case], None]
 # A reference clash is a 1-in-34-billion event per existing case; a few tries always suffice.
@@ -69,11 +69,10 @@ def _check_citizen(citizen_id: uuid.UUID) -> None:
 def _check_assignee(user_id: uuid.UUID | None) -> None:
     if user_id is None:
         return
-    active = db.session.scalar(select(StaffUser.active).where(StaffUser.id == user_id))
-    if not active:
+    problem = staff_user_problem(user_id)
+    if problem:
         raise ValidationError(
-            f"no active staff user with id {user_id}",
-            errors={"assigned_user_id": ["unknown or inactive staff user"]},
+            f"no active staff user with id {user_id}", errors={"assigned_user_id": [problem]}
         )
 
 

@@ -12,8 +12,10 @@ from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text, WholeNumber
 
 DEPARTMENT_PATTERN = r"^[A-Z][A-Z0-9_]{1,31}$"
 SERVICE_PATTERN = r"^[A-Z][A-Z0-9-]{1,39}$"
-DEPARTMENT_CODE = FullMatch(DEPARTMENT_PATTERN, error="e.g. RATES or WASTE_ENV")
-SERVICE_CODE = FullMatch(SERVICE_PATTERN, error="e.g. RATES-PAY")
+DEPARTMENT_EXAMPLE = "e.g. RATES or WASTE_ENV"
+SERVICE_EXAMPLE = "e.g. RATES-PAY"
+DEPARTMENT_CODE = FullMatch(DEPARTMENT_PATTERN, error=DEPARTMENT_EXAMPLE)
+SERVICE_CODE = FullMatch(SERVICE_PATTERN, error=SERVICE_EXAMPLE)
 
 
 class KnownCode(FullMatch):
@@ -25,8 +27,8 @@ class KnownCode(FullMatch):
 
     def __init__(self, kind: str) -> None:
         pattern, example = {
-            "service": (SERVICE_PATTERN, "e.g. RATES-PAY"),
-            "department": (DEPARTMENT_PATTERN, "e.g. RATES or WASTE_ENV"),
+            "service": (SERVICE_PATTERN, SERVICE_EXAMPLE),
+            "department": (DEPARTMENT_PATTERN, DEPARTMENT_EXAMPLE),
         }[kind]
         super().__init__(pattern, error=example)
         self.kind = kind

@@ -65,9 +65,7 @@ class Text(fields.String):
         except UnicodeEncodeError as exc:
             raise ValidationError("contains invalid Unicode (unpaired surrogate)") from exc
         text = unicodedata.normalize("NFC", text.strip())
-        max_marks = self.max_marks
-        if max_marks is None:
-            max_marks = int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+        max_marks = self._max_marks()
         problem = text_problem(text, multiline=self.multiline, max_marks=max_marks)
         if problem:
             raise ValidationError(problem)
@@ -81,15 +79,18 @@ class Text(fields.String):
             )
         return text
 
+    def _max_marks(self) -> int:
+        if self.max_marks is not None:
+            return self.max_marks
+        return int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+
     def json_schema(self) -> dict[str, Any]:
         """What the OpenAPI document says of this field (``cgcrm.core.openapi`` reads it).
 
         Keep it in step with ``_deserialize``: a client (and the schema fuzzer) trusts that a
         value matching it is accepted.
         """
-        max_marks = self.max_marks
-        if max_marks is None:
-            max_marks = int(time_bounds.setting("TEXT_MAX_COMBINING_MARKS"))
+        max_marks = self._max_marks()
         properties: dict[str, Any] = {
             "format": text_rules.TEXT_FORMAT,
             "pattern": text_rules.text_pattern(

@@ -74,6 +74,9 @@ class Interaction(ContactFacts, db.Model):  # type: ignore[name-defined,misc]
     direction: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(String(12))
     transaction_stage: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The client's reference of one transaction of one service: a completion with the ref of
+    # an earlier start completes that transaction (see cgcrm.metrics).
+    transaction_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     summary: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -100,6 +103,13 @@ class Interaction(ContactFacts, db.Model):  # type: ignore[name-defined,misc]
         ),
         Index("ix_interactions_department_started", "department_id", "started_at"),
         Index("ix_interactions_service_started", "service_id", "started_at"),
+        Index(
+            "ix_interactions_transaction",
+            "service_id",
+            "transaction_ref",
+            postgresql_where="transaction_ref IS NOT NULL",
+            sqlite_where=db.text("transaction_ref IS NOT NULL"),
+        ),
         Index(
             "ix_interactions_case_id",
             "case_id",
@@ -128,6 +138,7 @@ class RecordedInteraction(ContactFacts):
     direction: str
     outcome: str
     transaction_stage: str | None
+    transaction_ref: str | None
     started_at: datetime
     ended_at: datetime | None
     summary: str | None

@@ -43,6 +43,17 @@ class InteractionCreateSchema(ReferenceChecks):
         validate=validate.OneOf(TRANSACTION_STAGES),
         metadata={"description": "started or completed: what completion rates are built on."},
     )
+    transaction_ref = Text(
+        load_default=None,
+        allow_none=True,
+        max_length=100,
+        metadata={
+            "description": "Your reference of one transaction of the service (needs "
+            "service_code). A completed contact with the ref of an earlier started one "
+            "completes that transaction; without a matching start it is a transaction started "
+            "and completed in one contact; repeats count nothing more."
+        },
+    )
     summary = Text(load_default=None, allow_none=True, max_length=500, multiline=True)
 
     @validates_schema(skip_on_field_errors=False)
@@ -51,6 +62,13 @@ class InteractionCreateSchema(ReferenceChecks):
         problem = span_problem(start, end) if start and end else None
         if problem:
             raise ValidationError({"ended_at": [problem.replace("the start", "started_at")]})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _transaction_of_a_service(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("transaction_ref") and not data.get("service_code"):
+            raise ValidationError(
+                {"service_code": ["required with transaction_ref: a transaction is of a service"]}
+            )
 
 
 class InteractionSchema(Schema):
@@ -66,6 +84,7 @@ class InteractionSchema(Schema):
     handling_seconds = fields.Integer(allow_none=True)
     outcome = fields.String()
     transaction_stage = fields.String(allow_none=True)
+    transaction_ref = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
     recorded_by = fields.String()
     recorded_at = fields.AwareDateTime()

@@ -146,6 +146,7 @@ def record_interaction(
             direction=data["direction"],
             outcome=data["outcome"],
             transaction_stage=data.get("transaction_stage"),
+            transaction_ref=data.get("transaction_ref"),
             started_at=data["started_at"],
             ended_at=data.get("ended_at"),
             summary=data.get("summary"),
@@ -168,6 +169,7 @@ def record_interaction(
                 "department_code": department.code,
                 "outcome": interaction.outcome,
                 "transaction_stage": interaction.transaction_stage,
+                "transaction_ref": interaction.transaction_ref,
             },
             # Unless a case check has begun the session's transaction, in which case the
             # write joins it; an idempotent response must commit with the write.

@@ -93,6 +93,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
+    from cgcrm.surveys import models as _survey_models  # noqa: F401
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)

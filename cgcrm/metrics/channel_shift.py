@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.sql import Select
 
 from cgcrm.catalog.models import CHANNEL_KINDS, Channel
@@ -81,7 +81,7 @@ def channel_shift(
     b = _main_kinds(from_b, to_b, service_id, "b")
     statement = (
         select(a.c.kind, b.c.kind, func.count())
-        .select_from(a.join(b, and_(a.c.citizen_id == b.c.citizen_id)))
+        .select_from(a.join(b, a.c.citizen_id == b.c.citizen_id))
         .group_by(a.c.kind, b.c.kind)
     )
     matrix = {row: dict.fromkeys(CHANNEL_KINDS, 0) for row in CHANNEL_KINDS}
@@ -100,7 +100,5 @@ def channel_shift(
         "matrix": matrix,
         "moved_to_digital": moved_to_digital,
         "moved_to_assisted": matrix["digital"]["assisted"],
-        "assisted_to_digital_share": (
-            moved_to_digital / assisted_in_a if assisted_in_a else None
-        ),
+        "assisted_to_digital_share": (moved_to_digital / assisted_in_a if assisted_in_a else None),
     }

@@ -90,7 +90,7 @@ def compare_periods(
     channel: str | None = None,
     department: str | None = None,
 ) -> dict[str, Any]:
-    """Every KPI in period A and period B (inclusive days in TIME_ZONE, same filters), B − A,
+    """Every KPI in period A and period B (inclusive days in TIME_ZONE, same filters), B - A,
     and for proportions a two-sided two-proportion z-test (pooled) with its p-value;
     ``significant`` is p < 0.05. Test fields are null for the other KPIs, and z and p are null
     (not significant) where the test is undefined.

@@ -118,9 +118,7 @@ def _interaction_rows(
     sums.append(func.sum(rollups.c.interactions * func.coalesce(costs.c.unit_cost_minor, 0)))
     keys = [period, rollups.c.channel_code] + ([group] if group is not None else [])
     statement = (
-        select(
-            *keys, *sums, func.min(services.c.currency), func.max(services.c.currency)
-        )
+        select(*keys, *sums, func.min(services.c.currency), func.max(services.c.currency))
         .select_from(
             rollups.join(Channel.__table__, Channel.__table__.c.code == rollups.c.channel_code)
             .outerjoin(

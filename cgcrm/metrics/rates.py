@@ -36,7 +36,7 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
 
 
 def net_promoter_score(promoters: int, detractors: int, responses: int) -> float | None:
-    """NPS in −100 … 100: the share of promoters (9–10) minus that of detractors (0–6)."""
+    """NPS in -100 … 100: the share of promoters (9 to 10) minus that of detractors (0 to 6)."""
     if not responses:
         return None
     return 100 * (promoters - detractors) / responses

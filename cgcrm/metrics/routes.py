@@ -68,9 +68,7 @@ class KpisView(MethodView):
     @requires(scopes.METRICS_READ)
     @blp.arguments(KpiQuerySchema, location="query")
     @blp.response(200, KpiReportSchema)
-    @blp.alt_response(
-        200, **_csv_doc("a row for the totals, each period and each group.")
-    )
+    @blp.alt_response(200, **_csv_doc("a row for the totals, each period and each group."))
     @blp.doc(
         operationId="getKpis",
         description="Totals, a series (every interval, empty ones too) and optional groups, "
@@ -90,7 +88,7 @@ class CompareView(MethodView):
     @blp.alt_response(200, **_csv_doc("one row per KPI."))
     @blp.doc(
         operationId="compareKpis",
-        description="Each KPI in period A and period B, B − A, and for proportions a "
+        description="Each KPI in period A and period B, B - A, and for proportions a "
         "two-proportion z-test (pooled, two-sided) with its p-value." + SCOPING,
     )
     def get(self, query: dict[str, Any]) -> Any:
@@ -103,9 +101,7 @@ class ChannelShiftView(MethodView):
     @requires(scopes.METRICS_READ)
     @blp.arguments(ChannelShiftQuerySchema, location="query")
     @blp.response(200, ChannelShiftSchema)
-    @blp.alt_response(
-        200, **_csv_doc("the matrix, one row per (kind in A, kind in B).")
-    )
+    @blp.alt_response(200, **_csv_doc("the matrix, one row per (kind in A, kind in B)."))
     @blp.doc(
         operationId="getChannelShift",
         description="Of the citizens with inbound contacts in both periods, how many were "

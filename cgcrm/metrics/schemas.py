@@ -50,8 +50,10 @@ class KpiQuerySchema(_Filters):
     interval = fields.String(
         load_default="day",
         validate=validate.OneOf(INTERVALS),
-        metadata={"description": "The series' intervals: days, ISO weeks (from Monday) or "
-        "calendar months; the first and last are clipped to the range."},
+        metadata={
+            "description": "The series' intervals: days, ISO weeks (from Monday) or "
+            "calendar months; the first and last are clipped to the range."
+        },
     )
     group_by = fields.String(
         validate=validate.OneOf(GROUP_BY),
@@ -102,7 +104,7 @@ class KpiEntrySchema(Schema):
     digital_take_up = _rate("Transactions completed on digital channels ÷ all completed.")
     user_satisfaction = fields.Nested(SatisfactionSchema)
     total_cost_minor = fields.Integer(
-        metadata={"description": "Σ contacts about a service × its unit cost on the channel."}
+        metadata={"description": "Σ contacts about a service x its unit cost on the channel."}
     )
     cost_per_transaction_minor = _rate("Total cost ÷ transactions completed, minor units.")
     currency = fields.String(
@@ -133,8 +135,10 @@ class PeriodEntrySchema(KpiEntrySchema):
 class GroupEntrySchema(KpiEntrySchema):
     key = fields.String(
         allow_none=True,
-        metadata={"description": "The channel, service or department code (service: null "
-        "for contacts about no service)."},
+        metadata={
+            "description": "The channel, service or department code (service: null "
+            "for contacts about no service)."
+        },
     )
 
 
@@ -161,7 +165,7 @@ class KpiReportSchema(_Echo):
 class ComparisonSchema(Schema):
     a = Measure(allow_none=True)
     b = Measure(allow_none=True)
-    difference = Measure(allow_none=True, metadata={"description": "B − A."})
+    difference = Measure(allow_none=True, metadata={"description": "B - A."})
     n_a = fields.Integer(allow_none=True, metadata={"description": "Proportions: sample in A."})
     n_b = fields.Integer(allow_none=True, metadata={"description": "Proportions: sample in B."})
     z = fields.Float(allow_none=True)

@@ -156,7 +156,7 @@ def test_totals_equal_the_figures_worked_on_paper(data: None, analyst: Any) -> N
     assert totals["transactions_completed"] == 7
     assert totals["completion_rate"] == pytest.approx(7 / 9)
     assert totals["digital_take_up"] == pytest.approx(4 / 7)
-    # 10 × 40 on the web + 5 × 850 on the phone; no cost for contacts about no service or
+    # 10 x 40 on the web + 5 x 850 on the phone; no cost for contacts about no service or
     # for a service without unit costs.
     assert totals["total_cost_minor"] == 4650
     assert totals["cost_per_transaction_minor"] == pytest.approx(4650 / 7)
@@ -177,8 +177,9 @@ def test_satisfaction_has_n_counts_mean_and_the_wilson_interval(data: None, anal
     assert satisfaction["value"] == pytest.approx(4 / 7)
     assert satisfaction["mean"] == pytest.approx((1 + 2 + 3 + 4 + 15) / 7)
     # By hand: p = 4/7, n = 7, z = 1.959964, z² = 3.841459;
-    # centre = (p + z²/2n) / (1 + z²/n) = 0.846819 / 1.548780 = 0.546761;
-    # half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n) = 0.461560 / 1.548780 = 0.298016.
+    # centre = (p + z²/2n) / (1 + z²/n) = 0.845818 / 1.548780 = 0.546119;
+    # half = z·√(p(1-p)/n + z²/4n²) / (1 + z²/n) = 0.457914 / 1.548780 = 0.295661;
+    # low = centre - half, high = centre + half.
     assert satisfaction["low"] == pytest.approx(0.250458, abs=1e-6)
     assert satisfaction["high"] == pytest.approx(0.841780, abs=1e-6)
 
@@ -284,9 +285,7 @@ def test_group_by_service(data: None, analyst: Any) -> None:
     assert body["totals"]["contacts"] == 20
 
 
-def test_group_by_department_counts_cases_in_their_department(
-    data: None, analyst: Any
-) -> None:
+def test_group_by_department_counts_cases_in_their_department(data: None, analyst: Any) -> None:
     groups = {g["key"]: g for g in _kpis(analyst, group_by="department")["groups"]}
     assert set(groups) == {"CUSTOMER", "RATES", "WASTE"}
     assert groups["CUSTOMER"]["contacts"] == 15
@@ -311,9 +310,7 @@ def test_group_by_channel_has_no_sla(data: None, analyst: Any) -> None:
     assert "groups" not in _kpis(analyst)
 
 
-def test_csv_has_a_row_for_the_totals_each_period_and_each_group(
-    data: None, analyst: Any
-) -> None:
+def test_csv_has_a_row_for_the_totals_each_period_and_each_group(data: None, analyst: Any) -> None:
     response = analyst.get(
         KPIS,
         query_string={**RANGE, "interval": "month", "group_by": "service"},

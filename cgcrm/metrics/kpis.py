@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, DateTime, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cgcrm.catalog.codes import catalog_codes
@@ -76,7 +76,8 @@ def _period_of(day: Any, interval: str) -> Any:
     if interval == "day":
         return day
     if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc(interval, day), Date)
+        # On a plain timestamp: a date would become a timestamptz in the session's zone.
+        return cast(func.date_trunc(interval, cast(day, DateTime)), Date)
     # SQLite: 'weekday 0' moves to the coming Sunday (or stays on one); six days back is Monday.
     modifiers = ("weekday 0", "-6 days") if interval == "week" else ("start of month",)
     return func.date(day, *modifiers)

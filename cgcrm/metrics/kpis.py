@@ -3,8 +3,9 @@
 Two statements, each grouped in the database: the interaction rollups by (period, group),
 with contacts per channel pivoted into columns, joined to the small catalog tables for channel
 kinds, unit costs and currencies; and the case rollups by (period, group). What is left for
-Python is summing columns of a few hundred rows into entries (totals, periods, groups). Metrics are aggregates with no personal data, so every department's figures
-are open to a ``metrics:read`` principal.
+Python is summing columns of a few hundred rows into entries (totals, periods, groups).
+Metrics are aggregates with no personal data, so every department's figures are open to a
+``metrics:read`` principal.
 """
 
 from __future__ import annotations

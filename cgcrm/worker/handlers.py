@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, any_, bindparam, cast, select, text
+from sqlalchemy.dialects import postgresql
 
+from cgcrm.core.arrays import array_literal
 from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.upsert import insert_ignoring_conflicts
@@ -109,18 +111,37 @@ def _claim(event_id: uuid.UUID, handler: str) -> bool:
     return inserted is not None
 
 
+_CLAIM_ALL = text(
+    "INSERT INTO processed_events (event_id, handler, processed_at) "
+    "SELECT id, :handler, :now FROM unnest(CAST(:ids AS uuid[])) AS id ORDER BY id "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
 def _claim_all(event_ids: Sequence[uuid.UUID], handler: str) -> set[uuid.UUID]:
     """Insert the markers of many events in one statement; the ids whose marker is new.
 
-    In id order, so two jobs claiming overlapping events wait for each other in one order.
+    In id order, so two jobs claiming overlapping events wait for each other in one order. On
+    PostgreSQL the ids go as one array: one prepared statement whatever the batch's size.
     """
-    table = ProcessedEvent.__table__
     now = utcnow()
-    rows = [{"event_id": e, "handler": handler, "processed_at": now} for e in sorted(event_ids)]
+    ordered = sorted(set(event_ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {"ids": array_literal(ordered), "handler": handler, "now": now}
+        return set(db.session.scalars(_CLAIM_ALL, params))
+    table = ProcessedEvent.__table__
+    rows = [{"event_id": e, "handler": handler, "processed_at": now} for e in ordered]
     inserted = db.session.scalars(
         insert_ignoring_conflicts(table).values(rows).returning(table.c.event_id)
     )
     return set(inserted)
+
+
+def _among(column: Any, ids: Sequence[uuid.UUID]) -> Any:
+    """``column IN ids``; on PostgreSQL ``= ANY(array)``, one statement whatever the count."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(bindparam("ids", array_literal(ids)), postgresql.ARRAY(Uuid)))
+    return column.in_(ids)
 
 
 def apply_batch(events: Sequence[OutboxEvent], spec: HandlerSpec) -> int:
@@ -191,19 +212,19 @@ def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = H
     applied = 0
     failed: list[str] = []
     ids = [uuid.UUID(str(event_id)) for event_id in event_ids]
-    found = {
-        event.event_id: event
-        for event in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_id.in_(ids)))
+    # Rows, not ORM objects: nothing to track, and the commits below expire nothing.
+    events = OutboxEvent.__table__
+    found: dict[uuid.UUID, Any] = {
+        row.event_id: row
+        for row in db.session.execute(select(events).where(_among(events.c.event_id, ids)))
     }
     parked = set(
         db.session.execute(
-            select(ParkedEvent.event_id, ParkedEvent.handler).where(ParkedEvent.event_id.in_(ids))
+            select(ParkedEvent.event_id, ParkedEvent.handler).where(
+                _among(ParkedEvent.event_id, ids)
+            )
         ).tuples()
     )
-    # Detached, the events keep their loaded values: the commits below would otherwise expire
-    # them and each attribute read would reload its event, one query per event.
-    for loaded in found.values():
-        db.session.expunge(loaded)
     db.session.commit()
     batched: set[tuple[uuid.UUID, str]] = set()
     for spec in handlers:

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cgcrm.core.arrays import array_literal
 from cgcrm.core.clock import utcnow
 from cgcrm.core.time_bounds import span_problem
 from cgcrm.extensions import db
@@ -204,7 +205,8 @@ _LOCKS = text(
 
 
 def _lock_key(parts: tuple[Any, ...]) -> int:
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    text = "\x1f".join(str(part) for part in parts)
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -216,7 +218,7 @@ def advisory_locks(subjects: Iterable[tuple[Any, ...]]) -> None:
         return
     keys = sorted({_lock_key(tuple(subject)) for subject in subjects})
     if keys:
-        db.session.execute(_LOCKS, {"keys": keys})
+        db.session.execute(_LOCKS, {"keys": array_literal(keys)})
 
 
 def _sort_key(key: Any) -> tuple[str, ...]:

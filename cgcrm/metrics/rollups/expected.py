@@ -41,7 +41,7 @@ from cgcrm.metrics.rollups.counted import (
     all_pending,
 )
 from cgcrm.metrics.rollups.followups import WINDOW
-from cgcrm.metrics.rollups.incremental import CONTACT_COLUMNS
+from cgcrm.metrics.rollups.neighbours import CONTACT_COLUMNS
 from cgcrm.metrics.rollups.surveys import BUCKET_COLUMNS, response_counts
 from cgcrm.metrics.rollups.transactions import group_key
 from cgcrm.surveys.models import SurveyInvitation, SurveyResponse

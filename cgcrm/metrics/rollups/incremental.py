@@ -17,11 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
-
 from cgcrm.core.outbox import OutboxEvent
-from cgcrm.extensions import db
-from cgcrm.interactions.models import Interaction
 from cgcrm.metrics.rollups.buckets import (
     Contact,
     Deltas,
@@ -37,25 +33,12 @@ from cgcrm.metrics.rollups.buckets import (
     zone,
 )
 from cgcrm.metrics.rollups.contributions import grouped, relational_counts
-from cgcrm.metrics.rollups.counted import RECORDED_EVENT, ROLLUP_HANDLER, pending_among
 from cgcrm.metrics.rollups.followups import WINDOW, partition_key
+from cgcrm.metrics.rollups.neighbours import counted_neighbours, load_contacts
 from cgcrm.metrics.rollups.transactions import group_key
 
 log = logging.getLogger(__name__)
 
-CONTACT_COLUMNS = (
-    Interaction.id,
-    Interaction.citizen_id,
-    Interaction.department_id,
-    Interaction.channel_code,
-    Interaction.service_id,
-    Interaction.direction,
-    Interaction.outcome,
-    Interaction.transaction_stage,
-    Interaction.transaction_ref,
-    Interaction.started_at,
-    Interaction.ended_at,
-)
 # A follow-up partition's contact within 7 days of the batch's has counters that depend on
 # contacts up to 7 days beyond it.
 REACH = 2 * WINDOW
@@ -69,22 +52,6 @@ def interaction_ids(events: Iterable[OutboxEvent]) -> list[uuid.UUID]:
     return sorted({uuid.UUID(str(event.payload["interaction_id"])) for event in events})
 
 
-def load_contacts(ids: Sequence[uuid.UUID]) -> list[Any]:
-    return list(db.session.execute(select(*CONTACT_COLUMNS).where(Interaction.id.in_(ids))))
-
-
-def _group_members(groups: Sequence[tuple[Any, ...]]) -> list[Any]:
-    """Every contact of the given (service_id, ref) groups (ix_interactions_transaction)."""
-    if not groups:
-        return []
-    pairs = [(service_id, ref) for _, service_id, ref in groups]
-    query = select(*CONTACT_COLUMNS).where(
-        Interaction.transaction_ref.is_not(None),
-        tuple_(Interaction.service_id, Interaction.transaction_ref).in_(pairs),
-    )
-    return list(db.session.execute(query))
-
-
 def _citizen_windows(contacts: Sequence[Contact]) -> dict[uuid.UUID, tuple[datetime, datetime]]:
     windows: dict[uuid.UUID, tuple[datetime, datetime]] = {}
     for contact in contacts:
@@ -95,27 +62,6 @@ def _citizen_windows(contacts: Sequence[Contact]) -> dict[uuid.UUID, tuple[datet
             low, high = min(low, old_low), max(high, old_high)
         windows[contact.citizen_id] = (low, high)
     return windows
-
-
-def _inbound_neighbours(windows: dict[uuid.UUID, tuple[datetime, datetime]]) -> list[Any]:
-    """The citizens' inbound contacts within reach of the batch's contacts (by the index
-    ix_interactions_citizen_history)."""
-    if not windows:
-        return []
-    query = select(*CONTACT_COLUMNS).where(
-        Interaction.direction == "inbound",
-        or_(
-            *(
-                and_(
-                    Interaction.citizen_id == citizen_id,
-                    Interaction.started_at >= low,
-                    Interaction.started_at <= high,
-                )
-                for citizen_id, (low, high) in sorted(windows.items())
-            )
-        ),
-    )
-    return list(db.session.execute(query))
 
 
 def _difference(batch: Sequence[Contact], counted: Sequence[Contact], tz: Any) -> Deltas:
@@ -138,8 +84,8 @@ def count_recorded_interactions(events: Sequence[OutboxEvent]) -> None:
     """Batch handler of ``interaction.recorded``: add the batch's contacts to the rollups.
 
     Runs inside the caller's transaction (the one holding the events' processed markers) and
-    does not commit. Queries: the batch's contacts, the members of its transaction groups, its
-    citizens' inbound contacts within 14 days, which of those are still pending, one upsert.
+    does not commit. Queries: the batch's contacts; its counted neighbours (the members of its
+    transaction groups, its citizens' inbound contacts within 14 days); one upsert.
 
     :param events: events of ``interaction.recorded`` whose markers the caller has just claimed.
     :raises KeyError, ValueError: a payload has no valid ``interaction_id``.
@@ -159,20 +105,16 @@ def count_recorded_interactions(events: Sequence[OutboxEvent]) -> None:
     for contact in batch:
         add_to(deltas, bucket_of(contact, tz), own_counts(contact))
     groups = sorted(
-        {key for contact in batch if (key := group_key(contact)) and key[0] == "ref"}, key=repr
+        {key[1:] for contact in batch if (key := group_key(contact)) and key[0] == "ref"},
+        key=repr,
     )
     identified = [contact for contact in batch if partition_key(contact) is not None]
     windows = _citizen_windows(identified)
     # Before reading the neighbours: a concurrent batch's contacts are pending until it commits.
-    advisory_locks([*groups, *(("citizen", citizen) for citizen in windows)])
-    in_batch = {contact.id for contact in batch}
-    neighbours = {
-        contact.id: contact
-        for contact in [*_group_members(groups), *_inbound_neighbours(windows)]
-        if contact.id not in in_batch
-    }
-    pending = pending_among(RECORDED_EVENT, ROLLUP_HANDLER, neighbours)
-    counted = [contact for key, contact in neighbours.items() if key not in pending]
+    advisory_locks(
+        [*(("transaction", *group) for group in groups), *(("citizen", c) for c in windows)]
+    )
+    counted = counted_neighbours([contact.id for contact in batch], groups, windows)
     merge(deltas, _difference(batch, counted, tz))
     add_to_buckets(deltas)
 

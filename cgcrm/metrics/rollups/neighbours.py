@@ -43,7 +43,7 @@ _NEIGHBOURS = text(
         SELECT {_NAMES} FROM interactions i
         JOIN unnest(CAST(:services AS uuid[]), CAST(:refs AS text[])) AS g(service_id, ref)
             ON i.service_id = g.service_id AND i.transaction_ref = g.ref
-        UNION
+        UNION ALL
         SELECT {_NAMES} FROM interactions i
         JOIN unnest(CAST(:citizens AS uuid[]), CAST(:lows AS timestamptz[]),
                 CAST(:highs AS timestamptz[])) AS w(citizen_id, low, high)
@@ -51,8 +51,7 @@ _NEIGHBOURS = text(
         WHERE i.direction = 'inbound'
     )
     SELECT near.* FROM near
-    WHERE near.id <> ALL(CAST(:batch AS uuid[]))
-        AND NOT EXISTS (
+    WHERE NOT EXISTS (
             SELECT 1 FROM outbox_events o
             WHERE o.aggregate_id = near.id AND o.type = :event_type
                 AND NOT EXISTS (
@@ -91,12 +90,14 @@ def counted_neighbours(
                 "citizens": array_literal(citizens),
                 "lows": array_literal(windows[citizen][0] for citizen in citizens),
                 "highs": array_literal(windows[citizen][1] for citizen in citizens),
-                "batch": array_literal(batch),
                 "event_type": RECORDED_EVENT,
                 "handler": ROLLUP_HANDLER,
             },
         )
-        return [row for row in rows if not implausible(row)]
+        # A contact may be both a group member and a citizen's neighbour: once each.
+        batch_ids = set(batch)
+        unique = {row.id: row for row in rows if row.id not in batch_ids}
+        return [row for row in unique.values() if not implausible(row)]
     found: dict[uuid.UUID, Any] = {}
     if groups:
         query = select(*CONTACT_COLUMNS).where(

@@ -27,6 +27,7 @@ from tests.surveys.conftest import (
 )
 
 
+@pytest.mark.smoke
 def test_an_eligible_contact_is_invited_by_the_preferred_channel_with_a_working_link(
     app: Flask, client: Any, surveyed: None, recent_contact: Any, citizen: str
 ) -> None:

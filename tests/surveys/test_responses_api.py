@@ -155,6 +155,7 @@ def test_token_and_interaction_id_together_are_422(
     assert {"token", "interaction_id"} <= set(response.get_json()["errors"])
 
 
+@pytest.mark.smoke
 def test_staff_record_an_answer_taken_at_the_counter(
     app: Flask, counter: Api, recent_contact: Any
 ) -> None:

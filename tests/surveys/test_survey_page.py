@@ -123,6 +123,7 @@ def test_the_page_asks_the_gov_uk_question_accessibly(
             assert attrs["id"] in page.labels
 
 
+@pytest.mark.smoke
 def test_the_form_posted_records_the_answer_and_thanks(
     app: Flask, client: Any, invited: tuple[uuid.UUID, str]
 ) -> None:

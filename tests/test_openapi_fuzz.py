@@ -272,6 +272,9 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
                 case.body.pop("token")
             elif not {"token", "interaction_id"} & set(case.body):
                 case.body["interaction_id"] = known["interaction_id"]
+        # A transaction is of a service: a ref needs the service's code.
+        if case.body.get("transaction_ref") is not None and "service_code" not in case.body:
+            case.body["service_code"] = references["service_code"]
         for name in set(case.body) & set(references):
             case.body[name] = references[name]
         # The known contact is with the known citizen: what names it is about that citizen.

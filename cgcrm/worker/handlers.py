@@ -74,6 +74,11 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "cgcrm.metrics.rollups.surveys:count_responses",
     ),
     HandlerSpec(
+        "interaction.recorded",
+        "surveys.invitation",
+        "cgcrm.surveys.jobs:invite_after_contact",
+    ),
+    HandlerSpec(
         "citizen.consent_recorded",
         "citizens.consent_notification",
         "cgcrm.citizens.jobs:notify_consent_recorded",

@@ -91,8 +91,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
+    from cgcrm.surveys import models as _survey_models  # noqa: F401
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
@@ -134,6 +136,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(interactions_blp)
     api.register_blueprint(admin_blp)
     api.register_blueprint(overview_blp)
+    api.register_blueprint(metrics_blp)
     api.document_paths(health.OPENAPI_PATHS)
     api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 

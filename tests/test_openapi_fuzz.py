@@ -162,6 +162,7 @@ def _known_references(known: dict[str, str]) -> dict[str, Any]:
         "service_code": "RATES-PAY",
         "department_code": "CUSTOMER",
         "department": "RATES",
+        "service": "RATES-PAY",
         "assigned_user_id": None,
         "case_id": None,
         "interaction_id": known.get("interaction_id"),
@@ -248,6 +249,10 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
         # A period's end after its start.
         if "started_from" in query and "started_before" in query:
             query.pop("started_before")
+        # A reporting range ends on or after its first day and spans at most MAX_RANGE_DAYS.
+        for first, last in (("from", "to"), ("from_a", "to_a"), ("from_b", "to_b")):
+            if first in query and last in query:
+                query[last] = query[first]
     if isinstance(case.body, dict):
         for name in set(case.body) & set(references):
             case.body[name] = references[name]

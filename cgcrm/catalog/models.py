@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cgcrm.core.clock import utcnow
@@ -48,6 +48,10 @@ class Service(db.Model):  # type: ignore[name-defined,misc]
     sla_target_days: Mapped[int] = mapped_column(Integer)
     fee_minor: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="AUD")
+    # Share of eligible contacts whose citizen is invited to a satisfaction survey (0 to 1).
+    survey_sampling_rate: Mapped[float] = mapped_column(
+        Float, default=0.2, server_default=text("0.2")
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,6 +64,9 @@ class Service(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("sla_target_days >= 0", name="sla_target_days"),
         CheckConstraint("fee_minor >= 0", name="fee_minor"),
+        CheckConstraint(
+            "survey_sampling_rate >= 0 AND survey_sampling_rate <= 1", name="survey_sampling_rate"
+        ),
     )
 
     @property

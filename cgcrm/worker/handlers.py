@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from cgcrm.worker.parking import is_transient, park_event
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[OutboxEvent], None]
+BatchHandler = Callable[[Sequence[OutboxEvent]], None]
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,41 @@ class HandlerSpec:
 
     :param name: stable key in ``processed_events``; never rename a deployed handler.
     :param path: ``module:function`` taking the ``OutboxEvent``; it must not commit.
+    :param batch_path: optional ``module:function`` taking a list of events, applied to all the
+        events of a job at once (one transaction); it must not commit, and must have the same
+        effect as ``path`` applied to each event, in any order.
     """
 
     event_type: str
     name: str
     path: str
+    batch_path: str | None = None
 
 
 HANDLERS: tuple[HandlerSpec, ...] = (
     HandlerSpec(
         "interaction.recorded",
         "metrics.interaction_daily_rollups",
-        "cgcrm.metrics.service:count_recorded_interaction",
+        "cgcrm.metrics.rollups.incremental:count_recorded_interaction",
+        "cgcrm.metrics.rollups.incremental:count_recorded_interactions",
+    ),
+    HandlerSpec(
+        "case.status_changed",
+        "metrics.case_resolutions",
+        "cgcrm.metrics.rollups.cases:count_case_resolution",
+        "cgcrm.metrics.rollups.cases:count_case_resolutions",
+    ),
+    HandlerSpec(
+        "survey.invitation_sent",
+        "metrics.survey_invitations",
+        "cgcrm.metrics.rollups.surveys:count_invitation",
+        "cgcrm.metrics.rollups.surveys:count_invitations",
+    ),
+    HandlerSpec(
+        "survey.response_recorded",
+        "metrics.survey_responses",
+        "cgcrm.metrics.rollups.surveys:count_response",
+        "cgcrm.metrics.rollups.surveys:count_responses",
     ),
     HandlerSpec(
         "citizen.consent_recorded",
@@ -64,10 +89,9 @@ def handlers_for(event_type: str, handlers: Sequence[HandlerSpec] = HANDLERS) ->
 
 
 @cache
-def _resolve(path: str) -> EventHandler:
+def _resolve(path: str) -> Any:
     module, _, attribute = path.partition(":")
-    handler: EventHandler = getattr(importlib.import_module(module), attribute)
-    return handler
+    return getattr(importlib.import_module(module), attribute)
 
 
 def _claim(event_id: uuid.UUID, handler: str) -> bool:
@@ -85,6 +109,40 @@ def _claim(event_id: uuid.UUID, handler: str) -> bool:
     return inserted is not None
 
 
+def _claim_all(event_ids: Sequence[uuid.UUID], handler: str) -> set[uuid.UUID]:
+    """Insert the markers of many events in one statement; the ids whose marker is new.
+
+    In id order, so two jobs claiming overlapping events wait for each other in one order.
+    """
+    table = ProcessedEvent.__table__
+    now = utcnow()
+    rows = [{"event_id": e, "handler": handler, "processed_at": now} for e in sorted(event_ids)]
+    inserted = db.session.scalars(
+        insert_ignoring_conflicts(table).values(rows).returning(table.c.event_id)
+    )
+    return set(inserted)
+
+
+def apply_batch(events: Sequence[OutboxEvent], spec: HandlerSpec) -> int:
+    """Apply ``spec``'s batch handler to the events no earlier delivery applied, in one
+    transaction.
+
+    :returns: how many events it applied.
+    :raises Exception: whatever the handler raised (the transaction was rolled back).
+    """
+    assert spec.batch_path is not None
+    try:
+        claimed = _claim_all([event.event_id for event in events], spec.name)
+        if claimed:
+            handler: BatchHandler = _resolve(spec.batch_path)
+            handler([event for event in events if event.event_id in claimed])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(claimed)
+
+
 def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     """Apply one handler to one event exactly once, in one transaction of its own.
 
@@ -94,7 +152,8 @@ def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     try:
         applied = _claim(event.event_id, spec.name)
         if applied:
-            _resolve(spec.path)(event)
+            handler: EventHandler = _resolve(spec.path)
+            handler(event)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -111,16 +170,20 @@ def _parked(event: OutboxEvent, spec: HandlerSpec, exc: Exception) -> bool:
     return True
 
 
-def process_events(event_ids: Sequence[str]) -> int:
+def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = HANDLERS) -> int:
     """RQ job: hand each outbox event of a relay batch to every handler of its type.
 
-    Each (event, handler) pair is its own transaction, so one failing event neither undoes nor
-    blocks the others. A transient failure (database or Redis away, a deadlock) fails the job,
-    whose retry finds the applied pairs already marked; any other failure would recur on every
-    retry, so that event is parked (``cgcrm.worker.parking``) and the job goes on.
+    A handler with a batch function takes all its events of the batch in one transaction; if
+    that fails for a reason a retry cannot cure, it is rolled back and its events go the
+    per-event way. Each (event, handler) pair is then its own transaction, so one failing event
+    neither undoes nor blocks the others. A transient failure (database or Redis away, a
+    deadlock) fails the job, whose retry finds the applied pairs already marked; any other
+    failure would recur on every retry, so that event is parked (``cgcrm.worker.parking``) and
+    the job goes on.
     Events deleted by housekeeping, and parked ones, are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
+    :param handlers: the handlers to run (default all; the metrics catch-up runs its own).
     :returns: how many (event, handler) effects were applied by this run.
     :raises EventHandlingFailed: at least one handler failed transiently (or could not be
         parked); the message names the events.
@@ -137,15 +200,41 @@ def process_events(event_ids: Sequence[str]) -> int:
             select(ParkedEvent.event_id, ParkedEvent.handler).where(ParkedEvent.event_id.in_(ids))
         ).tuples()
     )
+    # Detached, the events keep their loaded values: the commits below would otherwise expire
+    # them and each attribute read would reload its event, one query per event.
+    for loaded in found.values():
+        db.session.expunge(loaded)
     db.session.commit()
+    batched: set[tuple[uuid.UUID, str]] = set()
+    for spec in handlers:
+        if spec.batch_path is None:
+            continue
+        batch = [
+            found[event_id]
+            for event_id in ids
+            if event_id in found
+            and found[event_id].type == spec.event_type
+            and (event_id, spec.name) not in parked
+        ]
+        if not batch:
+            continue
+        try:
+            applied += apply_batch(batch, spec)
+        except Exception as exc:
+            if not is_transient(exc):
+                log.warning("handler %s: batch failed (%s); one event at a time", spec.name, exc)
+                continue
+            log.exception("handler %s failed on a batch of %d", spec.name, len(batch))
+            failed.extend(f"{item.event_id} ({spec.name})" for item in batch)
+        batched.update((item.event_id, spec.name) for item in batch)
     for event_id in ids:
         event = found.get(event_id)
         if event is None:
             log.warning("event %s is gone (past retention?); skipped", event_id)
             continue
-        for spec in handlers_for(event.type):
-            if (event_id, spec.name) in parked:
-                continue  # set aside until an administrator unparks it
+        for spec in handlers_for(event.type, handlers):
+            if (event_id, spec.name) in parked or (event_id, spec.name) in batched:
+                continue  # parked: set aside until an administrator unparks it
             try:
                 applied += apply_event(event, spec)
             except Exception as exc:

@@ -1,0 +1,1 @@
+"""Satisfaction surveys: invitations after a contact, and the answers citizens give."""

@@ -256,6 +256,9 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
     if isinstance(case.body, dict):
         for name in set(case.body) & set(references):
             case.body[name] = references[name]
+        # A transaction is of a service.
+        if case.body.get("transaction_ref") and not case.body.get("service_code"):
+            case.body["service_code"] = references["service_code"]
         # The known contact is with the known citizen: what names it is about that citizen.
         if case.body.get("interaction_id") and "citizen_id" in (case.path_parameters or {}):
             case.path_parameters["citizen_id"] = known["citizen_id"]

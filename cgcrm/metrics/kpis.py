@@ -1,20 +1,22 @@
 """The KPI report: totals, a series by day, week or month, and groups, from the rollups only.
 
-Two statements, each grouped in the database: the interaction rollups by (period, group,
-channel) joined to the small catalog tables for channel kinds, unit costs and currencies; and
-the case rollups by (period, group). What is left for Python is folding a few hundred rows
-into entries. Metrics are aggregates with no personal data, so every department's figures
-are open to a ``metrics:read`` principal.
+Two statements, each grouped in the database: the interaction rollups by (period, group),
+with contacts per channel pivoted into columns, joined to the small catalog tables for channel
+kinds, unit costs and currencies; and the case rollups by (period, group). What is left for
+Python is summing columns of a few hundred rows into entries (totals, periods, groups).
+Metrics are aggregates with no personal data, so every department's figures are open to a
+``metrics:read`` principal.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import BigInteger, Date, DateTime, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cgcrm.catalog.codes import catalog_codes
@@ -31,10 +33,9 @@ from cgcrm.metrics.periods import (
     periods,
     time_zone,
 )
-from cgcrm.metrics.tally import CASE_COUNTERS, COUNTERS, ROLLUP_COUNTERS, Tally
+from cgcrm.metrics.tally import ROLLUP_COUNTERS, SQL_COUNTERS, Tally
 
 GROUP_BY = ("channel", "service", "department")
-_CASE_OFFSET = COUNTERS.index(CASE_COUNTERS[0])
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def _period_of(day: Any, interval: str) -> Any:
     if interval == "day":
         return day
     if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc(interval, day), Date)
+        # On a plain timestamp: a date would become a timestamptz in the session's zone.
+        return cast(func.date_trunc(interval, cast(day, DateTime)), Date)
     # SQLite: 'weekday 0' moves to the coming Sunday (or stays on one); six days back is Monday.
     modifiers = ("weekday 0", "-6 days") if interval == "week" else ("start of month",)
     return func.date(day, *modifiers)
@@ -111,12 +113,18 @@ def _interaction_rows(
     kind = Channel.__table__.c.kind
     costs = ServiceChannelCost.__table__
     services = Service.__table__
-    sums: list[ColumnElement[Any]] = [func.sum(rollups.c[name]) for name in ROLLUP_COUNTERS]
-    sums.append(
-        func.sum(case((kind == "digital", rollups.c.transactions_completed), else_=0)),
-    )
+    sums: list[ColumnElement[Any]] = [
+        # SUM of a bigint is a numeric in PostgreSQL (a Decimal in Python): keep integers.
+        cast(func.sum(rollups.c[name]), BigInteger)
+        for name in ROLLUP_COUNTERS
+    ]
+    sums.append(func.sum(case((kind == "digital", rollups.c.transactions_completed), else_=0)))
     sums.append(func.sum(rollups.c.interactions * func.coalesce(costs.c.unit_cost_minor, 0)))
-    keys = [period, rollups.c.channel_code] + ([group] if group is not None else [])
+    sums += [
+        func.sum(case((rollups.c.channel_code == code, rollups.c.interactions), else_=0))
+        for code in CHANNEL_CODES
+    ]
+    keys = [period] + ([group] if group is not None else [])
     statement = (
         select(*keys, *sums, func.min(services.c.currency), func.max(services.c.currency))
         .select_from(
@@ -185,30 +193,38 @@ def collect(
     spans = periods(first, last, interval)
     by_start = {interval_start(p.start, interval): p.start for p in spans}
     tallies = Tallies(Tally(), {p.start: Tally() for p in spans}, {}, True)
-    group_width = 1 if group_by else 0
-    rollup_width = len(ROLLUP_COUNTERS) + 2
+    offset = 2 if group_by else 1
+    width = len(SQL_COUNTERS)
+    by_period: dict[date, list[tuple[int, ...]]] = defaultdict(list)
+    by_group: dict[Any, list[tuple[int, ...]]] = defaultdict(list)
+    everything: list[tuple[int, ...]] = []
     for row in _interaction_rows(first, last, filters, interval, group_by):
-        channel = row[1]
-        values = [int(v or 0) for v in row[2 + group_width : 2 + group_width + rollup_width]]
+        values = tuple(row[offset : offset + width])
+        start = by_start[_as_date(row[0])]
+        by_period[start].append(values)
+        everything.append(values)
         currencies = {c for c in row[-2:] if c is not None}
-        targets = [tallies.totals, tallies.series[by_start[_as_date(row[0])]]]
+        tallies.series[start].currencies |= currencies
+        tallies.totals.currencies |= currencies
         if group_by:
-            key = _group_key(group_by, row[2])
-            targets.append(tallies.groups.setdefault(key, Tally()))
-        for tally in targets:
-            tally.add(0, values)
-            tally.add_contacts(channel, values[0])
-            tally.currencies |= currencies
+            by_group[row[1]].append(values)
+            group = tallies.groups.setdefault(_group_key(group_by, row[1]), Tally())
+            group.currencies |= currencies
+    tallies.totals.add_rows(everything)
+    for start, rows in by_period.items():
+        tallies.series[start].add_rows(rows)
+    for value, rows in by_group.items():
+        tallies.groups[_group_key(group_by, value)].add_rows(rows)
     # Cases have no channel: their figures cannot be split or narrowed by one.
     tallies.with_sla = filters.channel is None and group_by != "channel"
     if tallies.with_sla:
         for row in _case_rows(first, last, filters, interval, group_by):
-            values = [int(row[-2] or 0), int(row[-1] or 0)]
+            resolved, within = int(row[-2] or 0), int(row[-1] or 0)
             targets = [tallies.totals, tallies.series[by_start[_as_date(row[0])]]]
             if group_by:
                 targets.append(tallies.groups.setdefault(_group_key(group_by, row[1]), Tally()))
             for tally in targets:
-                tally.add(_CASE_OFFSET, values)
+                tally.add_cases(resolved, within)
     return tallies
 
 

@@ -104,6 +104,21 @@ def test_a_service_narrows_the_contacts(contacts: None, analyst: Any) -> None:
     assert body["service"] == "RATES-PAY"
 
 
+def test_a_tie_at_the_same_instant_goes_to_the_contact_with_the_greater_id(
+    rates: Any, record_contact: Any, analyst: Any
+) -> None:
+    response = rates.post("/api/v1/citizens", json=new_citizen_payload())
+    who = uuid.UUID(response.get_json()["id"])
+    same = _at(3, 2)
+    web = record_contact(citizen_id=who, channel="web", started_at=same, ended_at=None)
+    phone = record_contact(citizen_id=who, channel="phone", started_at=same, ended_at=None)
+    record_contact(citizen_id=who, channel="chat", started_at=_at(4, 2), ended_at=None)
+    kind_a = "digital" if web.int > phone.int else "assisted"
+    matrix = analyst.get(SHIFT, query_string=PERIODS).get_json()["matrix"]
+    assert matrix[kind_a]["digital"] == 1
+    assert sum(n for row in matrix.values() for n in row.values()) == 1
+
+
 def test_no_citizens_in_both_periods(analyst: Any) -> None:
     body = analyst.get(SHIFT, query_string=PERIODS).get_json()
     assert body["citizens"] == 0

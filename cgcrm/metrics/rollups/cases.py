@@ -32,7 +32,7 @@ CASE_KEY = ("day", "department_id", "service_id")
 RESOLVED_STATUSES = ("resolved", "closed")
 CaseKey = tuple[date, uuid.UUID, uuid.UUID]
 Placement = tuple[CaseKey, bool]
-_CASE_COLUMNS = (
+CASE_COLUMNS = (
     Case.id,
     Case.status,
     Case.department_id,
@@ -107,7 +107,7 @@ def settle_cases(case_ids: Iterable[uuid.UUID]) -> None:
     advisory_locks(("case", case_id) for case_id in ids)
     tz = zone()
     cases = {
-        row.id: row for row in db.session.execute(select(*_CASE_COLUMNS).where(Case.id.in_(ids)))
+        row.id: row for row in db.session.execute(select(*CASE_COLUMNS).where(Case.id.in_(ids)))
     }
     stored = {
         row.case_id: row

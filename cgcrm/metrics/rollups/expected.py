@@ -27,9 +27,11 @@ from cgcrm.metrics.rollups.buckets import (
     new_deltas,
     zone,
 )
-from cgcrm.metrics.rollups.cases import placement
+from cgcrm.metrics.rollups.cases import CASE_COLUMNS, placement
 from cgcrm.metrics.rollups.contributions import all_counts
 from cgcrm.metrics.rollups.counted import (
+    CASE_EVENT,
+    CASE_HANDLER,
     INVITATION_EVENT,
     INVITATIONS_HANDLER,
     RECORDED_EVENT,
@@ -129,35 +131,43 @@ def survey_counts(start: datetime, end: datetime) -> Deltas:
 
 
 def case_placements(first: date, last: date) -> dict[Any, Any]:
-    """Where each case resolved within ``first`` … ``last`` counts: {case_id: placement}.
+    """Where each case counts among the days ``first`` … ``last``: {case_id: placement}.
 
-    A case the handler counts on a day outside the range is left where it is (its next event
-    moves it); the others count where their row says.
+    A case counts where its row says, except a case whose latest change the handler has not
+    processed yet, which stays where the handler left it (the handler moves it), and a case
+    the handler counts on a day outside the range, which no rebuild of this range may move.
     """
     tz = zone()
     start, end = day_bounds(first, last, tz)
-    elsewhere = set(
-        db.session.scalars(
-            select(CaseResolution.case_id).where(
-                (CaseResolution.day < first) | (CaseResolution.day > last)
+    stored = {
+        row.case_id: row
+        for row in db.session.scalars(
+            select(CaseResolution).where(
+                CaseResolution.case_id.in_(
+                    select(Case.id).where(Case.resolved_at >= start, Case.resolved_at < end)
+                )
+                | ((CaseResolution.day >= first) & (CaseResolution.day <= last))
             )
         )
-    )
+    }
     cases = db.session.execute(
-        select(
-            Case.id,
-            Case.status,
-            Case.department_id,
-            Case.service_id,
-            Case.resolved_at,
-            Case.due_at,
-            Case.sla_breached_at,
-        ).where(Case.resolved_at >= start, Case.resolved_at < end)
+        select(*CASE_COLUMNS).where(
+            (Case.resolved_at >= start) & (Case.resolved_at < end) | Case.id.in_(list(stored))
+        )
     )
+    pending = all_pending(CASE_EVENT, CASE_HANDLER)
     placements = {}
     for case in cases:
+        before = stored.get(case.id)
+        if case.id in pending:
+            if before is not None and first <= before.day <= last:
+                key = (before.day, before.department_id, before.service_id)
+                placements[case.id] = (key, before.within_sla)
+            continue
+        if before is not None and not first <= before.day <= last:
+            continue
         where = placement(case, tz)
-        if where is not None and case.id not in elsewhere and first <= where[0][0] <= last:
+        if where is not None and first <= where[0][0] <= last:
             placements[case.id] = where
     return placements
 

@@ -10,6 +10,14 @@ Shape (see ``CHANNEL_WEIGHTS`` and ``OUTCOMES``): web and phone carry most conta
 channels fall in office hours (Sydney, UTC+10 without DST), digital ones follow a day curve;
 10 % are anonymous; known citizens are drawn with log-normal weights (most have a few contacts,
 some dozens to hundreds); services follow a Zipf curve over the catalog.
+
+Transactions carry the client's ``transaction_ref`` (see ``REF_*``): most starts have one, and
+some of those by a known citizen are completed by that citizen in a later contact about the same
+service, minutes to ``FOLLOW_ON_DAYS`` days later; a completion without a start is a one-contact
+transaction, with or without a ref. Some resolved inbound contacts by a known citizen are followed
+by another inbound one about the same service within ``REPEAT_DAYS`` (avoidable contacts). A
+later contact is written in the chunk of the contact it follows, so a few rows lie a little out of
+time order in the table (their ids are still from their own recording time).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ COLUMNS = (
     "recorded_by",
     "recorded_at",
     "request_id",
+    "transaction_ref",
 )
 CHANNEL_WEIGHTS = {
     "web": 36,
@@ -53,6 +62,13 @@ CHANNEL_WEIGHTS = {
 ANONYMOUS_SHARE = 0.10
 NO_SERVICE_SHARE = 0.02  # assisted contacts not about any catalog service
 STAFF = 400
+REF_STARTED = 0.6  # a start carries the transaction's reference
+REF_COMPLETED = 0.5  # a completion without a start carries one (a one-contact transaction)
+FOLLOW_ON = 0.45  # a start with a ref by a known citizen is completed in a later contact
+FOLLOW_ON_DAYS = 10
+REPEAT = 0.08  # a resolved inbound contact by a known citizen is followed by another
+REPEAT_DAYS = 7
+MIN_GAP_MS = 10 * 60_000
 LOCAL_OFFSET_S = 10 * 3600
 # (outcome, transaction_stage, weight) per kind of channel.
 OUTCOMES = {
@@ -175,6 +191,19 @@ def _uuid7_hex(ms: int, rng: random.Random) -> str:
     return f"{value:032x}"
 
 
+@dataclass(frozen=True)
+class Contact:
+    """What a later contact of the same citizen needs to know about one contact."""
+
+    started: int  # ms
+    line: str
+    service: int | None
+    outcome: str
+    stage: str | None
+    ref: str | None
+    direction: str
+
+
 class RowMaker:
     """Makes the rows of one chunk (or of the heavy citizen) as COPY text lines."""
 
@@ -184,10 +213,12 @@ class RowMaker:
         citizen_ids: bytes,  # 32 hex characters per citizen, in id order
         cumulative: array[float],
         seed: int,
+        until_ms: int | None = None,  # no later contact starts at or after it
     ) -> None:
         self.catalog = catalog
         self.citizen_ids = citizen_ids
         self.cumulative = cumulative
+        self.until_ms = until_ms
         self.staff = [
             f"user:{random.Random(f'{seed}:staff:{i}').getrandbits(128):032x}" for i in range(STAFF)
         ]
@@ -211,17 +242,57 @@ class RowMaker:
         n: int,
         extra: Sequence[tuple[int, str]] = (),
     ) -> list[str]:
-        """``n`` contacts started in [start_ms, end_ms), with the ``extra`` rows of that window
-        (the heavy citizen's, so they lie in the table where time puts them), sorted by start."""
+        """``n`` contacts started in [start_ms, end_ms) or following one that did, with the
+        ``extra`` rows of that window (the heavy citizen's, so they lie in the table where time
+        puts them), sorted by start."""
         rows = [row for row in extra if start_ms <= row[0] < end_ms]
         total = self.cumulative[-1] if self.cumulative else 0.0
-        for _ in range(n):
+        made = 0
+        while made < n:
             citizen = None
             if total and rng.random() >= ANONYMOUS_SHARE:
                 citizen = self.citizen(bisect(self.cumulative, rng.random() * total))
-            rows.append(self.contact(rng, start_ms, end_ms, citizen))
+            first = self.make(rng, start_ms, end_ms, citizen)
+            rows.append((first.started, first.line))
+            made += 1
+            later = self.later(rng, first, citizen) if made < n else None
+            if later is not None:
+                rows.append((later.started, later.line))
+                made += 1
         rows.sort()
         return [line for _, line in rows]
+
+    def later(self, rng: random.Random, first: Contact, citizen: str | None) -> Contact | None:
+        """The same citizen's next contact about the same service, if ``first`` has one: the
+        completion of its transaction, or a repeat of a resolved inbound contact."""
+        if citizen is None or first.service is None:
+            return None
+        if first.stage == "started" and first.ref is not None:
+            if rng.random() >= FOLLOW_ON:
+                return None
+            days, outcome, ref = FOLLOW_ON_DAYS, ("completed", "completed"), first.ref
+        elif first.outcome == "resolved" and first.direction == "inbound":
+            if rng.random() >= REPEAT:
+                return None
+            days, outcome, ref = REPEAT_DAYS, None, None
+        else:
+            return None
+        start = first.started + MIN_GAP_MS
+        end = first.started + days * 86_400_000
+        if self.until_ms is not None:
+            end = min(end, self.until_ms)
+        if end - start < 3_600_000:
+            return None
+        return self.make(
+            rng,
+            start,
+            end,
+            citizen,
+            service=first.service,
+            outcome=outcome,
+            ref=ref,
+            direction="inbound",
+        )
 
     def contact(
         self,
@@ -233,6 +304,22 @@ class RowMaker:
         service: int | None = None,
     ) -> tuple[int, str]:
         """One contact: (started ms, COPY line)."""
+        made = self.make(rng, start_ms, end_ms, citizen, channel, service)
+        return made.started, made.line
+
+    def make(
+        self,
+        rng: random.Random,
+        start_ms: int,
+        end_ms: int,
+        citizen: str | None,
+        channel: str | None = None,
+        service: int | None = None,
+        outcome: tuple[str, str | None] | None = None,
+        ref: str | None = None,
+        direction: str | None = None,
+    ) -> Contact:
+        """One contact started in [start_ms, end_ms); ``outcome`` is (outcome, stage)."""
         if channel is None:
             channel = self.channels[bisect(self.channel_cum, rng.random() * self.channel_cum[-1])]
         accept = _ACCEPT[channel]
@@ -247,12 +334,19 @@ class RowMaker:
         if service is None and not (assisted and rng.random() < NO_SERVICE_SHARE):
             service = bisect(self.service_cum, rng.random() * self.service_cum[-1])
         if service is None:
-            service_id, department_id, note_about = "\\N", catalog.customer_department, "General"
+            code, service_id, department_id = "", "\\N", catalog.customer_department
+            note_about = "General"
         else:
-            _, service_id, department_id, note_about = catalog.services[service]
-        options, cum = self.outcomes[CHANNEL_KIND[channel]]
-        outcome, stage = options[bisect(cum, rng.random() * cum[-1])]
-        if channel == "phone" and outcome == "abandoned":
+            code, service_id, department_id, note_about = catalog.services[service]
+        if outcome is None:
+            options, cum = self.outcomes[CHANNEL_KIND[channel]]
+            outcome = options[bisect(cum, rng.random() * cum[-1])]
+        result, stage = outcome
+        if ref is None and service is not None and stage is not None:
+            share = REF_STARTED if stage == "started" else REF_COMPLETED
+            if rng.random() < share:
+                ref = f"{code}-{rng.getrandbits(48):012X}"
+        if channel == "phone" and result == "abandoned":
             ended = started + int(rng.uniform(20, 300) * 1000)
         elif channel in DURATION:
             median, sigma = DURATION[channel]
@@ -265,7 +359,8 @@ class RowMaker:
             recorded = started + rng.randrange(60_000, 8 * 3_600_000)
         else:
             recorded = started + rng.randrange(200, 5_000)
-        direction = "outbound" if rng.random() < OUTBOUND.get(channel, 0.0) else "inbound"
+        if direction is None:
+            direction = "outbound" if rng.random() < OUTBOUND.get(channel, 0.0) else "inbound"
         summary = "\\N"
         if assisted and rng.random() < 0.4:
             summary = f"{note_about}: {NOTES[rng.randrange(len(NOTES))]}"
@@ -283,7 +378,7 @@ class RowMaker:
                 service_id,
                 department_id,
                 direction,
-                outcome,
+                result,
                 stage or "\\N",
                 _timestamp(started, days),
                 _timestamp(ended, days) if ended is not None else "\\N",
@@ -291,9 +386,10 @@ class RowMaker:
                 by,
                 _timestamp(recorded, days),
                 f"{rng.getrandbits(128):032x}",
+                escape_copy(ref) if ref is not None else "\\N",
             )
         )
-        return started, line + "\n"
+        return Contact(started, line + "\n", service, result, stage, ref, direction)
 
     def heavy(
         self, seed: int, citizen: str, n: int, start_ms: int, end_ms: int

@@ -3,10 +3,10 @@
     python bench/load_interactions.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench --count 10000000
 
-Needs the citizens of ``bench/load_citizens.py``. Steps: Alembic upgrade to revision 0002 only
-(later revisions are not applied), read the catalog and the citizen ids, drop the secondary
-indexes and foreign keys of ``interactions`` (definitions saved to
-``out/interactions_secondary_ddl.json``), COPY the rows from worker processes (the heavy
+Needs the citizens of ``bench/load_citizens.py``. Steps: Alembic upgrade to head (so the rows
+can carry every column of today's schema, ``transaction_ref`` among them), read the catalog and
+the citizen ids, drop the secondary indexes and foreign keys of ``interactions`` (definitions
+saved to ``out/interactions_secondary_ddl.json``), COPY the rows from worker processes (the heavy
 citizen's 2,000 contacts among them, each in the chunk of its time, so they lie scattered in the
 table as they would in production), recreate the very same indexes and foreign keys (checked
 against the saved definitions), ``VACUUM (ANALYZE) interactions``, and write
@@ -36,7 +36,6 @@ from interaction_rows import COLUMNS, RowMaker, citizen_weights, escape_copy, ma
 from loader_ddl import drop_secondary, read_secondary_ddl, recreate_secondary
 
 TABLES = ("interactions",)
-REVISION = "0002"
 COPY_SQL = f"COPY interactions ({', '.join(COLUMNS)}) FROM STDIN"
 HEAVY_FILE = OUT_DIR / "heavy_citizen.json"
 # Built in the parent, inherited by the forked workers.
@@ -44,21 +43,23 @@ _MAKER: RowMaker | None = None
 _HEAVY: list[tuple[int, str]] = []
 
 
-def upgrade_to_0002(database_url: str) -> str:
-    """Upgrade an 0001 database to 0002 (never further); returns the revision found."""
+def upgrade_to_head(database_url: str) -> tuple[str, str]:
+    """Run the Alembic migrations to head; returns the revisions before and after."""
     from flask_migrate import upgrade
 
-    with psycopg.connect(psycopg_url(database_url)) as conn:
-        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    current = found[0] if found else None
-    if current in (None, "0001"):
-        app = make_app(database_url)
-        with app.app_context():
-            upgrade(directory=str(PROJECT_ROOT / "migrations"), revision=REVISION)
-            from cgcrm.extensions import db
+    def revision() -> str:
+        with psycopg.connect(psycopg_url(database_url)) as conn:
+            found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return str(found[0] if found else None)
 
-            db.engine.dispose()
-    return str(current)
+    before = revision()
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        from cgcrm.extensions import db
+
+        db.engine.dispose()
+    return before, revision()
 
 
 def _worker(worker: int, chunks: list[tuple[int, int, int, int]], dsn: str, seed: int, out: Any):
@@ -153,13 +154,21 @@ def distribution(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "SELECT channel_code, count(*) FROM interactions GROUP BY 1 ORDER BY 2 DESC"
     ).fetchall()
     anonymous = conn.execute("SELECT count(*) FROM interactions WHERE citizen_id IS NULL")
-    assert per is not None
+    transactions = conn.execute(
+        """
+        SELECT count(*), count(*) FILTER (WHERE n > 1), sum(n)
+        FROM (SELECT count(*) AS n FROM interactions WHERE transaction_ref IS NOT NULL
+              GROUP BY service_id, transaction_ref) t
+        """
+    ).fetchone()
+    assert per is not None and transactions is not None
     return {
         "citizens_with_contacts": per[0],
         "per_citizen_p50_p90_p99_p999": per[1],
         "per_citizen_max": per[2],
         "anonymous": (anonymous.fetchone() or (0,))[0],
         "channels": dict(channels),
+        "refs_contacts_groups_multi": [transactions[2], transactions[0], transactions[1]],
     }
 
 
@@ -180,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
     dsn = psycopg_url(args.database_url)
     t0 = time.perf_counter()
-    found = upgrade_to_0002(args.database_url)
-    print(f"alembic: found {found}, now at least {REVISION}")
+    before, after = upgrade_to_head(args.database_url)
+    print(f"alembic: found {before}, now at {after}")
     until = dt.datetime.fromisoformat(args.until).replace(tzinfo=dt.UTC)
     end_ms = int(until.timestamp() * 1000)
     start_ms = end_ms - args.days * 86_400_000
@@ -198,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("no citizens: run bench/load_citizens.py first")
         heavy_index = random.Random(f"{args.seed}:heavy-citizen").randrange(citizens)
         _MAKER = RowMaker(
-            catalog, ids, citizen_weights(citizens, args.seed, heavy_index), args.seed
+            catalog, ids, citizen_weights(citizens, args.seed, heavy_index), args.seed, end_ms
         )
         heavy_id = _MAKER.citizen(heavy_index)
         _HEAVY = _MAKER.heavy(args.seed, heavy_id, args.heavy, start_ms, end_ms)

@@ -63,6 +63,9 @@ SCRIPTS = {
     "token_timing": "--database-url {server}{unique} --rounds 3",  # a database of its own
     "bruteforce_starvation": "--database-url {server}{unique} --seconds 1 --attackers 2",
     "ratelimit_cost": "--requests 10",
+    "kpi_latency": "--database-url {db} --requests 5 --warmup 2",
+    "rollup_throughput": "--database-url {db} --events 300 --relay-events 300 --rounds 1",
+    "rollup_rebuild": "--database-url {db} --rounds 2",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

@@ -80,6 +80,7 @@ class Planner:
         self.rng = random.Random(seed)
         self.ref_prefix = f"T{quarter.until:%y%m%d%H%M}"
         self._steps: list[Step] = []
+        self._contact_positions: dict[int, int] = {}
         self._keys = 0
         self._order = 0
 
@@ -94,10 +95,12 @@ class Planner:
         return self._order
 
     def add(self, step: Step) -> None:
+        if isinstance(step, Contact):
+            self._contact_positions[step.key] = len(self._steps)
         self._steps.append(step)
 
-    def replace(self, old: Step, new: Step) -> None:
-        self._steps[self._steps.index(old)] = new
+    def replace(self, old: Contact, new: Contact) -> None:
+        self._steps[self._contact_positions[old.key]] = new
 
     def department_for(self, service: ServiceInfo | None, channel: str) -> str:
         """Online services are run by their department; people answer in the front office."""

@@ -96,7 +96,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
-    from cgcrm.surveys import models as _survey_models  # noqa: F401
+    from cgcrm.surveys.pages import bp as survey_pages_bp
+    from cgcrm.surveys.routes import blp as surveys_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
 
     settings = load_settings(overrides=overrides)
@@ -138,6 +139,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(interactions_blp)
     api.register_blueprint(admin_blp)
     api.register_blueprint(overview_blp)
+    api.register_blueprint(surveys_blp)
+    # The citizen's survey page: HTML for people, not part of the API's document.
+    app.register_blueprint(survey_pages_bp)
     api.document_paths(health.OPENAPI_PATHS)
     api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 

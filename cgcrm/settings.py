@@ -223,6 +223,40 @@ SETTINGS: tuple[Setting, ...] = (
         "is one new module named here.",
     ),
     Setting(
+        "SURVEY_QUIET_DAYS",
+        int,
+        30,
+        "Days after a satisfaction survey invitation during which the same citizen is not "
+        "invited again, whatever the contact.",
+    ),
+    Setting(
+        "SURVEY_MAX_CONTACT_AGE_HOURS",
+        int,
+        24,
+        "Hours after a contact (its end, else its start) within which its citizen may still be "
+        "invited: the survey asks about the service received today.",
+    ),
+    Setting(
+        "SURVEY_INVITATION_TTL_DAYS",
+        int,
+        7,
+        "Days a survey invitation's link can be answered before it expires.",
+    ),
+    Setting(
+        "SURVEY_BASE_URL",
+        str,
+        "",
+        "Public address citizens open survey links at ({SURVEY_BASE_URL}/s/<token>); empty "
+        "uses JWT_ISSUER, the application's own address.",
+    ),
+    Setting(
+        "SURVEY_EXPIRY_INTERVAL",
+        int,
+        3600,
+        "Seconds between runs of the job that marks unanswered survey invitations past their "
+        "expiry as expired.",
+    ),
+    Setting(
         "CONTACT_HORIZON_DAYS",
         int,
         3660,
@@ -279,6 +313,13 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "20/60",
         "Requests to /oauth/* one network address may send per window (each may hash a secret).",
+    ),
+    Setting(
+        "RATE_LIMIT_PUBLIC_PER_ADDRESS",
+        str,
+        "30/60",
+        "Requests one network address may send without a token to the views open to anyone "
+        "(the satisfaction survey page and its answers) per window.",
     ),
     Setting(
         "RATE_LIMIT_PROXY_HOPS",

@@ -45,6 +45,10 @@ class Conflict(DomainError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class Gone(DomainError):
+    status, title, slug = 410, "Gone", "gone"
+
+
 class PreconditionRequired(DomainError):
     status, title, slug = 428, "Precondition required", "precondition-required"
 

@@ -8,11 +8,14 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SessionInterface
 from marshmallow import ValidationError as MarshmallowError
 
+from cgcrm.core.access import view_handler
 from cgcrm.core.errors import (
     MalformedRequest,
     PreconditionRequired,
@@ -20,6 +23,8 @@ from cgcrm.core.errors import (
     ValidationError,
 )
 from cgcrm.core.fields import Text
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # Strong comparison (RFC 9110 §13.1.1): a weak validator never satisfies If-Match.
@@ -44,6 +49,8 @@ PAGE_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+FORM_BODY = "application/x-www-form-urlencoded"
+_FORM_ATTR = "_cgcrm_accepts_form_posts"
 
 
 class NoCookieSessions(SessionInterface):
@@ -96,11 +103,23 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def accepts_form_posts(view: F) -> F:
+    """Declare that an API write also takes an HTML form's urlencoded body: a page that works
+    without JavaScript cannot post JSON. The view reads ``request.form`` itself."""
+    setattr(view, _FORM_ATTR, True)
+    return view
+
+
 def require_json_body() -> None:
-    """415 for API writes that do not declare a JSON body (OAuth endpoints take forms)."""
+    """415 for API writes that do not declare a JSON body (OAuth endpoints take forms, and so
+    do views marked ``accepts_form_posts``)."""
     writes = request.method in {"POST", "PUT", "PATCH"}
     if not (writes and request.path.startswith("/api/")) or request.routing_exception:
         return  # no route or no such method: the 404 or 405 comes first
+    if request.mimetype == FORM_BODY and getattr(
+        view_handler(current_app, request.endpoint, request.method), _FORM_ATTR, False
+    ):
+        return
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
     try:

@@ -5,7 +5,8 @@ For each operation flask-smorest documents, from the route's view and its declar
 - ``operationId``: camelCase from the view class and method (``CitizenView.get`` ->
   ``getCitizen``, ``CitizensView.get`` -> ``listCitizens``, ``CitizensView.post`` ->
   ``createCitizen``, ``patch`` -> ``updateCitizen``); ``@blp.doc(operationId=...)`` overrides;
-- ``security``: the scopes of the view's ``@requires(...)``;
+- ``security``: the scopes of the view's ``@requires(...)`` (preceded by ``{}``, no
+  credentials, when the view ``@allows_anonymous``);
 - request headers: ``X-Request-ID`` everywhere, ``If-Match`` (required) on every PATCH, and
   whatever the view names with ``@accepts_headers``;
 - response headers: ``X-Request-ID`` and the rate-limit headers on every response, ``ETag`` on
@@ -27,6 +28,8 @@ from typing import Any
 
 from apispec import APISpec, BasePlugin
 from flask import Flask
+
+from cgcrm.core.access import anonymous_allowed
 
 ScopeResolver = Callable[[Flask, str, str], "frozenset[str] | None"]
 REQUEST_HEADERS_ATTR = "_cgcrm_request_headers"
@@ -200,6 +203,8 @@ class ContractPlugin(BasePlugin):
 
         scopes = self.operation_scopes(self.app, rule.endpoint, method.upper())
         operation["security"] = [{"oauth2": sorted(scopes or ())}]
+        if anonymous_allowed(self.app, rule.endpoint, method.upper()):
+            operation["security"].insert(0, {})  # no credentials at all, or these
 
         headers = {"X-Request-ID"} | set(getattr(handler, REQUEST_HEADERS_ATTR, ()))
         if method == "patch":

@@ -23,6 +23,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from cgcrm.core.access import anonymous_allowed
 from cgcrm.core.counters import SharedCounters
 from cgcrm.core.errors import problem
 from cgcrm.core.problems import problem_response
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 # The first matching prefix decides the policy; other paths (health probes, JWKS) are not
 # limited: probes must never be refused, and the JWKS is public and cacheable.
 PATH_POLICIES = (("/oauth/", "oauth"), ("/api/", "api"))
+# Callers without a token of ours at views open to anyone (``@allows_anonymous``: the survey
+# page and its answers) are counted per address on this far tighter policy, wherever the path.
+PUBLIC_POLICY = "public"
 ClientOf = Callable[[], str | None]
 
 
@@ -116,6 +120,18 @@ class RateLimiter:
                 return self.policies[name]
         return None
 
+    def policy_for_request(self) -> Policy | None:
+        """This request's policy: ``public`` for a caller without a token of ours at a view
+        that allows anonymous callers, else the one of its path."""
+        public = self.policies.get(PUBLIC_POLICY)
+        if (
+            public is not None
+            and anonymous_allowed(current_app, request.endpoint, request.method)
+            and public.client_of() is None
+        ):
+            return public
+        return self.policy_for(request.path)
+
     def address(self) -> str:
         return caller_address(self.proxy_hops)
 
@@ -162,11 +178,15 @@ def build_rate_limiter(
 ) -> RateLimiter:
     """A limiter from settings (``RATE_LIMIT_*``).
 
-    :param client_of: per policy name, the function naming the request's client.
+    :param client_of: per policy name, the function naming the request's client (``public``
+        uses the ``api`` one: a caller with a token of ours is not anonymous).
     :param prefix: of the Redis keys; the deployment's ``QUEUE_NAMESPACE`` when None.
     :raises ConfigError: a malformed quota.
     """
     policies = {name: _policy(config, name, client_of[name]) for name in ("api", "oauth")}
+    # Anonymous callers have no client to count: one quota, per address.
+    public = Quota.parse("RATE_LIMIT_PUBLIC_PER_ADDRESS", config["RATE_LIMIT_PUBLIC_PER_ADDRESS"])
+    policies[PUBLIC_POLICY] = Policy(PUBLIC_POLICY, public, public, client_of["api"])
     counters = SharedCounters(
         config["REDIS_URL"],
         prefix=config["QUEUE_NAMESPACE"] if prefix is None else prefix,
@@ -185,7 +205,7 @@ def _refusal(usage: Usage) -> Response:
 def enforce_rate_limits() -> Response | None:
     """``before_request``, ahead of authentication: refuse a request over its limits."""
     limiter: RateLimiter | None = current_app.extensions.get("cgcrm.ratelimiter")
-    policy = limiter.policy_for(request.path) if limiter else None
+    policy = limiter.policy_for_request() if limiter else None
     if limiter is None or policy is None:
         return None
     usage = g.rate_limit = limiter.count(policy)

@@ -2,7 +2,8 @@
 
 A view opts in to scopes with ``@requires(...)`` (declared in ``cgcrm.core.access``); public
 views opt out by endpoint name in ``PUBLIC_ENDPOINTS``. A view with neither is refused for
-everyone, and a test walks the URL map so such a view never ships.
+everyone, and a test walks the URL map so such a view never ships. A view that serves anonymous
+callers as well (``@allows_anonymous``) still declares the scopes of those who send a token.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from cgcrm.core.access import current_actor, declared_scopes, requires
+from cgcrm.core.access import (
+    allows_anonymous,
+    anonymous_allowed,
+    current_actor,
+    declared_scopes,
+    optional_actor,
+    requires,
+)
 from cgcrm.core.errors import NotAuthorized, Unauthenticated
 from cgcrm.core.principal import Principal
 from cgcrm.identity.callers import bearer_token
@@ -21,9 +29,11 @@ from cgcrm.identity.tokens import decode_access_token
 # Declared in core so the catalog can use them too; re-exported for the routes of the domains.
 __all__ = [
     "PUBLIC_ENDPOINTS",
+    "allows_anonymous",
     "authenticate_request",
     "current_actor",
     "declared_scopes",
+    "optional_actor",
     "requires",
 ]
 
@@ -40,6 +50,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "api-docs.openapi_swagger_ui",
         "swagger_ui_assets.static",
         "static",
+        # The citizen's satisfaction survey page: its link's signed token is the credential.
+        "survey_pages.answer_form",
     }
 )
 
@@ -61,6 +73,11 @@ def authenticate_request() -> None:
     """``before_request``: resolve the principal and enforce the view's scopes."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    # Anonymous means no Authorization header at all: a token sent is checked, never ignored.
+    if "Authorization" not in request.headers and anonymous_allowed(
+        current_app, endpoint, request.method
+    ):
         return
     token = bearer_token()
     if token is None:

@@ -82,3 +82,8 @@ class SurveyResponse(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("effort IS NULL OR effort BETWEEN 1 AND 7", name="effort"),
         CheckConstraint("source IN ('citizen', 'staff')", name="source"),
     )
+
+    @property
+    def invited(self) -> bool:
+        """Given through an invitation's link: what the survey response rate counts."""
+        return self.invitation_id is not None

@@ -47,6 +47,11 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "cgcrm.metrics.service:count_recorded_interaction",
     ),
     HandlerSpec(
+        "interaction.recorded",
+        "surveys.invitation",
+        "cgcrm.surveys.jobs:invite_after_contact",
+    ),
+    HandlerSpec(
         "citizen.consent_recorded",
         "citizens.consent_notification",
         "cgcrm.citizens.jobs:notify_consent_recorded",

@@ -63,6 +63,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "REDELIVERY_INTERVAL",
     ),
     PeriodicJob(
+        "expire-survey-invitations",
+        "cgcrm.surveys.jobs.expire_survey_invitations",
+        "default",
+        "SURVEY_EXPIRY_INTERVAL",
+    ),
+    PeriodicJob(
         "seal-audit-trail",
         "cgcrm.worker.audit_sealing.seal_audit_trail",
         "default",

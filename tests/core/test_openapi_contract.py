@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from cgcrm.core import scopes
+from cgcrm.core.access import anonymous_allowed
 from cgcrm.identity.guard import PUBLIC_ENDPOINTS, declared_scopes
 
 CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$")
@@ -74,14 +75,18 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
             assert all("oauth2" not in s for s in operation["security"]), f"{method} {path}"
             continue
         expected = sorted(declared_scopes(app, endpoint, method.upper()) or ())
-        assert operation["security"] == [{"oauth2": expected}], f"{method} {path}"
-    # Every route is in the document, but the document itself and its viewer.
+        # A view open to anonymous callers too says so: no credentials, or these scopes.
+        anonymous = [{}] if anonymous_allowed(app, endpoint, method.upper()) else []
+        assert operation["security"] == [*anonymous, {"oauth2": expected}], f"{method} {path}"
+    # Every route is in the document, but the document itself and the pages for people: its
+    # viewer and the citizen's survey page.
     routes = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert routes - documented == {
         "api-docs.openapi_json",
         "api-docs.openapi_swagger_ui",
         "swagger_ui_assets.static",
         "static",
+        "survey_pages.answer_form",
     }
 
 

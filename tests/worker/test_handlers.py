@@ -17,7 +17,10 @@ from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 
 
 def test_the_rollup_handler_is_registered_under_its_marker_name() -> None:
-    assert [spec.name for spec in handlers_for("interaction.recorded")] == [ROLLUP_HANDLER]
+    assert [spec.name for spec in handlers_for("interaction.recorded")] == [
+        ROLLUP_HANDLER,
+        "surveys.invitation",
+    ]
     assert handlers_for("citizen.created") == []
     assert len({spec.name for spec in HANDLERS}) == len(HANDLERS)
 
@@ -28,10 +31,12 @@ def test_one_bad_event_is_parked_and_its_batch_goes_on(app: Flask, record_contac
         bad = add_event("interaction.recorded", "interaction", uuid.uuid4(), {"nothing": 1})
         db.session.commit()
         ids = [str(e) for e in db.session.scalars(sa.select(OutboxEvent.event_id))]
-        assert process_events(ids) == 1  # a malformed payload fails the same on every retry
+        # The good event's two handlers (rollup, survey invitation) apply; a malformed payload
+        # fails the same on every retry, so it is parked for each.
+        assert process_events(ids) == 2
         markers = list(db.session.scalars(sa.select(ProcessedEvent.event_id)))
-        assert len(markers) == 1 and bad not in markers
-        assert list(db.session.scalars(sa.select(ParkedEvent.event_id))) == [bad]
+        assert len(markers) == 2 and bad not in markers
+        assert list(db.session.scalars(sa.select(ParkedEvent.event_id))) == [bad, bad]
         assert db.session.scalar(sa.select(sa.func.sum(InteractionDailyRollup.interactions))) == 1
         # A second delivery applies nothing twice and leaves the parked event alone.
         assert process_events(ids) == 0

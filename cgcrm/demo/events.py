@@ -27,21 +27,29 @@ def last_event_seq() -> int:
 def process_written_events(after_seq: int, at: datetime) -> tuple[int, int]:
     """Apply every handler to the unpublished events numbered above ``after_seq`` as if it
     were ``at`` (the end of the simulated day they were written on), then mark them published
-    (now, really: housekeeping ages them from then).
+    (now, really: housekeeping ages them from then). Events the handlers write in turn (a
+    survey invitation sent) are handled the same way, until none is left.
 
     :returns: the last event number handled, and how many (event, handler) effects applied.
     """
-    rows = db.session.execute(
-        select(OutboxEvent.seq, OutboxEvent.event_id)
-        .where(OutboxEvent.seq > after_seq, OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.seq)
-    ).all()
-    db.session.commit()
-    if not rows:
-        return after_seq, 0
-    with clock_set_to(at):
-        applied = process_events([str(event_id) for _, event_id in rows])
-    seqs = [seq for seq, _ in rows]
+    applied = 0
+    while True:
+        rows = db.session.execute(
+            select(OutboxEvent.seq, OutboxEvent.event_id)
+            .where(OutboxEvent.seq > after_seq, OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.seq)
+        ).all()
+        db.session.commit()
+        if not rows:
+            return after_seq, applied
+        with clock_set_to(at):
+            applied += process_events([str(event_id) for _, event_id in rows])
+        seqs = [seq for seq, _ in rows]
+        _mark_published(seqs)
+        after_seq = seqs[-1]
+
+
+def _mark_published(seqs: list[int]) -> None:
     try:
         db.session.execute(
             update(OutboxEvent)
@@ -52,4 +60,3 @@ def process_written_events(after_seq: int, at: datetime) -> tuple[int, int]:
     except Exception:
         db.session.rollback()
         raise
-    return seqs[-1], applied

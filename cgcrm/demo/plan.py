@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cgcrm.demo import profiles
+from cgcrm.demo.answers import draw_answers, pick
 from cgcrm.demo.cases_plan import plan_case
 from cgcrm.demo.moments import Quarter, days_later, handling, moment_on
 from cgcrm.demo.steps import (
@@ -39,15 +40,6 @@ class Need:
     flow: str
     day: date
     finish_day: date | None  # when its transaction completes; None: it does not
-
-
-def _pick(rng: random.Random, weighted: Sequence[tuple[Any, float]]) -> Any:
-    point = rng.random() * sum(weight for _, weight in weighted)
-    for value, weight in weighted:
-        point -= weight
-        if point < 0:
-            return value
-    return weighted[-1][0]
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -140,29 +132,17 @@ class Planner:
         return contact
 
     def _maybe_answer(self, contact: Contact) -> None:
-        rng = self.rng
-        if rng.random() >= profiles.ANSWERED.get(contact.channel, 0.0):
+        """Staff ask at the counter and on the phone; digital services ask on their last page
+        (and post the answer with their own token, as staff do)."""
+        if self.rng.random() >= profiles.ANSWERED.get(contact.channel, 0.0):
             return
-        csat = _pick(rng, list(zip((5, 4, 3, 2, 1), profiles.CSAT[contact.channel], strict=True)))
-        nps = None
-        if rng.random() < profiles.NPS_GIVEN:
-            nps = max(0, min(10, 2 * csat - 1 + rng.choice((-1, 0, 0, 1))))
-        effort = None
-        if rng.random() < profiles.EFFORT_GIVEN:
-            effort = max(1, min(7, 7 - csat + rng.choice((-1, 0, 1))))
-        comment = None
-        if rng.random() < profiles.COMMENTED:
-            comment = rng.choice(profiles.COMMENTS[csat])
         self.add(
             AnswerSurvey(
-                at=contact.at + timedelta(minutes=1),
-                order=self.next_order(),
-                contact_key=contact.key,
-                department_code=contact.department_code,
-                csat=csat,
-                nps=nps,
-                effort=effort,
-                comment=comment,
+                contact.at + timedelta(minutes=1),
+                self.next_order(),
+                contact.key,
+                contact.department_code,
+                *draw_answers(self.rng, contact.channel),
             )
         )
 
@@ -179,14 +159,14 @@ class Planner:
         needs = []
         for citizen in self.citizens:
             for _ in range(_poisson(rng, mean)):
-                service = _pick(rng, weighted_services)
-                day = _pick(rng, day_weights)
+                service = pick(rng, weighted_services)
+                day = pick(rng, day_weights)
                 flow = journeys[service.code].flow
                 abandoned = flow == profiles.APPLY and rng.random() < profiles.APPLY_ABANDONED
                 if flow == profiles.ENQUIRY or abandoned:
                     needs.append(Need(citizen, service, flow, day, None))
                 else:
-                    lag = _pick(rng, lags) if flow == profiles.APPLY else 0
+                    lag = pick(rng, lags) if flow == profiles.APPLY else 0
                     finish = day + timedelta(days=lag)
                     needs.append(Need(citizen, service, flow, day, finish))
         return needs
@@ -233,7 +213,7 @@ class Planner:
         return "mobile_app" if self.rng.random() < share else "web"
 
     def assisted_channel(self) -> str:
-        return str(_pick(self.rng, profiles.ASSISTED_MIX))
+        return str(pick(self.rng, profiles.ASSISTED_MIX))
 
     # --- journeys ---------------------------------------------------------------------
 
@@ -271,7 +251,7 @@ class Planner:
         if need.finish_day is None:
             if digital and rng.random() < profiles.ABANDONED_THEN_PHONES:
                 call = days_later(rng, quarter, "phone", first.started_at, 0.5, 5)
-                self.contact(citizen, service, "phone", call, _pick(rng, profiles.ENQUIRY_OUTCOMES))
+                self.contact(citizen, service, "phone", call, pick(rng, profiles.ENQUIRY_OUTCOMES))
             return None
         if digital:
             finish = channel if rng.random() < 0.85 else self.digital_channel(need.finish_day)
@@ -296,9 +276,9 @@ class Planner:
 
     def enquiry(self, citizen: CitizenInfo | None, service: ServiceInfo | None, day: date) -> None:
         rng, quarter = self.rng, self.quarter
-        channel = _pick(rng, profiles.ENQUIRY_MIX)
+        channel = pick(rng, profiles.ENQUIRY_MIX)
         started = moment_on(rng, quarter, channel, day)
-        outcome = _pick(rng, profiles.ENQUIRY_OUTCOMES)
+        outcome = pick(rng, profiles.ENQUIRY_OUTCOMES)
         first = self.contact(citizen, service, channel, started, outcome)
         if citizen is not None and outcome in ("referred", "follow_up"):
             again = days_later(rng, quarter, "phone", first.started_at, 1, 5)

@@ -115,7 +115,12 @@ CSAT: dict[str, tuple[float, float, float, float, float]] = {
     "chat": (0.38, 0.32, 0.15, 0.09, 0.06),
     "mobile_app": (0.34, 0.32, 0.17, 0.10, 0.07),
     "web": (0.29, 0.31, 0.19, 0.12, 0.09),
+    "email": (0.36, 0.32, 0.16, 0.10, 0.06),
+    "mail": (0.40, 0.32, 0.14, 0.08, 0.06),
+    "outreach": (0.55, 0.30, 0.08, 0.04, 0.03),
 }
+# Citizens who follow their invitation's link and answer.
+INVITATION_ANSWERED = 0.35
 NPS_GIVEN = 0.6
 EFFORT_GIVEN = 0.5
 COMMENTED = 0.15

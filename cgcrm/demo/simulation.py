@@ -3,10 +3,11 @@ the event handlers over each day's events at that day's end."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,10 +20,11 @@ from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit_seal import seal_everything
 from cgcrm.core.channels import DIGITAL_CHANNELS
 from cgcrm.core.clock import utcnow
+from cgcrm.demo.answers import invitation_answers
 from cgcrm.demo.events import last_event_seq, process_written_events
 from cgcrm.demo.moments import Quarter
 from cgcrm.demo.plan import plan_quarter
-from cgcrm.demo.steps import CitizenInfo, ServiceInfo, Step
+from cgcrm.demo.steps import CitizenInfo, Contact, ServiceInfo, Step
 from cgcrm.demo.writer import Tally, Writer, demo_actors
 from cgcrm.extensions import db
 
@@ -116,22 +118,35 @@ def simulate(quarter: Quarter, seed: int) -> Outcome:
     :returns: what was written and refused, the handler effects applied and the audit events
         sealed.
     """
-    with _quick_sqlite_commits(), _quiet("cgcrm.notifications"):
+    with _quick_sqlite_commits(), _quiet("cgcrm.notifications"), _quiet("cgcrm.surveys"):
         return _simulate(quarter, seed)
 
 
 def _simulate(quarter: Quarter, seed: int) -> Outcome:
     citizens, steps = plan(quarter, seed)
     writer = Writer(demo_actors())
-    seq = last_event_seq()
-    effects = 0
+    channels = {step.key: step.channel for step in steps if isinstance(step, Contact)}
+    # Steps by time; citizens' answers to invitations join as the invitations are sent.
+    pending: list[tuple[datetime, int, Step]] = [(step.at, step.order, step) for step in steps]
+    heapq.heapify(pending)
+    order = max((step.order for step in steps), default=0)
+    seq, effects = last_event_seq(), 0
     day = None
-    for step in steps:
-        step_day = quarter.local_day(step.at)
+    invited_since = quarter.at(quarter.first_day, 0)
+    while pending:
+        at, _, step = heapq.heappop(pending)
+        step_day = quarter.local_day(at)
         if day is not None and step_day != day:
             end_of_day = datetime.combine(day, time(23, 59, 59), tzinfo=quarter.zone)
             seq, applied = process_written_events(seq, end_of_day)
             effects += applied
+            answers = invitation_answers(
+                invited_since, writer.contact_keys, channels, writer.answered, quarter.until, seed
+            )
+            for answer in answers:
+                order += 1
+                heapq.heappush(pending, (answer.at, order, replace(answer, order=order)))
+            invited_since = end_of_day
         day = step_day
         writer.write(step)
     seq, applied = process_written_events(seq, quarter.until)

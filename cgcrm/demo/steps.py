@@ -91,3 +91,15 @@ class AnswerSurvey(Step):
     nps: int | None
     effort: int | None
     comment: str | None
+
+
+@dataclass(frozen=True)
+class AnswerInvitation(Step):
+    """The citizen answers the survey invitation sent after ``contact_key`` (drawn once the
+    invitation exists: whether one is sent is the surveys service's decision)."""
+
+    contact_key: int
+    csat: int
+    nps: int | None
+    effort: int | None
+    comment: str | None

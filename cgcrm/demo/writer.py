@@ -1,14 +1,14 @@
 """Writes a plan's steps through the service layer, each with the clock set to its moment.
 
 Every write goes through the same service function a request would call (contacts, cases and
-their workflow, consents, satisfaction answers), so the rows, audit entries and outbox events
-are those of real use. The demo acts as one client, ``DEMO_PRINCIPAL_ID``, in each department
-it needs; its rows are recognised by it (``recorded_by``).
+their workflow, consents, satisfaction answers given to staff or through an invitation's link),
+so the rows, audit entries and outbox events are those of real use. The demo acts as one
+client, ``DEMO_PRINCIPAL_ID``, in each department it needs; its rows are recognised by it
+(``recorded_by``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from collections import Counter
@@ -25,10 +25,21 @@ from cgcrm.core import scopes
 from cgcrm.core.clock import clock_set_to
 from cgcrm.core.errors import DomainError
 from cgcrm.core.principal import Actor, Principal
-from cgcrm.demo.steps import AnswerSurvey, Contact, GiveConsent, MoveCase, NoteCase, OpenCase, Step
+from cgcrm.demo.steps import (
+    AnswerInvitation,
+    AnswerSurvey,
+    Contact,
+    GiveConsent,
+    MoveCase,
+    NoteCase,
+    OpenCase,
+    Step,
+)
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.interactions.service import record_interaction
+from cgcrm.surveys.service import record_staff_response, record_token_response
+from cgcrm.surveys.tokens import issue_token
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +87,8 @@ class Writer:
     def __init__(self, actors: dict[str, Actor]) -> None:
         self.actors = actors
         self.contacts: dict[int, uuid.UUID] = {}
+        self.contact_keys: dict[uuid.UUID, int] = {}
+        self.answered: set[int] = set()  # contacts with a satisfaction response
         self.cases: dict[int, tuple[uuid.UUID, int]] = {}  # key → (id, version)
         self.tally = Tally()
         self._handlers: dict[type[Step], Callable[[Any], None]] = {
@@ -85,6 +98,7 @@ class Writer:
             NoteCase: self._note,
             GiveConsent: self._consent,
             AnswerSurvey: self._answer,
+            AnswerInvitation: self._answer_link,
         }
 
     def write(self, step: Step) -> None:
@@ -126,6 +140,7 @@ class Writer:
             },
         )
         self.contacts[step.key] = recorded.id
+        self.contact_keys[recorded.id] = step.key
 
     def _open_case(self, step: OpenCase) -> None:
         case = cases.open_case(
@@ -174,19 +189,24 @@ class Writer:
         )
 
     def _answer(self, step: AnswerSurvey) -> None:
-        data: dict[str, Any] = {
-            "interaction_id": self._contact_id(step.contact_key),
-            "csat": step.csat,
-        }
-        for name in ("nps", "effort", "comment"):
-            if getattr(step, name) is not None:
-                data[name] = getattr(step, name)
-        # TEMPORARY until i10-surveys is merged: then a plain import.
-        try:
-            module = importlib.import_module("cgcrm.surveys.service")
-        except ModuleNotFoundError:
-            raise _Skipped from None
-        module.record_staff_response(self._actor(step.department_code), data)
+        data = {"interaction_id": self._contact_id(step.contact_key), **_answers(step)}
+        record_staff_response(self._actor(step.department_code), data)
+        self.answered.add(step.contact_key)
+
+    def _answer_link(self, step: AnswerInvitation) -> None:
+        """The citizen opens the link of their invitation and answers (the token is the one
+        the invitation carried: it is derived from the contact's id)."""
+        token = issue_token(self._contact_id(step.contact_key))
+        record_token_response(token, _answers(step), DEMO_REQUEST_ID)
+        self.answered.add(step.contact_key)
+
+
+def _answers(step: AnswerSurvey | AnswerInvitation) -> dict[str, Any]:
+    data: dict[str, Any] = {"csat": step.csat}
+    for name in ("nps", "effort", "comment"):
+        if getattr(step, name) is not None:
+            data[name] = getattr(step, name)
+    return data
 
 
 class _Skipped(Exception):

@@ -22,6 +22,7 @@ from cgcrm.demo.writer import DEMO_PRINCIPAL_ID
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.metrics.models import InteractionDailyRollup
+from cgcrm.surveys.models import SurveyInvitation, SurveyResponse
 from cgcrm.worker.models import ProcessedEvent
 
 UNTIL = "2026-06-30T07:00:00+00:00"
@@ -74,6 +75,14 @@ def test_simulate_writes_activity_through_the_services_and_handles_its_events(
         assert any(case.resolved_at is not None for case in cases)
         purposes = Counter(db.session.scalars(select(Consent.purpose)))
         assert purposes["surveys"] > 0
+        # Satisfaction answered to staff, and invitations sent by the surveys service's handler
+        # at the simulated time (the contacts were recent then).
+        sources = Counter(db.session.scalars(select(SurveyResponse.source)))
+        assert sources["staff"] > 0
+        invitations = list(db.session.scalars(select(SurveyInvitation)))
+        assert invitations
+        assert all(i.sent_at < datetime(2026, 7, 1, tzinfo=UTC) for i in invitations)
+        assert sources["citizen"] == sum(i.answered_at is not None for i in invitations)
         # Every event the demo wrote was handled and marked published.
         demo_events = select(OutboxEvent).where(OutboxEvent.type == "interaction.recorded")
         events = list(db.session.scalars(demo_events))

@@ -85,10 +85,8 @@ def _quick_sqlite_commits() -> Iterator[None]:
 
     def no_sync(connection: Any, record: Any, proxy: Any) -> None:
         connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("PRAGMA journal_mode = MEMORY")
 
     def full_sync(connection: Any, record: Any) -> None:
-        connection.execute("PRAGMA journal_mode = DELETE")
         connection.execute("PRAGMA synchronous = FULL")
 
     event.listen(engine, "checkout", no_sync)

@@ -26,7 +26,7 @@ class Journey:
 
 # By service code; a code not listed gets a journey from its SLA target (see journey_for).
 JOURNEYS: dict[str, Journey] = {
-    "RATES-PAY": Journey(PAY, 9, False),
+    "RATES-PAY": Journey(PAY, 10, False),
     "PARK-FINE-PAY": Journey(PAY, 5, False),
     "LIB-MEMBERSHIP": Journey(PAY, 3, False),
     "REC-POOL-MEMBERSHIP": Journey(PAY, 2, False),
@@ -35,9 +35,9 @@ JOURNEYS: dict[str, Journey] = {
     "LIC-DRIVER-RENEW": Journey(APPLY, 3, False),
     "RATES-CONCESSION": Journey(APPLY, 2, True),
     "RATES-PAYMENT-PLAN": Journey(APPLY, 2, True),
-    "WASTE-MISSED-BIN": Journey(REPORT, 6, True),
+    "WASTE-MISSED-BIN": Journey(REPORT, 4, True),
     "WASTE-HARD-RUBBISH": Journey(APPLY, 3, True),
-    "WASTE-DUMPED": Journey(REPORT, 2, True),
+    "WASTE-DUMPED": Journey(REPORT, 1.5, True),
     "ENV-NOISE": Journey(REPORT, 1.5, True),
     "ENV-GRAFFITI": Journey(REPORT, 1, True),
     "ROAD-POTHOLE": Journey(REPORT, 2, True),
@@ -51,7 +51,7 @@ JOURNEYS: dict[str, Journey] = {
 
 def journey_for(code: str, sla_target_days: int) -> Journey:
     """The journey of a service: as listed, else an application (a case when it takes days)."""
-    return JOURNEYS.get(code) or Journey(APPLY, 0.6, sla_target_days >= 5)
+    return JOURNEYS.get(code) or Journey(APPLY, 0.4, sla_target_days >= 5)
 
 
 # Share of needs met on a digital channel, by how far into the quarter (0 → 1) they arise.
@@ -65,7 +65,7 @@ MOBILE_SHARE_END = 0.45
 DIGITAL_PREFERENCE_WEIGHT = 3.0
 
 # Needs per citizen over 90 days (Poisson mean); anonymous enquiries per day per 500 citizens.
-NEEDS_PER_CITIZEN_PER_QUARTER = 3.2
+NEEDS_PER_CITIZEN_PER_QUARTER = 3.0
 ANONYMOUS_PER_DAY = 3.0
 QUARTER_DAYS = 90
 

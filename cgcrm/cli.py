@@ -210,6 +210,7 @@ def demo_info_command(base_url: str | None) -> None:
 def register(app: Flask) -> None:
     from cgcrm.core.audit_cli import audit_cli
     from cgcrm.demo.commands import demo_cli
+    from cgcrm.metrics.rollups.cli import metrics_cli
     from cgcrm.worker.commands import relay_command, unpark_command, worker_command
 
     app.cli.add_command(clients_cli)
@@ -221,3 +222,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(unpark_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(metrics_cli)

@@ -115,6 +115,39 @@ SETTINGS: tuple[Setting, ...] = (
         20,
         "How many of the latest interactions the citizen overview shows.",
     ),
+    Setting(
+        "METRICS_CATCH_UP_INTERVAL",
+        int,
+        300,
+        "Seconds between runs of the metrics catch-up, which applies the metrics handlers to "
+        "events the worker has not processed within METRICS_CATCH_UP_GRACE.",
+    ),
+    Setting(
+        "METRICS_CATCH_UP_GRACE",
+        int,
+        600,
+        "Seconds an event may wait for the worker's metrics handlers before the catch-up "
+        "applies them itself.",
+    ),
+    Setting(
+        "METRICS_CATCH_UP_LIMIT",
+        int,
+        20000,
+        "Most events one catch-up run applies (the rest wait for the next run).",
+    ),
+    Setting(
+        "METRICS_RECONCILE_INTERVAL",
+        int,
+        86400,
+        "Seconds between reconciliations of the rollups with raw data (nightly by default).",
+    ),
+    Setting(
+        "METRICS_RECONCILE_DAYS",
+        int,
+        7,
+        "Days (today included) the reconciliation recomputes from raw data and compares with "
+        "the stored rollups; each drift is logged and those days rebuilt.",
+    ),
     Setting("RELAY_INTERVAL", float, 1.0, "Seconds between outbox relay passes in the worker."),
     Setting("RELAY_BATCH_SIZE", int, 1000, "Most outbox events one relay pass publishes."),
     Setting(

@@ -52,6 +52,9 @@ class OutboxEvent(db.Model):  # type: ignore[name-defined,misc]
             postgresql_where="published_at IS NULL",
             sqlite_where=db.text("published_at IS NULL"),
         ),
+        # Whether a row's event is still pending for a handler (the metrics rollups count a
+        # contact once its event is processed): looked up by the row's id.
+        Index("ix_outbox_events_aggregate", "aggregate_id"),
     )
 
 

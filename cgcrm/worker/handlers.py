@@ -12,9 +12,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, any_, bindparam, cast, select, text
+from sqlalchemy.dialects import postgresql
 
+from cgcrm.core.arrays import array_literal
 from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.upsert import insert_ignoring_conflicts
@@ -25,6 +28,7 @@ from cgcrm.worker.parking import is_transient, park_event
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[OutboxEvent], None]
+BatchHandler = Callable[[Sequence[OutboxEvent]], None]
 
 
 @dataclass(frozen=True)
@@ -33,18 +37,41 @@ class HandlerSpec:
 
     :param name: stable key in ``processed_events``; never rename a deployed handler.
     :param path: ``module:function`` taking the ``OutboxEvent``; it must not commit.
+    :param batch_path: optional ``module:function`` taking a list of events, applied to all the
+        events of a job at once (one transaction); it must not commit, and must have the same
+        effect as ``path`` applied to each event, in any order.
     """
 
     event_type: str
     name: str
     path: str
+    batch_path: str | None = None
 
 
 HANDLERS: tuple[HandlerSpec, ...] = (
     HandlerSpec(
         "interaction.recorded",
         "metrics.interaction_daily_rollups",
-        "cgcrm.metrics.service:count_recorded_interaction",
+        "cgcrm.metrics.rollups.incremental:count_recorded_interaction",
+        "cgcrm.metrics.rollups.incremental:count_recorded_interactions",
+    ),
+    HandlerSpec(
+        "case.status_changed",
+        "metrics.case_resolutions",
+        "cgcrm.metrics.rollups.cases:count_case_resolution",
+        "cgcrm.metrics.rollups.cases:count_case_resolutions",
+    ),
+    HandlerSpec(
+        "survey.invitation_sent",
+        "metrics.survey_invitations",
+        "cgcrm.metrics.rollups.surveys:count_invitation",
+        "cgcrm.metrics.rollups.surveys:count_invitations",
+    ),
+    HandlerSpec(
+        "survey.response_recorded",
+        "metrics.survey_responses",
+        "cgcrm.metrics.rollups.surveys:count_response",
+        "cgcrm.metrics.rollups.surveys:count_responses",
     ),
     HandlerSpec(
         "interaction.recorded",
@@ -69,10 +96,9 @@ def handlers_for(event_type: str, handlers: Sequence[HandlerSpec] = HANDLERS) ->
 
 
 @cache
-def _resolve(path: str) -> EventHandler:
+def _resolve(path: str) -> Any:
     module, _, attribute = path.partition(":")
-    handler: EventHandler = getattr(importlib.import_module(module), attribute)
-    return handler
+    return getattr(importlib.import_module(module), attribute)
 
 
 def _claim(event_id: uuid.UUID, handler: str) -> bool:
@@ -90,6 +116,59 @@ def _claim(event_id: uuid.UUID, handler: str) -> bool:
     return inserted is not None
 
 
+_CLAIM_ALL = text(
+    "INSERT INTO processed_events (event_id, handler, processed_at) "
+    "SELECT id, :handler, :now FROM unnest(CAST(:ids AS uuid[])) AS id ORDER BY id "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+def _claim_all(event_ids: Sequence[uuid.UUID], handler: str) -> set[uuid.UUID]:
+    """Insert the markers of many events in one statement; the ids whose marker is new.
+
+    In id order, so two jobs claiming overlapping events wait for each other in one order. On
+    PostgreSQL the ids go as one array: one prepared statement whatever the batch's size.
+    """
+    now = utcnow()
+    ordered = sorted(set(event_ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {"ids": array_literal(ordered), "handler": handler, "now": now}
+        return set(db.session.scalars(_CLAIM_ALL, params))
+    table = ProcessedEvent.__table__
+    rows = [{"event_id": e, "handler": handler, "processed_at": now} for e in ordered]
+    inserted = db.session.scalars(
+        insert_ignoring_conflicts(table).values(rows).returning(table.c.event_id)
+    )
+    return set(inserted)
+
+
+def _among(column: Any, ids: Sequence[uuid.UUID]) -> Any:
+    """``column IN ids``; on PostgreSQL ``= ANY(array)``, one statement whatever the count."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(bindparam("ids", array_literal(ids)), postgresql.ARRAY(Uuid)))
+    return column.in_(ids)
+
+
+def apply_batch(events: Sequence[OutboxEvent], spec: HandlerSpec) -> int:
+    """Apply ``spec``'s batch handler to the events no earlier delivery applied, in one
+    transaction.
+
+    :returns: how many events it applied.
+    :raises Exception: whatever the handler raised (the transaction was rolled back).
+    """
+    assert spec.batch_path is not None
+    try:
+        claimed = _claim_all([event.event_id for event in events], spec.name)
+        if claimed:
+            handler: BatchHandler = _resolve(spec.batch_path)
+            handler([event for event in events if event.event_id in claimed])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(claimed)
+
+
 def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     """Apply one handler to one event exactly once, in one transaction of its own.
 
@@ -99,7 +178,8 @@ def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     try:
         applied = _claim(event.event_id, spec.name)
         if applied:
-            _resolve(spec.path)(event)
+            handler: EventHandler = _resolve(spec.path)
+            handler(event)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -116,16 +196,20 @@ def _parked(event: OutboxEvent, spec: HandlerSpec, exc: Exception) -> bool:
     return True
 
 
-def process_events(event_ids: Sequence[str]) -> int:
+def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = HANDLERS) -> int:
     """RQ job: hand each outbox event of a relay batch to every handler of its type.
 
-    Each (event, handler) pair is its own transaction, so one failing event neither undoes nor
-    blocks the others. A transient failure (database or Redis away, a deadlock) fails the job,
-    whose retry finds the applied pairs already marked; any other failure would recur on every
-    retry, so that event is parked (``cgcrm.worker.parking``) and the job goes on.
+    A handler with a batch function takes all its events of the batch in one transaction; if
+    that fails for a reason a retry cannot cure, it is rolled back and its events go the
+    per-event way. Each (event, handler) pair is then its own transaction, so one failing event
+    neither undoes nor blocks the others. A transient failure (database or Redis away, a
+    deadlock) fails the job, whose retry finds the applied pairs already marked; any other
+    failure would recur on every retry, so that event is parked (``cgcrm.worker.parking``) and
+    the job goes on.
     Events deleted by housekeeping, and parked ones, are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
+    :param handlers: the handlers to run (default all; the metrics catch-up runs its own).
     :returns: how many (event, handler) effects were applied by this run.
     :raises EventHandlingFailed: at least one handler failed transiently (or could not be
         parked); the message names the events.
@@ -133,24 +217,50 @@ def process_events(event_ids: Sequence[str]) -> int:
     applied = 0
     failed: list[str] = []
     ids = [uuid.UUID(str(event_id)) for event_id in event_ids]
-    found = {
-        event.event_id: event
-        for event in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_id.in_(ids)))
+    # Rows, not ORM objects: nothing to track, and the commits below expire nothing.
+    events = OutboxEvent.__table__
+    found: dict[uuid.UUID, Any] = {
+        row.event_id: row
+        for row in db.session.execute(select(events).where(_among(events.c.event_id, ids)))
     }
     parked = set(
         db.session.execute(
-            select(ParkedEvent.event_id, ParkedEvent.handler).where(ParkedEvent.event_id.in_(ids))
+            select(ParkedEvent.event_id, ParkedEvent.handler).where(
+                _among(ParkedEvent.event_id, ids)
+            )
         ).tuples()
     )
     db.session.commit()
+    batched: set[tuple[uuid.UUID, str]] = set()
+    for spec in handlers:
+        if spec.batch_path is None:
+            continue
+        batch = [
+            found[event_id]
+            for event_id in ids
+            if event_id in found
+            and found[event_id].type == spec.event_type
+            and (event_id, spec.name) not in parked
+        ]
+        if not batch:
+            continue
+        try:
+            applied += apply_batch(batch, spec)
+        except Exception as exc:
+            if not is_transient(exc):
+                log.warning("handler %s: batch failed (%s); one event at a time", spec.name, exc)
+                continue
+            log.exception("handler %s failed on a batch of %d", spec.name, len(batch))
+            failed.extend(f"{item.event_id} ({spec.name})" for item in batch)
+        batched.update((item.event_id, spec.name) for item in batch)
     for event_id in ids:
         event = found.get(event_id)
         if event is None:
             log.warning("event %s is gone (past retention?); skipped", event_id)
             continue
-        for spec in handlers_for(event.type):
-            if (event_id, spec.name) in parked:
-                continue  # set aside until an administrator unparks it
+        for spec in handlers_for(event.type, handlers):
+            if (event_id, spec.name) in parked or (event_id, spec.name) in batched:
+                continue  # parked: set aside until an administrator unparks it
             try:
                 applied += apply_event(event, spec)
             except Exception as exc:

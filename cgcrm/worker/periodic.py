@@ -57,6 +57,18 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "HOUSEKEEPING_INTERVAL",
     ),
     PeriodicJob(
+        "metrics-catch-up",
+        "cgcrm.metrics.rollups.reconcile.catch_up_metrics",
+        "metrics",
+        "METRICS_CATCH_UP_INTERVAL",
+    ),
+    PeriodicJob(
+        "metrics-reconcile",
+        "cgcrm.metrics.rollups.reconcile.reconcile_rollups",
+        "metrics",
+        "METRICS_RECONCILE_INTERVAL",
+    ),
+    PeriodicJob(
         "redeliver-unhandled-events",
         "cgcrm.worker.redelivery.redeliver_unhandled_events",
         "default",

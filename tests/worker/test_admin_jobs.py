@@ -15,7 +15,7 @@ from cgcrm.core.outbox import add_event
 from cgcrm.extensions import db
 
 URL = "/api/v1/admin/jobs"
-FAILING = "cgcrm.metrics.service.recompute_rollups"
+FAILING = "cgcrm.metrics.rollups.rebuild.rebuild_rollups"
 
 
 def _metrics(admin: Any, state: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from flask import Flask
 from cgcrm.core.outbox import OutboxEvent, add_event
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
-from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.metrics.rollups.counted import ROLLUP_HANDLER
 from cgcrm.worker.handlers import HANDLERS, handlers_for, process_events
 from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
-from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.metrics.rollups.counted import ROLLUP_HANDLER
 from cgcrm.worker.housekeeping import purge_expired_records
 from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 from cgcrm.worker.parking import is_transient, unpark_events

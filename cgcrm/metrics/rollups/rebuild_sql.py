@@ -1,0 +1,202 @@
+"""The rebuild of interaction rollups in SQL (PostgreSQL): no Python loop over contacts.
+
+The same rules as ``transactions`` and ``followups``: follow-ups by window functions over each
+citizen's inbound contacts (``RANGE … EXCLUDE GROUP``: contacts at the same instant are neither
+earlier nor later), transactions by ranking the contacts of each (service, ref) group touched by
+the range, wherever their other contacts lie.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import text
+
+from cgcrm.extensions import db
+from cgcrm.metrics.models import NO_SERVICE
+from cgcrm.metrics.rollups.buckets import COUNTERS
+from cgcrm.metrics.rollups.counted import (
+    INVITATION_EVENT,
+    INVITATIONS_HANDLER,
+    RECORDED_EVENT,
+    RESPONSE_EVENT,
+    RESPONSES_HANDLER,
+    ROLLUP_HANDLER,
+)
+
+KEY = "day, department_id, channel_code, service_key, service_id"
+_BUCKET = """(i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
+    coalesce(i.service_id, :no_service) AS service_key, i.service_id"""
+_PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
+    WHERE o.type = :{event} AND NOT EXISTS (
+        SELECT 1 FROM processed_events p
+        WHERE p.event_id = o.event_id AND p.handler = :{handler})"""
+# A contact counts once its event is processed and if its times are plausible (the handler
+# parks the others; see buckets.implausible).
+_COUNTED = """NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = i.id)
+    AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
+
+CONTACTS = f"""
+WITH pending AS MATERIALIZED ({_PENDING.format(event="recorded", handler="rollup_handler")}),
+counted AS (
+    SELECT i.* FROM interactions i
+    WHERE i.started_at >= :start AND i.started_at < :end AND {_COUNTED}
+),
+identified AS (
+    SELECT i.id, i.citizen_id, coalesce(i.service_id, :no_service) AS service_key,
+        i.started_at, i.outcome
+    FROM interactions i
+    WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL
+        AND i.started_at >= CAST(:start AS timestamptz) - interval '7 days'
+        AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
+        AND {_COUNTED}
+),
+followups AS (
+    SELECT id,
+        count(*) OVER (PARTITION BY citizen_id, service_key ORDER BY started_at
+            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW EXCLUDE GROUP) > 0
+            AS avoidable,
+        outcome IN ('resolved', 'completed') AND count(*) OVER (
+            PARTITION BY citizen_id, service_key ORDER BY started_at
+            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING EXCLUDE GROUP) > 0
+            AS repeated
+    FROM identified
+),
+groups AS (
+    SELECT DISTINCT service_id, transaction_ref FROM counted
+    WHERE transaction_ref IS NOT NULL AND service_id IS NOT NULL
+        AND transaction_stage IS NOT NULL
+),
+members AS (
+    SELECT i.id, i.started_at, i.transaction_stage,
+        row_number() OVER (PARTITION BY i.service_id, i.transaction_ref, i.transaction_stage
+            ORDER BY i.started_at, i.id) AS rank,
+        min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
+        min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
+            OVER grp AS first_completion
+    FROM interactions i
+    JOIN groups g ON g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref
+    WHERE i.transaction_stage IS NOT NULL AND {_COUNTED}
+    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref)
+),
+transactions AS (
+    SELECT id,
+        CASE WHEN transaction_stage = 'started'
+            THEN first_completion IS NULL OR started_at <= first_completion
+            ELSE first_start IS NULL OR first_start > started_at END AS started,
+        transaction_stage = 'completed' AS completed
+    FROM members WHERE rank = 1
+)
+SELECT {_BUCKET},
+    count(*) AS interactions,
+    count(*) FILTER (WHERE t.started OR (i.transaction_stage IS NOT NULL AND
+        (i.transaction_ref IS NULL OR i.service_id IS NULL))) AS transactions_started,
+    count(*) FILTER (WHERE t.completed OR (i.transaction_stage = 'completed' AND
+        (i.transaction_ref IS NULL OR i.service_id IS NULL))) AS transactions_completed,
+    count(*) FILTER (WHERE i.outcome IN ('resolved', 'completed')) AS resolved,
+    coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)::bigint
+        AS handling_seconds,
+    count(i.ended_at) AS handled,
+    count(*) FILTER (WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL)
+        AS inbound_identified,
+    count(*) FILTER (WHERE f.avoidable) AS avoidable,
+    count(*) FILTER (WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL
+        AND i.outcome IN ('resolved', 'completed')) AS fcr_eligible,
+    count(*) FILTER (WHERE f.repeated) AS fcr_repeated
+FROM counted i
+LEFT JOIN followups f ON f.id = i.id
+LEFT JOIN transactions t ON t.id = i.id
+GROUP BY {KEY}
+"""
+CONTACT_COUNTERS = COUNTERS[:10]
+
+RESPONSES = f"""
+WITH pending AS MATERIALIZED ({_PENDING.format(event="response_event", handler="responses")})
+SELECT {_BUCKET},
+    count(*) FILTER (WHERE r.csat = 1) AS csat_1,
+    count(*) FILTER (WHERE r.csat = 2) AS csat_2,
+    count(*) FILTER (WHERE r.csat = 3) AS csat_3,
+    count(*) FILTER (WHERE r.csat = 4) AS csat_4,
+    count(*) FILTER (WHERE r.csat = 5) AS csat_5,
+    count(r.nps) AS nps_responses,
+    count(*) FILTER (WHERE r.nps >= 9) AS nps_promoters,
+    count(*) FILTER (WHERE r.nps <= 6) AS nps_detractors,
+    count(r.effort) AS effort_responses,
+    coalesce(sum(r.effort), 0) AS effort_total,
+    count(r.invitation_id) AS invited_responses
+FROM survey_responses r JOIN interactions i ON i.id = r.interaction_id
+WHERE i.started_at >= :start AND i.started_at < :end
+    AND NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = r.id)
+GROUP BY {KEY}
+"""
+RESPONSE_COUNTERS = (*COUNTERS[10:20], "invited_responses")
+
+INVITATIONS = f"""
+WITH pending AS MATERIALIZED ({_PENDING.format(event="invitation_event", handler="invitations")})
+SELECT {_BUCKET}, count(*) AS invitations_sent
+FROM survey_invitations s JOIN interactions i ON i.id = s.interaction_id
+WHERE i.started_at >= :start AND i.started_at < :end
+    AND NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = s.id)
+GROUP BY {KEY}
+"""
+INVITATION_COUNTERS = ("invitations_sent",)
+
+PARTS = (
+    (CONTACTS, CONTACT_COUNTERS),
+    (RESPONSES, RESPONSE_COUNTERS),
+    (INVITATIONS, INVITATION_COUNTERS),
+)
+
+
+def parameters(start: datetime, end: datetime) -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "start": start,
+        "end": end,
+        "tz": config["TIME_ZONE"],
+        "no_service": NO_SERVICE,
+        "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
+        "recorded": RECORDED_EVENT,
+        "rollup_handler": ROLLUP_HANDLER,
+        "response_event": RESPONSE_EVENT,
+        "responses": RESPONSES_HANDLER,
+        "invitation_event": INVITATION_EVENT,
+        "invitations": INVITATIONS_HANDLER,
+    }
+
+
+def insert_rollups(start: datetime, end: datetime) -> None:
+    """Write the rollups of contacts started in [start, end) (their days must be empty)."""
+    params = parameters(start, end)
+    all_columns = ", ".join(COUNTERS)
+    for index, (query, counters) in enumerate(PARTS):
+        values = ", ".join(name if name in counters else "0" for name in COUNTERS)
+        conflict = ""
+        if index:
+            updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
+            conflict = (
+                "ON CONFLICT (day, department_id, channel_code, service_key) "
+                f"DO UPDATE SET {updates}"
+            )
+        db.session.execute(
+            text(
+                f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
+                f"SELECT {KEY}, {values}, now() FROM ({query}) AS computed {conflict}"
+            ),
+            params,
+        )
+
+
+def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
+    """The rollups of contacts started in [start, end), computed without writing."""
+    params = parameters(start, end)
+    result: dict[Any, dict[str, int]] = {}
+    for query, counters in PARTS:
+        for row in db.session.execute(text(query), params).mappings():
+            key = (row["day"], row["department_id"], row["channel_code"], row["service_id"])
+            target = result.setdefault(key, {})
+            for name in counters:
+                target[name] = int(row[name])
+    return result

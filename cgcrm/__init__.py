@@ -94,6 +94,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
+    from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
@@ -142,6 +143,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(surveys_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
+    api.register_blueprint(metrics_blp)
     api.document_paths(health.OPENAPI_PATHS)
     api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 

@@ -162,6 +162,7 @@ def _known_references(known: dict[str, str]) -> dict[str, Any]:
         "service_code": "RATES-PAY",
         "department_code": "CUSTOMER",
         "department": "RATES",
+        "service": "RATES-PAY",
         "assigned_user_id": None,
         "case_id": None,
         "interaction_id": known.get("interaction_id"),
@@ -248,9 +249,16 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
         # A period's end after its start.
         if "started_from" in query and "started_before" in query:
             query.pop("started_before")
+        # A reporting range ends on or after its first day and spans at most MAX_RANGE_DAYS.
+        for first, last in (("from", "to"), ("from_a", "to_a"), ("from_b", "to_b")):
+            if first in query and last in query:
+                query[last] = query[first]
     if isinstance(case.body, dict):
         for name in set(case.body) & set(references):
             case.body[name] = references[name]
+        # A transaction is of a service.
+        if case.body.get("transaction_ref") and not case.body.get("service_code"):
+            case.body["service_code"] = references["service_code"]
         # The known contact is with the known citizen: what names it is about that citizen.
         if case.body.get("interaction_id") and "citizen_id" in (case.path_parameters or {}):
             case.path_parameters["citizen_id"] = known["citizen_id"]

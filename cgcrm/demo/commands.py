@@ -19,7 +19,7 @@ demo_cli = AppGroup("demo", help="Demo activity to explore (simulated, through t
     "--until",
     default=None,
     help="ISO 8601 moment the simulated days end (default: now). Same data, seed and --until "
-    "write the same activity.",
+    "write the same activity (but for the contacts the surveys service samples).",
 )
 @click.option("--force", is_flag=True, help="Simulate again although demo activity exists.")
 def simulate_command(days: int, seed: int, until: str | None, force: bool) -> None:

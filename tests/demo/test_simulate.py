@@ -163,3 +163,21 @@ def test_the_demo_citizens_360_views_are_full(app: Flask, seeded: Any, make_api:
     assert view.status_code == 200, view.get_json()
     body = view.get_json()
     assert body["latest_interactions"] and body["channels"]
+
+
+def test_the_first_kpi_request_after_the_demo_shows_full_figures(
+    app: Flask, seeded: Any, make_api: Any
+) -> None:
+    _simulate(seeded)
+    with app.app_context():
+        contacts = db.session.scalar(select(func.count()).select_from(Interaction))
+    api = make_api("metrics:read")
+    answer = api.get("/api/v1/metrics/kpis?from=2026-06-17&to=2026-06-30&interval=week")
+    assert answer.status_code == 200, answer.get_json()
+    totals = answer.get_json()["totals"]
+    assert totals["contacts"] == contacts
+    for kpi in ("completion_rate", "digital_take_up", "first_contact_resolution"):
+        assert totals[kpi] is not None, kpi
+    assert totals["transactions_completed"] > 0 and totals["average_handling_seconds"] > 0
+    assert totals["user_satisfaction"]["n"] > 0
+    assert totals["sla_attainment"] is not None

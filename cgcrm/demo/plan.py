@@ -35,6 +35,8 @@ FRONT_OFFICE = "CUSTOMER"  # the contact centre and counters, when the catalog h
 
 @dataclass(frozen=True)
 class Need:
+    """A citizen's need of a service, arising on ``day``."""
+
     citizen: CitizenInfo
     service: ServiceInfo
     flow: str
@@ -68,7 +70,8 @@ class Planner:
         self.quarter = quarter
         self.citizens = list(citizens)
         self.services = list(services)
-        self.front_office = FRONT_OFFICE if FRONT_OFFICE in departments else None
+        # Who answers phones and counters: the front office, or failing that any department.
+        self.front_office = FRONT_OFFICE if FRONT_OFFICE in departments else min(departments)
         self.rng = random.Random(seed)
         self.ref_prefix = f"T{quarter.until:%y%m%d%H%M}"
         self._steps: list[Step] = []
@@ -96,8 +99,8 @@ class Planner:
 
     def department_for(self, service: ServiceInfo | None, channel: str) -> str:
         """Online services are run by their department; people answer in the front office."""
-        if channel in ("web", "mobile_app", "outreach") or self.front_office is None:
-            return service.department_code if service else (self.front_office or "")
+        if service is not None and channel in ("web", "mobile_app", "outreach"):
+            return service.department_code
         return self.front_office
 
     def contact(

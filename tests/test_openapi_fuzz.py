@@ -16,6 +16,7 @@ error on ``/oauth/*``).
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -39,6 +40,8 @@ from cgcrm.core import text_rules, time_bounds
 from cgcrm.core.fields import BoundedDate, BoundedDateTime, Text
 from cgcrm.core.text_rules import text_problem
 from cgcrm.extensions import db
+from cgcrm.notifications.models import SentNotification
+from cgcrm.surveys.service import decide_invitation
 from tests.conftest import new_citizen_payload
 
 SPEC_PATH = "/api/v1/openapi.json"
@@ -77,7 +80,10 @@ def known_ids(app: Flask, make_api: Any) -> dict[str, str]:
         "/api/v1/citizens",
         json=new_citizen_payload(
             identifiers=[{"system": "RATES_ACCOUNT", "value": "RA-7654321"}],
-            consents=[{"purpose": "service_updates", "granted": True, "channel": "web"}],
+            consents=[
+                {"purpose": "service_updates", "granted": True, "channel": "web"},
+                {"purpose": "surveys", "granted": True, "channel": "web"},
+            ],
         ),
     )
     assert created.status_code == 201, created.get_json()
@@ -97,12 +103,22 @@ def known_ids(app: Flask, make_api: Any) -> dict[str, str]:
             sa.select(Department.id).where(Department.code == "CUSTOMER")
         )
         service_id = db.session.scalar(sa.select(Service.id).where(Service.code == "RATES-PAY"))
+        # The known contact's citizen is invited to rate it: its link's token is known too.
+        db.session.execute(
+            sa.update(Service).where(Service.id == service_id).values(survey_sampling_rate=1.0)
+        )
+        decide_invitation(uuid.UUID(contact.get_json()["id"]))
+        db.session.commit()
+        body = db.session.scalar(sa.select(SentNotification.body))
         db.session.remove()
+    link = re.search(r"/s/([A-Za-z0-9_-]{44})", body or "")
+    assert link is not None, body
     return {
         "citizen_id": created.get_json()["id"],
         "department_id": str(department_id),
         "service_id": str(service_id),
         "interaction_id": contact.get_json()["id"],
+        "survey_token": link.group(1),
     }
 
 
@@ -166,6 +182,7 @@ def _known_references(known: dict[str, str]) -> dict[str, Any]:
         "assigned_user_id": None,
         "case_id": None,
         "interaction_id": known.get("interaction_id"),
+        "token": known.get("survey_token"),  # a survey link's
         "channel": "phone",  # the known contact's: a consent names the contact's channel
         "reference": new_reference(),
         # A person born after the plausible horizon, alive.
@@ -254,6 +271,15 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
             if first in query and last in query:
                 query[last] = query[first]
     if isinstance(case.body, dict):
+        # A survey response names exactly one of a link's token and a contact.
+        if case.path == "/api/v1/surveys/responses":
+            if {"token", "interaction_id"} <= set(case.body):
+                case.body.pop("token")
+            elif not {"token", "interaction_id"} & set(case.body):
+                case.body["interaction_id"] = known["interaction_id"]
+        # A transaction is of a service: a ref needs the service's code.
+        if case.body.get("transaction_ref") is not None and "service_code" not in case.body:
+            case.body["service_code"] = references["service_code"]
         for name in set(case.body) & set(references):
             case.body[name] = references[name]
         # A transaction is of a service.

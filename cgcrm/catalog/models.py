@@ -16,6 +16,10 @@ from cgcrm.extensions import db
 CHANNEL_KINDS = ("digital", "assisted")
 
 
+# A fifth of eligible contacts, unless the service says otherwise (migration 0013's default).
+DEFAULT_SURVEY_SAMPLING_RATE = 0.2
+
+
 class Department(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "departments"
 
@@ -50,7 +54,7 @@ class Service(db.Model):  # type: ignore[name-defined,misc]
     currency: Mapped[str] = mapped_column(String(3), default="AUD")
     # Share of eligible contacts whose citizen is invited to a satisfaction survey (0 to 1).
     survey_sampling_rate: Mapped[float] = mapped_column(
-        Float, default=0.2, server_default=text("0.2")
+        Float, default=DEFAULT_SURVEY_SAMPLING_RATE, server_default=text("0.2")
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from cgcrm.catalog.codes import catalog_codes
+from cgcrm.catalog.models import DEFAULT_SURVEY_SAMPLING_RATE
 from cgcrm.core.channels import CHANNEL_CODES
 from cgcrm.core.fields import BoundedDict, Cursor, FullMatch, Text, WholeNumber
 
@@ -44,6 +45,24 @@ class KnownCode(FullMatch):
         return value
 
 
+class SamplingRate(fields.Float):
+    """A JSON number from 0 to 1: the share of contacts sampled. Not a string, not a boolean
+    (the document says ``number``), not NaN or infinite."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=0, max=1), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+SURVEY_SAMPLING = {
+    "description": "Share of the service's eligible contacts whose citizen is invited to a "
+    "satisfaction survey, from 0 (never) to 1 (every one); 0.2 when not given. Which contacts "
+    "is decided by a hash of each contact's id, so the share holds over many contacts."
+}
 KNOWN_SERVICE = KnownCode("service")
 KNOWN_DEPARTMENT = KnownCode("department")
 MINOR_UNITS = validate.Range(min=0, max=100_000_000)
@@ -96,6 +115,9 @@ class ServiceSchema(Schema):
     fee_minor = WholeNumber(load_default=0, validate=MINOR_UNITS)
     currency = fields.String(load_default="AUD", validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts(load_default=dict)
+    survey_sampling_rate = SamplingRate(
+        load_default=DEFAULT_SURVEY_SAMPLING_RATE, metadata=SURVEY_SAMPLING
+    )
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
@@ -108,6 +130,7 @@ class ServicePatchSchema(Schema):
     fee_minor = WholeNumber(validate=MINOR_UNITS)
     currency = fields.String(validate=FullMatch(r"^[A-Z]{3}$"))
     unit_costs_minor = _UnitCosts()
+    survey_sampling_rate = SamplingRate(metadata=SURVEY_SAMPLING)
 
 
 class ServiceQuerySchema(Schema):

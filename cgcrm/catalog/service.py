@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cgcrm.catalog.models import (
+    DEFAULT_SURVEY_SAMPLING_RATE,
     Channel,
     Department,
     IdentifierSystem,
@@ -128,6 +129,7 @@ def create_service(data: dict[str, Any]) -> Service:
         fee_minor=data.get("fee_minor", 0),
         currency=data.get("currency", "AUD"),
         unit_costs=_costs(data.get("unit_costs_minor", {})),
+        survey_sampling_rate=data.get("survey_sampling_rate", DEFAULT_SURVEY_SAMPLING_RATE),
         version=1,
         created_at=now,
         updated_at=now,

@@ -77,7 +77,10 @@ def _invited_lately(citizen_id: uuid.UUID, now: datetime) -> bool:
     return (
         db.session.scalar(
             select(SurveyInvitation.id)
-            .where(SurveyInvitation.citizen_id == citizen_id, SurveyInvitation.sent_at > now - quiet)
+            .where(
+                SurveyInvitation.citizen_id == citizen_id,
+                SurveyInvitation.sent_at > now - quiet,
+            )
             .limit(1)
         )
         is not None
@@ -181,7 +184,7 @@ def decide_invitation(
     if route is None:
         _skip(interaction_id, "no way to reach the citizen")
         return None
-    channel, address = route
+    channel = route[0]
     token = issue_token(interaction_id)
     invitation = SurveyInvitation(
         id=new_id(),

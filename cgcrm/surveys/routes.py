@@ -48,9 +48,7 @@ class SurveyResponsesView(MethodView):
     @blp.arguments(SurveyResponseInSchema)
     @blp.response(201, SurveyResponseSchema)
     @blp.alt_response(404, description="No invitation was sent with this token.")
-    @blp.alt_response(
-        409, description="The contact has a response already (or the link was used)."
-    )
+    @blp.alt_response(409, description="The contact has a response already (or the link was used).")
     @blp.alt_response(410, description="The invitation's link has expired.")
     @blp.doc(operationId="recordSurveyResponse")
     def post(self, data: dict[str, Any]) -> Any:

@@ -20,19 +20,21 @@ COMMENT_MAX = 2000
 
 
 class SurveyResponseInSchema(Schema):
-    class Meta:
-        description = (
-            "One answer about one contact. Send exactly one of `token` (the citizen, through the "
-            "link of their invitation, without a bearer token) or `interaction_id` (staff taking "
-            "the answer, with a bearer token holding interactions:write)."
-        )
+    """One answer about one contact, with exactly one of ``token`` and ``interaction_id``."""
 
     token = fields.String(
         validate=FullMatch(TOKEN_PATTERN, error="not a valid survey link"),
-        metadata={"description": "The token of the invitation's link (`/s/<token>`)."},
+        metadata={
+            "description": "The citizen answering: the token of their invitation's link "
+            "(`/s/<token>`), sent without a bearer token. Not with `interaction_id`."
+        },
     )
     interaction_id = fields.UUID(
-        metadata={"description": "The contact the answer is about (staff only)."}
+        metadata={
+            "description": "Staff recording an answer taken at the counter or by phone: the "
+            "contact it is about, sent with a bearer token holding interactions:write. Not "
+            "with `token`."
+        }
     )
     csat = WholeNumber(
         required=True,

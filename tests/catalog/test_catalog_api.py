@@ -71,3 +71,49 @@ def test_seed_catalog_loads_once(app: Any) -> None:
     assert first["services"] >= 30
     assert first["identifier_systems"] == 1  # the test catalog declares the other two
     assert second == {"departments": 0, "channels": 0, "services": 0, "identifier_systems": 0}
+
+
+def test_a_service_says_how_many_of_its_contacts_are_surveyed(make_api: Any) -> None:
+    admin = make_api("admin")
+    body = {"code": "DOG-REG", "name": "Register a dog", "department": "RATES"}
+    created = admin.post("/api/v1/services", json={**body, "sla_target_days": 2})
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["survey_sampling_rate"] == 0.2  # the default
+    url = f"/api/v1/services/{created.get_json()['id']}"
+    changed = admin.patch(url, json={"survey_sampling_rate": 0.35}, headers={"If-Match": '"v1"'})
+    assert changed.status_code == 200, changed.get_json()
+    assert admin.get(url).get_json()["survey_sampling_rate"] == 0.35
+    never = admin.post(
+        "/api/v1/services",
+        json={**body, "code": "DOG-ATTACK", "sla_target_days": 1, "survey_sampling_rate": 0},
+    )
+    assert never.get_json()["survey_sampling_rate"] == 0.0
+
+
+@pytest.mark.parametrize("rate", [1.5, -0.1, "0.5", True, None])
+def test_a_sampling_rate_is_a_number_from_0_to_1(make_api: Any, rate: Any) -> None:
+    response = make_api("admin").post(
+        "/api/v1/services",
+        json={
+            "code": "DOG-REG",
+            "name": "Register a dog",
+            "department": "RATES",
+            "sla_target_days": 2,
+            "survey_sampling_rate": rate,
+        },
+    )
+    assert response.status_code == 422
+    assert "survey_sampling_rate" in response.get_json()["errors"]
+
+
+def test_the_demo_catalog_samples_services_differently(app: Any) -> None:
+    from sqlalchemy import select
+
+    from cgcrm.catalog.models import Service
+
+    with app.app_context():
+        load_catalog(PROJECT_ROOT / "config" / "seed" / "catalog.yaml")
+        rates = dict(db.session.execute(select(Service.code, Service.survey_sampling_rate)).all())
+        db.session.remove()
+    assert rates["CS-COMPLAINT"] > rates["PARK-FINE-PAY"] > rates["ANIMAL-ATTACK"] == 0.0
+    assert all(0 <= rate <= 1 for rate in rates.values())

@@ -27,6 +27,7 @@ from tests.surveys.conftest import (
 )
 
 
+@pytest.mark.smoke
 def test_an_eligible_contact_is_invited_by_the_preferred_channel_with_a_working_link(
     app: Flask, client: Any, surveyed: None, recent_contact: Any, citizen: str
 ) -> None:
@@ -56,7 +57,10 @@ def test_an_eligible_contact_is_invited_by_the_preferred_channel_with_a_working_
         )
         assert event is not None
         assert event.aggregate_type == "survey_invitation"
-        assert event.payload == {"invitation_id": str(invitation_id), "interaction_id": str(contact)}
+        assert event.payload == {
+            "invitation_id": str(invitation_id),
+            "interaction_id": str(contact),
+        }
         db.session.remove()
     page = client.get(f"/s/{token}")
     assert page.status_code == 200

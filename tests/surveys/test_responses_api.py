@@ -155,6 +155,7 @@ def test_token_and_interaction_id_together_are_422(
     assert {"token", "interaction_id"} <= set(response.get_json()["errors"])
 
 
+@pytest.mark.smoke
 def test_staff_record_an_answer_taken_at_the_counter(
     app: Flask, counter: Api, recent_contact: Any
 ) -> None:
@@ -192,9 +193,7 @@ def test_after_the_citizen_answered_staff_get_409(
     assert counter.post(URL, json={"interaction_id": str(contact), "csat": 1}).status_code == 409
 
 
-def test_staff_need_interactions_write(
-    make_api: Any, client: Any, recent_contact: Any
-) -> None:
+def test_staff_need_interactions_write(make_api: Any, client: Any, recent_contact: Any) -> None:
     body = {"interaction_id": str(recent_contact()), "csat": 4}
     anonymous = client.post(URL, json=body)
     assert anonymous.status_code == 401
@@ -266,9 +265,7 @@ def test_two_answers_at_once_one_wins_and_the_other_is_409(
     assert len(_events(app, "survey.response_recorded")) == 1
 
 
-def test_two_citizen_answers_at_once_one_wins(
-    app: Flask, invited: tuple[uuid.UUID, str]
-) -> None:
+def test_two_citizen_answers_at_once_one_wins(app: Flask, invited: tuple[uuid.UUID, str]) -> None:
     _, token = invited
     statuses = _race(app, [({"token": token, "csat": 5}, {}), ({"token": token, "csat": 4}, {})])
     assert sorted(statuses) == [201, 409]

@@ -14,6 +14,7 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent, add_event
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
+from cgcrm.worker.handlers import handlers_for
 from cgcrm.worker.models import ProcessedEvent
 from cgcrm.worker.redelivery import redeliver_unhandled_events
 from cgcrm.worker.relay import drain
@@ -89,13 +90,10 @@ def test_redelivery_leaves_recent_unhandled_and_exhausted_events_alone(app: Flas
                 .where(OutboxEvent.event_id == event_id)
                 .values(published_at=published_at, deliveries=deliveries)
             )
-            if marked:
-                db.session.add(
-                    ProcessedEvent(
-                        event_id=event_id,
-                        handler="metrics.interaction_daily_rollups",
-                        processed_at=now,
-                    )
+            if marked:  # by every handler of its type
+                db.session.add_all(
+                    ProcessedEvent(event_id=event_id, handler=spec.name, processed_at=now)
+                    for spec in handlers_for("interaction.recorded")
                 )
             ids[event_id] = name
         # An event type without handlers has nothing to wait for.

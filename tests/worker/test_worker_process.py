@@ -28,6 +28,7 @@ from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
+from cgcrm.metrics.service import ROLLUP_HANDLER
 from cgcrm.worker.models import ProcessedEvent
 from cgcrm.worker.periodic import PERIODIC_JOBS, periodic_status
 from cgcrm.worker.runner import build_worker
@@ -123,7 +124,10 @@ def workers(app: Flask, job_queues: redis.Redis, tmp_path: Path) -> Iterator[Wor
 
 def _counted(app: Flask) -> tuple[int, int]:
     with app.app_context():
-        markers = db.session.scalar(sa.select(sa.func.count()).select_from(ProcessedEvent))
+        # The rollup's markers: what this file follows (other handlers of the event mark too).
+        markers = db.session.scalar(
+            sa.select(sa.func.count()).where(ProcessedEvent.handler == ROLLUP_HANDLER)
+        )
         total = db.session.scalar(sa.select(sa.func.sum(InteractionDailyRollup.interactions)))
         db.session.remove()
     return int(markers or 0), int(total or 0)

@@ -136,6 +136,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Most events one catch-up run applies (the rest wait for the next run).",
     ),
     Setting(
+        "METRICS_REBUILD_WORK_MEM",
+        str,
+        "256MB",
+        "PostgreSQL work_mem of a rollup rebuild's transaction (its window functions sort a "
+        "range's contacts; the server's default spills them to disk).",
+    ),
+    Setting(
         "METRICS_RECONCILE_INTERVAL",
         int,
         86400,

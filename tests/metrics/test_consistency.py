@@ -184,3 +184,36 @@ def test_a_rebuild_leaves_pending_events_to_their_handlers(
     clear_rollups(app)
     process(app)
     assert snapshot(app) == after
+
+
+def test_concurrent_batches_on_the_same_citizens_count_every_pair(
+    app: Flask, data_set: list[str]
+) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite runs one writer at a time")
+    import threading
+
+    process(app)
+    reference = snapshot(app)
+    for seed in (1, 2):
+        clear_rollups(app)
+        ids = pending_event_ids(app)
+        random.Random(seed).shuffle(ids)
+        halves = [ids[0::2], ids[1::2]]
+        errors: list[BaseException] = []
+
+        def run(part: list[str], errors: list[BaseException]) -> None:
+            try:
+                process(app, part, batch=4)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(half, errors)) for half in halves]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        # Each pair of neighbours was counted by whichever batch committed second.
+        assert snapshot(app) == reference, seed

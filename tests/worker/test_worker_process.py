@@ -251,7 +251,9 @@ def test_a_sigkilled_worker_leaves_no_child_and_its_successor_runs_the_periodic_
     job_queues: redis.Redis,
     client: FlaskClient,
 ) -> None:
-    workers.env.update({f"CGCRM_{spec.interval_setting}": "1" for spec in PERIODIC_JOBS})
+    # Every 2 s: six periodic jobs a second, each in a forked horse, outran the one worker on a
+    # busy machine, and the contact's job queued behind them past the test's timeouts.
+    workers.env.update({f"CGCRM_{spec.interval_setting}": "2" for spec in PERIODIC_JOBS})
     workers.env["CGCRM_CRON_LEADER_TTL"] = "2"
     record_contact()
     burst_worker()  # the bucket's row now exists, so the test can lock it

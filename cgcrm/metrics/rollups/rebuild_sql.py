@@ -28,7 +28,7 @@ from cgcrm.metrics.rollups.counted import (
 
 KEY = "day, department_id, channel_code, service_key, service_id"
 _BUCKET = """(i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
-    coalesce(i.service_id, :no_service) AS service_key, i.service_id"""
+    coalesce(i.service_id, CAST(:no_service AS uuid)) AS service_key, i.service_id"""
 _PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
     WHERE o.type = :{event} AND NOT EXISTS (
         SELECT 1 FROM processed_events p
@@ -38,76 +38,95 @@ _PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
 _COUNTED = """NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = i.id)
     AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
 
+_IDENTIFIED = "i.direction = 'inbound' AND i.citizen_id IS NOT NULL"
+_RESOLVED = "i.outcome IN ('resolved', 'completed')"
+_IN_RANGE = "i.started_at >= :start AND i.started_at < :end"
+_BUCKET_COLUMNS = "i.department_id, i.channel_code, i.service_id"
+
+# Three parts summed per bucket, none joined back to the contacts: the counters of each contact
+# alone, the follow-up flags, the transactions. Each part groups its own rows.
 CONTACTS = f"""
 WITH pending AS MATERIALIZED ({_PENDING.format(event="recorded", handler="rollup_handler")}),
-counted AS (
-    SELECT i.* FROM interactions i
-    WHERE i.started_at >= :start AND i.started_at < :end AND {_COUNTED}
+alone AS (
+    SELECT {_BUCKET},
+        count(*) AS interactions,
+        count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
+            AND (i.transaction_ref IS NULL OR i.service_id IS NULL)) AS transactions_started,
+        count(*) FILTER (WHERE i.transaction_stage = 'completed'
+            AND (i.transaction_ref IS NULL OR i.service_id IS NULL)) AS transactions_completed,
+        count(*) FILTER (WHERE {_RESOLVED}) AS resolved,
+        coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)::bigint
+            AS handling_seconds,
+        count(i.ended_at) AS handled,
+        count(*) FILTER (WHERE {_IDENTIFIED}) AS inbound_identified,
+        0 AS avoidable,
+        count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED}) AS fcr_eligible,
+        0 AS fcr_repeated
+    FROM interactions i
+    WHERE {_IN_RANGE} AND {_COUNTED}
+    GROUP BY {KEY}
 ),
 identified AS (
-    SELECT i.id, i.citizen_id, coalesce(i.service_id, :no_service) AS service_key,
-        i.started_at, i.outcome
+    SELECT i.citizen_id, coalesce(i.service_id, :no_service) AS key, i.started_at,
+        {_BUCKET_COLUMNS},
+        count(*) OVER (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
+            ORDER BY i.started_at
+            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW EXCLUDE GROUP) > 0
+            AS avoidable,
+        {_RESOLVED} AND count(*) OVER (
+            PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
+            ORDER BY i.started_at
+            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING EXCLUDE GROUP) > 0
+            AS repeated
     FROM interactions i
-    WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL
+    WHERE {_IDENTIFIED}
         AND i.started_at >= CAST(:start AS timestamptz) - interval '7 days'
         AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
         AND {_COUNTED}
 ),
 followups AS (
-    SELECT id,
-        count(*) OVER (PARTITION BY citizen_id, service_key ORDER BY started_at
-            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW EXCLUDE GROUP) > 0
-            AS avoidable,
-        outcome IN ('resolved', 'completed') AND count(*) OVER (
-            PARTITION BY citizen_id, service_key ORDER BY started_at
-            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING EXCLUDE GROUP) > 0
-            AS repeated
-    FROM identified
+    SELECT {_BUCKET}, 0 AS interactions, 0 AS transactions_started,
+        0 AS transactions_completed, 0 AS resolved, 0 AS handling_seconds, 0 AS handled,
+        0 AS inbound_identified, count(*) FILTER (WHERE i.avoidable) AS avoidable,
+        0 AS fcr_eligible, count(*) FILTER (WHERE i.repeated) AS fcr_repeated
+    FROM identified i
+    WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
+    GROUP BY {KEY}
 ),
 groups AS (
-    SELECT DISTINCT service_id, transaction_ref FROM counted
-    WHERE transaction_ref IS NOT NULL AND service_id IS NOT NULL
-        AND transaction_stage IS NOT NULL
+    SELECT DISTINCT i.service_id, i.transaction_ref FROM interactions i
+    WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
 ),
 members AS (
-    SELECT i.id, i.started_at, i.transaction_stage,
-        row_number() OVER (PARTITION BY i.service_id, i.transaction_ref, i.transaction_stage
-            ORDER BY i.started_at, i.id) AS rank,
+    SELECT i.started_at, i.transaction_stage, {_BUCKET_COLUMNS},
+        row_number() OVER (PARTITION BY i.service_id, i.transaction_ref COLLATE "C",
+            i.transaction_stage ORDER BY i.started_at, i.id) AS rank,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
             OVER grp AS first_completion
     FROM interactions i
     JOIN groups g ON g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref
     WHERE i.transaction_stage IS NOT NULL AND {_COUNTED}
-    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref)
+    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C")
 ),
 transactions AS (
-    SELECT id,
-        CASE WHEN transaction_stage = 'started'
-            THEN first_completion IS NULL OR started_at <= first_completion
-            ELSE first_start IS NULL OR first_start > started_at END AS started,
-        transaction_stage = 'completed' AS completed
-    FROM members WHERE rank = 1
+    SELECT {_BUCKET}, 0 AS interactions,
+        count(*) FILTER (WHERE CASE WHEN i.transaction_stage = 'started'
+            THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
+            ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
+            AS transactions_started,
+        count(*) FILTER (WHERE i.transaction_stage = 'completed') AS transactions_completed,
+        0 AS resolved, 0 AS handling_seconds, 0 AS handled, 0 AS inbound_identified,
+        0 AS avoidable, 0 AS fcr_eligible, 0 AS fcr_repeated
+    FROM members i
+    WHERE {_IN_RANGE} AND i.rank = 1
+    GROUP BY {KEY}
 )
-SELECT {_BUCKET},
-    count(*) AS interactions,
-    count(*) FILTER (WHERE t.started OR (i.transaction_stage IS NOT NULL AND
-        (i.transaction_ref IS NULL OR i.service_id IS NULL))) AS transactions_started,
-    count(*) FILTER (WHERE t.completed OR (i.transaction_stage = 'completed' AND
-        (i.transaction_ref IS NULL OR i.service_id IS NULL))) AS transactions_completed,
-    count(*) FILTER (WHERE i.outcome IN ('resolved', 'completed')) AS resolved,
-    coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)::bigint
-        AS handling_seconds,
-    count(i.ended_at) AS handled,
-    count(*) FILTER (WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL)
-        AS inbound_identified,
-    count(*) FILTER (WHERE f.avoidable) AS avoidable,
-    count(*) FILTER (WHERE i.direction = 'inbound' AND i.citizen_id IS NOT NULL
-        AND i.outcome IN ('resolved', 'completed')) AS fcr_eligible,
-    count(*) FILTER (WHERE f.repeated) AS fcr_repeated
-FROM counted i
-LEFT JOIN followups f ON f.id = i.id
-LEFT JOIN transactions t ON t.id = i.id
+SELECT {KEY}, {", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS[:10])}
+FROM (
+    SELECT * FROM alone UNION ALL SELECT * FROM followups UNION ALL SELECT * FROM transactions
+) AS parts
 GROUP BY {KEY}
 """
 CONTACT_COUNTERS = COUNTERS[:10]
@@ -167,8 +186,16 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
     }
 
 
+def _sort_in_memory() -> None:
+    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM: the windows sort
+    every identified contact of the range, which spills to disk with the default 4 MB."""
+    memory = str(current_app.config["METRICS_REBUILD_WORK_MEM"])
+    db.session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
+
+
 def insert_rollups(start: datetime, end: datetime) -> None:
     """Write the rollups of contacts started in [start, end) (their days must be empty)."""
+    _sort_in_memory()
     params = parameters(start, end)
     all_columns = ", ".join(COUNTERS)
     for index, (query, counters) in enumerate(PARTS):
@@ -191,6 +218,7 @@ def insert_rollups(start: datetime, end: datetime) -> None:
 
 def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
     """The rollups of contacts started in [start, end), computed without writing."""
+    _sort_in_memory()
     params = parameters(start, end)
     result: dict[Any, dict[str, int]] = {}
     for query, counters in PARTS:

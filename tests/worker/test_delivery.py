@@ -12,7 +12,7 @@ from flask import Flask
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
-from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.metrics.rollups.counted import ROLLUP_HANDLER
 from cgcrm.worker.handlers import process_events
 from cgcrm.worker.models import ProcessedEvent
 from cgcrm.worker.relay import publish_pending_events

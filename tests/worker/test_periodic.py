@@ -162,9 +162,7 @@ def test_the_admin_view_and_readyz_show_when_periodic_jobs_ran_and_flag_the_late
     late = app.config["HOUSEKEEPING_INTERVAL"] + app.config["PERIODIC_GRACE"] + 60
     _stamp(job_queues, app, "flag-breached-cases", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "seal-audit-trail", enqueued_at=now - 2, succeeded_at=now - 1)
-    _stamp(
-        job_queues, app, "expire-survey-invitations", enqueued_at=now - 2, succeeded_at=now - 1
-    )
+    _stamp(job_queues, app, "expire-survey-invitations", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "metrics-catch-up", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "metrics-reconcile", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "housekeeping", succeeded_at=now - late, failed_at=now - 5)

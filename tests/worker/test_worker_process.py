@@ -28,7 +28,7 @@ from cgcrm import jobs
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
 from cgcrm.metrics.models import InteractionDailyRollup
-from cgcrm.metrics.service import ROLLUP_HANDLER
+from cgcrm.metrics.rollups.counted import ROLLUP_HANDLER
 from cgcrm.worker.models import ProcessedEvent
 from cgcrm.worker.periodic import PERIODIC_JOBS, periodic_status
 from cgcrm.worker.runner import build_worker

@@ -117,7 +117,10 @@ def _answer(form: Any) -> dict[str, Any]:
     for name in SCORES:
         value = form.get(name, "").strip()
         if value:
-            answer[name] = int(value) if value.isascii() and value.isdigit() else value
+            # A few ASCII digits are a score; anything else (a 5,000-digit number too, which
+            # int() refuses) stays text for the schema to refuse with the field named.
+            number = len(value) <= 3 and value.isascii() and value.isdigit()
+            answer[name] = int(value) if number else value
     comment = form.get("comment", "")
     if comment.strip():
         answer["comment"] = comment

@@ -183,6 +183,19 @@ def test_the_form_comes_back_with_an_error_summary(
     assert fixed.status_code == 201
 
 
+def test_nonsense_scores_are_errors_on_the_form(
+    client: Any, invited: tuple[uuid.UUID, str]
+) -> None:
+    _, token = invited
+    posted = client.post(
+        "/api/v1/surveys/responses",
+        data={"token": token, "csat": "9" * 5000, "nps": "\u0663", "effort": "-1"},
+    )
+    assert posted.status_code == 422
+    page = Page(posted.get_data(as_text=True))
+    assert [attrs["href"] for attrs in page.all("a")] == ["#csat-5", "#nps-0", "#effort-1"]
+
+
 def test_a_long_comment_is_an_error_on_the_form(
     client: Any, invited: tuple[uuid.UUID, str]
 ) -> None:

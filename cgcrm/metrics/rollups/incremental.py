@@ -65,18 +65,29 @@ def _citizen_windows(contacts: Sequence[Contact]) -> dict[uuid.UUID, tuple[datet
 
 
 def _difference(batch: Sequence[Contact], counted: Sequence[Contact], tz: Any) -> Deltas:
-    """What adding ``batch`` to the ``counted`` neighbours changes in the relational counters."""
-    keys = {group_key(contact) for contact in batch} - {None}
-    partitions = {partition_key(contact) for contact in batch} - {None}
+    """What adding ``batch`` to the ``counted`` neighbours changes in the relational counters.
 
-    def affected(contacts: Iterable[Contact]) -> tuple[list[list[Contact]], list[list[Contact]]]:
-        contacts = list(contacts)
-        groups = [g for k, g in grouped(contacts, group_key).items() if k in keys]
-        parts = [p for k, p in grouped(contacts, partition_key).items() if k in partitions]
-        return groups, parts
-
-    deltas = relational_counts(*affected([*counted, *batch]), tz)
-    merge(deltas, relational_counts(*affected(counted), tz), sign=-1)
+    Groups and partitions with no counted neighbour have nothing to take away: only their
+    contributions with the batch are computed.
+    """
+    groups_with = grouped(batch, group_key)
+    partitions_with = grouped(batch, partition_key)
+    groups_without: dict[Any, list[Contact]] = {}
+    partitions_without: dict[Any, list[Contact]] = {}
+    for contact in counted:
+        key = group_key(contact)
+        if key in groups_with:
+            groups_without.setdefault(key, []).append(contact)
+        key = partition_key(contact)
+        if key in partitions_with:
+            partitions_without.setdefault(key, []).append(contact)
+    for key, members in groups_without.items():
+        groups_with[key] = [*members, *groups_with[key]]
+    for key, members in partitions_without.items():
+        partitions_with[key] = [*members, *partitions_with[key]]
+    deltas = relational_counts(groups_with.values(), partitions_with.values(), tz)
+    without = relational_counts(groups_without.values(), partitions_without.values(), tz)
+    merge(deltas, without, sign=-1)
     return deltas
 
 

@@ -22,12 +22,14 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.dev-installed
 
-## run: migrate, load demo data once, serve the API on 127.0.0.1:$(PORT) with a background
-## worker (outbox relay, jobs, periodic jobs; needs Redis at REDIS_URL); Ctrl-C stops both.
+## run: migrate, load demo data and simulate a quarter of activity once, serve the API on
+## 127.0.0.1:$(PORT) with a background worker (outbox relay, jobs, periodic jobs; needs Redis at
+## REDIS_URL); Ctrl-C stops both.
 run: $(VENV)/.runtime-installed
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) seed
+	@$(FLASK) demo simulate --days 90
 	@export CGCRM_JWT_ISSUER=$${CGCRM_JWT_ISSUER:-http://127.0.0.1:$(PORT)}; \
 	trap 'kill $$api $$worker 2>/dev/null; wait $$api $$worker 2>/dev/null; exit 0' INT TERM; \
 	$(BIN)/gunicorn --config config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \

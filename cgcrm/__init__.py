@@ -39,6 +39,9 @@ def _configure_api(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Served from the pinned flask-swagger-ui package: the docs page loads nothing from a CDN.
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS + "/",
+        # Swagger UI would otherwise send the document's URL to validator.swagger.io for a
+        # badge: a call out of the network, and a leak of where the API lives.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {"description": "One citizen record for every channel and department."},
             "servers": [{"url": "/", "description": "this server"}],

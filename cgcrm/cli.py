@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
+from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import DomainError
 from cgcrm.extensions import db
 from cgcrm.settings import PROJECT_ROOT
@@ -21,6 +25,8 @@ users_cli = AppGroup("users", help="Staff users.")
 
 DEMO_CLIENT_ID = "demo-counter-system"
 DEMO_ADMIN_EMAIL = "admin@council.example"
+# The README's example search (tests/test_readme.py checks it finds the seeded citizen it names).
+README_SEARCH = "Jenifer+Smyth"
 
 
 def _fail(error: DomainError) -> None:
@@ -68,8 +74,54 @@ def create_user_command(
     click.echo(f"staff user {user.email} ({user.role}) id {user.id}")
 
 
-def _demo_credentials_path() -> Path:
-    return Path(current_app.instance_path) / "demo-client.json"
+@dataclass(frozen=True)
+class DemoClient:
+    """A client ``flask seed`` registers for the demo; its secret is kept in ``instance/``."""
+
+    client_id: str
+    name: str
+    scope: str
+    file_name: str
+
+    def credentials_path(self) -> Path:
+        return Path(current_app.instance_path) / self.file_name
+
+
+# A counter takes consents in the contact it records; it is shown other departments'
+# identifiers masked and cannot export the population.
+DEMO_COUNTER = DemoClient(
+    DEMO_CLIENT_ID,
+    "Demo counter system",
+    "citizens:read citizens:write interactions:write cases:write audit consents:record",
+    "demo-client.json",
+)
+# An administrator reads the KPIs, the jobs and every department's records.
+DEMO_ADMIN = DemoClient(
+    "demo-admin-console",
+    "Demo administrator console",
+    "admin metrics:read citizens:read audit cross_department",
+    "demo-admin-client.json",
+)
+DEMO_CLIENTS = (DEMO_COUNTER, DEMO_ADMIN)
+
+
+def _seed_client(demo: DemoClient) -> None:
+    """Register ``demo`` unless it exists; its secret goes to a file only the owner reads."""
+    from cgcrm.identity.models import OAuthClient
+    from cgcrm.identity.service import create_client
+
+    exists = db.session.scalar(
+        select(OAuthClient.id).where(OAuthClient.client_id == demo.client_id)
+    )
+    if exists is not None:
+        return
+    issued = create_client(demo.name, "CUSTOMER", demo.scope, client_id=demo.client_id)
+    path = demo.credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"client_id": demo.client_id, "client_secret": issued.client_secret}, handle)
+    click.echo(f"client: added {demo.client_id}")
 
 
 @click.command("seed")
@@ -83,32 +135,16 @@ def seed_command(citizen_count: int) -> None:
     from cgcrm.citizens.service import create_citizen
     from cgcrm.citizens.synthetic import generate_citizens
     from cgcrm.core.principal import SYSTEM, Actor
-    from cgcrm.identity.models import OAuthClient, StaffUser
-    from cgcrm.identity.service import create_client, create_user
+    from cgcrm.identity.models import StaffUser
+    from cgcrm.identity.service import create_user
 
     added = load_catalog(PROJECT_ROOT / "config" / "seed" / "catalog.yaml")
     click.echo(f"catalog: added {added}")
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_ADMIN_EMAIL)) is None:
         create_user(DEMO_ADMIN_EMAIL, "admin", "CUSTOMER", "Demo Administrator")
         click.echo(f"staff: added {DEMO_ADMIN_EMAIL}")
-    if (
-        db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID))
-        is None
-    ):
-        issued = create_client(
-            "Demo counter system",
-            "CUSTOMER",
-            # A counter takes consents in the contact it records; it is shown other
-            # departments' identifiers masked and cannot export the population.
-            "citizens:read citizens:write interactions:write cases:write audit consents:record",
-            client_id=DEMO_CLIENT_ID,
-        )
-        path = _demo_credentials_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"client_id": DEMO_CLIENT_ID, "client_secret": issued.client_secret}, handle)
-        click.echo(f"client: added {DEMO_CLIENT_ID}")
+    for demo in DEMO_CLIENTS:
+        _seed_client(demo)
     existing = db.session.scalar(select(func.count()).select_from(Citizen)) or 0
     if existing == 0:
         actor = Actor(SYSTEM, "seed")
@@ -120,16 +156,13 @@ def seed_command(citizen_count: int) -> None:
         click.echo(f"citizens: {existing} present, none added")
 
 
-@click.command("demo-info")
-@with_appcontext
-@click.option("--base-url", default=None)
-def demo_info_command(base_url: str | None) -> None:
-    """Print the URLs, the demo client's credentials and a fresh bearer token."""
-    path = _demo_credentials_path()
+def _token(demo: DemoClient) -> tuple[dict[str, Any], str]:
+    """The client's stored credentials and a fresh token from the real token endpoint,
+    exercised in-process."""
+    path = demo.credentials_path()
     if not path.exists():
-        raise click.ClickException("no demo client: run `flask seed` first")
+        raise click.ClickException(f"no {demo.client_id} credentials: run `flask seed` first")
     creds: dict[str, Any] = json.loads(path.read_text())
-    # The token comes from the real token endpoint, exercised in-process.
     response = current_app.test_client().post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
@@ -139,21 +172,44 @@ def demo_info_command(base_url: str | None) -> None:
         raise click.ClickException(
             f"token endpoint said {response.status_code}: {response.get_data(as_text=True)}"
         )
+    return creds, str(response.get_json()["access_token"])
+
+
+@click.command("demo-info")
+@with_appcontext
+@click.option("--base-url", default=None)
+def demo_info_command(base_url: str | None) -> None:
+    """Print the URLs, the demo clients' credentials, fresh bearer tokens and requests to try."""
+    counter, counter_token = _token(DEMO_COUNTER)
+    admin, admin_token = _token(DEMO_ADMIN)
     base = base_url or f"http://127.0.0.1:{current_app.config['PORT']}"
+    today = utcnow().astimezone(ZoneInfo(current_app.config["TIME_ZONE"])).date()
+    quarter_start = today - timedelta(days=89)
     click.echo(f"API:           {base}/api/v1")
     click.echo(f"API docs:      {base}/api/docs")
     click.echo(f"OpenAPI:       {base}/api/v1/openapi.json")
-    click.echo(f"client_id:     {creds['client_id']}")
-    click.echo(f"client_secret: {creds['client_secret']}")
-    click.echo(f"access token:  {response.get_json()['access_token']}")
+    click.echo(f"client_id:     {counter['client_id']}  ({DEMO_COUNTER.scope})")
+    click.echo(f"client_secret: {counter['client_secret']}")
+    click.echo(f"access token:  {counter_token}")
+    click.echo(f"admin client:  {admin['client_id']}  ({DEMO_ADMIN.scope})")
+    click.echo(f"admin secret:  {admin['client_secret']}")
+    click.echo(f"admin token:   {admin_token}")
+    click.echo("try:")
+    click.echo(f"  TOKEN={counter_token}")
     click.echo(
-        f'try:           curl -H "Authorization: Bearer $TOKEN" '
-        f'"{base}/api/v1/citizens/search?q=Jenifer+Smyth"'
+        f'  curl -H "Authorization: Bearer $TOKEN" '
+        f'"{base}/api/v1/citizens/search?q={README_SEARCH}"'
+    )
+    click.echo(f"  ADMIN_TOKEN={admin_token}")
+    click.echo(
+        f'  curl -H "Authorization: Bearer $ADMIN_TOKEN" "{base}/api/v1/metrics/kpis'
+        f'?from={quarter_start.isoformat()}&to={today.isoformat()}&interval=week"'
     )
 
 
 def register(app: Flask) -> None:
     from cgcrm.core.audit_cli import audit_cli
+    from cgcrm.demo.commands import demo_cli
     from cgcrm.metrics.rollups.cli import metrics_cli
     from cgcrm.worker.commands import relay_command, unpark_command, worker_command
 
@@ -165,4 +221,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(relay_command)
     app.cli.add_command(unpark_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)
     app.cli.add_command(metrics_cli)

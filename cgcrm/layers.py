@@ -42,8 +42,9 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer(
         "read models and reports composed from the domains, fed by events",
+        # demo: writes simulated activity through every domain (``flask demo simulate``).
         # console: the optional staff console (HTML pages over the views below).
-        ("console", "overview", "admin", "integrations", "metrics"),
+        ("demo", "console", "overview", "admin", "integrations", "metrics"),
     ),
     Layer(
         "domains about a citizen",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 
 
@@ -63,7 +66,9 @@ def test_users_create(app: Flask) -> None:
     assert bad_role.exit_code != 0
 
 
-def test_seed_is_idempotent(app: Flask) -> None:
+def test_seed_is_idempotent(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo clients' secrets go to the instance folder: not the checkout's own.
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed", "--citizens", "15"])
     assert first.exit_code == 0, first.output

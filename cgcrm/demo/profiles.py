@@ -3,8 +3,8 @@
 Figures are chosen to look like a council's quarter, not measured: digital take-up climbs from
 about a third to three quarters of completed transactions, assisted channels satisfy more
 people than digital ones (counter most, web least), a few digital attempts fail and the citizen
-phones instead (avoidable contact), and about one case in six misses its SLA (one in five
-is planned late; the workflow's pauses move some due dates past the resolution).
+phones instead (avoidable contact), and about one case in seven misses its SLA (one in
+five is planned late; the workflow's pauses move some due dates past the resolution).
 """
 
 from __future__ import annotations

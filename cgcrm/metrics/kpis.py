@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Date, DateTime, case, cast, func, select
+from sqlalchemy import BigInteger, Date, DateTime, Select, bindparam, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cgcrm.catalog.codes import catalog_codes
@@ -72,11 +74,11 @@ class Filters:
             raise ValidationError("unknown channel", errors={"channel": ["unknown channel"]})
 
 
-def _period_of(day: Any, interval: str) -> Any:
+def _period_of(day: Any, interval: str, dialect: str) -> Any:
     """SQL for the first day of the interval holding ``day`` (ISO week: Monday)."""
     if interval == "day":
         return day
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # On a plain timestamp: a date would become a timestamptz in the session's zone.
         return cast(func.date_trunc(interval, cast(day, DateTime)), Date)
     # SQLite: 'weekday 0' moves to the coming Sunday (or stays on one); six days back is Monday.
@@ -104,12 +106,35 @@ def _group_key(group_by: str | None, value: Any) -> str | None:
     return department.code if department else str(value)
 
 
-def _interaction_rows(
-    first: date, last: date, filters: Filters, interval: str, group_by: str | None
-) -> Any:
+class _Shape(NamedTuple):
+    """What a statement's text depends on; the days and codes are bound parameters."""
+
+    dialect: str
+    interval: str
+    group_by: str | None
+    by_service: bool
+    by_department: bool
+    by_channel: bool
+
+
+def _narrowed(statement: Select[Any], table: Any, shape: _Shape) -> Select[Any]:
+    statement = statement.where(table.c.day >= bindparam("first"), table.c.day <= bindparam("last"))
+    if shape.by_service:
+        statement = statement.where(table.c.service_id == bindparam("service_id"))
+    if shape.by_department:
+        statement = statement.where(table.c.department_id == bindparam("department_id"))
+    if shape.by_channel:
+        statement = statement.where(table.c.channel_code == bindparam("channel"))
+    return statement
+
+
+# Building the statement (some forty SQL functions and CASEs) cost more Python than reading
+# its answer; there are a few dozen shapes, so each is built once per process.
+@lru_cache(maxsize=128)
+def _interaction_statement(shape: _Shape) -> Select[Any]:
     rollups = InteractionDailyRollup.__table__
-    period = _period_of(rollups.c.day, interval).label("period")
-    group = _group_column(rollups, group_by)
+    period = _period_of(rollups.c.day, shape.interval, shape.dialect).label("period")
+    group = _group_column(rollups, shape.group_by)
     kind = Channel.__table__.c.kind
     costs = ServiceChannelCost.__table__
     services = Service.__table__
@@ -125,46 +150,66 @@ def _interaction_rows(
         for code in CHANNEL_CODES
     ]
     keys = [period] + ([group] if group is not None else [])
-    statement = (
-        select(*keys, *sums, func.min(services.c.currency), func.max(services.c.currency))
-        .select_from(
-            rollups.join(Channel.__table__, Channel.__table__.c.code == rollups.c.channel_code)
-            .outerjoin(
-                costs,
-                (costs.c.service_id == rollups.c.service_id)
-                & (costs.c.channel_code == rollups.c.channel_code),
-            )
-            .outerjoin(services, services.c.id == rollups.c.service_id)
+    statement = select(
+        *keys, *sums, func.min(services.c.currency), func.max(services.c.currency)
+    ).select_from(
+        rollups.join(Channel.__table__, Channel.__table__.c.code == rollups.c.channel_code)
+        .outerjoin(
+            costs,
+            (costs.c.service_id == rollups.c.service_id)
+            & (costs.c.channel_code == rollups.c.channel_code),
         )
-        .where(rollups.c.day >= first, rollups.c.day <= last)
-        .group_by(*keys)
+        .outerjoin(services, services.c.id == rollups.c.service_id)
     )
-    if (service_id := filters.service_id()) is not None:
-        statement = statement.where(rollups.c.service_id == service_id)
-    if (department_id := filters.department_id()) is not None:
-        statement = statement.where(rollups.c.department_id == department_id)
-    if filters.channel is not None:
-        statement = statement.where(rollups.c.channel_code == filters.channel)
-    return db.session.execute(statement)
+    return _narrowed(statement, rollups, shape).group_by(*keys)
+
+
+@lru_cache(maxsize=128)
+def _case_statement(shape: _Shape) -> Select[Any]:
+    rollups = CaseDailyRollup.__table__
+    period = _period_of(rollups.c.day, shape.interval, shape.dialect).label("period")
+    group = _group_column(rollups, shape.group_by)
+    keys = [period] + ([group] if group is not None else [])
+    statement = select(*keys, func.sum(rollups.c.resolved), func.sum(rollups.c.resolved_within_sla))
+    return _narrowed(statement, rollups, shape).group_by(*keys)
+
+
+def _execute(
+    build: Callable[[_Shape], Select[Any]],
+    first: date,
+    last: date,
+    filters: Filters,
+    interval: str,
+    group_by: str | None,
+    *,
+    with_channel: bool = True,
+) -> Any:
+    service_id, department_id = filters.service_id(), filters.department_id()
+    channel = filters.channel if with_channel else None
+    shape = _Shape(
+        db.session.get_bind().dialect.name,
+        interval,
+        group_by,
+        service_id is not None,
+        department_id is not None,
+        channel is not None,
+    )
+    values: dict[str, Any] = {"first": first, "last": last, "service_id": service_id}
+    values |= {"department_id": department_id, "channel": channel}
+    return db.session.execute(build(shape), {k: v for k, v in values.items() if v is not None})
+
+
+def _interaction_rows(
+    first: date, last: date, filters: Filters, interval: str, group_by: str | None
+) -> Any:
+    return _execute(_interaction_statement, first, last, filters, interval, group_by)
 
 
 def _case_rows(
     first: date, last: date, filters: Filters, interval: str, group_by: str | None
 ) -> Any:
-    rollups = CaseDailyRollup.__table__
-    period = _period_of(rollups.c.day, interval).label("period")
-    group = _group_column(rollups, group_by)
-    keys = [period] + ([group] if group is not None else [])
-    statement = (
-        select(*keys, func.sum(rollups.c.resolved), func.sum(rollups.c.resolved_within_sla))
-        .where(rollups.c.day >= first, rollups.c.day <= last)
-        .group_by(*keys)
-    )
-    if (service_id := filters.service_id()) is not None:
-        statement = statement.where(rollups.c.service_id == service_id)
-    if (department_id := filters.department_id()) is not None:
-        statement = statement.where(rollups.c.department_id == department_id)
-    return db.session.execute(statement)
+    # Cases have no channel (the caller leaves them out when narrowed to one).
+    return _execute(_case_statement, first, last, filters, interval, group_by, with_channel=False)
 
 
 @dataclass
@@ -233,6 +278,28 @@ def _period_entry(period: Period, tally: Tally, with_sla: bool) -> dict[str, Any
         "period_start": period.start,
         "period_end": period.end,
         **tally.entry(with_sla=with_sla),
+    }
+
+
+def report_json(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` as JSON-ready values, exactly what ``KpiReportSchema`` dumps (dates as ISO
+    text; every other value is already an int, a float, text or None, in the schema's shape).
+
+    Dumping a daily series field by field through the schema's nested entries cost more than
+    building the report; test_kpis_api checks that both give the same JSON.
+    """
+    return {
+        **report,
+        "from": report["from"].isoformat(),
+        "to": report["to"].isoformat(),
+        "series": [
+            {
+                **entry,
+                "period_start": entry["period_start"].isoformat(),
+                "period_end": entry["period_end"].isoformat(),
+            }
+            for entry in report["series"]
+        ],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema
 
@@ -15,7 +15,7 @@ from cgcrm.identity.guard import requires
 from cgcrm.metrics.channel_shift import channel_shift
 from cgcrm.metrics.compare import compare_periods
 from cgcrm.metrics.csv_export import CSV_MEDIA_TYPE, channel_shift_csv, compare_csv, kpis_csv
-from cgcrm.metrics.kpis import kpi_report
+from cgcrm.metrics.kpis import kpi_report, report_json
 from cgcrm.metrics.schemas import (
     ChannelShiftQuerySchema,
     ChannelShiftSchema,
@@ -50,11 +50,20 @@ def _csv_doc(description: str) -> dict[str, Any]:
     }
 
 
-def _answer(report: dict[str, Any], schema: Schema, to_csv: Callable[[dict[str, Any]], str]) -> Any:
-    """The report as the client asked: CSV when it prefers text/csv, JSON otherwise."""
+def _answer(
+    report: dict[str, Any],
+    schema: Schema,
+    to_csv: Callable[[dict[str, Any]], str],
+    to_json: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Any:
+    """The report as the client asked: CSV when it prefers text/csv, JSON otherwise.
+
+    :param to_json: the JSON the schema would dump, built directly (a Response is sent as
+        it is); without it the schema dumps the report.
+    """
     preferred = request.accept_mimetypes.best_match([JSON_MEDIA_TYPE, CSV_MEDIA_TYPE])
     if preferred != CSV_MEDIA_TYPE:
-        return report
+        return report if to_json is None else current_app.json.response(to_json(report))
     return Response(to_csv(schema.dump(report)), mimetype=CSV_MEDIA_TYPE)
 
 
@@ -77,7 +86,7 @@ class KpisView(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """The KPIs of a range of days, by day, week or month, optionally grouped."""
         report = kpi_report(query.pop("from"), query.pop("to"), **query)
-        return _answer(report, _KPI_REPORT, kpis_csv)
+        return _answer(report, _KPI_REPORT, kpis_csv, report_json)
 
 
 @blp.route("/compare")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from datetime import date
 from typing import Any
@@ -33,6 +34,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from cgcrm.metrics.kpis import kpi_report
+from cgcrm.metrics.schemas import KpiReportSchema
 from tests.metrics.rollup_rows import add_case_rollups, add_rollups
 
 KPIS = "/api/v1/metrics/kpis"
@@ -373,3 +376,27 @@ def test_metrics_read_is_required(client: Any, make_api: Any) -> None:
     response = clerk.get(KPIS, query_string=RANGE)
     assert response.status_code == 403
     assert response.get_json()["required_scopes"] == ["metrics:read"]
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"interval": "week"},
+        {"interval": "month", "service": "RATES-PAY"},
+        {"group_by": "service"},
+        {"group_by": "department", "department": "WASTE"},
+        {"group_by": "channel"},
+        {"channel": "web"},
+    ],
+)
+def test_the_json_is_exactly_what_the_response_schema_dumps(
+    app: Flask, data: None, analyst: Any, params: dict[str, str]
+) -> None:
+    body = _kpis(analyst, **params)
+    with app.app_context():
+        report = kpi_report(date(2026, 3, 1), date(2026, 4, 5), **params)
+        expected = json.loads(app.json.dumps(KpiReportSchema().dump(report)))
+    # As text: 1 and 1.0 are equal in Python but not the same JSON.
+    assert json.dumps(body, sort_keys=True) == json.dumps(expected, sort_keys=True)

@@ -9,31 +9,11 @@ from typing import Any
 
 from cgcrm.core.channels import CHANNEL_CODES
 from cgcrm.metrics import rates
+from cgcrm.metrics.rollups.buckets import COUNTERS as STORED_COUNTERS
 
-# interaction_daily_rollups columns summed as they are.
-ROLLUP_COUNTERS = (
-    "interactions",
-    "transactions_started",
-    "transactions_completed",
-    "handling_seconds",
-    "handled",
-    "inbound_identified",
-    "avoidable",
-    "fcr_eligible",
-    "fcr_repeated",
-    "csat_1",
-    "csat_2",
-    "csat_3",
-    "csat_4",
-    "csat_5",
-    "nps_responses",
-    "nps_promoters",
-    "nps_detractors",
-    "effort_responses",
-    "effort_total",
-    "invitations_sent",
-    "invited_responses",
-)
+# interaction_daily_rollups columns summed as they are: every stored counter but ``resolved``
+# (first-contact resolution counts only inbound identified contacts, in ``fcr_eligible``).
+ROLLUP_COUNTERS = tuple(name for name in STORED_COUNTERS if name != "resolved")
 # Computed with the catalog at query time: completions on digital channels, and cost.
 DERIVED_COUNTERS = ("digital_completed", "cost_minor")
 # Contacts on each channel, pivoted in SQL so that rows need not be grouped by channel.

@@ -24,6 +24,7 @@ from cgcrm.metrics.rollups.counted import (
     RESPONSE_EVENT,
     RESPONSES_HANDLER,
     ROLLUP_HANDLER,
+    all_pending,
 )
 
 KEY = "day, department_id, channel_code, service_key, service_id"
@@ -34,8 +35,9 @@ _PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
         SELECT 1 FROM processed_events p
         WHERE p.event_id = o.event_id AND p.handler = :{handler})"""
 # A contact counts once its event is processed and if its times are plausible (the handler
-# parks the others; see buckets.implausible).
-_COUNTED = """NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = i.id)
+# parks the others; see buckets.implausible). The pending contacts come as a parameter, not a
+# CTE: a scan of a CTE cannot run in parallel workers, and PostgreSQL hashes the array.
+_COUNTED = """i.id <> ALL(CAST(:pending AS uuid[]))
     AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
 
 _IDENTIFIED = "i.direction = 'inbound' AND i.citizen_id IS NOT NULL"
@@ -46,8 +48,7 @@ _BUCKET_COLUMNS = "i.department_id, i.channel_code, i.service_id"
 # Three parts summed per bucket, none joined back to the contacts: the counters of each contact
 # alone, the follow-up flags, the transactions. Each part groups its own rows.
 CONTACTS = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="recorded", handler="rollup_handler")}),
-alone AS (
+WITH alone AS (
     SELECT {_BUCKET},
         count(*) AS interactions,
         count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
@@ -98,6 +99,21 @@ groups AS (
     WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
         AND i.transaction_stage IS NOT NULL AND {_COUNTED}
 ),
+-- The contacts of every group the range touches: those in the range, plus those outside it of
+-- a touched group (none when the range holds every contact: the groups are then never probed).
+grouped AS (
+    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
+    FROM interactions i
+    WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
+    UNION ALL
+    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
+    FROM interactions i
+    WHERE NOT ({_IN_RANGE}) AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
+        AND EXISTS (SELECT 1 FROM groups g
+            WHERE g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref)
+),
 members AS (
     SELECT i.started_at, i.transaction_stage, {_BUCKET_COLUMNS},
         row_number() OVER (PARTITION BY i.service_id, i.transaction_ref COLLATE "C",
@@ -105,9 +121,7 @@ members AS (
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
             OVER grp AS first_completion
-    FROM interactions i
-    JOIN groups g ON g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref
-    WHERE i.transaction_stage IS NOT NULL AND {_COUNTED}
+    FROM grouped i
     WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C")
 ),
 transactions AS (
@@ -177,8 +191,7 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
         "tz": config["TIME_ZONE"],
         "no_service": NO_SERVICE,
         "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
-        "recorded": RECORDED_EVENT,
-        "rollup_handler": ROLLUP_HANDLER,
+        "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
         "response_event": RESPONSE_EVENT,
         "responses": RESPONSES_HANDLER,
         "invitation_event": INVITATION_EVENT,
@@ -200,6 +213,15 @@ def insert_rollups(start: datetime, end: datetime) -> None:
     all_columns = ", ".join(COUNTERS)
     for index, (query, counters) in enumerate(PARTS):
         values = ", ".join(name if name in counters else "0" for name in COUNTERS)
+        source = f"({query}) AS computed"
+        if not index:
+            # INSERT … SELECT never runs in parallel workers, CREATE TABLE … AS may: the heavy
+            # part is computed into a temporary table first.
+            db.session.execute(text("DROP TABLE IF EXISTS rebuilt_contacts"))
+            db.session.execute(
+                text(f"CREATE TEMPORARY TABLE rebuilt_contacts ON COMMIT DROP AS {query}"), params
+            )
+            source = "rebuilt_contacts"
         conflict = ""
         if index:
             updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
@@ -210,7 +232,7 @@ def insert_rollups(start: datetime, end: datetime) -> None:
         db.session.execute(
             text(
                 f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
-                f"SELECT {KEY}, {values}, now() FROM ({query}) AS computed {conflict}"
+                f"SELECT {KEY}, {values}, now() FROM {source} {conflict}"
             ),
             params,
         )

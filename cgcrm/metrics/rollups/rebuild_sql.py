@@ -1,9 +1,10 @@
 """The rebuild of interaction rollups in SQL (PostgreSQL): no Python loop over contacts.
 
 The same rules as ``transactions`` and ``followups``: follow-ups by window functions over each
-citizen's inbound contacts (``RANGE … EXCLUDE GROUP``: contacts at the same instant are neither
-earlier nor later), transactions by ranking the contacts of each (service, ref) group touched by
-the range, wherever their other contacts lie.
+citizen's inbound contacts (the first and last instant within 7 days before and after: contacts
+at the same instant are neither earlier nor later; unlike ``EXCLUDE GROUP``, which recomputes
+every frame, these follow the frame's ends), transactions by ranking the contacts of each
+(service, ref) group touched by the range, wherever their other contacts lie.
 """
 
 from __future__ import annotations
@@ -70,20 +71,19 @@ WITH alone AS (
 identified AS (
     SELECT i.citizen_id, coalesce(i.service_id, :no_service) AS key, i.started_at,
         {_BUCKET_COLUMNS},
-        count(*) OVER (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-            ORDER BY i.started_at
-            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW EXCLUDE GROUP) > 0
+        first_value(i.started_at) OVER (follow
+            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW) < i.started_at
             AS avoidable,
-        {_RESOLVED} AND count(*) OVER (
-            PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-            ORDER BY i.started_at
-            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING EXCLUDE GROUP) > 0
+        {_RESOLVED} AND last_value(i.started_at) OVER (follow
+            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING) > i.started_at
             AS repeated
     FROM interactions i
     WHERE {_IDENTIFIED}
         AND i.started_at >= CAST(:start AS timestamptz) - interval '7 days'
         AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
         AND {_COUNTED}
+    WINDOW follow AS (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
+        ORDER BY i.started_at)
 ),
 followups AS (
     SELECT {_BUCKET}, 0 AS interactions, 0 AS transactions_started,
@@ -126,15 +126,15 @@ members AS (
 ),
 transactions AS (
     SELECT {_BUCKET}, 0 AS interactions,
-        count(*) FILTER (WHERE CASE WHEN i.transaction_stage = 'started'
+        count(*) FILTER (WHERE i.rank = 1 AND CASE WHEN i.transaction_stage = 'started'
             THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
             ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
             AS transactions_started,
-        count(*) FILTER (WHERE i.transaction_stage = 'completed') AS transactions_completed,
+        count(*) FILTER (WHERE i.rank = 1 AND i.transaction_stage = 'completed')
+            AS transactions_completed,
         0 AS resolved, 0 AS handling_seconds, 0 AS handled, 0 AS inbound_identified,
         0 AS avoidable, 0 AS fcr_eligible, 0 AS fcr_repeated
     FROM members i
-    WHERE {_IN_RANGE} AND i.rank = 1
     GROUP BY {KEY}
 )
 SELECT {KEY}, {", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS[:10])}
@@ -142,6 +142,10 @@ FROM (
     SELECT * FROM alone UNION ALL SELECT * FROM followups UNION ALL SELECT * FROM transactions
 ) AS parts
 GROUP BY {KEY}
+-- Only the range's buckets (which count its contacts): the transactions part also groups the
+-- contacts outside the range of the groups it touches (filtering them out first makes the
+-- planner expect a few rows and sort them).
+HAVING sum(interactions) > 0
 """
 CONTACT_COUNTERS = COUNTERS[:10]
 
@@ -200,10 +204,12 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def _sort_in_memory() -> None:
-    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM: the windows sort
-    every identified contact of the range, which spills to disk with the default 4 MB."""
+    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows sort
+    every identified contact of the range, which spills to disk with the default 4 MB), and
+    turn JIT off: compiling these queries' many expressions cost seconds, more than it saved."""
     memory = str(current_app.config["METRICS_REBUILD_WORK_MEM"])
     db.session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
+    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
 def insert_rollups(start: datetime, end: datetime) -> None:

@@ -1,9 +1,10 @@
 """The rebuild of interaction rollups in SQL (PostgreSQL): no Python loop over contacts.
 
 The same rules as ``transactions`` and ``followups``: follow-ups by window functions over each
-citizen's inbound contacts (the first and last instant within 7 days before and after: contacts
-at the same instant are neither earlier nor later; unlike ``EXCLUDE GROUP``, which recomputes
-every frame, these follow the frame's ends), transactions by ranking the contacts of each
+citizen's inbound contacts (the first and the last instant of the 7 days around each contact:
+one earlier than it is an earlier contact within 7 days, one later a later one; contacts at the
+same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
+the frame's ends), transactions by ranking the contacts of each
 (service, ref) group touched by the range, wherever their other contacts lie.
 """
 
@@ -71,11 +72,8 @@ WITH alone AS (
 identified AS (
     SELECT i.citizen_id, coalesce(i.service_id, :no_service) AS key, i.started_at,
         {_BUCKET_COLUMNS},
-        first_value(i.started_at) OVER (follow
-            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW) < i.started_at
-            AS avoidable,
-        {_RESOLVED} AND last_value(i.started_at) OVER (follow
-            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING) > i.started_at
+        first_value(i.started_at) OVER follow < i.started_at AS avoidable,
+        {_RESOLVED} AND last_value(i.started_at) OVER follow > i.started_at
             AS repeated
     FROM interactions i
     WHERE {_IDENTIFIED}
@@ -83,7 +81,8 @@ identified AS (
         AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
         AND {_COUNTED}
     WINDOW follow AS (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-        ORDER BY i.started_at)
+        ORDER BY i.started_at
+        RANGE BETWEEN interval '7 days' PRECEDING AND interval '7 days' FOLLOWING)
 ),
 followups AS (
     SELECT {_BUCKET}, 0 AS interactions, 0 AS transactions_started,
@@ -116,21 +115,24 @@ grouped AS (
 ),
 members AS (
     SELECT i.started_at, i.transaction_stage, {_BUCKET_COLUMNS},
-        row_number() OVER (PARTITION BY i.service_id, i.transaction_ref COLLATE "C",
-            i.transaction_stage ORDER BY i.started_at, i.id) AS rank,
+        -- the first contact of its stage in the group (ordered by stage, then time)
+        lag(i.transaction_stage) OVER grp IS DISTINCT FROM i.transaction_stage AS leads,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
             OVER grp AS first_completion
     FROM grouped i
-    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C")
+    -- One window, so one pass over the sorted group: the whole group is every row's frame.
+    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C"
+        ORDER BY i.transaction_stage, i.started_at, i.id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 transactions AS (
     SELECT {_BUCKET}, 0 AS interactions,
-        count(*) FILTER (WHERE i.rank = 1 AND CASE WHEN i.transaction_stage = 'started'
+        count(*) FILTER (WHERE i.leads AND CASE WHEN i.transaction_stage = 'started'
             THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
             ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
             AS transactions_started,
-        count(*) FILTER (WHERE i.rank = 1 AND i.transaction_stage = 'completed')
+        count(*) FILTER (WHERE i.leads AND i.transaction_stage = 'completed')
             AS transactions_completed,
         0 AS resolved, 0 AS handling_seconds, 0 AS handled, 0 AS inbound_identified,
         0 AS avoidable, 0 AS fcr_eligible, 0 AS fcr_repeated

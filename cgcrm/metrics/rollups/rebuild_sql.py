@@ -4,8 +4,9 @@ The same rules as ``transactions`` and ``followups``: follow-ups by window funct
 citizen's inbound contacts (the first and the last instant of the 7 days around each contact:
 one earlier than it is an earlier contact within 7 days, one later a later one; contacts at the
 same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
-the frame's ends), transactions by ranking the contacts of each
-(service, ref) group touched by the range, wherever their other contacts lie.
+the frame's ends), transactions from the first contact of each stage in each (service, ref)
+group touched by the range, wherever its other contacts lie. Each part is one sort and one
+window pass; the heavy query runs as CREATE TABLE AS so that PostgreSQL may use parallel workers.
 """
 
 from __future__ import annotations

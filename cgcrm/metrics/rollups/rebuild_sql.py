@@ -1,9 +1,12 @@
 """The rebuild of interaction rollups in SQL (PostgreSQL): no Python loop over contacts.
 
 The same rules as ``transactions`` and ``followups``: follow-ups by window functions over each
-citizen's inbound contacts (``RANGE … EXCLUDE GROUP``: contacts at the same instant are neither
-earlier nor later), transactions by ranking the contacts of each (service, ref) group touched by
-the range, wherever their other contacts lie.
+citizen's inbound contacts (the first and the last instant of the 7 days around each contact:
+one earlier than it is an earlier contact within 7 days, one later a later one; contacts at the
+same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
+the frame's ends), transactions from the first contact of each stage in each (service, ref)
+group touched by the range, wherever its other contacts lie. Each part is one sort and one
+window pass; the heavy query runs as CREATE TABLE AS so that PostgreSQL may use parallel workers.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cgcrm.metrics.rollups.counted import (
     RESPONSE_EVENT,
     RESPONSES_HANDLER,
     ROLLUP_HANDLER,
+    all_pending,
 )
 
 KEY = "day, department_id, channel_code, service_key, service_id"
@@ -34,8 +38,9 @@ _PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
         SELECT 1 FROM processed_events p
         WHERE p.event_id = o.event_id AND p.handler = :{handler})"""
 # A contact counts once its event is processed and if its times are plausible (the handler
-# parks the others; see buckets.implausible).
-_COUNTED = """NOT EXISTS (SELECT 1 FROM pending WHERE pending.id = i.id)
+# parks the others; see buckets.implausible). The pending contacts come as a parameter, not a
+# CTE: a scan of a CTE cannot run in parallel workers, and PostgreSQL hashes the array.
+_COUNTED = """i.id <> ALL(CAST(:pending AS uuid[]))
     AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
 
 _IDENTIFIED = "i.direction = 'inbound' AND i.citizen_id IS NOT NULL"
@@ -46,8 +51,7 @@ _BUCKET_COLUMNS = "i.department_id, i.channel_code, i.service_id"
 # Three parts summed per bucket, none joined back to the contacts: the counters of each contact
 # alone, the follow-up flags, the transactions. Each part groups its own rows.
 CONTACTS = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="recorded", handler="rollup_handler")}),
-alone AS (
+WITH alone AS (
     SELECT {_BUCKET},
         count(*) AS interactions,
         count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
@@ -69,20 +73,17 @@ alone AS (
 identified AS (
     SELECT i.citizen_id, coalesce(i.service_id, :no_service) AS key, i.started_at,
         {_BUCKET_COLUMNS},
-        count(*) OVER (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-            ORDER BY i.started_at
-            RANGE BETWEEN interval '7 days' PRECEDING AND CURRENT ROW EXCLUDE GROUP) > 0
-            AS avoidable,
-        {_RESOLVED} AND count(*) OVER (
-            PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-            ORDER BY i.started_at
-            RANGE BETWEEN CURRENT ROW AND interval '7 days' FOLLOWING EXCLUDE GROUP) > 0
+        first_value(i.started_at) OVER follow < i.started_at AS avoidable,
+        {_RESOLVED} AND last_value(i.started_at) OVER follow > i.started_at
             AS repeated
     FROM interactions i
     WHERE {_IDENTIFIED}
         AND i.started_at >= CAST(:start AS timestamptz) - interval '7 days'
         AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
         AND {_COUNTED}
+    WINDOW follow AS (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
+        ORDER BY i.started_at
+        RANGE BETWEEN interval '7 days' PRECEDING AND interval '7 days' FOLLOWING)
 ),
 followups AS (
     SELECT {_BUCKET}, 0 AS interactions, 0 AS transactions_started,
@@ -98,29 +99,45 @@ groups AS (
     WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
         AND i.transaction_stage IS NOT NULL AND {_COUNTED}
 ),
+-- The contacts of every group the range touches: those in the range, plus those outside it of
+-- a touched group (none when the range holds every contact: the groups are then never probed).
+grouped AS (
+    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
+    FROM interactions i
+    WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
+    UNION ALL
+    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
+    FROM interactions i
+    WHERE NOT ({_IN_RANGE}) AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
+        AND EXISTS (SELECT 1 FROM groups g
+            WHERE g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref)
+),
 members AS (
     SELECT i.started_at, i.transaction_stage, {_BUCKET_COLUMNS},
-        row_number() OVER (PARTITION BY i.service_id, i.transaction_ref COLLATE "C",
-            i.transaction_stage ORDER BY i.started_at, i.id) AS rank,
+        -- the first contact of its stage in the group (ordered by stage, then time)
+        lag(i.transaction_stage) OVER grp IS DISTINCT FROM i.transaction_stage AS leads,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
         min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
             OVER grp AS first_completion
-    FROM interactions i
-    JOIN groups g ON g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref
-    WHERE i.transaction_stage IS NOT NULL AND {_COUNTED}
-    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C")
+    FROM grouped i
+    -- One window, so one pass over the sorted group: the whole group is every row's frame.
+    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C"
+        ORDER BY i.transaction_stage, i.started_at, i.id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
 transactions AS (
     SELECT {_BUCKET}, 0 AS interactions,
-        count(*) FILTER (WHERE CASE WHEN i.transaction_stage = 'started'
+        count(*) FILTER (WHERE i.leads AND CASE WHEN i.transaction_stage = 'started'
             THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
             ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
             AS transactions_started,
-        count(*) FILTER (WHERE i.transaction_stage = 'completed') AS transactions_completed,
+        count(*) FILTER (WHERE i.leads AND i.transaction_stage = 'completed')
+            AS transactions_completed,
         0 AS resolved, 0 AS handling_seconds, 0 AS handled, 0 AS inbound_identified,
         0 AS avoidable, 0 AS fcr_eligible, 0 AS fcr_repeated
     FROM members i
-    WHERE {_IN_RANGE} AND i.rank = 1
     GROUP BY {KEY}
 )
 SELECT {KEY}, {", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS[:10])}
@@ -128,6 +145,10 @@ FROM (
     SELECT * FROM alone UNION ALL SELECT * FROM followups UNION ALL SELECT * FROM transactions
 ) AS parts
 GROUP BY {KEY}
+-- Only the range's buckets (which count its contacts): the transactions part also groups the
+-- contacts outside the range of the groups it touches (filtering them out first makes the
+-- planner expect a few rows and sort them).
+HAVING sum(interactions) > 0
 """
 CONTACT_COUNTERS = COUNTERS[:10]
 
@@ -177,8 +198,7 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
         "tz": config["TIME_ZONE"],
         "no_service": NO_SERVICE,
         "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
-        "recorded": RECORDED_EVENT,
-        "rollup_handler": ROLLUP_HANDLER,
+        "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
         "response_event": RESPONSE_EVENT,
         "responses": RESPONSES_HANDLER,
         "invitation_event": INVITATION_EVENT,
@@ -187,10 +207,12 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def _sort_in_memory() -> None:
-    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM: the windows sort
-    every identified contact of the range, which spills to disk with the default 4 MB."""
+    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows sort
+    every identified contact of the range, which spills to disk with the default 4 MB), and
+    turn JIT off: compiling these queries' many expressions cost seconds, more than it saved."""
     memory = str(current_app.config["METRICS_REBUILD_WORK_MEM"])
     db.session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
+    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
 def insert_rollups(start: datetime, end: datetime) -> None:
@@ -200,6 +222,15 @@ def insert_rollups(start: datetime, end: datetime) -> None:
     all_columns = ", ".join(COUNTERS)
     for index, (query, counters) in enumerate(PARTS):
         values = ", ".join(name if name in counters else "0" for name in COUNTERS)
+        source = f"({query}) AS computed"
+        if not index:
+            # INSERT … SELECT never runs in parallel workers, CREATE TABLE … AS may: the heavy
+            # part is computed into a temporary table first.
+            db.session.execute(text("DROP TABLE IF EXISTS rebuilt_contacts"))
+            db.session.execute(
+                text(f"CREATE TEMPORARY TABLE rebuilt_contacts ON COMMIT DROP AS {query}"), params
+            )
+            source = "rebuilt_contacts"
         conflict = ""
         if index:
             updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
@@ -210,7 +241,7 @@ def insert_rollups(start: datetime, end: datetime) -> None:
         db.session.execute(
             text(
                 f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
-                f"SELECT {KEY}, {values}, now() FROM ({query}) AS computed {conflict}"
+                f"SELECT {KEY}, {values}, now() FROM {source} {conflict}"
             ),
             params,
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from cgcrm.cases.models import Case
 from cgcrm.extensions import db
@@ -41,12 +41,10 @@ from cgcrm.metrics.rollups.counted import (
     all_pending,
 )
 from cgcrm.metrics.rollups.followups import WINDOW
-from cgcrm.metrics.rollups.neighbours import CONTACT_COLUMNS
+from cgcrm.metrics.rollups.neighbours import CONTACT_COLUMNS, group_members
 from cgcrm.metrics.rollups.surveys import BUCKET_COLUMNS, response_counts
 from cgcrm.metrics.rollups.transactions import group_key
 from cgcrm.surveys.models import SurveyInvitation, SurveyResponse
-
-CHUNK = 5000
 
 
 def _counted(rows: Iterable[Any], pending: set[Any]) -> list[Contact]:
@@ -78,15 +76,7 @@ def interaction_counts(first: date, last: date) -> Deltas:
         },
         key=repr,
     )
-    members: list[Contact] = []
-    for index in range(0, len(groups), CHUNK):
-        query = select(*CONTACT_COLUMNS).where(
-            Interaction.transaction_ref.is_not(None),
-            tuple_(Interaction.service_id, Interaction.transaction_ref).in_(
-                groups[index : index + CHUNK]
-            ),
-        )
-        members.extend(row for row in db.session.execute(query) if row.id not in known)
+    members = [row for row in group_members(groups) if row.id not in known]
     contacts = nearby + _counted(members, pending)
 
     def in_range(contact: Contact) -> bool:

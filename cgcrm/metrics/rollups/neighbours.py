@@ -10,17 +10,18 @@ plain queries.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, tuple_
+from sqlalchemy import and_, or_, select, text
 
 from cgcrm.core.arrays import array_literal
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.metrics.rollups.buckets import implausible
-from cgcrm.metrics.rollups.counted import RECORDED_EVENT, ROLLUP_HANDLER, pending_among
+from cgcrm.metrics.rollups.counted import CHUNK, RECORDED_EVENT, ROLLUP_HANDLER, pending_among
 
 CONTACT_COLUMNS = (
     Interaction.id,
@@ -73,6 +74,23 @@ def load_contacts(ids: Sequence[uuid.UUID]) -> list[Any]:
     return list(db.session.execute(select(*CONTACT_COLUMNS).where(Interaction.id.in_(ids))))
 
 
+def group_members(groups: Iterable[tuple[uuid.UUID, str]]) -> list[Any]:
+    """Every contact of the (service_id, ref) ``groups``: per service, its refs in chunks, so
+    that each query walks ix_interactions_transaction (a row-value IN list would not)."""
+    refs: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for service_id, ref in groups:
+        refs[service_id].append(ref)
+    members: list[Any] = []
+    for service_id, wanted in sorted(refs.items()):
+        for start in range(0, len(wanted), CHUNK):
+            query = select(*CONTACT_COLUMNS).where(
+                Interaction.service_id == service_id,
+                Interaction.transaction_ref.in_(wanted[start : start + CHUNK]),
+            )
+            members.extend(db.session.execute(query))
+    return members
+
+
 def counted_neighbours(
     batch: Sequence[uuid.UUID], groups: Sequence[tuple[uuid.UUID, str]], windows: Windows
 ) -> list[Any]:
@@ -99,12 +117,7 @@ def counted_neighbours(
         unique = {row.id: row for row in rows if row.id not in batch_ids}
         return [row for row in unique.values() if not implausible(row)]
     found: dict[uuid.UUID, Any] = {}
-    if groups:
-        query = select(*CONTACT_COLUMNS).where(
-            Interaction.transaction_ref.is_not(None),
-            tuple_(Interaction.service_id, Interaction.transaction_ref).in_(list(groups)),
-        )
-        found.update((row.id, row) for row in db.session.execute(query))
+    found.update((row.id, row) for row in group_members(groups))
     if windows:
         query = select(*CONTACT_COLUMNS).where(
             Interaction.direction == "inbound",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from cgcrm.catalog.models import Service
 from cgcrm.citizens.jobs import contact_route
@@ -128,7 +128,7 @@ def _skip(interaction_id: uuid.UUID, reason: str) -> None:
     log.debug("survey invitation for contact %s not sent: %s", interaction_id, reason)
 
 
-def _why_not(contact: Interaction, rate: float, now: datetime) -> str | None:
+def _why_not(contact: Row[Any], rate: float, now: datetime) -> str | None:
     """Why the contact itself rules an invitation out (before anything about its citizen)."""
     max_age = timedelta(hours=int(current_app.config["SURVEY_MAX_CONTACT_AGE_HOURS"]))
     if contact.citizen_id is None:
@@ -228,19 +228,30 @@ def decide_invitations(interaction_ids: Sequence[uuid.UUID], now: datetime | Non
         _decide(contact, float(rate or 0.0), service_name, now)
 
 
-def _contacts(interaction_ids: Sequence[uuid.UUID]) -> list[Any]:
+# What the decision reads of a contact: columns, not ORM objects (nothing to track or refresh).
+_CONTACT_COLUMNS = (
+    Interaction.id,
+    Interaction.citizen_id,
+    Interaction.service_id,
+    Interaction.direction,
+    Interaction.outcome,
+    Interaction.started_at,
+    Interaction.ended_at,
+)
+
+
+def _contacts(interaction_ids: Sequence[uuid.UUID]) -> list[tuple[Row[Any], Any, Any]]:
     """(contact, its service's sampling rate, its service's name) of those that exist."""
-    return list(
-        db.session.execute(
-            select(Interaction, Service.survey_sampling_rate, Service.name)
-            .outerjoin(Service, Service.id == Interaction.service_id)
-            .where(Interaction.id.in_(interaction_ids))
-        ).tuples()
+    rows = db.session.execute(
+        select(*_CONTACT_COLUMNS, Service.survey_sampling_rate, Service.name)
+        .outerjoin(Service, Service.id == Interaction.service_id)
+        .where(Interaction.id.in_(interaction_ids))
     )
+    return [(row, row.survey_sampling_rate, row.name) for row in rows]
 
 
 def _decide(
-    contact: Interaction, rate: float, service_name: str, now: datetime
+    contact: Row[Any], rate: float, service_name: str, now: datetime
 ) -> SurveyInvitation | None:
     interaction_id = contact.id
     reason = _why_not(contact, rate, now)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from cgcrm.catalog.models import Service
 from cgcrm.citizens.jobs import contact_route
@@ -56,9 +58,44 @@ def _serialize_per_citizen(citizen_id: uuid.UUID) -> None:
     """
     if db.engine.dialect.name != "postgresql":
         return
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(citizen_id)})
+
+
+def _lock_key(citizen_id: uuid.UUID) -> int:
     digest = hashlib.sha256(b"cgcrm survey invitation:" + citizen_id.bytes).digest()
-    key = int.from_bytes(digest[:8], "big", signed=True)
-    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_LOCK_ALL = text(
+    "SELECT count(pg_advisory_xact_lock(k)) "
+    "FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS keys"
+)
+
+
+def _ruled_out_citizens(citizen_ids: set[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+    """Those of ``citizen_ids`` invited within the quiet period or without a surveys consent,
+    under every one's invitation lock (taken in key order: two batches never deadlock).
+    Neither can change back within the transaction holding the locks."""
+    if db.engine.dialect.name == "postgresql":
+        keys = "{" + ",".join(str(k) for k in sorted({_lock_key(c) for c in citizen_ids})) + "}"
+        db.session.execute(_LOCK_ALL, {"keys": keys})
+    quiet = timedelta(days=int(current_app.config["SURVEY_QUIET_DAYS"]))
+    wanted = sorted(citizen_ids)
+    invited = set(
+        db.session.scalars(
+            select(SurveyInvitation.citizen_id).where(
+                SurveyInvitation.citizen_id.in_(wanted),
+                SurveyInvitation.sent_at > now - quiet,
+            )
+        )
+    )
+    decisions = db.session.execute(
+        select(Consent.citizen_id, Consent.granted)
+        .where(Consent.citizen_id.in_(wanted), Consent.purpose == SURVEYS_PURPOSE)
+        .order_by(Consent.citizen_id, Consent.recorded_at, Consent.id)
+    )
+    latest = {citizen_id: granted for citizen_id, granted in decisions}  # the last one wins
+    return invited | {c for c in citizen_ids if not latest.get(c)}
 
 
 def _consents_to_surveys(citizen_id: uuid.UUID) -> bool:
@@ -91,7 +128,7 @@ def _skip(interaction_id: uuid.UUID, reason: str) -> None:
     log.debug("survey invitation for contact %s not sent: %s", interaction_id, reason)
 
 
-def _why_not(contact: Interaction, rate: float, now: datetime) -> str | None:
+def _why_not(contact: Row[Any], rate: float, now: datetime) -> str | None:
     """Why the contact itself rules an invitation out (before anything about its citizen)."""
     max_age = timedelta(hours=int(current_app.config["SURVEY_MAX_CONTACT_AGE_HOURS"]))
     if contact.citizen_id is None:
@@ -150,35 +187,96 @@ def decide_invitation(
     :raises Exception: the notification adapter failed (the handler's job is retried).
     """
     now = now or utcnow()
-    found = db.session.execute(
-        select(Interaction, Service.survey_sampling_rate, Service.name)
-        .outerjoin(Service, Service.id == Interaction.service_id)
-        .where(Interaction.id == interaction_id)
-    ).first()
-    if found is None:
+    found = _contacts([interaction_id])
+    if not found:
         _skip(interaction_id, "no such contact")
         return None
-    contact, rate, service_name = found
-    reason = _why_not(contact, float(rate or 0.0), now)
+    contact, rate, service_name = found[0]
+    return _decide(contact, float(rate or 0.0), service_name, now)
+
+
+def decide_invitations(interaction_ids: Sequence[uuid.UUID], now: datetime | None = None) -> None:
+    """``decide_invitation`` for each contact of ``interaction_ids``, in one query for the
+    contacts (most are ruled out by their own columns) and the caller's one transaction.
+
+    The contacts are decided in the order given, under the invitation locks of all their
+    citizens, taken at once before anything is read.
+
+    :raises Exception: the notification adapter failed (the handler's job is retried).
+    """
+    now = now or utcnow()
+    found = {row[0].id: row for row in _contacts(interaction_ids)}
+    decisions = []
+    for interaction_id in interaction_ids:
+        row = found.get(interaction_id)
+        if row is None:
+            _skip(interaction_id, "no such contact")
+            continue
+        contact, rate, service_name = row
+        reason = _why_not(contact, float(rate or 0.0), now)
+        if reason is not None:
+            _skip(interaction_id, reason)
+            continue
+        decisions.append(row)
+    if not decisions:
+        return
+    ruled_out = _ruled_out_citizens({row[0].citizen_id for row in decisions}, now)
+    for contact, rate, service_name in decisions:
+        if contact.citizen_id in ruled_out:
+            _skip(contact.id, "invited within the quiet period, or no surveys consent")
+            continue
+        _decide(contact, float(rate or 0.0), service_name, now)
+
+
+# What the decision reads of a contact: columns, not ORM objects (nothing to track or refresh).
+_CONTACT_COLUMNS = (
+    Interaction.id,
+    Interaction.citizen_id,
+    Interaction.service_id,
+    Interaction.direction,
+    Interaction.outcome,
+    Interaction.started_at,
+    Interaction.ended_at,
+)
+
+
+def _contacts(interaction_ids: Sequence[uuid.UUID]) -> list[tuple[Row[Any], Any, Any]]:
+    """(contact, its service's sampling rate, its service's name) of those that exist."""
+    rows = db.session.execute(
+        select(*_CONTACT_COLUMNS, Service.survey_sampling_rate, Service.name)
+        .outerjoin(Service, Service.id == Interaction.service_id)
+        .where(Interaction.id.in_(interaction_ids))
+    )
+    return [(row, row.survey_sampling_rate, row.name) for row in rows]
+
+
+def _decide(
+    contact: Row[Any], rate: float, service_name: str, now: datetime
+) -> SurveyInvitation | None:
+    interaction_id = contact.id
+    reason = _why_not(contact, rate, now)
     if reason is not None:
         _skip(interaction_id, reason)
         return None
-    citizen_id: uuid.UUID = contact.citizen_id
+    citizen_id = contact.citizen_id
+    assert citizen_id is not None  # _why_not rules anonymous contacts out
     _serialize_per_citizen(citizen_id)
     existing = db.session.scalar(
         select(SurveyInvitation).where(SurveyInvitation.interaction_id == interaction_id)
     )
     if existing is not None:
         return existing
-    citizen = db.session.get(Citizen, citizen_id, populate_existing=True)
-    if citizen is None or citizen.status != "active":
-        _skip(interaction_id, "the citizen's record is not active (merged or deceased)")
-        return None
+    # The two cheap queries before loading the citizen's record (and its relations): they
+    # rule out most contacts.
     if _invited_lately(citizen_id, now):
         _skip(interaction_id, "invited within the quiet period")
         return None
     if not _consents_to_surveys(citizen_id):
         _skip(interaction_id, "no surveys consent")
+        return None
+    citizen = db.session.get(Citizen, citizen_id, populate_existing=True)
+    if citizen is None or citizen.status != "active":
+        _skip(interaction_id, "the citizen's record is not active (merged or deceased)")
         return None
     route = contact_route(citizen)
     if route is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.surveys import service
@@ -26,6 +27,23 @@ def invite_after_contact(event: OutboxEvent) -> None:
     if not payload.get("citizen_id") or not payload.get("service_code"):
         return
     service.decide_invitation(interaction_id)
+
+
+def invite_after_contacts(events: Sequence[OutboxEvent]) -> None:
+    """Batch handler ``surveys.invitation``: ``invite_after_contact`` of each event, in the
+    batch's one transaction (``worker.handlers.apply_batch``), the contacts read at once.
+
+    :raises KeyError, ValueError: a payload has no valid ``interaction_id``.
+    :raises Exception: the notification adapter failed (the job is retried).
+    """
+    wanted = []
+    for event in events:
+        payload = event.payload
+        interaction_id = uuid.UUID(str(payload["interaction_id"]))
+        if payload.get("citizen_id") and payload.get("service_code"):
+            wanted.append(interaction_id)
+    if wanted:
+        service.decide_invitations(wanted)
 
 
 def expire_survey_invitations() -> int:

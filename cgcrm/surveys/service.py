@@ -26,7 +26,7 @@ from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
-from cgcrm.surveys.invitations import decide_invitation
+from cgcrm.surveys.invitations import decide_invitation, decide_invitations
 from cgcrm.surveys.models import SurveyInvitation, SurveyResponse
 from cgcrm.surveys.tokens import signed_interaction, token_hash
 
@@ -34,6 +34,7 @@ __all__ = [
     "SurveyLink",
     "check_survey_link",
     "decide_invitation",
+    "decide_invitations",
     "expire_invitations",
     "record_staff_response",
     "record_token_response",

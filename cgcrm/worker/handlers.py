@@ -77,6 +77,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "interaction.recorded",
         "surveys.invitation",
         "cgcrm.surveys.jobs:invite_after_contact",
+        "cgcrm.surveys.jobs:invite_after_contacts",
     ),
     HandlerSpec(
         "citizen.consent_recorded",

@@ -185,6 +185,8 @@ def add_to_buckets(
     changed = nonzero(deltas)
     if not changed:
         return 0
+    if table is None and db.session.get_bind().dialect.name == "postgresql":
+        return _add_to_rollups(changed)
     table = table if table is not None else InteractionDailyRollup.__table__
     names = tuple(counters)
     now = utcnow()
@@ -196,6 +198,46 @@ def add_to_buckets(
         statement.on_conflict_do_update(index_elements=list(key_columns), set_=additions), rows
     )
     return len(rows)
+
+
+def _nullable_literal(values: Iterable[Any]) -> str:
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+# One statement whatever the batch: every column as one array literal, so its plan is
+# prepared once and no per-row parameters are adapted in Python.
+_ROLLUP_UPSERT = text(
+    f"""
+    INSERT INTO interaction_daily_rollups ({", ".join(BUCKET_COLUMNS)}, service_id, updated_at,
+        {", ".join(COUNTERS)})
+    SELECT {", ".join(BUCKET_COLUMNS)}, service_id, :now, {", ".join(COUNTERS)}
+    FROM unnest(CAST(:day AS date[]), CAST(:department_id AS uuid[]),
+        CAST(:channel_code AS text[]), CAST(:service_key AS uuid[]),
+        CAST(:service_id AS uuid[]),
+        {", ".join(f"CAST(:{name} AS bigint[])" for name in COUNTERS)})
+        WITH ORDINALITY AS r({", ".join(BUCKET_COLUMNS)}, service_id, {", ".join(COUNTERS)}, n)
+    ORDER BY n
+    ON CONFLICT ({", ".join(BUCKET_COLUMNS)}) DO UPDATE SET updated_at = excluded.updated_at,
+        {", ".join(f"{name} = interaction_daily_rollups.{name} + excluded.{name}" for name in COUNTERS)}
+    """  # noqa: E501
+)
+
+
+def _add_to_rollups(changed: Deltas) -> int:
+    """``add_to_buckets`` into interaction_daily_rollups on PostgreSQL, in one statement."""
+    keys = sorted(changed, key=_sort_key)
+    params: dict[str, Any] = {
+        "now": utcnow(),
+        "day": _nullable_literal(key[0] for key in keys),
+        "department_id": _nullable_literal(key[1] for key in keys),
+        "channel_code": [key[2] for key in keys],
+        "service_key": _nullable_literal(key[3] or NO_SERVICE for key in keys),
+        "service_id": _nullable_literal(key[3] for key in keys),
+    }
+    for name in COUNTERS:
+        params[name] = _nullable_literal(changed[key].get(name, 0) for key in keys)
+    db.session.execute(_ROLLUP_UPSERT, params)
+    return len(keys)
 
 
 _LOCKS = text(

@@ -41,3 +41,11 @@ def test_the_readme_search_finds_the_seeded_citizen_it_names(
         part for part in (best["given_name"], best.get("middle_names"), best["family_name"]) if part
     )
     assert (full_name, best["date_of_birth"]) == (name, born)
+    # The example a reviewer tried first, against an older README, finds its person too.
+    response = api.get("/api/v1/citizens/search", query_string={"q": "Jon Smyth"})
+    best = response.get_json()["results"][0]["citizen"]
+    assert (best["given_name"], best["family_name"], best["date_of_birth"]) == (
+        "John",
+        "Smith",
+        "1984-03-02",
+    )

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 CHUNK = 5000
 
 
-def _lacks_a_marker(handlers: Sequence[HandlerSpec]) -> ColumnElement[bool]:
+def lacks_a_marker(handlers: Sequence[HandlerSpec]) -> ColumnElement[bool]:
+    """An outbox event that one of ``handlers`` (of its type) has neither processed nor parked."""
     clauses = [
         and_(
             OutboxEvent.type == spec.event_type,
@@ -61,7 +62,7 @@ def redeliver_unhandled_events(handlers: Sequence[HandlerSpec] = HANDLERS) -> in
             OutboxEvent.published_at.is_not(None),
             OutboxEvent.published_at < published_before,
             OutboxEvent.deliveries < config["MAX_DELIVERIES"],
-            _lacks_a_marker(handlers),
+            lacks_a_marker(handlers),
         )
         .order_by(OutboxEvent.seq)
         .limit(CHUNK)

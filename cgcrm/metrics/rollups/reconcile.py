@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
@@ -25,30 +25,12 @@ from cgcrm.metrics.rollups.rebuild import (
     replace_days,
 )
 from cgcrm.worker.handlers import HANDLERS, process_events
-from cgcrm.worker.models import ParkedEvent, ProcessedEvent
+from cgcrm.worker.redelivery import lacks_a_marker
 
 log = logging.getLogger(__name__)
 METRICS_HANDLERS = tuple(spec for spec in HANDLERS if spec.name.startswith("metrics."))
 # Events per process_events call: one transaction per handler and chunk.
 CATCH_UP_CHUNK = 1000
-
-
-def _unprocessed() -> Any:
-    return or_(
-        *(
-            and_(
-                OutboxEvent.type == spec.event_type,
-                ~exists().where(
-                    ProcessedEvent.event_id == OutboxEvent.event_id,
-                    ProcessedEvent.handler == spec.name,
-                ),
-                ~exists().where(
-                    ParkedEvent.event_id == OutboxEvent.event_id, ParkedEvent.handler == spec.name
-                ),
-            )
-            for spec in METRICS_HANDLERS
-        )
-    )
 
 
 def catch_up_metrics() -> int:
@@ -65,7 +47,7 @@ def catch_up_metrics() -> int:
         str(event_id)
         for event_id in db.session.scalars(
             select(OutboxEvent.event_id)
-            .where(OutboxEvent.occurred_at < before, _unprocessed())
+            .where(OutboxEvent.occurred_at < before, lacks_a_marker(METRICS_HANDLERS))
             .order_by(OutboxEvent.seq)
             .limit(config["METRICS_CATCH_UP_LIMIT"])
         )

@@ -90,9 +90,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
+    from cgcrm.integrations.imports import models as _import_models  # noqa: F401
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
+    from cgcrm.matching import models as _matching_models  # noqa: F401
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401

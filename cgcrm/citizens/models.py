@@ -72,9 +72,10 @@ class Citizen(CitizenFacts, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(String(10), default="active")
-    given_name: Mapped[str] = mapped_column(String(100))
+    # People with one name exist, and department files often lack one: at least one is set.
+    given_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     middle_names: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    family_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     preferred_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
     date_of_death: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -112,6 +113,7 @@ class Citizen(CitizenFacts, db.Model):  # type: ignore[name-defined,misc]
 
     __table_args__ = (
         CheckConstraint("status IN ('active', 'merged', 'deceased')", name="status"),
+        CheckConstraint("given_name IS NOT NULL OR family_name IS NOT NULL", name="a_name"),
         Index("ix_citizens_date_of_birth", "date_of_birth"),
     )
 
@@ -127,8 +129,9 @@ class CitizenName(db.Model):  # type: ignore[name-defined,misc]
     )
     kind: Mapped[str] = mapped_column(String(10))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    given_name: Mapped[str] = mapped_column(String(100))
-    family_name: Mapped[str] = mapped_column(String(100))
+    # A mononym has one of the two; its missing part's key is "".
+    given_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    family_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     given_key: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,1 @@
+"""Identity resolution: normalisation, blocking, scoring, review of duplicates, merge and undo."""

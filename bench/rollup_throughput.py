@@ -36,6 +36,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -54,29 +55,35 @@ from relay_throughput import (
 EVENTS_SQL = """
 INSERT INTO outbox_events (event_id, type, aggregate_type, aggregate_id, payload, occurred_at,
                            published_at, deliveries)
-SELECT gen_random_uuid(), 'interaction.recorded', 'interaction', i.id,
+SELECT e.event_id, 'interaction.recorded', 'interaction', i.id,
        jsonb_build_object(
            'interaction_id', i.id::text, 'citizen_id', i.citizen_id::text,
            'case_id', i.case_id::text, 'channel', i.channel_code, 'service_code', s.code,
            'department_code', d.code, 'outcome', i.outcome,
            'transaction_stage', i.transaction_stage, 'transaction_ref', i.transaction_ref),
        i.recorded_at, now(), 1
-FROM interactions i
+FROM unnest(%s::uuid[], %s::uuid[]) AS e(interaction_id, event_id)
+JOIN interactions i ON i.id = e.interaction_id
 JOIN departments d ON d.id = i.department_id
 LEFT JOIN services s ON s.id = i.service_id
-WHERE i.id = ANY(%s)
 ORDER BY i.recorded_at, i.id
 RETURNING seq, event_id
 """
 
 
 def write_contacts(dsn: str, lines: list[str]) -> list[str]:
-    """COPY the rows and write their events; the event ids in publication (seq) order."""
+    """COPY the rows and write their events; the event ids in publication (seq) order.
+
+    Event ids are UUIDv7, as ``add_event`` makes them: the handlers' markers then go in at the
+    end of their index, as in the application (random ids would scatter them)."""
+    from cgcrm.core.ids import new_id
+
     ids = [uuid.UUID(line[:32]) for line in lines]
+    event_ids = [new_id() for _ in ids]
     with psycopg.connect(dsn) as conn:
         with conn.cursor().copy(COPY_SQL) as copy:
             copy.write("".join(lines))
-        written = conn.execute(EVENTS_SQL, (ids,)).fetchall()
+        written = conn.execute(EVENTS_SQL, (ids, event_ids)).fetchall()
         conn.commit()
     return [str(event_id) for _, event_id in sorted(written)]
 
@@ -92,14 +99,16 @@ def relay_round(connection: redis.Redis, namespace: str, events: int) -> dict[st
     return {"events": published, "seconds": round(seconds, 3), "events_per_s": published / seconds}
 
 
-def handler_round(app: Any, event_ids: list[str], batch: int) -> dict[str, Any]:
+def handler_round(
+    app: Any, event_ids: list[str], batch: int, handlers: Sequence[Any]
+) -> dict[str, Any]:
     from cgcrm.worker.handlers import process_events
 
     applied = 0
     started = time.perf_counter()
     for start in range(0, len(event_ids), batch):
         with app.app_context():
-            applied += process_events(event_ids[start : start + batch])
+            applied += process_events(event_ids[start : start + batch], handlers)
     seconds = time.perf_counter() - started
     return {
         "events": len(event_ids),
@@ -118,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, help="events per process_events call")
     parser.add_argument("--window-hours", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--handlers",
+        choices=("rollups", "all"),
+        default="rollups",
+        help="the rollup handler alone (default), or every handler of the event",
+    )
     parser.add_argument("--skip-relay", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--output", default=str(OUT_DIR / "rollup_throughput.json"))
@@ -125,6 +140,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from cgcrm import create_app
     from cgcrm.extensions import db
+    from cgcrm.metrics.rollups.counted import ROLLUP_HANDLER
+    from cgcrm.worker.handlers import HANDLERS
+
+    chosen = [
+        spec
+        for spec in HANDLERS
+        if spec.event_type == "interaction.recorded"
+        and (args.handlers == "all" or spec.name == ROLLUP_HANDLER)
+    ]
 
     dsn = psycopg_url(args.database_url)
     namespace = f"bench-rollup-{os.getpid()}-"
@@ -141,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     window_ms = int(args.window_hours * 3_600_000)
     print(
         f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {machine_summary()}; load {os.getloadavg()}; "
-        f"{citizens:,} citizens; batch {batch} events per process_events call"
+        f"{citizens:,} citizens; batch {batch} events per process_events call; handlers: "
+        f"{', '.join(spec.name for spec in chosen)}"
     )
     connection = redis.Redis.from_url(REDIS_URL)
     profiler = cProfile.Profile() if args.profile else None
@@ -168,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             event_ids = write_contacts(dsn, lines)
             if profiler:
                 profiler.enable()
-            handlers.append(handler_round(app, event_ids, batch))
+            handlers.append(handler_round(app, event_ids, batch, chosen))
             if profiler:
                 profiler.disable()
             last = handlers[-1]

@@ -136,6 +136,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Most events one catch-up run applies (the rest wait for the next run).",
     ),
     Setting(
+        "METRICS_INCREMENTAL_IN_SQL",
+        bool,
+        True,
+        "On PostgreSQL, add new contacts to the rollups with one set-based statement per batch "
+        "(false: the Python rules SQLite runs; both give the same rollups).",
+    ),
+    Setting(
         "METRICS_REBUILD_WORK_MEM",
         str,
         "256MB",

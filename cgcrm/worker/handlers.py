@@ -40,12 +40,18 @@ class HandlerSpec:
     :param batch_path: optional ``module:function`` taking a list of events, applied to all the
         events of a job at once (one transaction); it must not commit, and must have the same
         effect as ``path`` applied to each event, in any order.
+    :param sql_path: optional ``module:function`` taking a job's event ids (strings), tried
+        first: it claims this handler's markers of those events itself and applies them in the
+        current transaction, without committing, and returns how many it applied, or None when
+        it does not apply here (then ``batch_path`` runs). The events are not loaded into
+        Python for it: a handler that reads no payload costs no parsing.
     """
 
     event_type: str
     name: str
     path: str
     batch_path: str | None = None
+    sql_path: str | None = None
 
 
 HANDLERS: tuple[HandlerSpec, ...] = (
@@ -54,6 +60,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "metrics.interaction_daily_rollups",
         "cgcrm.metrics.rollups.incremental:count_recorded_interaction",
         "cgcrm.metrics.rollups.incremental:count_recorded_interactions",
+        "cgcrm.metrics.rollups.incremental_sql:count_recorded_events",
     ),
     HandlerSpec(
         "case.status_changed",
@@ -170,6 +177,53 @@ def apply_batch(events: Sequence[OutboxEvent], spec: HandlerSpec) -> int:
     return len(claimed)
 
 
+def apply_in_sql(event_ids: Sequence[str], spec: HandlerSpec) -> int | None:
+    """Apply ``spec``'s SQL path to the events among ``event_ids`` that no earlier delivery
+    applied, in one transaction.
+
+    :returns: how many events it applied, or None when the path does not apply here.
+    :raises Exception: whatever the handler raised (the transaction was rolled back).
+    """
+    assert spec.sql_path is not None
+    try:
+        applied: int | None = _resolve(spec.sql_path)(event_ids)
+        if applied is None:
+            db.session.rollback()
+            return None
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return applied
+
+
+def _apply_sql_paths(
+    event_ids: Sequence[str], handlers: Sequence[HandlerSpec], failed: list[str]
+) -> tuple[int, set[str]]:
+    """Run the SQL paths of ``handlers``; how many effects they applied, and the names of the
+    handlers done with this job (applied, or failed transiently: noted in ``failed``). A
+    handler whose SQL path failed otherwise is left to the batch and per-event paths."""
+    applied = 0
+    done: set[str] = set()
+    for spec in handlers:
+        if spec.sql_path is None:
+            continue
+        try:
+            count = apply_in_sql(event_ids, spec)
+        except Exception as exc:
+            if not is_transient(exc):
+                log.warning("handler %s: SQL path failed (%s); the other paths", spec.name, exc)
+                continue
+            log.exception("handler %s failed on %d events", spec.name, len(event_ids))
+            failed.append(f"{len(event_ids)} events ({spec.name})")
+            done.add(spec.name)
+            continue
+        if count is not None:
+            applied += count
+            done.add(spec.name)
+    return applied, done
+
+
 def apply_event(event: OutboxEvent, spec: HandlerSpec) -> bool:
     """Apply one handler to one event exactly once, in one transaction of its own.
 
@@ -200,13 +254,14 @@ def _parked(event: OutboxEvent, spec: HandlerSpec, exc: Exception) -> bool:
 def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = HANDLERS) -> int:
     """RQ job: hand each outbox event of a relay batch to every handler of its type.
 
-    A handler with a batch function takes all its events of the batch in one transaction; if
-    that fails for a reason a retry cannot cure, it is rolled back and its events go the
-    per-event way. Each (event, handler) pair is then its own transaction, so one failing event
-    neither undoes nor blocks the others. A transient failure (database or Redis away, a
-    deadlock) fails the job, whose retry finds the applied pairs already marked; any other
-    failure would recur on every retry, so that event is parked (``cgcrm.worker.parking``) and
-    the job goes on.
+    A handler with a SQL path (PostgreSQL) claims and applies its events in one statement
+    before any event is loaded. A handler with a batch function takes all its events of the
+    batch in one transaction; if that fails for a reason a retry cannot cure, it is rolled back
+    and its events go the per-event way. Each (event, handler) pair is then its own
+    transaction, so one failing event neither undoes nor blocks the others. A transient
+    failure (database or Redis away, a deadlock) fails the job, whose retry finds the applied
+    pairs already marked; any other failure would recur on every retry, so that event is
+    parked (``cgcrm.worker.parking``) and the job goes on.
     Events deleted by housekeeping, and parked ones, are skipped.
 
     :param event_ids: outbox ``event_id`` values as strings, in publication order.
@@ -215,8 +270,25 @@ def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = H
     :raises EventHandlingFailed: at least one handler failed transiently (or could not be
         parked); the message names the events.
     """
-    applied = 0
     failed: list[str] = []
+    applied, done = _apply_sql_paths([str(event_id) for event_id in event_ids], handlers, failed)
+    handlers = [spec for spec in handlers if spec.name not in done]
+    if handlers:
+        applied += _apply_loaded(event_ids, handlers, failed)
+    if failed:
+        raise EventHandlingFailed(
+            f"{len(failed)} of {len(event_ids)} events failed: {', '.join(failed)}"
+        )
+    return applied
+
+
+def _apply_loaded(
+    event_ids: Sequence[str], handlers: Sequence[HandlerSpec], failed: list[str]
+) -> int:
+    """The batch and per-event paths of ``process_events``: the events loaded, then each
+    handler's batch, then every (event, handler) pair left, each in a transaction of its own.
+    Failures are noted in ``failed``."""
+    applied = 0
     ids = [uuid.UUID(str(event_id)) for event_id in event_ids]
     # Rows, not ORM objects: nothing to track, and the commits below expire nothing.
     events = OutboxEvent.__table__
@@ -269,6 +341,4 @@ def process_events(event_ids: Sequence[str], handlers: Sequence[HandlerSpec] = H
                     continue
                 log.exception("handler %s failed on event %s", spec.name, event_id)
                 failed.append(f"{event_id} ({spec.name})")
-    if failed:
-        raise EventHandlingFailed(f"{len(failed)} of {len(ids)} events failed: {', '.join(failed)}")
     return applied

@@ -17,7 +17,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+
 from cgcrm.core.outbox import OutboxEvent
+from cgcrm.extensions import db
 from cgcrm.metrics.rollups.buckets import (
     Contact,
     Deltas,
@@ -34,6 +37,7 @@ from cgcrm.metrics.rollups.buckets import (
 )
 from cgcrm.metrics.rollups.contributions import grouped, relational_counts
 from cgcrm.metrics.rollups.followups import WINDOW, partition_key
+from cgcrm.metrics.rollups.incremental_sql import count_contacts
 from cgcrm.metrics.rollups.neighbours import counted_neighbours, load_contacts
 from cgcrm.metrics.rollups.transactions import group_key
 
@@ -91,18 +95,32 @@ def _difference(batch: Sequence[Contact], counted: Sequence[Contact], tz: Any) -
     return deltas
 
 
+def in_sql() -> bool:
+    """Whether the set-based SQL of ``incremental_sql`` counts new contacts (PostgreSQL, unless
+    METRICS_INCREMENTAL_IN_SQL is off)."""
+    return bool(
+        db.session.get_bind().dialect.name == "postgresql"
+        and current_app.config["METRICS_INCREMENTAL_IN_SQL"]
+    )
+
+
 def count_recorded_interactions(events: Sequence[OutboxEvent]) -> None:
     """Batch handler of ``interaction.recorded``: add the batch's contacts to the rollups.
 
     Runs inside the caller's transaction (the one holding the events' processed markers) and
-    does not commit. Queries: the batch's contacts; its counted neighbours (the members of its
-    transaction groups, its citizens' inbound contacts within 14 days); one upsert.
+    does not commit. On PostgreSQL set-based (``incremental_sql``) unless
+    METRICS_INCREMENTAL_IN_SQL is off; otherwise in Python, with these queries: the batch's
+    contacts; its counted neighbours (the members of its transaction groups, its citizens'
+    inbound contacts within 14 days); one upsert.
 
     :param events: events of ``interaction.recorded`` whose markers the caller has just claimed.
     :raises KeyError, ValueError: a payload has no valid ``interaction_id``.
     :raises ImplausibleContact: a stored contact's times are absurd (the worker parks it).
     """
     ids = interaction_ids(events)
+    if in_sql():
+        count_contacts(ids)
+        return
     batch = load_contacts(ids)
     if len(batch) < len(ids):
         # Interactions are append-only; a missing one was erased: nothing to count.

@@ -93,13 +93,21 @@ class Interaction(ContactFacts, db.Model):  # type: ignore[name-defined,misc]
             name="transaction_stage",
         ),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ended_after_started"),
-        # Covers the 360 view: latest contacts in order, counts per channel and department.
+        # Covers the 360 view (latest contacts in order, counts per channel and department) and
+        # the rollups' follow-up look-ups (cgcrm/metrics/rollups/incremental_sql.py).
         Index(
             "ix_interactions_citizen_history",
             "citizen_id",
             "started_at",
             "id",
-            postgresql_include=["channel_code", "department_id"],
+            postgresql_include=[
+                "channel_code",
+                "department_id",
+                "direction",
+                "service_id",
+                "outcome",
+                "ended_at",
+            ],
         ),
         Index("ix_interactions_department_started", "department_id", "started_at"),
         Index("ix_interactions_service_started", "service_id", "started_at"),

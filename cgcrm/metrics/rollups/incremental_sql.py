@@ -52,11 +52,14 @@ _KEY = "day, department_id, channel_code, service_key, service_id"
 # one until it commits, and each would take the other's for pending, so that their pairs would
 # count in neither. (Any fixed bigint no other lock of ours uses.)
 LOCK_KEY = 0x6367_6372_6D5F_726F
-# With it, this transaction's planner settings: the statement is short, so JIT's compile time
-# and parallel workers' start-up would only add to it.
+# With it, this transaction's settings: the statement is short, so JIT's compile time and
+# parallel workers' start-up would only add to it; and its commit need not wait for the disk.
+# The markers and the counts they stand for are one transaction, so a commit lost in a crash
+# loses both: the events are then still pending, and the catch-up counts them again.
 _LOCK = text(
     "SELECT pg_advisory_xact_lock(:key), set_config('jit', 'off', true), "
-    "set_config('max_parallel_workers_per_gather', '0', true)"
+    "set_config('max_parallel_workers_per_gather', '0', true), "
+    "set_config('synchronous_commit', 'off', true)"
 )
 
 _ZERO = dict.fromkeys(COUNTERS[:10], "0")

@@ -2,7 +2,7 @@
 worker's event processing applies, against the relay's rate in the same run.
 
     python bench/rollup_throughput.py \\
-        --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench --events 20000 --rounds 2
+        --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench --events 20000 --rounds 3
 
 Needs ``bench/load_interactions.py``. Each round, in turn:
 
@@ -12,13 +12,16 @@ Needs ``bench/load_interactions.py``. Each round, in turn:
   ``bench/interaction_rows.py``, so transactions with refs, later completions and repeat contacts
   of loaded citizens, whose history the handlers look up), COPYed into ``interactions`` with
   their ``interaction.recorded`` outbox events (the payload ``record_interaction`` writes, built
-  in SQL, marked published as the relay leaves them); not timed. Then
-  ``cgcrm.worker.handlers.process_events`` is called on the event ids in publication order, in
-  batches of ``--batch`` (default ``EVENTS_PER_JOB``: what one worker job gets), each in an app
-  context of its own as a job runs, in-process (no RQ, no fork of a work horse): every handler
-  of ``interaction.recorded`` runs, as in the worker. Timed: events/s.
+  in SQL, UUIDv7 event ids as ``add_event`` makes them, marked published as the relay leaves
+  them); not timed. Then ``cgcrm.worker.handlers.process_events`` is called on the event ids in
+  publication order, in batches of ``--batch`` (default ``EVENTS_PER_JOB``: what one worker job
+  gets in a backlog), each in an app context of its own as a job runs, in-process (no RQ, no
+  fork of a work horse), with the rollup handler alone (``--handlers rollups``, the default:
+  the measure of the issue) or every handler of the event (``--handlers all``: the survey
+  invitations too). Timed: events/s.
 
-Prints both rates and their ratio (target: the handlers at least the relay's rate). The new
+Prints both rates and their ratio (target: the rollups at least the relay's rate). The relay
+and the handlers read the same settings (``CGCRM_EVENTS_PER_JOB`` changes both). The new
 contacts stay (contacts of today, counted in the rollups as the worker would count them; the
 database grows by ``--events`` per round). ``--profile`` writes a cProfile of the handler rounds
 to ``out/rollup_throughput_profile.txt`` and prints its top functions.

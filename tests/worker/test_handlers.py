@@ -31,12 +31,16 @@ def test_one_bad_event_is_parked_and_its_batch_goes_on(app: Flask, record_contac
         bad = add_event("interaction.recorded", "interaction", uuid.uuid4(), {"nothing": 1})
         db.session.commit()
         ids = [str(e) for e in db.session.scalars(sa.select(OutboxEvent.event_id))]
-        # The good event's two handlers (rollup, survey invitation) apply; a malformed payload
-        # fails the same on every retry, so it is parked for each.
-        assert process_events(ids) == 2
+        # The good event's two handlers (rollup, survey invitation) apply. A malformed payload
+        # fails the same on every retry, so the survey handler parks it; on PostgreSQL the
+        # rollups read the event's contact, not its payload, and count nothing for a contact
+        # that does not exist (elsewhere they read the payload, and park it too).
+        on_postgresql = db.engine.dialect.name == "postgresql"
+        assert process_events(ids) == (3 if on_postgresql else 2)
         markers = list(db.session.scalars(sa.select(ProcessedEvent.event_id)))
-        assert len(markers) == 2 and bad not in markers
-        assert list(db.session.scalars(sa.select(ParkedEvent.event_id))) == [bad, bad]
+        assert (bad in markers) is on_postgresql
+        parked = list(db.session.scalars(sa.select(ParkedEvent.event_id)))
+        assert parked == ([bad] if on_postgresql else [bad, bad])
         assert db.session.scalar(sa.select(sa.func.sum(InteractionDailyRollup.interactions))) == 1
         # A second delivery applies nothing twice and leaves the parked event alone.
         assert process_events(ids) == 0

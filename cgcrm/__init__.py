@@ -74,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.cases.service import get_case
     from cgcrm.catalog.routes import blp as catalog_blp
     from cgcrm.citizens.consents import register_contact_finder
+    from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
     from cgcrm.core.audit_keys import build_audit_keyring
@@ -94,7 +95,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
-    from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.matching import models as _matching_models  # noqa: F401
     from cgcrm.matching.routes import blp as matching_blp
     from cgcrm.matching.service import CreateMatchLookup

@@ -46,7 +46,7 @@ class MatchLookup(Protocol):
 _EXTENSION = "cgcrm.match_lookup"
 
 
-class ExistingRecord(Exception):  # noqa: N818 (an outcome, not an error)
+class ExistingRecord(Exception):
     """A create asked to link (``on_match=link``) found the person already recorded."""
 
     def __init__(self, citizen_id: uuid.UUID) -> None:

@@ -10,7 +10,7 @@ one (a bare test app) creates without matching.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flask import Flask, current_app
@@ -35,7 +35,7 @@ class MatchCandidate(Protocol):
 
 
 class MatchLookup(Protocol):
-    def find(self, body: Mapping[str, Any], limit: int) -> list[MatchCandidate]:
+    def find(self, body: Mapping[str, Any], limit: int) -> Sequence[MatchCandidate]:
         """Stored citizens that may be the person ``body`` describes, best first, inside the
         caller's transaction."""
 

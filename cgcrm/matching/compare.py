@@ -161,7 +161,9 @@ def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
     locals_b = {email.partition("@")[0] for email in b}
     if locals_a & locals_b:
         return "similar"
-    if any(_jw(x, y) >= JW_HIGH for x in a for y in b):
+    # One mistyped, missing or swapped character; not a mere resemblance, since addresses
+    # built from a name (john.smith.1@, john.smith.2@) resemble each other by design.
+    if any(OSA.distance(x, y, score_cutoff=1) <= 1 for x in a for y in b):
         return "similar"
     return "different"
 

@@ -98,6 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
+    from cgcrm.matching.review_routes import blp as duplicates_blp
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
@@ -144,6 +145,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(overview_blp)
     api.register_blueprint(metrics_blp)
     api.register_blueprint(surveys_blp)
+    api.register_blueprint(duplicates_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     api.document_paths(health.OPENAPI_PATHS)

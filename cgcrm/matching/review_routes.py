@@ -15,6 +15,7 @@ from cgcrm.core.pagination import decode_cursor, next_link, page_limit
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.matching import merging, review, unmerging
 from cgcrm.matching.review_schemas import (
+    DecisionSchema,
     DuplicatePairSchema,
     DuplicateQuerySchema,
     MergeRequestSchema,
@@ -74,9 +75,10 @@ class DuplicateView(MethodView):
 class DismissView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.doc(operationId="dismissDuplicatePair")
+    @blp.arguments(DecisionSchema)
     @blp.response(200, DuplicatePairSchema)
     @blp.alt_response(409, description="The pair is not open (dismissed or merged already).")
-    def post(self, pair_id: uuid.UUID) -> Any:
+    def post(self, _: dict[str, Any], pair_id: uuid.UUID) -> Any:
         """Decide that the two records are different people."""
         return review.dismiss_pair(current_actor(), pair_id)
 
@@ -120,11 +122,12 @@ class MergeView(MethodView):
 class UndoMergeView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.doc(operationId="undoMerge")
+    @blp.arguments(DecisionSchema)
     @blp.response(200, MergeSchema)
     @blp.alt_response(
         409,
         description="Undone already, or a record changed since the merge (errors says what).",
     )
-    def post(self, merge_id: uuid.UUID) -> Any:
+    def post(self, _: dict[str, Any], merge_id: uuid.UUID) -> Any:
         """Part the two records again, exactly as they were before the merge."""
         return unmerging.undo_merge(current_actor(), merge_id)

@@ -52,6 +52,10 @@ class DuplicatePairSchema(Schema):
     merge_id = fields.UUID(allow_none=True)
 
 
+class DecisionSchema(Schema):
+    """An empty JSON object: API writes always carry a JSON body."""
+
+
 class MergeRequestSchema(Schema):
     duplicate_id = fields.UUID(
         required=True,

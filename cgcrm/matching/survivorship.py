@@ -142,7 +142,8 @@ def previous_names(
 
 
 def _address_key(row: Row) -> tuple[str, ...]:
-    parts = (row["line1"], row["line2"], row["locality"], row["region"], row["country"])
+    # The region is left out: the postcode already says it, and files often omit it.
+    parts = (row["line1"], row["line2"], row["locality"], row["country"])
     text = tuple(" ".join(str(part or "").lower().split()) for part in parts)
     return (*text, row["postcode_key"] or "")
 

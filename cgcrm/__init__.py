@@ -95,10 +95,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.matching import models as _matching_models  # noqa: F401
+    from cgcrm.matching.review_routes import blp as duplicates_blp
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
-    from cgcrm.matching.review_routes import blp as duplicates_blp
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp

@@ -231,3 +231,75 @@ def test_two_concurrent_merges_of_one_record_cannot_corrupt_it(app: Flask, rates
         assert {row[0] for row in contacts} <= set(live)
         assert sum(row[1] for row in contacts) == 3
         assert len(live) == 3 - codes.count(201) and chains == 0
+
+
+def test_contacts_and_cases_recorded_during_a_merge_never_stay_on_the_tombstone(
+    app: Flask, rates: Any
+) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row-lock races need PostgreSQL")
+    survivor, duplicate = create(rates)["id"], create(rates)["id"]
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+    errors: list[BaseException] = []
+
+    def record() -> None:
+        client = app.test_client()
+        try:
+            barrier.wait(timeout=10)
+            for index in range(12):
+                path = "/api/v1/interactions" if index % 3 else "/api/v1/cases"
+                body = (
+                    {
+                        "citizen_id": duplicate,
+                        "channel": "phone",
+                        "service_code": "RATES-PAY",
+                        "started_at": (STARTED + timedelta(minutes=index)).isoformat(),
+                        "outcome": "resolved",
+                    }
+                    if index % 3
+                    else {"service_code": "RATES-PAY", "citizen_id": duplicate, "summary": "x"}
+                )
+                answers.append(client.post(path, json=body, headers=rates.headers()).status_code)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def merge_them() -> None:
+        client = app.test_client()
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(
+                f"/api/v1/citizens/{survivor}/merge",
+                json={"duplicate_id": duplicate},
+                headers=rates.headers(),
+            )
+            answers.append(response.status_code)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record), threading.Thread(target=merge_them)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert set(answers) <= {201, 409}
+    with app.app_context():
+        left = db.session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM interactions WHERE citizen_id = :d) + "
+                "(SELECT count(*) FROM cases WHERE citizen_id = :d)"
+            ),
+            {"d": duplicate},
+        ).scalar()
+        kept = db.session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM interactions WHERE citizen_id = :s) + "
+                "(SELECT count(*) FROM cases WHERE citizen_id = :s)"
+            ),
+            {"s": survivor},
+        ).scalar()
+        db.session.remove()
+    assert left == 0
+    assert kept == answers.count(201) - 1  # every recorded one moved; the merge's own 201

@@ -173,6 +173,30 @@ def test_a_merge_settles_the_pairs_of_the_duplicate_and_undo_reopens_them(
     assert [p["id"] for p in rates.get(URL).get_json()] == [ours, theirs]
 
 
+def _race_merges(app: Flask, rates: Any, jobs: list[tuple[str, str]]) -> list[Any]:
+    """POST each (survivor, duplicate) merge from its own thread and client, all at once."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def run(index: int) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        survivor, duplicate = jobs[index]
+        results[index] = client.post(
+            f"/api/v1/citizens/{survivor}/merge",
+            json={"duplicate_id": duplicate},
+            headers=rates.headers(),
+        )
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "deadlock"
+    return results
+
+
 def test_two_concurrent_merges_of_one_record_cannot_corrupt_it(app: Flask, rates: Any) -> None:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -181,56 +205,42 @@ def test_two_concurrent_merges_of_one_record_cannot_corrupt_it(app: Flask, rates
         a, b, c = (create(rates)["id"] for _ in range(3))
         for citizen in (a, b, c):
             assert contact(rates, citizen, STARTED + timedelta(hours=1)).status_code == 201
-        barrier = threading.Barrier(3)
-        results: list[Any] = [None] * 3
         # b into a, a into b (opposite lock orders if taken naively), c into b.
-        jobs = [(a, b), (b, a), (b, c)]
-
-        def run(index: int) -> None:
-            client = app.test_client()
-            barrier.wait(timeout=10)
-            survivor, duplicate = jobs[index]
-            results[index] = client.post(
-                f"/api/v1/citizens/{survivor}/merge",
-                json={"duplicate_id": duplicate},
-                headers=rates.headers(),
-            )
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(t.is_alive() for t in threads), "deadlock"
+        results = _race_merges(app, rates, [(a, b), (b, a), (b, c)])
         codes = sorted(r.status_code for r in results)
         assert all(code in (201, 409) for code in codes), [r.get_json() for r in results]
         assert codes.count(201) >= 1
+        ids = {"a": a, "b": b, "c": c}
         with app.app_context():
-            live = db.session.execute(
-                sa.text(
-                    "SELECT id FROM citizens WHERE id IN (:a, :b, :c) AND status = 'active'"
-                ),
-                {"a": a, "b": b, "c": c},
-            ).scalars().all()
+            live = (
+                db.session.execute(
+                    sa.text(
+                        "SELECT id FROM citizens WHERE id IN (:a, :b, :c) AND status = 'active'"
+                    ),
+                    ids,
+                )
+                .scalars()
+                .all()
+            )
             contacts = db.session.execute(
                 sa.text(
                     "SELECT citizen_id, count(*) FROM interactions "
                     "WHERE citizen_id IN (:a, :b, :c) GROUP BY citizen_id"
                 ),
-                {"a": a, "b": b, "c": c},
+                ids,
             ).all()
-            chains = db.session.execute(
+            broken = db.session.execute(
                 sa.text(
                     "SELECT count(*) FROM citizens WHERE id IN (:a, :b, :c) AND status = "
                     "'merged' AND merged_into_id IS NULL"
                 ),
-                {"a": a, "b": b, "c": c},
+                ids,
             ).scalar()
             db.session.remove()
         # Every contact sits on a live record; each merge that succeeded left one tombstone.
         assert {row[0] for row in contacts} <= set(live)
         assert sum(row[1] for row in contacts) == 3
-        assert len(live) == 3 - codes.count(201) and chains == 0
+        assert len(live) == 3 - codes.count(201) and broken == 0
 
 
 def test_contacts_and_cases_recorded_during_a_merge_never_stay_on_the_tombstone(

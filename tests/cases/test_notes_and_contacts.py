@@ -76,7 +76,8 @@ def test_link_a_contact_to_a_case(app: Flask, rates: Any, citizen_id: str) -> No
 def test_a_contact_that_cannot_be_linked_is_422(rates: Any, waste: Any, citizen_id: str) -> None:
     case = open_case(rates, citizen_id=citizen_id)
     url = f"{URL}/{case['id']}/interactions"
-    other = rates.post("/api/v1/citizens", json=new_citizen_payload(given_name="Jane"))
+    jane = new_citizen_payload(given_name="Jane")
+    other = rates.post("/api/v1/citizens?on_match=create", json=jane)
     someone_else = record_contact(rates, other.get_json()["id"])
     invisible = record_contact(waste, citizen_id, "WASTE-MISSED-BIN")
     for interaction_id in (someone_else, invisible, str(uuid.uuid4())):

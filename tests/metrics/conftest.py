@@ -44,7 +44,7 @@ def post_contact(rates: Any) -> Any:
 @pytest.fixture
 def new_citizen(rates: Any) -> Any:
     def create() -> str:
-        response = rates.post("/api/v1/citizens", json=new_citizen_payload())
+        response = rates.post("/api/v1/citizens?on_match=create", json=new_citizen_payload())
         assert response.status_code == 201, response.get_json()
         return str(response.get_json()["id"])
 

@@ -29,7 +29,7 @@ def _at(month: int, day: int, hour: int = 0) -> datetime:
 @pytest.fixture
 def contacts(rates: Any, record_contact: Any) -> None:
     def citizen() -> uuid.UUID:
-        response = rates.post("/api/v1/citizens", json=new_citizen_payload())
+        response = rates.post("/api/v1/citizens?on_match=create", json=new_citizen_payload())
         assert response.status_code == 201, response.get_json()
         return uuid.UUID(response.get_json()["id"])
 
@@ -107,7 +107,7 @@ def test_a_service_narrows_the_contacts(contacts: None, analyst: Any) -> None:
 def test_a_tie_at_the_same_instant_goes_to_the_contact_with_the_greater_id(
     rates: Any, record_contact: Any, analyst: Any
 ) -> None:
-    response = rates.post("/api/v1/citizens", json=new_citizen_payload())
+    response = rates.post("/api/v1/citizens?on_match=create", json=new_citizen_payload())
     who = uuid.UUID(response.get_json()["id"])
     same = _at(3, 2)
     web = record_contact(citizen_id=who, channel="web", started_at=same, ended_at=None)

@@ -64,7 +64,8 @@ def _contact(api: Api, **fields: Any) -> str:
 
 
 def _citizen(api: Api, given: str) -> str:
-    response = api.post("/api/v1/citizens", json=new_citizen_payload(given_name=given))
+    payload = new_citizen_payload(given_name=given)
+    response = api.post("/api/v1/citizens?on_match=create", json=payload)
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
 

@@ -36,7 +36,7 @@ def new_citizen(api: Api, consents: list[dict[str, Any]] | None = None, **overri
     payload = new_citizen_payload(
         consents=[SURVEYS_GRANTED] if consents is None else consents, **overrides
     )
-    response = api.post("/api/v1/citizens", json=payload)
+    response = api.post("/api/v1/citizens?on_match=create", json=payload)
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
 

@@ -31,7 +31,7 @@ def test_only_unanswered_invitations_past_expiry_are_marked_once(
     invitations = []
     for _ in range(3):  # three citizens: the quiet period is per citizen
         payload = new_citizen_payload(consents=[SURVEYS_GRANTED])
-        created = rates.post("/api/v1/citizens", json=payload)
+        created = rates.post("/api/v1/citizens?on_match=create", json=payload)
         contact = record_contact(
             citizen_id=uuid.UUID(created.get_json()["id"]),
             started_at=utcnow() - timedelta(minutes=5),

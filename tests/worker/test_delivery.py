@@ -53,7 +53,7 @@ def test_no_event_is_lost_while_redis_is_down(
     monkeypatch.setitem(app.config, "REDIS_URL", DEAD_REDIS)
     monkeypatch.setitem(app.extensions, "cgcrm.redis", dead)
     for _ in range(3):
-        created = staff.post("/api/v1/citizens", json=new_citizen_payload())
+        created = staff.post("/api/v1/citizens?on_match=create", json=new_citizen_payload())
         assert created.status_code == 201, created.get_json()
         record_contact()
         with app.app_context():

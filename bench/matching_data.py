@@ -633,6 +633,11 @@ def flat(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def create_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The record as a create body: None values and empty lists left out."""
+    return {k: v for k, v in body.items() if v not in (None, [], {})}
+
+
 def write_ndjson(path: Path, records: list[dict[str, Any]]) -> None:
     with path.open("w") as handle:
         for record in records:

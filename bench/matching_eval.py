@@ -165,11 +165,6 @@ class Api:
             db.engine.dispose()
 
 
-def create_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The record as a create body: None values and empty lists left out."""
-    return {k: v for k, v in body.items() if v not in (None, [], {})}
-
-
 def candidates_of(payload: Any) -> list[dict[str, Any]]:
     if isinstance(payload, dict):
         return list(payload.get("candidates") or [])
@@ -202,7 +197,7 @@ def run_realtime(
     reviews: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     for record in records:
-        body = create_body(record["body"])
+        body = matching_data.create_body(record["body"])
         cluster = record["cluster"]
         true_ids = cluster_citizens[cluster]
         status, payload, seconds = api.post("/api/v1/citizens/match", body)
@@ -302,7 +297,7 @@ def create_all(
     statuses: Counter[int] = Counter()
     for record in records:
         status, created, elapsed = api.post(
-            "/api/v1/citizens?on_match=create", create_body(record["body"])
+            "/api/v1/citizens?on_match=create", matching_data.create_body(record["body"])
         )
         seconds.append(elapsed)
         statuses[status] += 1
@@ -329,7 +324,9 @@ def run_linkage(
     possible: Counter[str] = Counter()
     started = time.perf_counter()
     for record in b_records:
-        status, payload, elapsed = api.post("/api/v1/citizens/match", create_body(record["body"]))
+        status, payload, elapsed = api.post(
+            "/api/v1/citizens/match", matching_data.create_body(record["body"])
+        )
         seconds.append(elapsed)
         candidates = candidates_of(payload) if status == 200 else []
         true_a = truth.get(record["record_id"]) or ""

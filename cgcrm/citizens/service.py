@@ -85,8 +85,10 @@ def _match_first(data: dict[str, Any], on_match: str) -> list[match_links.MatchC
                 f"this person is already recorded as citizen {best.citizen_id} (match "
                 f"probability {best.score:.4f}); send ?on_match=link to use that record or "
                 "?on_match=create to record a new one anyway",
+                # ``existing_citizen`` as an identifier clash names it, so one check serves both.
+                existing_citizen=str(best.citizen_id),
                 existing_citizen_id=str(best.citizen_id),
-                existing_citizen=f"/api/v1/citizens/{best.citizen_id}",
+                existing_citizen_url=f"/api/v1/citizens/{best.citizen_id}",
                 score=best.score,
                 explanation=best.explanation,
             )

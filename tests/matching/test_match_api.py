@@ -64,7 +64,8 @@ def test_create_of_a_recorded_person_is_409_naming_the_record(staff: Any) -> Non
     assert again.content_type == "application/problem+json"
     problem = again.get_json()
     assert problem["existing_citizen_id"] == john["id"]
-    assert problem["existing_citizen"].endswith(john["id"])
+    assert problem["existing_citizen"] == john["id"]
+    assert problem["existing_citizen_url"].endswith(john["id"])
 
     linked = staff.post(CITIZENS + "?on_match=link", json=new_citizen_payload())
     assert linked.status_code == 200

@@ -16,9 +16,12 @@ token of a new client of department CUSTOMER):
   candidate files a review item, counted apart).
 - **linkage**: file A is created (``?on_match=create``), then each record of file B is matched
   (``POST /api/v1/citizens/match``): a ``match`` candidate links it to that record.
-- **scan**: the dedupe records are created (``?on_match=create``), a duplicate scan runs
-  (``POST /api/v1/duplicates/scans``, its job run in-process) and the ``match`` pairs it files
-  are the predicted duplicates (``possible`` ones are review items, counted apart).
+- **scan**: the dedupe records are created without matching (the app's match look-up set aside,
+  as before issue 11: a pair a create filed would not be filed again by the scan), a duplicate
+  scan is started (``POST /api/v1/duplicates/scans``), its job (the one a worker takes from
+  the ``imports`` queue) runs in this process, and the ``match`` pairs it filed
+  (``duplicate_pairs``, source ``scan``) are the predicted duplicates, joined into clusters
+  (``possible`` ones are review items, counted apart).
 
 Pairwise precision, recall and F1: every pair of records is predicted "same person" when they
 end in one predicted cluster (real time, scan: connected components) or are linked (linkage),
@@ -380,100 +383,90 @@ def run_linkage(
     }
 
 
-def run_scan_job(api: Api, job: dict[str, Any]) -> None:
-    """Run the scan's queued job in this process (no worker runs here)."""
-    from redis import Redis
-    from rq import SimpleWorker
-    from rq.queue import Queue
-
-    with api.app.app_context():
-        connection = Redis.from_url(api.app.config["REDIS_URL"])
-        queue = Queue("imports", connection=connection)
-        SimpleWorker([queue], connection=connection).work(burst=True)
-
-
 def run_scan(
-    api: Api, records: list[dict[str, Any]], errors: list[dict[str, Any]], timeout: float
+    api: Api, database_url: str, records: list[dict[str, Any]], errors: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    """Create every record without matching, scan, compare the pairs the scan filed."""
     by_id = {r["record_id"]: r for r in records}
-    citizen_of, _, statuses = create_all(api, records)
+    # The creates must not match first: a pair a create filed is not filed again by the scan.
+    lookup = api.app.extensions.pop("cgcrm.match_lookup", None)
+    try:
+        citizen_of, _, statuses = create_all(api, records)
+    finally:
+        if lookup is not None:
+            api.app.extensions["cgcrm.match_lookup"] = lookup
     record_of = {citizen: record for record, citizen in citizen_of.items()}
-    started = time.perf_counter()
     status, scan, _ = api.post("/api/v1/duplicates/scans", {})
-    if status not in (200, 201, 202):
+    if status not in (200, 201, 202) or not isinstance(scan, dict):
         return {"available": False, "status": status, "answer": scan}
-    scan_id = scan.get("id")
-    deadline = time.monotonic() + timeout
-    state: Any = scan
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            run_scan_job(api, scan)
-        code, state, _ = api.get(f"/api/v1/duplicates/scans/{scan_id}")
-        if code == 200 and state.get("status") in ("done", "finished", "completed", "failed"):
-            break
-        time.sleep(0.5)
+    # The job a worker would take from the imports queue, run here.
+    from cgcrm.matching.scan_jobs import apply_scan
+
+    started = time.perf_counter()
+    with api.app.app_context():
+        outcome = apply_scan(str(scan["id"]))
     scan_seconds = time.perf_counter() - started
+    _, state, _ = api.get(f"/api/v1/duplicates/scans/{scan['id']}")
+
     union = UnionFind()
     review: Counter[str] = Counter()
     background_matches = 0
-    cursor: dict[str, Any] = {"limit": 200}
-    seen = 0
-    while True:
-        code, page, headers = api.get("/api/v1/duplicates", **cursor)
-        if code != 200:
-            break
-        items = page.get("items", page.get("duplicates", [])) if isinstance(page, dict) else page
-        for pair in items or []:
-            if pair.get("source") not in (None, "scan"):
-                continue
-            seen += 1
-            a = record_of.get(str(pair.get("citizen_id")))
-            b = record_of.get(str(pair.get("other_citizen_id")))
-            same = a is not None and b is not None and by_id[a]["cluster"] == by_id[b]["cluster"]
-            if pair.get("band") == "match":
-                if a and b:
-                    union.union(a, b)
-                    if not same:
-                        errors.append(
-                            {
-                                "path": "scan",
-                                "kind": "false_positive",
-                                "record": by_id[a],
-                                "linked_record": by_id[b],
-                                "pair": pair,
-                            }
-                        )
-                else:
-                    background_matches += 1
-            else:
-                review["true" if same else "false"] += 1
-        link = headers.get("Link", "")
-        if 'rel="next"' not in link:
-            break
-        next_url = link.split(";")[0].strip("<> ")
-        from urllib.parse import parse_qs, urlparse
-
-        cursor = {k: v[0] for k, v in parse_qs(urlparse(next_url).query).items()}
+    with psycopg.connect(psycopg_url(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT citizen_id::text, other_citizen_id::text, band, score, explanation "
+            "FROM duplicate_pairs WHERE source = 'scan'"
+        ).fetchall()
+    for citizen_a, citizen_b, band, score, explanation in rows:
+        a, b = record_of.get(citizen_a), record_of.get(citizen_b)
+        same = a is not None and b is not None and by_id[a]["cluster"] == by_id[b]["cluster"]
+        if band != "match":
+            review["true" if same else "false"] += 1
+            continue
+        if a is None or b is None:
+            background_matches += 1
+            continue
+        union.union(a, b)
+        if not same:
+            errors.append(
+                {
+                    "path": "scan",
+                    "kind": "false_positive",
+                    "record": by_id[a],
+                    "linked_record": by_id[b],
+                    "candidate": {"score": score, "band": band, "explanation": explanation},
+                }
+            )
     predicted = clusters_pairs({r: union.find(r) for r in citizen_of})
     true = clusters_pairs({r["record_id"]: str(r["cluster"]) for r in records})
+    filed = {
+        tuple(sorted((x, y)))
+        for x, y in ((record_of.get(p[0]), record_of.get(p[1])) for p in rows)
+        if x and y
+    }
     for a, b in sorted(true - predicted)[:500]:
         errors.append(
-            {"path": "scan", "kind": "false_negative", "record": by_id[a], "true_record": by_id[b]}
+            {
+                "path": "scan",
+                "kind": "false_negative",
+                "record": by_id[a],
+                "true_record": by_id[b],
+                "true_candidate": {"band": "possible"} if (a, b) in filed else None,
+            }
         )
     result = prf(predicted, true)
-    result["precision_with_background"] = (
-        round(result["true_positives"] / (result["predicted_pairs"] + background_matches), 4)
-        if result["predicted_pairs"] + background_matches
-        else 1.0
-    )
+    with_background = result["predicted_pairs"] + background_matches
     return {
         "available": True,
         **result,
+        "precision_with_background": round(result["true_positives"] / with_background, 4)
+        if with_background
+        else 1.0,
         "records": len(records),
         "create_statuses": dict(statuses),
-        "pairs_filed": seen,
+        "pairs_filed": len(rows),
         "match_pairs_with_background": background_matches,
         "possible_review_items": dict(review),
+        "scan_outcome": outcome,
         "scan_seconds": round(scan_seconds, 1),
         "scan_state": state,
     }
@@ -566,7 +559,6 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, help="files of bench/matching_data.py (else generated)"
     )
     parser.add_argument("--paths", default="realtime,linkage,scan")
-    parser.add_argument("--scan-timeout", type=float, default=900)
     parser.add_argument("--examples", type=int, default=4, help="wrong decisions printed per kind")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args(argv)
@@ -604,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif path == "linkage":
                     results[path] = run_linkage(api, a_records, b_records, truth, errors)
                 elif path == "scan":
-                    results[path] = run_scan(api, records, errors, args.scan_timeout)
+                    results[path] = run_scan(api, url, records, errors)
                 else:
                     raise SystemExit(f"unknown path {path}")
             finally:

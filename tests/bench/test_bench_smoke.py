@@ -69,7 +69,7 @@ SCRIPTS = {
     "rollup_rebuild": "--database-url {db} --rounds 2",
     "matching_data": "--people 30 --after 200",  # the people after the 200 loaded
     # Scratch copies of the loaded database (CREATE DATABASE ... TEMPLATE), dropped after.
-    "matching_eval": "--database-url {db} --people 15 --scan-timeout 60",
+    "matching_eval": "--database-url {db} --people 15",
     "match_latency": "--database-url {db} --queries 10 --duration 1 --rounds 1 --people 400",
 }
 NEEDS = {"post_instructions": "valgrind"}

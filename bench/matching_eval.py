@@ -416,6 +416,7 @@ def run_scan(
             "SELECT citizen_id::text, other_citizen_id::text, band, score, explanation "
             "FROM duplicate_pairs WHERE source = 'scan'"
         ).fetchall()
+    background_examples: list[dict[str, Any]] = []
     for citizen_a, citizen_b, band, score, explanation in rows:
         a, b = record_of.get(citizen_a), record_of.get(citizen_b)
         same = a is not None and b is not None and by_id[a]["cluster"] == by_id[b]["cluster"]
@@ -424,6 +425,10 @@ def run_scan(
             continue
         if a is None or b is None:
             background_matches += 1
+            if len(background_examples) < 20:
+                background_examples.append(
+                    {"citizens": [citizen_a, citizen_b], "score": score, "explanation": explanation}
+                )
             continue
         union.union(a, b)
         if not same:
@@ -437,7 +442,9 @@ def run_scan(
                 }
             )
     predicted = clusters_pairs({r: union.find(r) for r in citizen_of})
-    true = clusters_pairs({r["record_id"]: str(r["cluster"]) for r in records})
+    # Only the stored records: a copy carrying an identifier already recorded was refused
+    # (409), so no scan can find it.
+    true = clusters_pairs({r: str(by_id[r]["cluster"]) for r in citizen_of})
     filed = {
         tuple(sorted((x, y)))
         for x, y in ((record_of.get(p[0]), record_of.get(p[1])) for p in rows)
@@ -466,10 +473,28 @@ def run_scan(
         "pairs_filed": len(rows),
         "match_pairs_with_background": background_matches,
         "possible_review_items": dict(review),
+        "background_match_examples": describe_citizens(database_url, background_examples),
         "scan_outcome": outcome,
         "scan_seconds": round(scan_seconds, 1),
         "scan_state": state,
     }
+
+
+def describe_citizens(database_url: str, examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name, date of birth and address of the citizens of each example pair (for the report)."""
+    with psycopg.connect(psycopg_url(database_url)) as conn:
+        for example in examples:
+            example["who"] = [
+                conn.execute(
+                    "SELECT c.given_name, c.family_name, c.date_of_birth::text, "
+                    "(SELECT line1 || ' ' || coalesce(postcode, '') FROM addresses a "
+                    " WHERE a.citizen_id = c.id AND a.valid_to IS NULL LIMIT 1) "
+                    "FROM citizens c WHERE c.id = %s",
+                    (citizen,),
+                ).fetchone()
+                for citizen in example["citizens"]
+            ]
+    return examples
 
 
 # --- report ---------------------------------------------------------------------------------

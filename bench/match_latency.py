@@ -193,7 +193,7 @@ def measure_creates(
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     results = []
-    per_run = len(people) // (2 * args.rounds)
+    per_run = len(people) // (2 * args.rounds)  # each run its own people
     servers = (("with matching", "wsgi:app"), ("without matching", "match_off_app:app"))
     runs = [server for _ in range(args.rounds) for server in servers]
     for number, (label, spec) in enumerate(runs):
@@ -225,7 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
-        "--people", type=int, default=12000, help="new people the create runs share out"
+        "--people",
+        type=int,
+        default=0,
+        help="new people the create runs share out (at least "
+        "enough that no connection repeats another's)",
     )
     args = parser.parse_args(argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -262,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.connections} connections, gunicorn -w {args.workers}"
         )
         # A seed of its own per run: every run creates people nobody has created yet.
-        fresh = new_people(args.people, seed=int(time.time()))
+        # The load generator's connection k starts at body k * 997 (bench/_load.py): enough
+        # bodies per run that no two connections send the same person (a second copy of a
+        # person is a 409 with matching and a duplicate record without).
+        needed = 2 * args.rounds * (args.connections * 997 + 1000)
+        fresh = new_people(max(args.people, needed), seed=int(time.time()))
         creates = measure_creates(args.database_url, credentials, fresh, args)
         report["creates"] = creates
         with_m = sum(r["req_per_s"] for r in creates if r["app"] == "wsgi:app")

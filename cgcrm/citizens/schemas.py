@@ -42,18 +42,14 @@ def _check_a_name(data: dict[str, Any]) -> None:
 
 
 class PreviousNameSchema(Schema):
-    given_name = Text(load_default=None, allow_none=True, min_length=1, max_length=100)
-    family_name = Text(load_default=None, allow_none=True, min_length=1, max_length=100)
+    given_name = Text(required=True, min_length=1, max_length=100)
+    family_name = Text(required=True, min_length=1, max_length=100)
     valid_from = BoundedDate(load_default=None, allow_none=True)
     valid_to = BoundedDate(load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         _check_period(data)
-
-    @validates_schema
-    def _a_name(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _check_a_name(data)
 
 
 class ContactPointInSchema(Schema):

@@ -9,7 +9,7 @@ from cgcrm.citizens.schemas import (
     ConsentInSchema,
     PreferencesSchema,
 )
-from cgcrm.core.fields import BoundedDate, BoundedList, FullMatch, Text
+from cgcrm.core.fields import BoundedDate, BoundedList, FullMatch, JsonBoolean, Text
 from cgcrm.core.time_bounds import EARLIEST_BIRTH
 
 
@@ -23,7 +23,7 @@ class MatchNameSchema(Schema):
 class MatchContactPointSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("email", "phone")))
     value = Text(required=True, max_length=254)
-    is_primary = fields.Boolean(load_default=False)
+    is_primary = JsonBoolean(load_default=False)
 
 
 class MatchAddressSchema(Schema):

@@ -457,7 +457,9 @@ def run_scan(
                 "kind": "false_negative",
                 "record": by_id[a],
                 "true_record": by_id[b],
-                "true_candidate": {"band": "possible"} if (a, b) in filed else None,
+                # The scan files match and possible pairs only: "not filed" is a pair scored
+                # non_match or never compared (blocking).
+                "true_candidate": {"band": "possible" if (a, b) in filed else "not filed"},
             }
         )
     result = prf(predicted, true)

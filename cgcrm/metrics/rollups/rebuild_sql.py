@@ -297,7 +297,8 @@ def insert_rollups(start: datetime, end: datetime) -> None:
     params = parameters(start, end)
     all_columns = ", ".join(COUNTERS)
     _compute_contact_parts(params)
-    sources = [(CONTACTS, CONTACT_COUNTERS, "")]
+    # The contact buckets are new rows; the survey parts add their counters to them.
+    sources: list[tuple[str, tuple[str, ...], str]] = [(CONTACTS, CONTACT_COUNTERS, "")]
     sources += [(query, counters, _upsert(counters)) for query, counters in PARTS]
     for source, counters, conflict in sources:
         values = ", ".join(name if name in counters else "0" for name in COUNTERS)

@@ -48,106 +48,161 @@ _RESOLVED = "i.outcome IN ('resolved', 'completed')"
 _IN_RANGE = "i.started_at >= :start AND i.started_at < :end"
 _BUCKET_COLUMNS = "i.department_id, i.channel_code, i.service_id"
 
-# Three parts summed per bucket, none joined back to the contacts: the counters of each contact
-# alone, the follow-up flags, the transactions. Each part groups its own rows.
-CONTACTS = f"""
-WITH alone AS (
-    SELECT {_BUCKET},
-        count(*) AS interactions,
-        count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
-            AND (i.transaction_ref IS NULL OR i.service_id IS NULL)) AS transactions_started,
-        count(*) FILTER (WHERE i.transaction_stage = 'completed'
-            AND (i.transaction_ref IS NULL OR i.service_id IS NULL)) AS transactions_completed,
-        count(*) FILTER (WHERE {_RESOLVED}) AS resolved,
-        coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)::bigint
-            AS handling_seconds,
-        count(i.ended_at) AS handled,
-        count(*) FILTER (WHERE {_IDENTIFIED}) AS inbound_identified,
-        0 AS avoidable,
-        count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED}) AS fcr_eligible,
-        0 AS fcr_repeated
-    FROM interactions i
-    WHERE {_IN_RANGE} AND {_COUNTED}
-    GROUP BY {KEY}
-),
-identified AS (
-    SELECT i.citizen_id, coalesce(i.service_id, :no_service) AS key, i.started_at,
-        {_BUCKET_COLUMNS},
-        first_value(i.started_at) OVER follow < i.started_at AS avoidable,
-        {_RESOLVED} AND last_value(i.started_at) OVER follow > i.started_at
-            AS repeated
+# Three parts, each one statement writing its buckets to a temporary table, then summed per
+# bucket: the counters of each contact alone, the follow-up flags, the transactions. None is
+# joined back to the contacts, and each sorts only the columns it needs (the sorts are most of
+# the rebuild's time).
+_NO_COUNTERS = dict.fromkeys(COUNTERS[:10], "0")
+
+
+def _counters(**counted: str) -> str:
+    """The ten contact counters of one part: its own, and 0 for the others (UNION ALL needs
+    the same columns in each part)."""
+    return ", ".join(f"{expr} AS {name}" for name, expr in (_NO_COUNTERS | counted).items())
+
+
+# One row per contact is grouped here, so the planner guesses one bucket per contact (it cannot
+# know how many contacts a day holds) and sorts them all; the buckets are few (120,000 for 10M
+# contacts), so this part runs with hashing only (see _compute_contact_parts).
+_ALONE_COUNTERS = _counters(
+    interactions="count(*)",
+    transactions_started="""count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
+        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
+    transactions_completed="""count(*) FILTER (WHERE i.transaction_stage = 'completed'
+        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
+    resolved=f"count(*) FILTER (WHERE {_RESOLVED})",
+    handling_seconds="coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)",
+    handled="count(i.ended_at)",
+    inbound_identified=f"count(*) FILTER (WHERE {_IDENTIFIED})",
+    fcr_eligible=f"count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED})",
+)
+ALONE = f"""
+SELECT {_BUCKET}, {_ALONE_COUNTERS}
+FROM interactions i
+WHERE {_IN_RANGE} AND {_COUNTED}
+GROUP BY {KEY}
+"""
+
+# The window sorts only what it needs: the partition, the time, and the bucket's department and
+# channel (the service is the partition's key); the day is computed for the flagged contacts only.
+FOLLOWUPS = f"""
+WITH identified AS (
+    SELECT i.citizen_id, coalesce(i.service_id, CAST(:no_service AS uuid)) AS key,
+        i.started_at, i.department_id, i.channel_code, {_RESOLVED} AS resolved
     FROM interactions i
     WHERE {_IDENTIFIED}
-        AND i.started_at >= CAST(:start AS timestamptz) - interval '7 days'
-        AND i.started_at < CAST(:end AS timestamptz) + interval '7 days'
+        AND i.started_at >= CAST(:start AS timestamptz) - interval '168 hours'
+        AND i.started_at < CAST(:end AS timestamptz) + interval '168 hours'
         AND {_COUNTED}
-    WINDOW follow AS (PARTITION BY i.citizen_id, coalesce(i.service_id, :no_service)
-        ORDER BY i.started_at
-        RANGE BETWEEN interval '7 days' PRECEDING AND interval '7 days' FOLLOWING)
 ),
-followups AS (
-    SELECT {_BUCKET}, 0 AS interactions, 0 AS transactions_started,
-        0 AS transactions_completed, 0 AS resolved, 0 AS handling_seconds, 0 AS handled,
-        0 AS inbound_identified, count(*) FILTER (WHERE i.avoidable) AS avoidable,
-        0 AS fcr_eligible, count(*) FILTER (WHERE i.repeated) AS fcr_repeated
+flagged AS (
+    SELECT i.key, i.started_at, i.department_id, i.channel_code,
+        first_value(i.started_at) OVER follow < i.started_at AS avoidable,
+        i.resolved AND last_value(i.started_at) OVER follow > i.started_at AS repeated
     FROM identified i
-    WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
-    GROUP BY {KEY}
-),
-groups AS (
+    -- 168 hours, not 7 days: the rules' 7 days are 604,800 seconds (a timedelta), and adding
+    -- whole hours is plain arithmetic where adding days converts to the session's time zone
+    -- for every frame bound (a fifth of the window's time).
+    WINDOW follow AS (PARTITION BY i.citizen_id, i.key ORDER BY i.started_at
+        RANGE BETWEEN interval '168 hours' PRECEDING AND interval '168 hours' FOLLOWING)
+)
+SELECT (i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
+    i.key AS service_key, nullif(i.key, CAST(:no_service AS uuid)) AS service_id,
+    {
+    _counters(
+        avoidable="count(*) FILTER (WHERE i.avoidable)",
+        fcr_repeated="count(*) FILTER (WHERE i.repeated)",
+    )
+}
+FROM flagged i
+WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
+GROUP BY {KEY}
+"""
+
+_GROUPED = (
+    "i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL "
+    f"AND i.transaction_stage IS NOT NULL AND {_COUNTED}"
+)
+_MEMBER_COLUMNS = (
+    f"i.id, i.started_at, i.transaction_stage = 'started' AS starts, i.transaction_ref, "
+    f"{_BUCKET_COLUMNS}"
+)
+# The contacts of every group the range touches: those in the range, plus those outside it of a
+# touched group. Finding the latter reads the whole table (there is no index on the time alone),
+# so that branch is left out when no contact lies outside the range (a full rebuild).
+_IN_RANGE_MEMBERS = f"SELECT {_MEMBER_COLUMNS} FROM interactions i WHERE {_IN_RANGE} AND {_GROUPED}"
+_OUTSIDE_MEMBERS = f"""
+UNION ALL
+SELECT {_MEMBER_COLUMNS}
+FROM interactions i
+WHERE NOT ({_IN_RANGE}) AND {_GROUPED}
+    AND EXISTS (SELECT 1 FROM groups g
+        WHERE g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref)
+"""
+_GROUPS = f"""groups AS (
     SELECT DISTINCT i.service_id, i.transaction_ref FROM interactions i
-    WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
-        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
-),
--- The contacts of every group the range touches: those in the range, plus those outside it of
--- a touched group (none when the range holds every contact: the groups are then never probed).
-grouped AS (
-    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
-    FROM interactions i
-    WHERE {_IN_RANGE} AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
-        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
-    UNION ALL
-    SELECT i.id, i.started_at, i.transaction_stage, i.transaction_ref, {_BUCKET_COLUMNS}
-    FROM interactions i
-    WHERE NOT ({_IN_RANGE}) AND i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
-        AND i.transaction_stage IS NOT NULL AND {_COUNTED}
-        AND EXISTS (SELECT 1 FROM groups g
-            WHERE g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref)
-),
+    WHERE {_IN_RANGE} AND {_GROUPED}
+),"""
+_TRANSACTIONS = """
+WITH {groups}
+grouped AS ({members}),
 members AS (
-    SELECT i.started_at, i.transaction_stage, {_BUCKET_COLUMNS},
+    SELECT i.started_at, i.starts, {bucket_columns},
         -- the first contact of its stage in the group (ordered by stage, then time)
-        lag(i.transaction_stage) OVER grp IS DISTINCT FROM i.transaction_stage AS leads,
-        min(i.started_at) FILTER (WHERE i.transaction_stage = 'started') OVER grp AS first_start,
-        min(i.started_at) FILTER (WHERE i.transaction_stage = 'completed')
-            OVER grp AS first_completion
+        lag(i.starts) OVER grp IS DISTINCT FROM i.starts AS leads,
+        min(i.started_at) FILTER (WHERE i.starts) OVER grp AS first_start,
+        min(i.started_at) FILTER (WHERE NOT i.starts) OVER grp AS first_completion
     FROM grouped i
     -- One window, so one pass over the sorted group: the whole group is every row's frame.
-    WINDOW grp AS (PARTITION BY i.service_id, i.transaction_ref COLLATE "C"
-        ORDER BY i.transaction_stage, i.started_at, i.id
+    -- The ref first: its leading bytes tell most groups apart in the sort's abbreviated keys,
+    -- where the service's id is shared by a sixtieth of all contacts; "C": plain byte order.
+    WINDOW grp AS (PARTITION BY i.transaction_ref COLLATE "C", i.service_id
+        ORDER BY i.starts, i.started_at, i.id
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-),
-transactions AS (
-    SELECT {_BUCKET}, 0 AS interactions,
-        count(*) FILTER (WHERE i.leads AND CASE WHEN i.transaction_stage = 'started'
-            THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
-            ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
-            AS transactions_started,
-        count(*) FILTER (WHERE i.leads AND i.transaction_stage = 'completed')
-            AS transactions_completed,
-        0 AS resolved, 0 AS handling_seconds, 0 AS handled, 0 AS inbound_identified,
-        0 AS avoidable, 0 AS fcr_eligible, 0 AS fcr_repeated
-    FROM members i
-    GROUP BY {KEY}
 )
+SELECT {bucket}, {counters}
+FROM members i
+-- Only the first contact of each stage counts anything.
+WHERE i.leads
+GROUP BY {key}
+"""
+
+
+def transactions_query(*, whole_table: bool) -> str:
+    """The transactions part; ``whole_table``: no contact lies outside the range."""
+    counters = _counters(
+        transactions_started="""count(*) FILTER (WHERE CASE WHEN i.starts
+            THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
+            ELSE i.first_start IS NULL OR i.first_start > i.started_at END)""",
+        transactions_completed="count(*) FILTER (WHERE NOT i.starts)",
+    )
+    return _TRANSACTIONS.format(
+        groups="" if whole_table else _GROUPS,
+        members=_IN_RANGE_MEMBERS + ("" if whole_table else _OUTSIDE_MEMBERS),
+        bucket_columns=_BUCKET_COLUMNS,
+        bucket=_BUCKET,
+        counters=counters,
+        key=KEY,
+    )
+
+
+# Whether any contact lies outside [start, end): a few probes of the (department, time) index.
+_ANY_OUTSIDE = """SELECT EXISTS (SELECT 1 FROM departments d
+    WHERE EXISTS (SELECT 1 FROM interactions i
+        WHERE i.department_id = d.id AND i.started_at < :start)
+    OR EXISTS (SELECT 1 FROM interactions i
+        WHERE i.department_id = d.id AND i.started_at >= :end))"""
+
+# Only the range's buckets (which count its contacts): the transactions part also groups the
+# contacts outside the range of the groups it touches.
+CONTACTS = f"""
 SELECT {KEY}, {", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS[:10])}
 FROM (
-    SELECT * FROM alone UNION ALL SELECT * FROM followups UNION ALL SELECT * FROM transactions
+    SELECT * FROM rebuilt_alone
+    UNION ALL SELECT * FROM rebuilt_followups
+    UNION ALL SELECT * FROM rebuilt_transactions
 ) AS parts
 GROUP BY {KEY}
--- Only the range's buckets (which count its contacts): the transactions part also groups the
--- contacts outside the range of the groups it touches (filtering them out first makes the
--- planner expect a few rows and sort them).
 HAVING sum(interactions) > 0
 """
 CONTACT_COUNTERS = COUNTERS[:10]
@@ -184,7 +239,6 @@ GROUP BY {KEY}
 INVITATION_COUNTERS = ("invitations_sent",)
 
 PARTS = (
-    (CONTACTS, CONTACT_COUNTERS),
     (RESPONSES, RESPONSE_COUNTERS),
     (INVITATIONS, INVITATION_COUNTERS),
 )
@@ -215,44 +269,60 @@ def _sort_in_memory() -> None:
     db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
+def _compute_contact_parts(params: dict[str, Any]) -> None:
+    """Compute the three parts of CONTACTS into temporary tables (dropped at commit). Each is
+    CREATE TABLE … AS, which PostgreSQL may run in parallel workers (INSERT … SELECT never)."""
+    whole_table = not db.session.scalar(text(_ANY_OUTSIDE), params)
+    parts = (
+        ("rebuilt_alone", ALONE),
+        ("rebuilt_followups", FOLLOWUPS),
+        ("rebuilt_transactions", transactions_query(whole_table=whole_table)),
+    )
+    for table, query in parts:
+        db.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        hashing_only = table == "rebuilt_alone"
+        if hashing_only:
+            # Local to this statement: the windows of the other parts need their sorts.
+            db.session.execute(text("SELECT set_config('enable_sort', 'off', true)"))
+        db.session.execute(
+            text(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {query}"), params
+        )
+        if hashing_only:
+            db.session.execute(text("SELECT set_config('enable_sort', 'on', true)"))
+
+
 def insert_rollups(start: datetime, end: datetime) -> None:
     """Write the rollups of contacts started in [start, end) (their days must be empty)."""
     _sort_in_memory()
     params = parameters(start, end)
     all_columns = ", ".join(COUNTERS)
-    for index, (query, counters) in enumerate(PARTS):
+    _compute_contact_parts(params)
+    # The contact buckets are new rows; the survey parts add their counters to them.
+    sources: list[tuple[str, tuple[str, ...], str]] = [(CONTACTS, CONTACT_COUNTERS, "")]
+    sources += [(query, counters, _upsert(counters)) for query, counters in PARTS]
+    for source, counters, conflict in sources:
         values = ", ".join(name if name in counters else "0" for name in COUNTERS)
-        source = f"({query}) AS computed"
-        if not index:
-            # INSERT … SELECT never runs in parallel workers, CREATE TABLE … AS may: the heavy
-            # part is computed into a temporary table first.
-            db.session.execute(text("DROP TABLE IF EXISTS rebuilt_contacts"))
-            db.session.execute(
-                text(f"CREATE TEMPORARY TABLE rebuilt_contacts ON COMMIT DROP AS {query}"), params
-            )
-            source = "rebuilt_contacts"
-        conflict = ""
-        if index:
-            updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
-            conflict = (
-                "ON CONFLICT (day, department_id, channel_code, service_key) "
-                f"DO UPDATE SET {updates}"
-            )
         db.session.execute(
             text(
                 f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
-                f"SELECT {KEY}, {values}, now() FROM {source} {conflict}"
+                f"SELECT {KEY}, {values}, now() FROM ({source}) AS computed {conflict}"
             ),
             params,
         )
+
+
+def _upsert(counters: tuple[str, ...]) -> str:
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
+    return f"ON CONFLICT (day, department_id, channel_code, service_key) DO UPDATE SET {updates}"
 
 
 def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
     """The rollups of contacts started in [start, end), computed without writing."""
     _sort_in_memory()
     params = parameters(start, end)
+    _compute_contact_parts(params)
     result: dict[Any, dict[str, int]] = {}
-    for query, counters in PARTS:
+    for query, counters in ((CONTACTS, CONTACT_COUNTERS), *PARTS):
         for row in db.session.execute(text(query), params).mappings():
             key = (row["day"], row["department_id"], row["channel_code"], row["service_id"])
             target = result.setdefault(key, {})

@@ -61,18 +61,18 @@ def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
         citizen.accessibility_needs = sorted(set(preferences["accessibility_needs"] or []))
 
 
-def create_citizen(
-    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+def build_citizen(
+    actor: Actor,
+    data: dict[str, Any],
+    identifiers: list[ExternalIdentifier] | None = None,
 ) -> Citizen:
-    """Create a citizen record with its contact points, addresses, identifiers and consents.
+    """A new citizen record with its lists, not yet added to the session (create and bulk
+    import build records alike).
 
     :param data: validated ``CitizenCreateSchema`` output.
-    :param before_commit: called with the new citizen inside the transaction (the route stores
-        the idempotent response there, so it commits with the record).
-    :raises ValidationError: invalid email, phone or names; a consent that widens access
-        (it is recorded afterwards, naming the contact it was given in).
-    :raises NotAuthorized: a consent that widens access without ``consents:record``.
-    :raises Conflict: an identifier already belongs to another citizen.
+    :param identifiers: the identifier rows, when the caller built them (a bulk import checks
+        a whole batch's identifiers in one query); by default built from ``data``, each checked.
+    :raises ValidationError, NotAuthorized, Conflict: as ``create_citizen``.
     """
     for item in data.get("consents", []):
         consents.check_consent_decision(actor, None, False, item)
@@ -89,17 +89,36 @@ def create_citizen(
     )
     record.validate_names(citizen)
     _apply_preferences(citizen, data.get("preferences") or {})
+    citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
+    citizen.addresses = record.build_addresses(data.get("addresses", []))
+    if identifiers is None:
+        identifiers = record.build_identifiers(data.get("identifiers", []))
+    citizen.identifiers = identifiers
+    record.rebuild_names(citizen, data.get("previous_names", []))
+    citizen.consents = [
+        consents.new_consent(actor, citizen.id, item) for item in data.get("consents", [])
+    ]
+    citizen.shares_across_government = bool(
+        sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
+    )
+    return citizen
+
+
+def create_citizen(
+    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+) -> Citizen:
+    """Create a citizen record with its contact points, addresses, identifiers and consents.
+
+    :param data: validated ``CitizenCreateSchema`` output.
+    :param before_commit: called with the new citizen inside the transaction (the route stores
+        the idempotent response there, so it commits with the record).
+    :raises ValidationError: invalid email, phone or names; a consent that widens access
+        (it is recorded afterwards, naming the contact it was given in).
+    :raises NotAuthorized: a consent that widens access without ``consents:record``.
+    :raises Conflict: an identifier already belongs to another citizen.
+    """
     try:
-        citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
-        citizen.addresses = record.build_addresses(data.get("addresses", []))
-        citizen.identifiers = record.build_identifiers(data.get("identifiers", []))
-        record.rebuild_names(citizen, data.get("previous_names", []))
-        citizen.consents = [
-            consents.new_consent(actor, citizen.id, item) for item in data.get("consents", [])
-        ]
-        citizen.shares_across_government = bool(
-            sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
-        )
+        citizen = build_citizen(actor, data)
         db.session.add(citizen)
         _flush_or_conflict()
         record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))

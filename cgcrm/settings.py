@@ -79,6 +79,21 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SEARCH_RESULTS_MAX", int, 20, "Most results a citizen search returns."),
     Setting(
+        "MATCH_THRESHOLD",
+        float,
+        0.9,
+        "Match probability from which two records are one person: a create answers 409 "
+        "naming the existing record. Stored with each trained model (`flask matching train`); "
+        "the active model's value applies.",
+    ),
+    Setting(
+        "MATCH_POSSIBLE_THRESHOLD",
+        float,
+        0.3,
+        "Match probability from which two records may be one person: a create goes ahead and "
+        "files a review item. Stored with each trained model, like MATCH_THRESHOLD.",
+    ),
+    Setting(
         "TIME_ZONE",
         str,
         "Australia/Sydney",

@@ -1,0 +1,237 @@
+"""Which stored citizens are worth scoring against one record: a few indexed probes.
+
+Blocking reuses the search's name dictionary and indexes (``cgcrm.citizens.search``): each name
+word is widened to the dictionary keys near it in spelling or sound (and to its nicknames),
+and ``citizen_names`` is probed through its (family, given) and given b-tree indexes, in both
+orders. Beside the names, people who share the date of birth (or its day and month swapped),
+a postcode and a name key, an email, a phone or an identifier are candidates, so the true
+match is found even when the name changed. All probes are one ``UNION ALL`` statement; every
+row carries name keys, so the rows are ranked cheaply in Python and only the best few hundred
+are loaded whole and scored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rapidfuzz.distance import JaroWinkler
+from sqlalchemy import Select, literal, or_, select, union_all
+
+from cgcrm.citizens.models import (
+    Address,
+    Citizen,
+    CitizenName,
+    ContactPoint,
+    ExternalIdentifier,
+)
+from cgcrm.citizens.search import similar_tokens
+from cgcrm.extensions import db
+from cgcrm.matching.normalise import Features, NameForm, nickname_variants
+
+NAME_ROWS = 2000
+DOB_ROWS = 1000
+POSTCODE_ROWS = 1000
+EXACT_ROWS = 50
+# Kept after the cheap ranking, per kind of probe: enough that the true match survives a
+# common name, few enough to score in a few milliseconds.
+KEEP_BY_NAME = 120
+KEEP_BY_DOB = 60
+KEEP_BY_POSTCODE = 40
+# Probes on a value one person rarely shares: every citizen they find is scored.
+EXACT_SOURCES = frozenset({"email", "phone", "identifier"})
+
+
+@dataclass
+class Probe:
+    """A stored citizen a probe found, with one of its names' keys for the cheap ranking."""
+
+    citizen_id: uuid.UUID
+    sources: set[str]
+    rank: float = 0.0
+
+
+def _near(word: str) -> set[str]:
+    if not word:
+        return set()
+    return set(similar_tokens(word)) | nickname_variants(word)
+
+
+@dataclass
+class _Keys:
+    """The dictionary keys a record's names are widened to."""
+
+    given: set[str]
+    family: set[str]
+    forms: tuple[NameForm, ...]
+
+
+def _widen(features: Features) -> _Keys:
+    given: set[str] = set()
+    family: set[str] = set()
+    forms = features.names[:2]  # the current name and the preferred (or a previous) one
+    for form in forms:
+        for word in {form.given, form.first_given} - {""}:
+            given |= _near(word)
+        if form.family:
+            family |= _near(form.family)
+    return _Keys(given, family, forms)
+
+
+def _name_probe(keys: _Keys) -> Select[Any] | None:
+    given, family = sorted(keys.given), sorted(keys.family)
+    if given and family:
+        condition = or_(
+            CitizenName.family_key.in_(family) & CitizenName.given_key.in_(given),
+            CitizenName.family_key.in_(given) & CitizenName.given_key.in_(family),
+        )
+    elif given or family:
+        # A mononym, or a record with one of its names missing: either part may hold it.
+        words = given or family
+        condition = or_(CitizenName.family_key.in_(words), CitizenName.given_key.in_(words))
+    else:
+        return None
+    return (
+        select(
+            CitizenName.citizen_id,
+            CitizenName.given_key,
+            CitizenName.family_key,
+            literal("name").label("source"),
+        )
+        .where(condition)
+        .limit(NAME_ROWS)
+    )
+
+
+def _transposed(value: date) -> date | None:
+    try:
+        swapped = value.replace(month=value.day, day=value.month)
+    except ValueError:
+        return None
+    return swapped if swapped != value else None
+
+
+def _dob_probe(dob: date) -> Select[Any]:
+    dates = [d for d in (dob, _transposed(dob)) if d is not None]
+    return (
+        select(
+            CitizenName.citizen_id,
+            CitizenName.given_key,
+            CitizenName.family_key,
+            literal("date_of_birth").label("source"),
+        )
+        .join(Citizen, Citizen.id == CitizenName.citizen_id)
+        .where(Citizen.date_of_birth.in_(dates), CitizenName.kind == "current")
+        .limit(DOB_ROWS)
+    )
+
+
+def _postcode_probe(postcodes: Iterable[str], keys: _Keys) -> Select[Any] | None:
+    words = sorted(keys.given | keys.family)
+    if not words:
+        return None
+    return (
+        select(
+            CitizenName.citizen_id,
+            CitizenName.given_key,
+            CitizenName.family_key,
+            literal("postcode").label("source"),
+        )
+        .join(Address, Address.citizen_id == CitizenName.citizen_id)
+        .where(
+            Address.postcode_key.in_(sorted(postcodes)),
+            or_(CitizenName.family_key.in_(words), CitizenName.given_key.in_(words)),
+        )
+        .limit(POSTCODE_ROWS)
+    )
+
+
+def _exact_probes(features: Features) -> list[Select[Any]]:
+    probes = []
+    values = sorted(features.emails | features.phones)
+    if values:
+        probes.append(
+            select(
+                ContactPoint.citizen_id,
+                literal("").label("given_key"),
+                literal("").label("family_key"),
+                ContactPoint.kind.label("source"),
+            )
+            .where(ContactPoint.value.in_(values))
+            .limit(EXACT_ROWS)
+        )
+    if features.identifiers:
+        probes.append(
+            select(
+                ExternalIdentifier.citizen_id,
+                literal("").label("given_key"),
+                literal("").label("family_key"),
+                literal("identifier").label("source"),
+            )
+            .where(ExternalIdentifier.value_index.in_(sorted({i for _, i in features.identifiers})))
+            .limit(EXACT_ROWS)
+        )
+    return probes
+
+
+def _name_rank(forms: tuple[NameForm, ...], given_key: str, family_key: str) -> float:
+    best = 0.0
+    for form in forms:
+        given, family = form.given, form.family
+        straight = (
+            JaroWinkler.normalized_similarity(given, given_key) if given and given_key else 0.0
+        ) + (
+            JaroWinkler.normalized_similarity(family, family_key) if family and family_key else 0.0
+        )
+        crossed = (
+            JaroWinkler.normalized_similarity(given, family_key) if given and family_key else 0.0
+        ) + (JaroWinkler.normalized_similarity(family, given_key) if family and given_key else 0.0)
+        best = max(best, straight, crossed * 0.98)
+    return best
+
+
+def candidate_ids(features: Features) -> list[uuid.UUID]:
+    """Stored citizens worth scoring against ``features`` (merged ones may be among them; the
+    loader leaves them out). Runs inside the caller's transaction."""
+    keys = _widen(features)
+    probes: list[Select[Any]] = []
+    name = _name_probe(keys)
+    if name is not None:
+        probes.append(name)
+    if features.date_of_birth is not None:
+        probes.append(_dob_probe(features.date_of_birth))
+    if features.postcodes:
+        postcode = _postcode_probe(features.postcodes, keys)
+        if postcode is not None:
+            probes.append(postcode)
+    probes += _exact_probes(features)
+    if not probes:
+        return []
+    statement = (
+        probes[0] if len(probes) == 1 else union_all(*(p.subquery().select() for p in probes))
+    )
+    found: dict[uuid.UUID, Probe] = {}
+    by_source: dict[str, list[Probe]] = {}
+    for citizen_id, given_key, family_key, source in db.session.execute(statement):
+        probe = found.get(citizen_id)
+        if probe is None:
+            probe = found[citizen_id] = Probe(citizen_id, set())
+        if source not in probe.sources:
+            probe.sources.add(source)
+            by_source.setdefault(source, []).append(probe)
+        if given_key or family_key:
+            probe.rank = max(probe.rank, _name_rank(keys.forms, given_key, family_key))
+    kept: dict[uuid.UUID, None] = {}
+    for source, keep in (
+        ("name", KEEP_BY_NAME),
+        ("date_of_birth", KEEP_BY_DOB),
+        ("postcode", KEEP_BY_POSTCODE),
+    ):
+        ranked = sorted(by_source.get(source, ()), key=lambda p: -(p.rank + len(p.sources)))
+        kept.update((p.citizen_id, None) for p in ranked[:keep])
+    for source in EXACT_SOURCES:
+        kept.update((p.citizen_id, None) for p in by_source.get(source, ()))
+    return list(kept)

@@ -1,0 +1,193 @@
+"""Graded comparisons of two people's features, field by field.
+
+Each comparison answers a level, from the strongest agreement to ``different``, or None when
+either side lacks the field (a missing value is no evidence either way). The levels of each
+field, in order, are declared in ``LEVELS``; the model (``cgcrm.matching.model``) holds an m and
+a u probability for every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import jellyfish
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from cgcrm.matching.normalise import AddressForm, Features, NameForm, nickname_groups
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "given_name": ("exact", "nickname", "jw_high", "jw_mid", "initial", "different"),
+    "family_name": ("exact", "part", "jw_high", "jw_mid", "different"),
+    "date_of_birth": ("exact", "transposed", "one_digit", "year", "different"),
+    "address": ("exact", "street", "postcode", "locality", "different"),
+    "email": ("exact", "similar", "different"),
+    "phone": ("exact", "similar", "different"),
+    "identifier": ("exact", "different"),
+}
+FIELDS = tuple(LEVELS)
+JW_HIGH = 0.92
+JW_MID = 0.80
+STREET_SIMILAR = 0.88
+
+
+def _jw(a: str, b: str) -> float:
+    return JaroWinkler.normalized_similarity(a, b)
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    return bool(a) and jellyfish.metaphone(a) == jellyfish.metaphone(b)
+
+
+def compare_given(a: NameForm, b: NameForm) -> str | None:
+    if not a.given or not b.given:
+        return None
+    if a.given == b.given or a.first_given == b.first_given:
+        return "exact"
+    first_a, first_b = a.first_given, b.first_given
+    if len(first_a) == 1 or len(first_b) == 1:
+        return "initial" if first_a[0] == first_b[0] else "different"
+    groups = nickname_groups()
+    if groups.get(first_a, frozenset()) & groups.get(first_b, frozenset()):
+        return "nickname"
+    similarity = max(_jw(a.given, b.given), _jw(first_a, first_b))
+    if similarity >= JW_HIGH:
+        return "jw_high"
+    if similarity >= JW_MID or _sounds_alike(first_a, first_b):
+        return "jw_mid"
+    # "Mary Anne" and "Anne": the name a person goes by is often their second.
+    if set(a.given_words) & set(b.given_words):
+        return "nickname"
+    return "different"
+
+
+def compare_family(a: NameForm, b: NameForm) -> str | None:
+    if not a.family or not b.family:
+        return None
+    if a.family == b.family:
+        return "exact"
+    # Hyphenated and multi-part names: "Smith-Jones" and "Smith", "de la Cruz" and "Cruz".
+    if set(a.family_words) & set(b.family_words):
+        return "part"
+    similarity = _jw(a.family, b.family)
+    if similarity >= JW_HIGH:
+        return "jw_high"
+    if similarity >= JW_MID or _sounds_alike(a.family, b.family):
+        return "jw_mid"
+    if a.family in b.family or b.family in a.family:
+        return "part"
+    return "different"
+
+
+def swapped(form: NameForm) -> NameForm:
+    """The name read the other way round ("Smith John", as said at a counter)."""
+    return NameForm(form.family, form.given, form.family_words, form.given_words, form.kind)
+
+
+def name_pairings(
+    a: Features, b: Features
+) -> Iterator[tuple[str | None, str | None, bool, NameForm]]:
+    """(given level, family level, swapped, ``a``'s name as compared) for every pairing of the two
+    people's names, each in both orders; the model keeps the pairing that weighs most."""
+    seen: set[tuple[str | None, str | None, bool]] = set()
+    for name_a in a.names:
+        for name_b in b.names:
+            for is_swapped, left in ((False, name_a), (True, swapped(name_a))):
+                levels = (compare_given(left, name_b), compare_family(left, name_b), is_swapped)
+                if levels not in seen:
+                    seen.add(levels)
+                    yield levels[0], levels[1], is_swapped, left
+
+
+def _one_digit_apart(a: date, b: date) -> bool:
+    """One digit mistyped, or two neighbouring digits swapped, in the written date."""
+    return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1
+
+
+def compare_dob(a: date | None, b: date | None) -> str | None:
+    if a is None or b is None:
+        return None
+    if a == b:
+        return "exact"
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return "transposed"
+    if _one_digit_apart(a, b):
+        return "one_digit"
+    if a.year == b.year:
+        return "year"
+    return "different"
+
+
+def _compare_address(a: AddressForm, b: AddressForm) -> str:
+    same_postcode = bool(a.postcode) and a.postcode == b.postcode
+    same_place = same_postcode or (bool(a.locality) and a.locality == b.locality)
+    if a.line and a.line == b.line and (same_place or not (a.postcode and b.postcode)):
+        return "exact"
+    if (
+        a.number
+        and a.number == b.number
+        and a.street
+        and b.street
+        and _jw(a.street, b.street) >= STREET_SIMILAR
+    ):
+        return "street"
+    if same_postcode:
+        return "postcode"
+    if bool(a.locality) and a.locality == b.locality:
+        return "locality"
+    return "different"
+
+
+def compare_addresses(a: Features, b: Features) -> str | None:
+    """The best agreement between any address of one and any of the other (people move)."""
+    if not a.addresses or not b.addresses:
+        return None
+    order = LEVELS["address"]
+    best = len(order) - 1
+    for address_a in a.addresses:
+        for address_b in b.addresses:
+            best = min(best, order.index(_compare_address(address_a, address_b)))
+            if best == 0:
+                return order[0]
+    return order[best]
+
+
+def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
+    if not a or not b:
+        return None
+    if a & b:
+        return "exact"
+    locals_a = {email.partition("@")[0] for email in a}
+    locals_b = {email.partition("@")[0] for email in b}
+    if locals_a & locals_b:
+        return "similar"
+    if any(_jw(x, y) >= JW_HIGH for x in a for y in b):
+        return "similar"
+    return "different"
+
+
+def compare_phones(a: frozenset[str], b: frozenset[str]) -> str | None:
+    if not a or not b:
+        return None
+    if a & b:
+        return "exact"
+    for x in a:
+        for y in b:
+            # The same subscriber number written with or without its country or trunk prefix,
+            # or one digit mistyped.
+            if x[-8:] == y[-8:] or (len(x) == len(y) and OSA.distance(x, y) == 1):
+                return "similar"
+    return "different"
+
+
+def compare_identifiers(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> str | None:
+    """Exact when a system's values agree; different when one system holds two values; None
+    when the two people share no system (a value of another system is no evidence)."""
+    if not a or not b:
+        return None
+    if a & b:
+        return "exact"
+    systems_b = {system for system, _ in b}
+    if any(system in systems_b for system, _ in a):
+        return "different"
+    return None

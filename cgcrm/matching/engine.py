@@ -1,0 +1,194 @@
+"""The matching engine: one way to say whether two records are one person, for every path.
+
+Real time (``POST /api/v1/citizens/match``, and ``POST /api/v1/citizens`` before it creates)::
+
+    find_candidates(body, limit=10, exclude=()) -> list[Candidate]
+
+  ``body`` is shaped like a create body, any field missing. Blocking (``blocking``) probes the
+  search's name dictionary and indexes, date of birth, postcode, email, phone and identifiers
+  in one statement; the best few hundred found are loaded (``store``) and scored
+  (``scoring``). Merged records are never candidates. Who may see the candidates is the
+  caller's concern.
+
+Two bodies (an import's earlier rows of one file; evaluation)::
+
+    score_records(a, b) -> Candidate            # citizen_id is None
+    index = RecordIndex(); index.add(key, body); index.candidates(body, limit=10)
+
+Batch over stored citizens (the duplicate scan)::
+
+    load_features(ids) -> dict[citizen_id, Features]   # a handful of queries per 5,000 ids
+    score_features(a, b) -> Score                       # pure Python, ~20 µs a pair
+    features_of(body) -> Features                       # a body, as the loader would see it
+
+  Load the features of a block of ids once, then score every pair of the block with
+  ``score_features``; ``candidate_ids(features)`` gives the stored citizens one record's
+  blocking finds, for a scan that blocks record by record.
+
+Scores are match probabilities in [0, 1] from the active ``MatchModel`` (Fellegi-Sunter with
+term frequency adjustment, ``model``); ``band`` is match, possible or non_match by the model's
+two thresholds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jellyfish
+from flask import current_app, has_app_context
+
+from cgcrm.citizens import record
+from cgcrm.matching import blocking
+from cgcrm.matching.model import ScoringModel, active_model
+from cgcrm.matching.normalise import Features, from_body, nickname_groups
+from cgcrm.matching.scoring import Score, score_pair
+from cgcrm.matching.store import load_features
+
+__all__ = [
+    "Candidate",
+    "RecordIndex",
+    "Score",
+    "candidate_ids",
+    "features_of",
+    "find_candidates",
+    "load_features",
+    "score_features",
+    "score_records",
+]
+
+# Candidates below this probability are not worth showing anyone.
+MIN_CANDIDATE_SCORE = 0.01
+candidate_ids = blocking.candidate_ids
+
+
+@dataclass(frozen=True)
+class Candidate:
+    citizen_id: uuid.UUID | None
+    score: float
+    band: str
+    explanation: dict[str, dict[str, Any]]
+
+
+def features_of(body: Mapping[str, Any]) -> Features:
+    """The features of a create-shaped body; identifiers keyed as stored when an app runs."""
+    if has_app_context():
+        return from_body(
+            body,
+            region=current_app.config["DEFAULT_PHONE_REGION"],
+            identifier_index=record.identifier_index,
+        )
+    return from_body(body, region="AU")
+
+
+def _model() -> ScoringModel:
+    return active_model.get()
+
+
+def score_features(a: Features, b: Features, model: ScoringModel | None = None) -> Score:
+    """Score two people's features with the active model (or ``model``)."""
+    return score_pair(a, b, model or _model())
+
+
+def score_records(
+    a: Mapping[str, Any], b: Mapping[str, Any], model: ScoringModel | None = None
+) -> Candidate:
+    """Score two create-shaped bodies against each other."""
+    scored = score_pair(features_of(a), features_of(b), model or _model())
+    return Candidate(None, scored.score, scored.band, scored.explanation)
+
+
+def find_candidates(
+    body: Mapping[str, Any], *, limit: int = 10, exclude: Collection[uuid.UUID] = ()
+) -> list[Candidate]:
+    """Stored citizens that may be the person ``body`` describes, best first.
+
+    Runs inside the caller's transaction and does not commit.
+    """
+    features = features_of(body)
+    ids = [i for i in blocking.candidate_ids(features) if i not in set(exclude)]
+    if not ids:
+        return []
+    model = _model()
+    scored = []
+    for citizen_id, stored in load_features(ids).items():
+        result = score_pair(features, stored, model)
+        if result.score >= MIN_CANDIDATE_SCORE:
+            scored.append(Candidate(citizen_id, result.score, result.band, result.explanation))
+    scored.sort(key=lambda c: (-c.score, str(c.citizen_id)))
+    return scored[:limit]
+
+
+def _block_keys(features: Features) -> set[str]:
+    keys: set[str] = set()
+    dob = features.date_of_birth
+    if dob is not None:
+        keys.add(f"d:{dob.isoformat()}")
+        keys.add(f"d:{dob.year}-{dob.day:02d}-{dob.month:02d}")
+    for form in features.names:
+        given = jellyfish.metaphone(form.first_given) if form.first_given else ""
+        family = jellyfish.metaphone(form.family) if form.family else ""
+        keys.add(f"n:{given}|{family}")
+        keys.add(f"n:{family}|{given}")
+        for group in nickname_groups().get(form.first_given, ()):
+            keys.add(f"k:{group}|{family}")
+        if dob is not None:
+            keys.add(f"gd:{given}|{dob.isoformat()}")
+            keys.add(f"fy:{family}|{dob.year}")
+        for postcode in features.postcodes:
+            keys.add(f"pf:{postcode}|{family}")
+            keys.add(f"pg:{postcode}|{given}")
+    keys.update(f"e:{email}" for email in features.emails)
+    keys.update(f"p:{phone}" for phone in features.phones)
+    keys.update(f"i:{system}:{value}" for system, value in features.identifiers)
+    return keys
+
+
+class RecordIndex:
+    """Blocking over bodies held in memory (the rows of one import file, an evaluation set):
+    records sharing a key (sounds of both names, date of birth, postcode and a name, email,
+    phone, identifier) are compared; the others never are."""
+
+    # A key shared by more records than this (a whole file's postcode) blocks nothing useful.
+    MAX_BLOCK = 500
+
+    def __init__(self, model: ScoringModel | None = None) -> None:
+        self._model = model
+        self._features: dict[Hashable, Features] = {}
+        self._blocks: dict[str, list[Hashable]] = {}
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def add(self, key: Hashable, body: Mapping[str, Any]) -> None:
+        self.add_features(key, features_of(body))
+
+    def add_features(self, key: Hashable, features: Features) -> None:
+        self._features[key] = features
+        for block in _block_keys(features):
+            self._blocks.setdefault(block, []).append(key)
+
+    def candidates(
+        self, body: Mapping[str, Any], limit: int = 10
+    ) -> list[tuple[Hashable, float, str, dict[str, dict[str, Any]]]]:
+        """(key, score, band, explanation) of the records added so far, best first."""
+        return self.candidates_of(features_of(body), limit)
+
+    def candidates_of(
+        self, features: Features, limit: int = 10
+    ) -> list[tuple[Hashable, float, str, dict[str, dict[str, Any]]]]:
+        model = self._model or _model()
+        seen: set[Hashable] = set()
+        for block in _block_keys(features):
+            members = self._blocks.get(block, ())
+            if len(members) <= self.MAX_BLOCK:
+                seen.update(members)
+        found = []
+        for key in seen:
+            result = score_pair(features, self._features[key], model)
+            if result.score >= MIN_CANDIDATE_SCORE:
+                found.append((key, result.score, result.band, result.explanation))
+        found.sort(key=lambda item: (-item[1], str(item[0])))
+        return found[:limit]

@@ -1,0 +1,105 @@
+"""One pair of people scored: comparison levels, their weights, the probability and the band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cgcrm.matching import compare
+from cgcrm.matching.model import ScoringModel
+from cgcrm.matching.normalise import Features
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    score: float
+    band: str
+    explanation: dict[str, dict[str, Any]]
+    weight: float
+
+
+def comparison_vector(a: Features, b: Features, model: ScoringModel) -> dict[str, str]:
+    """The level of every field both people have (training counts these)."""
+    levels = _levels(a, b, model)[0]
+    return {name: level for name, (level, _) in levels.items()}
+
+
+def _best_names(
+    a: Features, b: Features, model: ScoringModel
+) -> tuple[dict[str, tuple[str, float]], bool]:
+    best: dict[str, tuple[str, float]] = {}
+    best_total, best_swapped = float("-inf"), False
+    for given, family, is_swapped, name_a in compare.name_pairings(a, b):
+        chosen: dict[str, tuple[str, float]] = {}
+        if given is not None:
+            chosen["given_name"] = (
+                given,
+                model.weight("given_name", given, name_a.first_given),
+            )
+        if family is not None:
+            chosen["family_name"] = (
+                family,
+                model.weight("family_name", family, name_a.family),
+            )
+        total = sum(weight for _, weight in chosen.values())
+        if total > best_total:
+            best, best_total, best_swapped = chosen, total, is_swapped
+    return best, best_swapped
+
+
+def _levels(
+    a: Features, b: Features, model: ScoringModel
+) -> tuple[dict[str, tuple[str, float]], bool]:
+    levels, is_swapped = _best_names(a, b, model)
+    others = (
+        ("date_of_birth", compare.compare_dob(a.date_of_birth, b.date_of_birth)),
+        ("address", compare.compare_addresses(a, b)),
+        ("email", compare.compare_emails(a.emails, b.emails)),
+        ("phone", compare.compare_phones(a.phones, b.phones)),
+        ("identifier", compare.compare_identifiers(a.identifiers, b.identifiers)),
+    )
+    for name, level in others:
+        if level is not None:
+            levels[name] = (level, model.weight(name, level))
+    return _household(levels), is_swapped
+
+
+def _household(levels: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
+    """Family name and address agreement count for nothing when the given names differ.
+
+    Fellegi-Sunter takes the fields as independent evidence; in a household they are not:
+    twins, spouses and children share the family name and the address (twins the birth date
+    too), and only the given name tells them apart. So a given name that disagrees outright
+    cancels the household's shared evidence, unless a value one person rarely shares (an
+    identifier, an email, a phone) agrees.
+    """
+    given = levels.get("given_name")
+    if given is None or given[0] != "different":
+        return levels
+    if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email", "phone")):
+        return levels
+    for name in ("family_name", "address"):
+        level = levels.get(name)
+        if level is not None and level[1] > 0:
+            levels[name] = (level[0], 0.0)
+    return levels
+
+
+def score_pair(a: Features, b: Features, model: ScoringModel) -> Score:
+    """How likely ``a`` and ``b`` are one person, and why.
+
+    The explanation has, per field both have, its level and weight (log2 of m over u), and
+    ``swapped`` on the names when they agree only read the other way round.
+    """
+    levels, is_swapped = _levels(a, b, model)
+    total = sum(weight for _, weight in levels.values())
+    probability = model.probability(total)
+    explanation: dict[str, dict[str, Any]] = {
+        name: {"level": level, "weight": round(weight, 3)}
+        for name, (level, weight) in levels.items()
+    }
+    if is_swapped:
+        for name in ("given_name", "family_name"):
+            if name in explanation:
+                explanation[name]["swapped"] = True
+    return Score(round(probability, 6), model.band(probability), explanation, total)

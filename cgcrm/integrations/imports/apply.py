@@ -25,12 +25,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from cgcrm.catalog.models import Department
 from cgcrm.citizens import normalize
@@ -38,6 +37,7 @@ from cgcrm.citizens.disclosure import identifier_hint
 from cgcrm.citizens.models import Citizen, ExternalIdentifier
 from cgcrm.citizens.schemas import CitizenCreateSchema
 from cgcrm.citizens.service import build_citizen
+from cgcrm.core.advisory import exclusive_run
 from cgcrm.core.audit import AUDIT_INSERT, access_rows
 from cgcrm.core.clock import utcnow
 from cgcrm.core.crypto import cipher
@@ -463,26 +463,6 @@ class BatchApplier:
 # --- The whole file ---------------------------------------------------------------------------
 
 
-@contextmanager
-def exclusive_run(key: uuid.UUID) -> Iterator[bool]:
-    """Whether this process may run the job of ``key`` now: a PostgreSQL advisory lock on a
-    connection of its own, so two workers never apply one file at once, and a killed worker's
-    lock goes with its connection. (SQLite: always.)"""
-    if db.engine.dialect.name != "postgresql":
-        yield True
-        return
-    lock_key = int.from_bytes(key.bytes[:8], "big", signed=True)
-    with db.engine.connect() as connection:
-        locked = bool(connection.scalar(select(func.pg_try_advisory_lock(lock_key))))
-        connection.commit()
-        try:
-            yield locked
-        finally:
-            if locked:
-                connection.scalar(select(func.pg_advisory_unlock(lock_key)))
-                connection.commit()
-
-
 def _chunks(rows: Sequence[parsing.ParsedRow], size: int) -> Iterator[Sequence[parsing.ParsedRow]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -503,13 +483,14 @@ def run_import(import_id: uuid.UUID, batch_size: int) -> str:
         rows = parsing.parse_rows(
             citizen_import.format, citizen_import.content, citizen_import.mapping
         )
-        done = dict(
-            db.session.execute(
+        done = {
+            number: citizen_id
+            for number, citizen_id in db.session.execute(
                 select(ImportRow.row_number, ImportRow.citizen_id).where(
                     ImportRow.import_id == import_id
                 )
-            ).tuples()
-        )
+            )
+        }
         citizen_import.status = "running"
         citizen_import.rows_total = len(rows)
         citizen_import.started_at = citizen_import.started_at or utcnow()

@@ -1,9 +1,8 @@
 """Bulk import with matching: rows per second of the import job on a loaded population.
 
-    python bench/load_citizens.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench_i \\
-        --count 100000 --reset
-    python bench/import_throughput.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench_i \\
-        --rows 20000
+    DB=postgresql://postgres@127.0.0.1:5432/cgcrm_bench_i
+    python bench/load_citizens.py --database-url $DB --count 100000 --reset
+    python bench/import_throughput.py --database-url $DB --rows 20000
 
 The file (NDJSON) mixes people the population already holds (the loader's own generator and
 seed, so they are the same people: they must link) with new people (another seed: they must be
@@ -19,7 +18,6 @@ import json
 import pstats
 import random
 import time
-import uuid
 
 from _common import make_app
 
@@ -86,7 +84,6 @@ def main() -> None:
         print(json.dumps(result))
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-    del uuid
 
 
 if __name__ == "__main__":

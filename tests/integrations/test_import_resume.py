@@ -1,4 +1,5 @@
-"""A worker killed (SIGKILL) mid-import: the job run again finishes the file, duplicating nothing."""
+"""A worker killed (SIGKILL) mid-import: run again, the job finishes the file, duplicating
+nothing."""
 
 from __future__ import annotations
 

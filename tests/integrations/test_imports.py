@@ -71,9 +71,7 @@ def test_csv_import_creates_links_and_rejects_with_reasons(rates: Any, burst_wor
     assert [row["row_number"] for row in rejected] == [2]
     # Linking added the department's identifier to the existing record.
     linked = rates.get(f"/api/v1/citizens/{existing['id']}").get_json()
-    assert {"system": "RATES_ACCOUNT", "value": "RA-1003", "masked": False} in linked[
-        "identifiers"
-    ]
+    assert {"system": "RATES_ACCOUNT", "value": "RA-1003", "masked": False} in linked["identifiers"]
 
 
 def test_reimporting_the_same_file_creates_nothing(rates: Any, burst_worker: Any) -> None:

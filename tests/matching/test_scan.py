@@ -37,9 +37,7 @@ def _people(api: Any) -> tuple[str, str]:
     return first, second
 
 
-def test_a_scan_files_the_duplicates_it_finds(
-    app: Flask, make_api: Any, burst_worker: Any
-) -> None:
+def test_a_scan_files_the_duplicates_it_finds(app: Flask, make_api: Any, burst_worker: Any) -> None:
     admin = make_api("citizens:read citizens:write admin")
     first, second = _people(admin)
     response = admin.post("/api/v1/duplicates/scans", json={})
@@ -64,9 +62,7 @@ def test_a_scan_files_the_duplicates_it_finds(
     assert admin.get(again.headers["Location"]).get_json()["pairs_filed"] == 0
 
 
-def test_a_stopped_scan_resumes_after_its_last_committed_record(
-    app: Flask, make_api: Any
-) -> None:
+def test_a_stopped_scan_resumes_after_its_last_committed_record(app: Flask, make_api: Any) -> None:
     admin = make_api("citizens:read citizens:write admin")
     _people(admin)
     with app.app_context():

@@ -224,8 +224,8 @@ class BatchApplier:
         if data is None:
             return
         self.matcher.remember(citizen_id, data)
-        for key, _item in identifier_keys(data):
-            self.file_identifiers.setdefault(key, citizen_id)
+        for ident, _item in identifier_keys(data):
+            self.file_identifiers.setdefault(ident, citizen_id)
         key = row_key(self.department_id, row.body)
         if key:
             self.file_rows.setdefault(key, citizen_id)
@@ -250,7 +250,7 @@ class BatchApplier:
         recognised = _recognised({p.row_key for p in valid if p.row_key})
         population = self.matcher.population_best([p.data or {} for p in valid])
         targets: set[uuid.UUID] = set(holders.values()) | set(recognised.values())
-        targets |= {c.citizen_id for c in population if c is not None}
+        targets |= {c.citizen_id for c in population if c is not None and c.citizen_id}
         survivor = _survivors(targets)
         for plan, from_population in zip(valid, population, strict=True):
             self._decide(plan, from_population, holders, recognised, survivor)
@@ -341,6 +341,7 @@ class BatchApplier:
         )
         for plan in plans:
             if plan.outcome == "review" and plan.candidate is not None:
+                assert plan.citizen_id is not None
                 pair = file_pair(
                     plan.citizen_id, plan.candidate.citizen_id, plan.candidate, "import"
                 )

@@ -31,7 +31,7 @@ class RowMatcher:
     def file_best(self, data: Mapping[str, Any]) -> engine.Candidate | None:
         """The most probable earlier row of the file (as its record), or None."""
         return _best(
-            engine.Candidate(key, score, band, explanation)
+            engine.Candidate(uuid.UUID(str(key)), score, band, explanation)
             for key, score, band, explanation in self.index.candidates(data, limit=3)
         )
 

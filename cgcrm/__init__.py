@@ -74,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.cases.service import get_case
     from cgcrm.catalog.routes import blp as catalog_blp
     from cgcrm.citizens.consents import register_contact_finder
+    from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.core import http
     from cgcrm.core.audit_keys import build_audit_keyring
@@ -95,7 +96,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.matching import models as _matching_models  # noqa: F401
+    from cgcrm.matching.routes import blp as matching_blp
     from cgcrm.matching.scan_routes import blp as scans_blp
+    from cgcrm.matching.service import CreateMatchLookup
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
@@ -133,11 +136,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_case_lookup(app, get_case)
     # Consents name contacts, which live a layer above the citizen record (DESIGN.md §2).
     register_contact_finder(app, contact_evidence)
+    # Creating a citizen asks the matcher first; matching builds on citizens (DESIGN.md §2).
+    install_match_lookup(app, CreateMatchLookup())
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
     app.register_blueprint(swagger_ui_assets(SWAGGER_UI_ASSETS))
     api.register_blueprint(catalog_blp)
+    # Before citizens: /citizens/match is matched as a path of its own, not an id.
+    api.register_blueprint(matching_blp)
     api.register_blueprint(citizens_blp)
     api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)

@@ -231,6 +231,7 @@ def demo_info_command(base_url: str | None) -> None:
 def register(app: Flask) -> None:
     from cgcrm.core.audit_cli import audit_cli
     from cgcrm.demo.commands import demo_cli
+    from cgcrm.matching.cli import matching_cli
     from cgcrm.metrics.rollups.cli import metrics_cli
     from cgcrm.worker.commands import relay_command, unpark_command, worker_command
 
@@ -244,3 +245,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(matching_cli)

@@ -229,6 +229,8 @@ def validate_names(citizen: Citizen) -> None:
     """
     for field in ("given_name", "family_name"):
         value = getattr(citizen, field)
+        if value is None:
+            continue
         if not normalize.name_key(value) and not any(ch.isalnum() for ch in value):
             raise ValidationError(
                 f"{field} needs at least one letter", errors={field: ["needs at least one letter"]}

@@ -8,10 +8,11 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cgcrm.citizens import search, service
+from cgcrm.citizens import match_links, search, service
 from cgcrm.citizens.schemas import (
     AuditEventSchema,
     AuditQuerySchema,
+    CitizenCreateQuerySchema,
     CitizenCreateSchema,
     CitizenPatchSchema,
     CitizenQuerySchema,
@@ -61,23 +62,36 @@ class CitizensView(MethodView):
 
     @requires(scopes.CITIZENS_WRITE)
     @accepts_headers("Idempotency-Key")
+    @blp.arguments(CitizenCreateQuerySchema, location="query", as_kwargs=True)
     @blp.arguments(CitizenCreateSchema)
     @blp.response(201, CitizenSchema)
     @blp.alt_response(
-        409,
-        description="An identifier belongs to another citizen, or the "
-        "Idempotency-Key is in use by a request still running.",
+        200,
+        schema=CitizenSchema,
+        description="on_match=link and the person is already recorded: the existing record.",
     )
-    def post(self, data: dict[str, Any]) -> Any:
-        """Create a citizen record (send Idempotency-Key to make retries safe)."""
+    @blp.alt_response(
+        409,
+        description="The person is already recorded (existing_citizen_id names the record), "
+        "an identifier belongs to another citizen, or the Idempotency-Key is in use by a "
+        "request still running.",
+    )
+    def post(self, data: dict[str, Any], on_match: str = "reject") -> Any:
+        """Create a citizen record unless already recorded (Idempotency-Key makes retries safe)."""
         actor = current_actor()
-        return run_idempotent(
-            actor,
-            data,
-            lambda hook: service.create_citizen(actor, data, before_commit=hook),
-            CitizenSchema,
-            _record_headers,
-        )
+        try:
+            return run_idempotent(
+                actor,
+                {"body": data, "on_match": on_match} if on_match != "reject" else data,
+                lambda hook: service.create_citizen(
+                    actor, data, before_commit=hook, on_match=on_match
+                ),
+                CitizenSchema,
+                _record_headers,
+            )
+        except match_links.ExistingRecord as existing:
+            citizen = service.get_citizen(actor, existing.citizen_id, reason="on_match=link")
+            return citizen, 200, _record_headers(citizen)
 
 
 @blp.route("/search")

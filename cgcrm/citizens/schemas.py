@@ -35,6 +35,12 @@ def _check_period(data: dict[str, Any]) -> None:
         raise ValidationError({"valid_to": ["must not be before valid_from"]})
 
 
+def _check_a_name(data: dict[str, Any]) -> None:
+    # People with one name exist (mononyms) and department files often lack one: one will do.
+    if not (data.get("given_name") or data.get("family_name")):
+        raise ValidationError("give given_name, family_name or both", field_name="given_name")
+
+
 class PreviousNameSchema(Schema):
     given_name = Text(required=True, min_length=1, max_length=100)
     family_name = Text(required=True, min_length=1, max_length=100)
@@ -151,9 +157,9 @@ class ConsentSchema(Schema):
 
 
 class _CitizenFields(Schema):
-    given_name = Text(min_length=1, max_length=100)
+    given_name = Text(allow_none=True, min_length=1, max_length=100)
     middle_names = Text(allow_none=True, max_length=200)
-    family_name = Text(min_length=1, max_length=100)
+    family_name = Text(allow_none=True, min_length=1, max_length=100)
     preferred_name = Text(allow_none=True, max_length=100)
     date_of_birth = BoundedDate(allow_none=True, earliest=EARLIEST_BIRTH, not_in_future=True)
     previous_names = BoundedList(fields.Nested(PreviousNameSchema), max_items=20)
@@ -164,11 +170,26 @@ class _CitizenFields(Schema):
 
 
 class CitizenCreateSchema(_CitizenFields):
-    """A new citizen. Unknown fields, including id, status and version, are refused."""
+    """A new citizen, with at least one of given_name and family_name. Unknown fields,
+    including id, status and version, are refused."""
 
-    given_name = Text(required=True, min_length=1, max_length=100)
-    family_name = Text(required=True, min_length=1, max_length=100)
     consents = BoundedList(fields.Nested(ConsentInSchema), max_items=20)
+
+    @validates_schema
+    def _a_name(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_a_name(data)
+
+
+class CitizenCreateQuerySchema(Schema):
+    on_match = fields.String(
+        load_default="reject",
+        validate=validate.OneOf(("reject", "create", "link")),
+        metadata={
+            "description": "What to do when the person is already recorded (a match): reject "
+            "(409 naming the record, the default), create (a new record anyway, filed for "
+            "review) or link (200 with the existing record)."
+        },
+    )
 
 
 class CitizenPatchSchema(_CitizenFields):
@@ -178,9 +199,9 @@ class CitizenPatchSchema(_CitizenFields):
 class CitizenSchema(Schema):
     id = fields.UUID()
     status = fields.String()
-    given_name = fields.String()
+    given_name = fields.String(allow_none=True)
     middle_names = fields.String(allow_none=True)
-    family_name = fields.String()
+    family_name = fields.String(allow_none=True)
     preferred_name = fields.String(allow_none=True)
     date_of_birth = fields.Date(allow_none=True)
     date_of_death = fields.Date(allow_none=True)

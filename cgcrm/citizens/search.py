@@ -56,22 +56,22 @@ class SearchOutcome:
     candidates_considered: int
 
 
-def _similar_tokens_postgres(word: str) -> list[str]:
-    rows = db.session.execute(
-        text(
-            "(SELECT token FROM name_tokens ORDER BY token <-> :word LIMIT :near) "
-            "UNION "
-            "(SELECT token FROM name_tokens WHERE phonetic = :phonetic "
-            " ORDER BY token <-> :word LIMIT :phon)"
-        ),
-        {
-            "word": word,
-            "phonetic": normalize.phonetic_key(word),
-            "near": NEIGHBOURS_PER_WORD,
-            "phon": PHONETIC_PER_WORD,
-        },
-    )
-    return [row[0] for row in rows]
+def _similar_tokens_postgres(words: Sequence[str]) -> dict[str, set[str]]:
+    """Trigram and phonetic neighbours of several words in one statement (one round trip)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"near": NEIGHBOURS_PER_WORD, "phon": PHONETIC_PER_WORD}
+    for index, word in enumerate(words):
+        parts.append(
+            f"SELECT {index}, token FROM ((SELECT token FROM name_tokens "
+            f"ORDER BY token <-> :w{index} LIMIT :near) UNION (SELECT token FROM name_tokens "
+            f"WHERE phonetic = :p{index} ORDER BY token <-> :w{index} LIMIT :phon)) AS n{index}"
+        )
+        params[f"w{index}"] = word
+        params[f"p{index}"] = normalize.phonetic_key(word)
+    found: dict[str, set[str]] = {word: set() for word in words}
+    for index, token in db.session.execute(text(" UNION ALL ".join(parts)), params):
+        found[words[index]].add(token)
+    return found
 
 
 def _similar_tokens_portable(word: str) -> list[str]:
@@ -87,10 +87,21 @@ def _similar_tokens_portable(word: str) -> list[str]:
 
 def similar_tokens(word: str) -> list[str]:
     """Name keys close to ``word`` in spelling or sound, ``word`` itself included."""
+    return similar_tokens_of([word])[word]
+
+
+def similar_tokens_of(words: Sequence[str]) -> dict[str, list[str]]:
+    """``similar_tokens`` of several words, found together (the matcher widens every name
+    part of a record at once)."""
+    words = list(dict.fromkeys(w for w in words if w))
+    if not words:
+        return {}
     if db.session.get_bind().dialect.name == "postgresql":
-        found = set(_similar_tokens_postgres(word)) | name_dictionary.neighbours(word)
-        return sorted(found | {word})
-    return _similar_tokens_portable(word)
+        near = _similar_tokens_postgres(words)
+        return {
+            word: sorted(near[word] | name_dictionary.neighbours(word) | {word}) for word in words
+        }
+    return {word: _similar_tokens_portable(word) for word in words}
 
 
 def _blocked(query: Select[Any], date_of_birth: date | None, postcode: str | None) -> Select[Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from cgcrm.citizens import audit_scope, consents, record, sharing
+from cgcrm.citizens import audit_scope, consents, match_links, record, sharing
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
 from cgcrm.citizens.reading import CitizenRecord, read_audited, read_record
 from cgcrm.core.audit import AuditEvent, access_rows, record_access
@@ -61,6 +61,40 @@ def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
         citizen.accessibility_needs = sorted(set(preferences["accessibility_needs"] or []))
 
 
+# Review items a create files at most: the best few possible matches, not a crowd.
+REVIEW_ITEMS_PER_CREATE = 3
+
+
+def _match_first(data: dict[str, Any], on_match: str) -> list[match_links.MatchCandidate]:
+    """Ask the matcher (when the app installed one) who this person may already be.
+
+    :returns: the candidates a review item is filed for once the record exists.
+    :raises Conflict: a match, unless ``on_match`` is create or link.
+    :raises match_links.ExistingRecord: a match with ``on_match=link``.
+    """
+    lookup = match_links.match_lookup()
+    if lookup is None:
+        return []
+    candidates = lookup.find(data, REVIEW_ITEMS_PER_CREATE)
+    best = candidates[0] if candidates else None
+    if best is not None and best.band == "match" and best.citizen_id is not None:
+        if on_match == "link":
+            raise match_links.ExistingRecord(best.citizen_id)
+        if on_match == "reject":
+            raise Conflict(
+                f"this person is already recorded as citizen {best.citizen_id} (match "
+                f"probability {best.score:.4f}); send ?on_match=link to use that record or "
+                "?on_match=create to record a new one anyway",
+                # ``existing_citizen`` as an identifier clash names it, so one check serves both.
+                existing_citizen=str(best.citizen_id),
+                existing_citizen_id=str(best.citizen_id),
+                existing_citizen_url=f"/api/v1/citizens/{best.citizen_id}",
+                score=best.score,
+                explanation=best.explanation,
+            )
+    return [c for c in candidates if c.band in ("match", "possible") and c.citizen_id]
+
+
 def build_citizen(
     actor: Actor,
     data: dict[str, Any],
@@ -74,6 +108,13 @@ def build_citizen(
         a whole batch's identifiers in one query); by default built from ``data``, each checked.
     :raises ValidationError, NotAuthorized, Conflict: as ``create_citizen``.
     """
+    citizen = _new_citizen(actor, data)
+    _attach_lists(actor, citizen, data, identifiers)
+    return citizen
+
+
+def _new_citizen(actor: Actor, data: dict[str, Any]) -> Citizen:
+    """The record's own columns, checked (names, consent decisions), without its lists."""
     for item in data.get("consents", []):
         consents.check_consent_decision(actor, None, False, item)
     now = utcnow()
@@ -89,6 +130,15 @@ def build_citizen(
     )
     record.validate_names(citizen)
     _apply_preferences(citizen, data.get("preferences") or {})
+    return citizen
+
+
+def _attach_lists(
+    actor: Actor,
+    citizen: Citizen,
+    data: dict[str, Any],
+    identifiers: list[ExternalIdentifier] | None,
+) -> None:
     citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
     citizen.addresses = record.build_addresses(data.get("addresses", []))
     if identifiers is None:
@@ -101,26 +151,45 @@ def build_citizen(
     citizen.shares_across_government = bool(
         sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
     )
-    return citizen
 
 
 def create_citizen(
-    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+    actor: Actor,
+    data: dict[str, Any],
+    before_commit: BeforeCommit | None = None,
+    *,
+    on_match: str = "reject",
 ) -> Citizen:
     """Create a citizen record with its contact points, addresses, identifiers and consents.
+
+    The matcher runs first (``match_links``): a match refuses the create unless ``on_match``
+    says otherwise; each possible match (and a match created anyway) is filed for review in
+    the same transaction.
 
     :param data: validated ``CitizenCreateSchema`` output.
     :param before_commit: called with the new citizen inside the transaction (the route stores
         the idempotent response there, so it commits with the record).
+    :param on_match: reject (409), create (anyway, filing a review item) or link (raise
+        ``ExistingRecord`` naming the existing citizen).
     :raises ValidationError: invalid email, phone or names; a consent that widens access
         (it is recorded afterwards, naming the contact it was given in).
     :raises NotAuthorized: a consent that widens access without ``consents:record``.
-    :raises Conflict: an identifier already belongs to another citizen.
+    :raises Conflict: an identifier already belongs to another citizen; the person is already
+        recorded (``existing_citizen_id``).
+    :raises match_links.ExistingRecord: already recorded, with ``on_match=link``.
     """
+    citizen = _new_citizen(actor, data)
     try:
-        citizen = build_citizen(actor, data)
+        # The matcher before the lists: a person already recorded is named (or linked) even
+        # when the body repeats that person's identifier.
+        to_review = _match_first(data, on_match)
+        _attach_lists(actor, citizen, data, None)
         db.session.add(citizen)
         _flush_or_conflict()
+        lookup = match_links.match_lookup()
+        for candidate in to_review:
+            if lookup is not None:
+                lookup.file(citizen.id, candidate)
         record_access(actor, "citizen.created", [citizen.id], fields=sorted(data))
         add_event(
             "citizen.created",

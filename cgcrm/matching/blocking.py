@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Select, literal, or_, select, union_all
+from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, literal, or_, select, union_all
 
 from cgcrm.citizens.models import (
     Address,
@@ -28,7 +28,7 @@ from cgcrm.citizens.models import (
     ContactPoint,
     ExternalIdentifier,
 )
-from cgcrm.citizens.search import similar_tokens
+from cgcrm.citizens.search import similar_tokens_of
 from cgcrm.extensions import db
 from cgcrm.matching.normalise import Features, NameForm, nickname_variants
 
@@ -38,9 +38,9 @@ POSTCODE_ROWS = 1000
 EXACT_ROWS = 50
 # Kept after the cheap ranking, per kind of probe: enough that the true match survives a
 # common name, few enough to score in a few milliseconds.
-KEEP_BY_NAME = 120
-KEEP_BY_DOB = 60
-KEEP_BY_POSTCODE = 40
+KEEP_BY_NAME = 40
+KEEP_BY_DOB = 20
+KEEP_BY_POSTCODE = 15
 # Probes on a value one person rarely shares: every citizen they find is scored.
 EXACT_SOURCES = frozenset({"email", "phone", "identifier"})
 
@@ -54,10 +54,13 @@ class Probe:
     rank: float = 0.0
 
 
-def _near(word: str) -> set[str]:
-    if not word:
-        return set()
-    return set(similar_tokens(word)) | nickname_variants(word)
+def _in(column: Any, values: Iterable[Any], element_type: Any = String) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter whatever the number
+    of values, so the statement's text repeats and is prepared once per connection."""
+    values = sorted(set(values))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(element_type)))
+    return column.in_(values)
 
 
 @dataclass
@@ -70,14 +73,16 @@ class _Keys:
 
 
 def _widen(features: Features) -> _Keys:
+    forms = features.names[:2]  # the current name and the preferred (or a previous) one
+    given_words = {w for form in forms for w in (form.given, form.first_given) if w}
+    family_words = {form.family for form in forms if form.family}
+    near = similar_tokens_of(sorted(given_words | family_words))
     given: set[str] = set()
     family: set[str] = set()
-    forms = features.names[:2]  # the current name and the preferred (or a previous) one
-    for form in forms:
-        for word in {form.given, form.first_given} - {""}:
-            given |= _near(word)
-        if form.family:
-            family |= _near(form.family)
+    for word in given_words:
+        given |= set(near.get(word, ())) | nickname_variants(word)
+    for word in family_words:
+        family |= set(near.get(word, ()))
     return _Keys(given, family, forms)
 
 
@@ -85,13 +90,13 @@ def _name_probe(keys: _Keys) -> Select[Any] | None:
     given, family = sorted(keys.given), sorted(keys.family)
     if given and family:
         condition = or_(
-            CitizenName.family_key.in_(family) & CitizenName.given_key.in_(given),
-            CitizenName.family_key.in_(given) & CitizenName.given_key.in_(family),
+            _in(CitizenName.family_key, family) & _in(CitizenName.given_key, given),
+            _in(CitizenName.family_key, given) & _in(CitizenName.given_key, family),
         )
     elif given or family:
         # A mononym, or a record with one of its names missing: either part may hold it.
         words = given or family
-        condition = or_(CitizenName.family_key.in_(words), CitizenName.given_key.in_(words))
+        condition = or_(_in(CitizenName.family_key, words), _in(CitizenName.given_key, words))
     else:
         return None
     return (
@@ -142,8 +147,8 @@ def _postcode_probe(postcodes: Iterable[str], keys: _Keys) -> Select[Any] | None
         )
         .join(Address, Address.citizen_id == CitizenName.citizen_id)
         .where(
-            Address.postcode_key.in_(sorted(postcodes)),
-            or_(CitizenName.family_key.in_(words), CitizenName.given_key.in_(words)),
+            _in(Address.postcode_key, postcodes),
+            or_(_in(CitizenName.family_key, words), _in(CitizenName.given_key, words)),
         )
         .limit(POSTCODE_ROWS)
     )
@@ -160,7 +165,7 @@ def _exact_probes(features: Features) -> list[Select[Any]]:
                 literal("").label("family_key"),
                 ContactPoint.kind.label("source"),
             )
-            .where(ContactPoint.value.in_(values))
+            .where(_in(ContactPoint.value, values))
             .limit(EXACT_ROWS)
         )
     if features.identifiers:
@@ -171,7 +176,7 @@ def _exact_probes(features: Features) -> list[Select[Any]]:
                 literal("").label("family_key"),
                 literal("identifier").label("source"),
             )
-            .where(ExternalIdentifier.value_index.in_(sorted({i for _, i in features.identifiers})))
+            .where(_in(ExternalIdentifier.value_index, {i for _, i in features.identifiers}))
             .limit(EXACT_ROWS)
         )
     return probes

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import jellyfish
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from cgcrm.matching.normalise import AddressForm, Features, NameForm, nickname_groups
@@ -35,10 +34,6 @@ def _jw(a: str, b: str) -> float:
     return JaroWinkler.normalized_similarity(a, b)
 
 
-def _sounds_alike(a: str, b: str) -> bool:
-    return bool(a) and jellyfish.metaphone(a) == jellyfish.metaphone(b)
-
-
 def compare_given(a: NameForm, b: NameForm) -> str | None:
     if not a.given or not b.given:
         return None
@@ -53,7 +48,7 @@ def compare_given(a: NameForm, b: NameForm) -> str | None:
     similarity = max(_jw(a.given, b.given), _jw(first_a, first_b))
     if similarity >= JW_HIGH:
         return "jw_high"
-    if similarity >= JW_MID or _sounds_alike(first_a, first_b):
+    if similarity >= JW_MID or (a.given_sound and a.given_sound == b.given_sound):
         return "jw_mid"
     # "Mary Anne" and "Anne": the name a person goes by is often their second.
     if set(a.given_words) & set(b.given_words):
@@ -72,7 +67,7 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
     similarity = _jw(a.family, b.family)
     if similarity >= JW_HIGH:
         return "jw_high"
-    if similarity >= JW_MID or _sounds_alike(a.family, b.family):
+    if similarity >= JW_MID or (a.family_sound and a.family_sound == b.family_sound):
         return "jw_mid"
     if a.family in b.family or b.family in a.family:
         return "part"
@@ -81,7 +76,17 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
 
 def swapped(form: NameForm) -> NameForm:
     """The name read the other way round ("Smith John", as said at a counter)."""
-    return NameForm(form.family, form.given, form.family_words, form.given_words, form.kind)
+    first_family = form.family_words[0] if form.family_words else form.family
+    return NameForm(
+        form.family,
+        form.given,
+        form.family_words,
+        form.given_words,
+        form.kind,
+        # The family key's sound stands for the first word's: close enough for a swap.
+        form.family_sound if first_family == form.family else "",
+        form.given_sound if len(form.given_words) <= 1 else "",
+    )
 
 
 def name_pairings(
@@ -92,11 +97,17 @@ def name_pairings(
     seen: set[tuple[str | None, str | None, bool]] = set()
     for name_a in a.names:
         for name_b in b.names:
-            for is_swapped, left in ((False, name_a), (True, swapped(name_a))):
-                levels = (compare_given(left, name_b), compare_family(left, name_b), is_swapped)
-                if levels not in seen:
-                    seen.add(levels)
-                    yield levels[0], levels[1], is_swapped, left
+            levels = (compare_given(name_a, name_b), compare_family(name_a, name_b), False)
+            if levels not in seen:
+                seen.add(levels)
+                yield levels[0], levels[1], False, name_a
+            if levels[:2] == ("exact", "exact"):
+                continue  # read the other way round it cannot agree more
+            left = swapped(name_a)
+            levels = (compare_given(left, name_b), compare_family(left, name_b), True)
+            if levels not in seen:
+                seen.add(levels)
+                yield levels[0], levels[1], True, left
 
 
 def _one_digit_apart(a: date, b: date) -> bool:
@@ -161,7 +172,9 @@ def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
     locals_b = {email.partition("@")[0] for email in b}
     if locals_a & locals_b:
         return "similar"
-    if any(_jw(x, y) >= JW_HIGH for x in a for y in b):
+    # One mistyped, missing or swapped character; not a mere resemblance, since addresses
+    # built from a name (john.smith.1@, john.smith.2@) resemble each other by design.
+    if any(OSA.distance(x, y, score_cutoff=1) <= 1 for x in a for y in b):
         return "similar"
     return "different"
 

@@ -59,8 +59,9 @@ __all__ = [
     "score_records",
 ]
 
-# Candidates below this probability are not worth showing anyone.
-MIN_CANDIDATE_SCORE = 0.01
+# A candidate needs more evidence for than against (a Bayes factor above 1), whatever the
+# prior: a rare namesake found by name alone is still worth showing, as a non_match.
+MIN_CANDIDATE_WEIGHT = 0.0
 candidate_ids = blocking.candidate_ids
 
 
@@ -115,7 +116,7 @@ def find_candidates(
     scored = []
     for citizen_id, stored in load_features(ids).items():
         result = score_pair(features, stored, model)
-        if result.score >= MIN_CANDIDATE_SCORE:
+        if result.weight > MIN_CANDIDATE_WEIGHT:
             scored.append(Candidate(citizen_id, result.score, result.band, result.explanation))
     scored.sort(key=lambda c: (-c.score, str(c.citizen_id)))
     return scored[:limit]
@@ -188,7 +189,7 @@ class RecordIndex:
         found = []
         for key in seen:
             result = score_pair(features, self._features[key], model)
-            if result.score >= MIN_CANDIDATE_SCORE:
+            if result.weight > MIN_CANDIDATE_WEIGHT:
                 found.append((key, result.score, result.band, result.explanation))
         found.sort(key=lambda item: (-item[1], str(item[0])))
         return found[:limit]

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jellyfish
 from unidecode import unidecode
 
 from cgcrm.citizens import normalize
@@ -122,6 +123,9 @@ class NameForm:
     given_words: tuple[str, ...]
     family_words: tuple[str, ...]
     kind: str = "current"
+    # Metaphone of the first given word and of the family key, computed once per record.
+    given_sound: str = ""
+    family_sound: str = ""
 
     @property
     def first_given(self) -> str:
@@ -131,10 +135,19 @@ class NameForm:
 def name_form(given: str | None, family: str | None, kind: str = "current") -> NameForm | None:
     """A ``NameForm``, or None when neither part has a letter."""
     given_words, family_words = name_words(given), name_words(family)
-    form = NameForm(
-        normalize.name_key(given), normalize.name_key(family), given_words, family_words, kind
+    given_key, family_key = normalize.name_key(given), normalize.name_key(family)
+    if not (given_key or family_key):
+        return None
+    first = given_words[0] if given_words else given_key
+    return NameForm(
+        given_key,
+        family_key,
+        given_words,
+        family_words,
+        kind,
+        jellyfish.metaphone(first) if first else "",
+        jellyfish.metaphone(family_key) if family_key else "",
     )
-    return form if (form.given or form.family) else None
 
 
 @dataclass(frozen=True, slots=True)

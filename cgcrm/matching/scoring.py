@@ -68,17 +68,17 @@ def _household(levels: dict[str, tuple[str, float]]) -> dict[str, tuple[str, flo
     """Family name and address agreement count for nothing when the given names differ.
 
     Fellegi-Sunter takes the fields as independent evidence; in a household they are not:
-    twins, spouses and children share the family name and the address (twins the birth date
-    too), and only the given name tells them apart. So a given name that disagrees outright
-    cancels the household's shared evidence, unless a value one person rarely shares (an
-    identifier, an email, a phone) agrees.
+    twins, spouses and children share the family name, the address and often a phone (twins
+    the birth date too), and only the given name tells them apart. So a given name that
+    disagrees outright cancels the household's shared evidence, unless a value one person
+    rarely shares (an identifier, an email) agrees.
     """
     given = levels.get("given_name")
     if given is None or given[0] != "different":
         return levels
-    if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email", "phone")):
+    if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
         return levels
-    for name in ("family_name", "address"):
+    for name in ("family_name", "address", "phone"):
         level = levels.get(name)
         if level is not None and level[1] > 0:
             levels[name] = (level[0], 0.0)

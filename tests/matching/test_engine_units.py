@@ -1,0 +1,158 @@
+"""Normalisation, comparisons, scoring and EM, without HTTP."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from cgcrm.matching import compare
+from cgcrm.matching.engine import RecordIndex, score_records
+from cgcrm.matching.model import ScoringModel, default_parameters
+from cgcrm.matching.normalise import address_form, from_body, name_form, nickname_variants
+from cgcrm.matching.training import estimate_u, expectation_maximisation
+
+MODEL = ScoringModel.build(default_parameters())
+
+
+def test_names_lose_case_accents_and_punctuation_but_keep_their_parts() -> None:
+    form = name_form("Zoë-Anne", "O'Brien Smith")
+    assert form is not None
+    assert (form.given, form.family) == ("zoeanne", "obriensmith")
+    assert form.given_words == ("zoe", "anne")
+    assert form.family_words == ("obrien", "smith")
+    assert name_form("--", None) is None
+
+
+def test_nicknames_come_from_the_shipped_list() -> None:
+    assert "robert" in nickname_variants("bob")
+    assert "william" in nickname_variants("bill")
+    a, b = name_form("Bob", "Brown"), name_form("Robert", "Brown")
+    assert a and b
+    assert compare.compare_given(a, b) == "nickname"
+
+
+def test_address_abbreviations_are_written_out() -> None:
+    short = address_form({"line1": "Unit 3, 12 George St.", "postcode": "2150"})
+    long = address_form({"line1": "3/12 George Street", "postcode": "2150 "})
+    assert short and long
+    assert short.line == long.line == "12 george street"
+    assert short.postcode == "2150"
+
+
+def test_phones_and_emails_take_canonical_forms() -> None:
+    features = from_body(
+        {
+            "contact_points": [
+                {"kind": "phone", "value": "(04) 1234 5678"},
+                {"kind": "email", "value": "John.Smith@Example.COM"},
+            ]
+        },
+        region="AU",
+    )
+    assert features.phones == {"+61412345678"}
+    assert features.emails == {"john.smith@example.com"}
+
+
+def test_date_of_birth_levels() -> None:
+    born = date(1984, 3, 2)
+    assert compare.compare_dob(born, date(1984, 3, 2)) == "exact"
+    assert compare.compare_dob(born, date(1984, 2, 3)) == "transposed"
+    assert compare.compare_dob(born, date(1984, 3, 8)) == "one_digit"
+    assert compare.compare_dob(born, date(1948, 3, 2)) == "one_digit"  # two digits swapped
+    assert compare.compare_dob(born, date(1984, 11, 20)) == "year"
+    assert compare.compare_dob(born, date(1990, 1, 1)) == "different"
+    assert compare.compare_dob(born, None) is None
+
+
+def test_family_name_levels_handle_hyphens_and_typos() -> None:
+    smith = name_form("John", "Smith")
+    assert smith
+    for other, level in [
+        ("Smith", "exact"),
+        ("Smith-Jones", "part"),
+        ("Smiht", "jw_high"),
+        ("Smyth", "jw_mid"),
+        ("Nguyen", "different"),
+    ]:
+        form = name_form("John", other)
+        assert form
+        assert compare.compare_family(smith, form) == level, other
+
+
+def test_scores_are_probabilities_and_swapped_names_still_match() -> None:
+    a = {"given_name": "Wei", "family_name": "Zhang", "date_of_birth": "1979-11-05"}
+    b = {"given_name": "Zhang", "family_name": "Wei", "date_of_birth": "1979-11-05"}
+    result = score_records(a, b, MODEL)
+    assert 0 <= result.score <= 1
+    assert result.band == "match"
+    assert result.explanation["family_name"]["swapped"] is True
+
+
+def test_twins_sharing_everything_but_the_given_name_are_not_a_match() -> None:
+    home = [{"line1": "4 Elm Road", "locality": "Ryde", "postcode": "2112"}]
+    a = {
+        "given_name": "Anna",
+        "family_name": "Kowalski",
+        "date_of_birth": "2001-05-05",
+        "addresses": home,
+    }
+    b = {**a, "given_name": "Piotr"}
+    assert score_records(a, b, MODEL).band == "non_match"
+
+
+def test_common_names_weigh_less_than_rare_ones() -> None:
+    parameters = default_parameters()
+    parameters["term_frequencies"] = {"family_name": {"smith": 0.01, "": 0.00001}}
+    model = ScoringModel.build(parameters)
+    assert model.weight("family_name", "exact", "smith") < model.weight(
+        "family_name", "exact", "zabludowicz"
+    )
+
+
+def test_record_index_blocks_and_ranks_bodies() -> None:
+    index = RecordIndex(MODEL)
+    index.add(
+        "a", {"given_name": "Margaret", "family_name": "Olsen", "date_of_birth": "1962-08-14"}
+    )
+    index.add("b", {"given_name": "Peter", "family_name": "Olsen", "date_of_birth": "1990-01-01"})
+    found = index.candidates(
+        {"given_name": "Peggy", "family_name": "Olson", "date_of_birth": "1962-08-14"}
+    )
+    assert found[0][0] == "a"
+    assert found[0][2] in ("match", "possible")
+    assert all(key != "b" or band != "match" for key, _, band, _ in found)
+
+
+def _synthetic_vectors(rng: random.Random, m: dict, u: dict, n: int, share: float) -> list:
+    vectors = []
+    for _ in range(n):
+        table = m if rng.random() < share else u
+        vector = {}
+        for name, levels in table.items():
+            vector[name] = rng.choices(list(levels), weights=list(levels.values()))[0]
+        vectors.append(vector)
+    return vectors
+
+
+def test_em_recovers_m_and_the_match_share_from_unlabelled_pairs() -> None:
+    rng = random.Random(5)
+    true_m = {
+        "given_name": {"exact": 0.8, "jw_high": 0.15, "different": 0.05},
+        "family_name": {"exact": 0.85, "jw_high": 0.1, "different": 0.05},
+        "date_of_birth": {"exact": 0.9, "year": 0.05, "different": 0.05},
+    }
+    true_u = {
+        "given_name": {"exact": 0.02, "jw_high": 0.03, "different": 0.95},
+        "family_name": {"exact": 0.01, "jw_high": 0.02, "different": 0.97},
+        "date_of_birth": {"exact": 0.001, "year": 0.02, "different": 0.979},
+    }
+    random_pairs = _synthetic_vectors(rng, true_m, true_u, 20000, 0.0)
+    u = estimate_u(random_pairs)
+    assert abs(u["given_name"]["exact"] - 0.02) < 0.005
+    blocked = _synthetic_vectors(rng, true_m, true_u, 20000, 0.3)
+    start = {name: {lvl: 1 / len(levels) for lvl in levels} for name, levels in u.items()}
+    result = expectation_maximisation(blocked, u, start)
+    assert result.converged
+    assert abs(result.match_share - 0.3) < 0.03
+    assert abs(result.m["given_name"]["exact"] - 0.8) < 0.05
+    assert abs(result.m["date_of_birth"]["exact"] - 0.9) < 0.05

@@ -96,6 +96,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.matching import models as _matching_models  # noqa: F401
+    from cgcrm.matching.review_routes import blp as duplicates_blp
     from cgcrm.matching.routes import blp as matching_blp
     from cgcrm.matching.scan_routes import blp as scans_blp
     from cgcrm.matching.service import CreateMatchLookup
@@ -154,6 +155,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(surveys_blp)
     api.register_blueprint(imports_blp)
     api.register_blueprint(scans_blp)
+    api.register_blueprint(duplicates_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     api.document_paths(health.OPENAPI_PATHS)

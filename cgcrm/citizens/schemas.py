@@ -229,9 +229,27 @@ class CitizenSchema(Schema):
     preferences = fields.Nested(PreferencesSchema)
     consents = fields.List(fields.Nested(ConsentSchema), attribute="current_consents")
     merged_into = fields.UUID(attribute="merged_into_id", allow_none=True)
+    live_record = fields.Method(
+        "_live_record",
+        metadata={
+            "description": "For a merged record, the live record its person is now kept in, "
+            "following merge chains (merged_into names the record it was merged into); null "
+            "otherwise.",
+            "type": ["string", "null"],
+            "format": "uuid",
+        },
+    )
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+    def _live_record(self, citizen: Any) -> str | None:
+        if citizen.status != "merged":
+            return None
+        from cgcrm.citizens.tombstones import live_record_id
+
+        live = live_record_id(citizen.merged_into_id)
+        return str(live) if live else None
 
     def _identifiers(self, citizen: Any) -> list[dict[str, Any]]:
         # The one place identifiers are serialised; what is disclosed depends on who asks.

@@ -277,14 +277,19 @@ def update_citizen(
     """
     try:
         citizen = load_citizen(citizen_id, for_update=True)
+        # A tombstone answers 409 naming the survivor whatever If-Match says: no version of
+        # it can be changed any more.
+        if citizen.status == "merged":
+            raise Conflict(
+                f"this record was merged into {citizen.merged_into_id}; update that one",
+                merged_into=str(citizen.merged_into_id),
+            )
         if citizen.version != expected_version:
             raise PreconditionFailed(
                 f"the citizen changed since version {expected_version}; it is now version "
                 f"{citizen.version}: GET it again and reapply your change",
                 current_version=citizen.version,
             )
-        if citizen.status == "merged":
-            raise Conflict(f"this record was merged into {citizen.merged_into_id}; update that one")
         if not changes:
             # Nothing to change: no new version, no event; the caller still gets the record.
             db.session.commit()
@@ -398,7 +403,10 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
     try:
         citizen = load_citizen(citizen_id, for_update=True)
         if citizen.status == "merged":
-            raise Conflict(f"this record was merged into {citizen.merged_into_id}")
+            raise Conflict(
+                f"this record was merged into {citizen.merged_into_id}",
+                merged_into=str(citizen.merged_into_id),
+            )
         consents.check_consent_decision(
             actor, citizen.id, bool(citizen.shares_across_government), data
         )

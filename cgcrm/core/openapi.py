@@ -66,6 +66,13 @@ class ProblemSchema(Schema):
     allowed_transitions = fields.List(
         fields.String(), metadata={"description": "the statuses a case may move to now (409)"}
     )
+    merged_into = fields.UUID(
+        metadata={"description": "the record a merged citizen was merged into (409)"}
+    )
+    live_record = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the live record at the end of its merge chain (409)"},
+    )
     retry_after = fields.Integer(
         metadata={"description": "seconds until a retry may succeed (429, 503)"}
     )

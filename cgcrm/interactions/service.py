@@ -72,7 +72,10 @@ def _check_citizen(citizen_id: uuid.UUID | None) -> None:
         )
     status, merged_into = found
     if status == "merged":
-        raise Conflict(f"citizen {citizen_id} was merged into {merged_into}; record against that")
+        raise Conflict(
+            f"citizen {citizen_id} was merged into {merged_into}; record against that",
+            merged_into=str(merged_into),
+        )
 
 
 @cache
@@ -85,7 +88,13 @@ def _guarded_insert() -> Insert:
     table = Interaction.__table__
     columns = [column.name for column in table.columns]
     citizen_id = bindparam("citizen_id", type_=table.c.citizen_id.type)
-    citizen_is_current = exists().where(Citizen.id == citizen_id, Citizen.status != "merged")
+    # FOR KEY SHARE (what the foreign key check takes anyway): a merge holding the row waits
+    # for this contact and moves it, or this waits for the merge and sees the tombstone.
+    citizen_is_current = exists(
+        select(Citizen.id)
+        .where(Citizen.id == citizen_id, Citizen.status != "merged")
+        .with_for_update(read=True, key_share=True)
+    )
     values = select(*(bindparam(name, type_=table.c[name].type) for name in columns))
     return (
         insert(table)

@@ -80,6 +80,16 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "cgcrm.surveys.jobs:invite_after_contacts",
     ),
     HandlerSpec(
+        "citizen.merged",
+        "metrics.merge_rollups",
+        "cgcrm.metrics.rollups.merges:rebuild_after_merge",
+    ),
+    HandlerSpec(
+        "citizen.unmerged",
+        "metrics.unmerge_rollups",
+        "cgcrm.metrics.rollups.merges:rebuild_after_merge",
+    ),
+    HandlerSpec(
         "citizen.consent_recorded",
         "citizens.consent_notification",
         "cgcrm.citizens.jobs:notify_consent_recorded",

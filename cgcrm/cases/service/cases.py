@@ -55,15 +55,22 @@ def _service(code: str) -> Service:
 
 
 def _check_citizen(citizen_id: uuid.UUID) -> None:
+    # FOR KEY SHARE: a merge of this citizen waits for the case (and moves it), or the case
+    # waits for the merge and is refused here, never left on a tombstone.
     row = db.session.execute(
-        select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
+        select(Citizen.status, Citizen.merged_into_id)
+        .where(Citizen.id == citizen_id)
+        .with_for_update(read=True, key_share=True)
     ).first()
     if row is None:
         raise ValidationError(
             f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
         )
     if row.status == "merged":
-        raise Conflict(f"citizen {citizen_id} was merged into {row.merged_into_id}; use that one")
+        raise Conflict(
+            f"citizen {citizen_id} was merged into {row.merged_into_id}; use that one",
+            merged_into=str(row.merged_into_id),
+        )
 
 
 def _check_assignee(user_id: uuid.UUID | None) -> None:

@@ -66,6 +66,8 @@ SCRIPTS = {
     "kpi_latency": "--database-url {db} --requests 5 --warmup 2",
     "rollup_throughput": "--database-url {db} --events 300 --relay-events 300 --rounds 1",
     "rollup_rebuild": "--database-url {db} --rounds 2",
+    "import_throughput": "--database-url {db} --rows 40 --population 200 --batch 20",
+    "duplicate_scan": "--database-url {db} --chunk 50",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

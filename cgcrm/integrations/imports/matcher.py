@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cgcrm.matching import engine
+from cgcrm.matching import batch_candidates, engine
 
 
 class RowMatcher:
@@ -24,9 +24,11 @@ class RowMatcher:
     def population_best(self, datas: Sequence[Mapping[str, Any]]) -> list[engine.Candidate | None]:
         """For each body, the most probable stored record (band match or possible), or None.
 
-        One call per batch of rows: the place to batch the engine's queries.
+        One call per batch of rows: the engine's probes of all of them in a few statements
+        (``batch_candidates``), the candidates' features loaded once.
         """
-        return [_best(engine.find_candidates(data, limit=3)) for data in datas]
+        features = [engine.features_of(data) for data in datas]
+        return [_best(found) for found in batch_candidates.find_candidates_of(features, limit=3)]
 
     def file_best(self, data: Mapping[str, Any]) -> engine.Candidate | None:
         """The most probable earlier row of the file (as its record), or None."""

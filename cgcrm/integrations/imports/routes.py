@@ -36,8 +36,8 @@ _FILE_BODY = {
     "parameter) or NDJSON, one citizen create body per line. At most IMPORT_MAX_BYTES "
     "(50 MB by default).",
     "content": {
-        parsing.CSV_TYPE: {"schema": {"type": "string"}},
-        parsing.NDJSON_TYPE: {"schema": {"type": "string"}},
+        parsing.CSV_TYPE: {"schema": {"type": "string", "minLength": 1}},
+        parsing.NDJSON_TYPE: {"schema": {"type": "string", "minLength": 1}},
     },
 }
 

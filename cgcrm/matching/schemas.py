@@ -67,9 +67,6 @@ class MatchRequestSchema(Schema):
 class FieldComparisonSchema(Schema):
     level = fields.String(metadata={"description": "How the field compared, e.g. exact."})
     weight = fields.Float(metadata={"description": "Its match weight, log2(m / u)."})
-    swapped = fields.Boolean(
-        metadata={"description": "Present and true when the names agree read the other way."}
-    )
 
 
 class MatchCandidateSchema(Schema):
@@ -79,7 +76,10 @@ class MatchCandidateSchema(Schema):
     explanation = fields.Dict(
         keys=fields.String(),
         values=fields.Nested(FieldComparisonSchema),
-        metadata={"description": "Per field both records have: its level and weight."},
+        metadata={
+            "description": "Per field both records have: its level and weight; name_order "
+            "(level swapped, weight 0) when the names agree only read the other way round."
+        },
     )
 
 

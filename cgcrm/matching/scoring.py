@@ -89,7 +89,7 @@ def score_pair(a: Features, b: Features, model: ScoringModel) -> Score:
     """How likely ``a`` and ``b`` are one person, and why.
 
     The explanation has, per field both have, its level and weight (log2 of m over u), and
-    ``swapped`` on the names when they agree only read the other way round.
+    ``name_order: swapped`` when the names agree only read the other way round.
     """
     levels, is_swapped = _levels(a, b, model)
     total = sum(weight for _, weight in levels.values())
@@ -99,7 +99,6 @@ def score_pair(a: Features, b: Features, model: ScoringModel) -> Score:
         for name, (level, weight) in levels.items()
     }
     if is_swapped:
-        for name in ("given_name", "family_name"):
-            if name in explanation:
-                explanation[name]["swapped"] = True
+        # Every entry keeps the {level, weight} shape: the order of the names is one more.
+        explanation["name_order"] = {"level": "swapped", "weight": 0.0}
     return Score(round(probability, 6), model.band(probability), explanation, total)

@@ -129,7 +129,9 @@ def test_bad_input_is_422_and_writes_nothing(app: Any, rates: Any, overrides: An
 def test_a_merged_record_refuses_new_contacts_and_names_the_survivor(
     app: Any, rates: Any, citizen_id: str
 ):
-    survivor = rates.post("/api/v1/citizens", json=new_citizen_payload()).get_json()["id"]
+    # The same person recorded twice, as before a merge.
+    second = rates.post("/api/v1/citizens?on_match=create", json=new_citizen_payload())
+    survivor = second.get_json()["id"]
     with app.app_context():  # what a merge leaves behind
         db.session.execute(
             sa.update(Citizen)

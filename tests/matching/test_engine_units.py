@@ -85,7 +85,7 @@ def test_scores_are_probabilities_and_swapped_names_still_match() -> None:
     result = score_records(a, b, MODEL)
     assert 0 <= result.score <= 1
     assert result.band == "match"
-    assert result.explanation["family_name"]["swapped"] is True
+    assert result.explanation["name_order"] == {"level": "swapped", "weight": 0.0}
 
 
 def test_twins_sharing_everything_but_the_given_name_are_not_a_match() -> None:

@@ -91,13 +91,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
-    from cgcrm.integrations.imports import models as _import_models  # noqa: F401
+    from cgcrm.integrations.imports.routes import blp as imports_blp
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
     from cgcrm.interactions.service import contact_evidence
     from cgcrm.matching import models as _matching_models  # noqa: F401
     from cgcrm.matching.review_routes import blp as duplicates_blp
     from cgcrm.matching.routes import blp as matching_blp
+    from cgcrm.matching.scan_routes import blp as scans_blp
     from cgcrm.matching.service import CreateMatchLookup
     from cgcrm.metrics import models as _metrics_models  # noqa: F401  (tables for metadata)
     from cgcrm.metrics.routes import blp as metrics_blp
@@ -152,6 +153,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(overview_blp)
     api.register_blueprint(metrics_blp)
     api.register_blueprint(surveys_blp)
+    api.register_blueprint(imports_blp)
+    api.register_blueprint(scans_blp)
     api.register_blueprint(duplicates_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)

@@ -143,6 +143,7 @@ def enqueue(
     meta: dict[str, Any] | None = None,
     on_success: Callback | None = None,
     on_failure: Callback | None = None,
+    timeout: int | None = None,
 ) -> Job:
     """Enqueue one job with the standard retry, timeout and TTLs.
 
@@ -154,10 +155,14 @@ def enqueue(
     :param pipeline: enqueue as part of a Redis pipeline the caller executes.
     :param meta, on_success, on_failure: as ``rq.Queue.enqueue_call`` (bookkeeping about the
         job, such as the periodic jobs' run times; never personal data).
+    :param timeout: seconds instead of JOB_TIMEOUT, for the long jobs (an import, a scan).
     :raises ValueError: unknown queue name.
     :raises redis.RedisError: Redis is unreachable (nothing was enqueued).
     """
     target = get_queue(queue, connection)
+    options = job_options()
+    if timeout is not None:
+        options["timeout"] = timeout
     return target.enqueue_call(
         cast(Any, func),
         args=args,
@@ -166,5 +171,5 @@ def enqueue(
         meta=meta,
         on_success=on_success,
         on_failure=on_failure,
-        **job_options(),
+        **options,
     )

@@ -188,6 +188,34 @@ SETTINGS: tuple[Setting, ...] = (
         "lock, a statement, a commit) are then shared by many events.",
     ),
     Setting("JOB_TIMEOUT", int, 120, "Seconds a job may run before RQ stops it."),
+    # Issue 11: bulk import and duplicate scan (cgcrm.integrations.imports, cgcrm.matching.scan).
+    Setting(
+        "IMPORT_MAX_BYTES",
+        int,
+        50 * 1024 * 1024,
+        "Largest file POST /api/v1/imports takes (every other request is held to 1 MB).",
+    ),
+    Setting(
+        "IMPORT_BATCH_SIZE",
+        int,
+        500,
+        "Rows of an import applied per transaction (with their outcomes: a killed job resumes "
+        "after the last committed batch).",
+    ),
+    Setting(
+        "IMPORT_JOB_TIMEOUT",
+        int,
+        3600,
+        "Seconds an import or duplicate scan job may run before RQ stops it (a retry resumes).",
+    ),
+    Setting(
+        "SCAN_BLOCK_CAP",
+        int,
+        200,
+        "Most records of one blocking key the duplicate scan compares with each other; a "
+        "larger block (a very common name) is compared only with its nearest neighbours in "
+        "date of birth order.",
+    ),
     Setting(
         "JOB_RETRY_INTERVALS",
         str,

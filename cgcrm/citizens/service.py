@@ -95,6 +95,64 @@ def _match_first(data: dict[str, Any], on_match: str) -> list[match_links.MatchC
     return [c for c in candidates if c.band in ("match", "possible") and c.citizen_id]
 
 
+def build_citizen(
+    actor: Actor,
+    data: dict[str, Any],
+    identifiers: list[ExternalIdentifier] | None = None,
+) -> Citizen:
+    """A new citizen record with its lists, not yet added to the session (create and bulk
+    import build records alike).
+
+    :param data: validated ``CitizenCreateSchema`` output.
+    :param identifiers: the identifier rows, when the caller built them (a bulk import checks
+        a whole batch's identifiers in one query); by default built from ``data``, each checked.
+    :raises ValidationError, NotAuthorized, Conflict: as ``create_citizen``.
+    """
+    citizen = _new_citizen(actor, data)
+    _attach_lists(actor, citizen, data, identifiers)
+    return citizen
+
+
+def _new_citizen(actor: Actor, data: dict[str, Any]) -> Citizen:
+    """The record's own columns, checked (names, consent decisions), without its lists."""
+    for item in data.get("consents", []):
+        consents.check_consent_decision(actor, None, False, item)
+    now = utcnow()
+    citizen = Citizen(
+        id=new_id(),
+        status="active",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by_department_id=actor.principal.department_id,
+        accessibility_needs=[],
+        **{field: data.get(field) for field in record.SCALAR_FIELDS},
+    )
+    record.validate_names(citizen)
+    _apply_preferences(citizen, data.get("preferences") or {})
+    return citizen
+
+
+def _attach_lists(
+    actor: Actor,
+    citizen: Citizen,
+    data: dict[str, Any],
+    identifiers: list[ExternalIdentifier] | None,
+) -> None:
+    citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
+    citizen.addresses = record.build_addresses(data.get("addresses", []))
+    if identifiers is None:
+        identifiers = record.build_identifiers(data.get("identifiers", []))
+    citizen.identifiers = identifiers
+    record.rebuild_names(citizen, data.get("previous_names", []))
+    citizen.consents = [
+        consents.new_consent(actor, citizen.id, item) for item in data.get("consents", [])
+    ]
+    citizen.shares_across_government = bool(
+        sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
+    )
+
+
 def create_citizen(
     actor: Actor,
     data: dict[str, Any],
@@ -120,33 +178,12 @@ def create_citizen(
         recorded (``existing_citizen_id``).
     :raises match_links.ExistingRecord: already recorded, with ``on_match=link``.
     """
-    for item in data.get("consents", []):
-        consents.check_consent_decision(actor, None, False, item)
-    now = utcnow()
-    citizen = Citizen(
-        id=new_id(),
-        status="active",
-        version=1,
-        created_at=now,
-        updated_at=now,
-        created_by_department_id=actor.principal.department_id,
-        accessibility_needs=[],
-        **{field: data.get(field) for field in record.SCALAR_FIELDS},
-    )
-    record.validate_names(citizen)
-    _apply_preferences(citizen, data.get("preferences") or {})
+    citizen = _new_citizen(actor, data)
     try:
+        # The matcher before the lists: a person already recorded is named (or linked) even
+        # when the body repeats that person's identifier.
         to_review = _match_first(data, on_match)
-        citizen.contact_points = record.build_contact_points(data.get("contact_points", []))
-        citizen.addresses = record.build_addresses(data.get("addresses", []))
-        citizen.identifiers = record.build_identifiers(data.get("identifiers", []))
-        record.rebuild_names(citizen, data.get("previous_names", []))
-        citizen.consents = [
-            consents.new_consent(actor, citizen.id, item) for item in data.get("consents", [])
-        ]
-        citizen.shares_across_government = bool(
-            sharing.latest_sharing_decision((c.purpose, c.granted) for c in citizen.consents)
-        )
+        _attach_lists(actor, citizen, data, None)
         db.session.add(citizen)
         _flush_or_conflict()
         lookup = match_links.match_lookup()
@@ -259,14 +296,11 @@ def update_citizen(
             return citizen
         for field in record.SCALAR_FIELDS:
             if field in changes:
+                if changes[field] is None and field in ("given_name", "family_name"):
+                    raise ValidationError(
+                        f"{field} cannot be removed", errors={field: ["may not be null"]}
+                    )
                 setattr(citizen, field, changes[field])
-        if citizen.given_name is None and citizen.family_name is None:
-            # A mononym keeps one name; nobody is recorded with none.
-            removed = [f for f in ("given_name", "family_name") if f in changes]
-            raise ValidationError(
-                "a citizen keeps at least one of given_name and family_name",
-                errors={f: ["may not be null while the other name is missing"] for f in removed},
-            )
         record.validate_names(citizen)
         if "preferences" in changes:
             _apply_preferences(citizen, changes["preferences"] or {})

@@ -51,6 +51,7 @@ PAGE_POLICY = (
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 FORM_BODY = "application/x-www-form-urlencoded"
 _FORM_ATTR = "_cgcrm_accepts_form_posts"
+_BODY_TYPES_ATTR = "_cgcrm_body_media_types"
 
 
 class NoCookieSessions(SessionInterface):
@@ -112,13 +113,14 @@ def accepts_form_posts(view: F) -> F:
 
 def require_json_body() -> None:
     """415 for API writes that do not declare a JSON body (OAuth endpoints take forms, and so
-    do views marked ``accepts_form_posts``)."""
+    do views marked ``accepts_form_posts``; views marked ``accepts_bodies`` take files)."""
     writes = request.method in {"POST", "PUT", "PATCH"}
     if not (writes and request.path.startswith("/api/")) or request.routing_exception:
         return  # no route or no such method: the 404 or 405 comes first
-    if request.mimetype == FORM_BODY and getattr(
-        view_handler(current_app, request.endpoint, request.method), _FORM_ATTR, False
-    ):
+    handler = view_handler(current_app, request.endpoint, request.method)
+    if request.mimetype == FORM_BODY and getattr(handler, _FORM_ATTR, False):
+        return
+    if request.mimetype in getattr(handler, _BODY_TYPES_ATTR, ()):
         return
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
@@ -129,6 +131,17 @@ def require_json_body() -> None:
         raise MalformedRequest("the JSON body is nested too deeply") from exc
     except ValueError as exc:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
+
+
+def accepts_bodies(*media_types: str) -> Callable[[F], F]:
+    """Declare that an API write takes a file of these media types (CSV, NDJSON) as its body
+    instead of JSON. The view reads and bounds ``request`` itself."""
+
+    def mark(view: F) -> F:
+        setattr(view, _BODY_TYPES_ATTR, frozenset(media_types))
+        return view
+
+    return mark
 
 
 def etag_for(version: int) -> str:

@@ -101,6 +101,17 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "citizens.consent_notification",
         "cgcrm.citizens.jobs:notify_consent_recorded",
     ),
+    # Issue 11: the long jobs go on the imports queue, enqueued once their request committed.
+    HandlerSpec(
+        "citizen_import.requested",
+        "imports.start",
+        "cgcrm.integrations.imports.jobs:start_import",
+    ),
+    HandlerSpec(
+        "duplicate_scan.requested",
+        "matching.scan_start",
+        "cgcrm.matching.scan_jobs:start_scan",
+    ),
 )
 
 

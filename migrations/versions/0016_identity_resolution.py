@@ -242,8 +242,20 @@ def upgrade():
             op.f("ck_citizens_a_name"), "given_name IS NOT NULL OR family_name IS NOT NULL"
         )
 
+    # --- Bulk import (helper IMPORT): a row's key, so a re-import recognises its rows. ---
+    with op.batch_alter_table("import_rows", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("row_key", sa.String(length=64), nullable=True))
+        batch_op.create_index("ix_import_rows_row_key", ["row_key"], unique=False)
+    # --- end of bulk import ---
+
 
 def downgrade():
+    # --- Bulk import (helper IMPORT) ---
+    with op.batch_alter_table("import_rows", schema=None) as batch_op:
+        batch_op.drop_index("ix_import_rows_row_key")
+        batch_op.drop_column("row_key")
+    # --- end of bulk import ---
+
     with op.batch_alter_table("citizens", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_citizens_a_name"), type_="check")
         batch_op.alter_column("family_name", existing_type=sa.VARCHAR(length=100), nullable=False)

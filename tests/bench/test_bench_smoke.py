@@ -71,6 +71,8 @@ SCRIPTS = {
     # Scratch copies of the loaded database (CREATE DATABASE ... TEMPLATE), dropped after.
     "matching_eval": "--database-url {db} --people 15",
     "match_latency": "--database-url {db} --queries 10 --duration 1 --rounds 1 --people 400",
+    "import_throughput": "--database-url {db} --rows 40 --population 200 --batch 20",
+    "duplicate_scan": "--database-url {db} --chunk 50",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

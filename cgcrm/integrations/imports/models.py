@@ -81,7 +81,11 @@ class ImportRow(db.Model):  # type: ignore[name-defined,misc]
     )
     # Rejected rows: {field: [messages]}.
     reasons: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    # A keyed hash of the department and the row's body: a later import of the same row by the
+    # same department is recognised and linked to the record this one made, whatever the score.
+    row_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         CheckConstraint("outcome IN ('created', 'linked', 'review', 'rejected')", name="outcome"),
+        Index("ix_import_rows_row_key", "row_key"),
     )

@@ -5,14 +5,17 @@ one trigram with "hall", and their Metaphone keys differ too. An edit distance w
 transposition counts as one edit (optimal string alignment) finds it. The dictionary of distinct
 name keys is small (2,034 keys for a million synthetic people; perhaps a few hundred thousand for
 a real population), so each process keeps a copy bucketed by first letter (a twenty-sixth each)
-and reloads it when it is older than ``RELOAD_AFTER_SECONDS``. A key added since the last load
-is still found by the trigram and phonetic look-ups; only its edit-distance neighbours wait.
+and reloads it when it is older than ``RELOAD_AFTER_SECONDS``. A key this process adds joins
+its copy at once (``learn``: a record created at the counter is found with a typo straight
+away); one added by another process is still found by the trigram and phonetic look-ups, and
+only its edit-distance neighbours wait for the reload.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -31,20 +34,37 @@ class _NameDictionary:
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
         self._by_initial: dict[str, list[str]] = {}
+        self._known: set[str] = set()
 
     def clear(self) -> None:
         """Forget the copy; the next look-up reloads it (tests that rebuild the data call it)."""
         with self._lock:
             self._loaded_at = float("-inf")
             self._by_initial = {}
+            self._known = set()
+
+    def learn(self, keys: Iterable[str]) -> None:
+        """Add keys this process has just written to its copy (if it holds one). A key whose
+        transaction then rolls back stays until the reload: it only widens a query to a key
+        no record has, which finds nobody."""
+        with self._lock:
+            if self._loaded_at == float("-inf"):
+                return
+            for key in keys:
+                if key and key not in self._known:
+                    self._known.add(key)
+                    self._by_initial.setdefault(key[:1], []).append(key)
 
     def _buckets(self) -> dict[str, list[str]]:
         with self._lock:
             if time.monotonic() - self._loaded_at >= RELOAD_AFTER_SECONDS:
                 fresh: dict[str, list[str]] = {}
+                known: set[str] = set()
                 for token in db.session.scalars(select(NameToken.token)):
                     fresh.setdefault(token[:1], []).append(token)
-                self._by_initial, self._loaded_at = fresh, time.monotonic()
+                    known.add(token)
+                self._by_initial, self._known = fresh, known
+                self._loaded_at = time.monotonic()
             return self._by_initial
 
     def neighbours(self, word: str) -> set[str]:

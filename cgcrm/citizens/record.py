@@ -18,6 +18,7 @@ from cgcrm.citizens.models import (
     ExternalIdentifier,
     NameToken,
 )
+from cgcrm.citizens.name_dictionary import name_dictionary
 from cgcrm.core.crypto import cipher
 from cgcrm.core.errors import Conflict, ValidationError
 from cgcrm.core.upsert import insert_ignoring_conflicts
@@ -220,6 +221,7 @@ def remember_tokens(keys: Iterable[str]) -> None:
     if not rows:
         return
     db.session.execute(insert_ignoring_conflicts(NameToken.__table__), rows)
+    name_dictionary.learn(row["token"] for row in rows)
 
 
 def validate_names(citizen: Citizen) -> None:

@@ -31,7 +31,7 @@ DEMO_REF = f"client:{DEMO_PRINCIPAL_ID}"
 
 @pytest.fixture
 def seeded(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The seeded catalog, 40 citizens and the known one (the demo client's secret goes to a
+    """The seeded catalog, 40 citizens and the two known ones (the demo client's secret goes to a
     temporary instance folder, not the checkout's)."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     runner = app.test_cli_runner()
@@ -58,7 +58,7 @@ def test_simulate_writes_activity_through_the_services_and_handles_its_events(
     app: Flask, seeded: Any
 ) -> None:
     output = _simulate(seeded).output
-    assert "demo: 14 days to 2026-06-30T07:00:00+00:00 for 41 citizens" in output
+    assert "demo: 14 days to 2026-06-30T07:00:00+00:00 for 42 citizens" in output
     with app.app_context():
         contacts = db.session.scalar(
             select(func.count()).where(Interaction.recorded_by == DEMO_REF)

@@ -42,6 +42,7 @@ LIBRARIES = {
     "loader_ddl",
     "loader_queries",
     "loader_rows",
+    "match_off_app",
 }
 # Loading is the fixture below: every other script needs its data.
 LOADERS = {
@@ -66,6 +67,10 @@ SCRIPTS = {
     "kpi_latency": "--database-url {db} --requests 5 --warmup 2",
     "rollup_throughput": "--database-url {db} --events 300 --relay-events 300 --rounds 1",
     "rollup_rebuild": "--database-url {db} --rounds 2",
+    "matching_data": "--people 30 --after 200",  # the people after the 200 loaded
+    # Scratch copies of the loaded database (CREATE DATABASE ... TEMPLATE), dropped after.
+    "matching_eval": "--database-url {db} --people 15",
+    "match_latency": "--database-url {db} --queries 10 --duration 1 --rounds 1 --people 400",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

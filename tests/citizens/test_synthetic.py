@@ -267,6 +267,17 @@ def test_names_look_australian() -> None:
     assert any("-" in name for name in families)
 
 
+def test_names_have_the_long_tail_of_a_real_population() -> None:
+    # Census and SSA frequencies (synthetic/data/): few namesakes, unlike a list of a thousand.
+    citizens = _citizens(20_000)
+    families = Counter(c["family_name"] for c in citizens)
+    full_names = Counter((c["given_name"], c["family_name"]) for c in citizens)
+    assert len(families) > 6_000
+    assert sum(1 for n in full_names.values() if n == 1) / len(citizens) > 0.8
+    namesakes = sum(n * (n - 1) for n in full_names.values()) / len(citizens)
+    assert namesakes < 1.0
+
+
 # --- uniqueness ----------------------------------------------------------------------------
 
 

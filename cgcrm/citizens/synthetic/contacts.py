@@ -37,8 +37,8 @@ def contact_points(
     email_p = 0.25 if age < 14 else (0.45 if age >= 80 else 0.765)
     if rand() < email_p:
         email_name = preferred if preferred is not None and rand() < 0.5 else given
-        name_slug = SLUGS.get(email_name) or slug(email_name)
-        family_slug = SLUGS.get(family) or slug(family)
+        name_slug = SLUGS.get(email_name) or SLUGS.setdefault(email_name, slug(email_name))
+        family_slug = SLUGS.get(family) or SLUGS.setdefault(family, slug(family))
         domain = _EMAIL_DOMAINS.pick(rand())
         local = email_local(rng, name_slug, family_slug, birth_year)
         email = f"{local}@{domain}"

@@ -12,62 +12,8 @@ from __future__ import annotations
 # Birth years splitting the Anglo eras: before 1970 "older", 1970-1994 "middle", later "young".
 ERA_BOUNDARIES: tuple[int, int] = (1970, 1995)
 
-ANGLO_GIVEN: dict[str, dict[str, str]] = {
-    "older": {
-        "M": """
-100 John Peter David Michael Robert
-70 Paul Stephen Mark Ian Graham Geoffrey Kevin Gary Brian Anthony Christopher Richard
-70 William James
-50 Ronald Kenneth Raymond Barry Alan Keith Colin Neil Bruce Gregory Phillip Terence
-35 Dennis Trevor Wayne Malcolm Donald Douglas Allan Russell Rodney Warren Darryl Glenn
-25 Craig Ross Noel Leslie Lawrence Francis Maxwell Norman Gordon Lindsay Murray Stanley
-15 Frederick Harold Clive Rex Vincent Desmond Bernard Gerald Lance Neville Ernest
-""",
-        "F": """
-100 Margaret Patricia Susan Jennifer
-70 Barbara Helen Elizabeth Mary Dorothy Joan Carol Christine Judith Janet Robyn
-50 Kerry Lynette Pamela Julie Wendy Sandra Deborah Karen Jillian Gail Denise Anne
-35 Kathleen Jean Beverley Shirley Valerie Glenys Heather Joy Maureen Lorraine Rosemary
-25 Cheryl Diane Janice Marilyn Narelle Gwen Elaine Colleen Noeline Merle June Marion
-15 Dawn Yvonne Raelene Coral Jocelyn Jill Rhonda Bronwyn
-""",
-    },
-    "middle": {
-        "M": """
-100 Matthew Daniel Andrew Michael Christopher David James
-70 Benjamin Luke Nathan Adam Scott Jason Ryan Joshua Thomas Timothy
-50 Shane Brendan Bradley Dean Aaron Jarrod Troy Justin Simon Nicholas Jonathan Samuel
-35 Damien Glen Craig Jamie Cameron Mitchell Brett Travis Steven Marcus Patrick Jeremy
-25 Kane Blake Anthony Paul Peter Stuart Darren Leigh Clinton Wade Rhys Corey
-10 André Sean Owen Gareth Hamish
-""",
-        "F": """
-100 Sarah Jessica Rebecca Emma Michelle
-70 Kylie Lisa Melissa Amanda Nicole Rachel Kate Katherine Emily Laura
-50 Samantha Stephanie Jennifer Natalie Danielle Belinda Renee Tanya Alison Kristy
-35 Leanne Fiona Joanne Hayley Ashleigh Amy Elizabeth Claire Megan Bianca Catherine
-25 Kirsty Louise Naomi Tegan Courtney Jodie Tracey Vanessa Kelly Brooke Rebekah Lauren
-10 Renée Chloé Simone Monique Carly
-""",
-    },
-    "young": {
-        "M": """
-100 Oliver Jack William Noah Thomas
-70 Lucas Henry Leo James Charlie Ethan Liam Harrison Lachlan Cooper
-50 Max Hudson Archie Mason Harry Samuel Alexander Isaac Hunter Riley Joshua Levi
-35 Xavier Oscar Theodore Jayden Tyler Dylan Jacob Benjamin Luca Finn Flynn Patrick
-25 Angus Hamish Zac Mitchell Jett Elijah Sebastian Arlo Hugo Felix Ryder Beau
-""",
-        "F": """
-100 Charlotte Olivia Amelia Isla Mia
-70 Ava Grace Chloe Willow Matilda Ella Sophie Ruby Emily Zoe
-50 Harper Isabella Sienna Evie Lily Hannah Georgia Sophia Scarlett Audrey Frankie
-35 Poppy Ivy Madison Jasmine Jade Tahlia Maddison Lilly Abbey Brooke Imogen Eliza
-25 Holly Lucy Sarah Layla Mackenzie Hazel Stella Violet Aria Phoebe Mila Ellie
-6 Zoë
-""",
-    },
-}
+# Anglo given names come from the SSA baby-name counts summed over each era, in
+# data/given_names.csv.gz (see data/README.md and ``names_data``).
 
 GROUP_GIVEN: dict[str, dict[str, str]] = {
     "chinese": {

@@ -61,81 +61,10 @@ GROUP_LANGUAGES: dict[str, str] = {
 # Family names
 # ---------------------------------------------------------------------------------------
 
+# The "anglo" group (English-speaking naming, the majority) draws its family names from the
+# US Census 2010 surname counts in data/family_names.csv.gz (see data/README.md and
+# ``names_data``); the groups below keep their own lists.
 FAMILY_NAMES: dict[str, str] = {
-    "anglo": """
-620 Smith
-520 Jones Williams Brown
-470 Wilson Taylor
-350 Johnson White Martin Anderson Thompson
-300 Thomas Walker Harris Ryan Robinson Kelly King
-250 Davis Wright Evans Roberts Green Hall Wood Jackson Clarke Mitchell
-210 Campbell Moore Young Scott Stewart Murphy Hughes Edwards Baker Lewis Hill Turner Morris
-180 Clark Harrison Cooper Ward Walsh Miller Allen James Bell Johnston Phillips Watson Morgan
-180 Collins Lee
-150 Davies Marshall Bennett Cook Price Parker Kennedy Graham Reid Richardson McDonald Wallace
-150 Russell Murray Ross Hunt Gray Sullivan Shaw
-120 Fraser Simpson O'Brien Hamilton Ellis Robertson Wells Cox Matthews Lloyd Chapman Webb
-120 Carter Jenkins Butler Holmes Stevens Gibson Owen Mason Dixon Knight Hayes Grant Burke
-120 Lynch Byrne Gordon Palmer Rogers Ford Fletcher Pearce Barnes Mills Spencer Dunn
-100 Hart Howard Hunter Kerr Black Fisher Lawrence Douglas Armstrong Henderson Ferguson Payne
-100 Cameron Duncan McKenzie Quinn Jordan Warren Francis Gardner Hudson Foster Marsh Brennan
-100 Cunningham Burns O'Connor Doyle Nolan Barker Day Lane Gill Carroll McLean Elliott Watts
-80 Bailey Peters Rose Nicholson Page Berry Sutton Newman Holland Norris Porter Riley Pearson
-80 Hodgson Perry Stone Hammond Sharp Curtis Boyd Pratt Farrell Dawson Lucas Fox Rowe Bird
-80 Bradley Harvey Hopkins Greenwood Woods Long Freeman Gilbert Atkinson Butcher Cole Saunders
-80 Gibbs Jennings Kemp Moran Flynn Daly Brady Maher O'Neill Kavanagh Hogan Reilly
-65 Austin Fitzgerald Casey Gallagher Power Dwyer Regan O'Sullivan Sheehan Keane Hickey Moloney
-65 McCarthy McGrath McKay McIntyre MacDonald Sinclair Mackenzie Morrison Paterson Bruce Munro
-65 Forbes Buchanan Baxter Crawford Hay Kirk Logan Milne Paton Rennie Sutherland Thomson Wilkie
-65 Webster Dean Barrett Walters Bishop Chambers Lamb Sharpe Ball Booth Banks Pritchard
-50 Parsons Hawkins Wade Rees Griffiths Powell Vaughan Bowen
-50 Howell Jarvis Lowe Manning Miles Norton Osborne Pike Randall Reeves Sanders Shepherd Slater
-50 Stanley Steele Summers Thornton Tucker Vincent Walton Whitehead Wilkinson Willis Yates Abbott
-50 Adams Alexander Ashton Atkins Barton Bates Blake Bond Brooks Burton Chandler Coleman Connolly
-50 Conway Cross Dalton Davidson Dobson Doherty Donnelly Duffy Emerson Fleming Gale Garner
-40 Goodwin Gough Hale Hancock Hardy Harper Hartley Hewitt Higgins Hobbs Holt Horton Houghton
-40 Howe Hutchinson Ingram Jacobs Jeffery Keating Kent Kirby Lambert Lawson Leach Little Lord
-40 Lyons Mann Marsden Mathews Maxwell May McCann McCormack McGuire McKenna Mead Moss
-40 Nash Nelson Nicholls Oliver Parkes Parry Patterson Peck Perkins Potter Preston Quinlan Rhodes
-40 Rice Richards Robson Rowland Rush Ryder Sampson Savage Sexton Sherwood Short Simmons Skinner
-30 Sloane Spence Stanton Steel Stephens Stokes Swan Talbot Tate Terry Tobin Todd Tomlinson Tyler
-30 Underwood Wall Warner Waters Watkins Weaver West Wheeler Whelan Whitfield Wiggins Wilde Woodward
-30 Wyatt Ahern Barry Bourke Callaghan Coughlan Cullen Curran Delaney Devlin Dillon Dolan Egan
-30 Fahey Fallon Farrelly Finn Foley Gleeson Griffin Hanlon Healy Hennessy Hurley Kearney
-30 Keogh Lenihan Lucey Mahoney McMahon Mulligan Nugent O'Callaghan O'Donnell O'Keefe O'Reilly
-30 O'Shea O'Toole O'Hara O'Dea Phelan Quigley Roche Scanlon Sweeney Tierney Toohey Twomey
-25 Aitken Allan Anstey Archer Arnold Ashby Bagnall Bainbridge Baird Barlow Bateman Beattie
-25 Beck Benson Bentley Birch Blackburn Blair Bolton Bowden Boyle Bradshaw Brett Brookes Bryant
-25 Buckley Bull Burgess Burrows Bush Butt Caldwell Carey Carpenter Cartwright Chadwick Chalmers
-25 Chester Clayton Clements Cochrane Coates Colley Cope Corbett Cowan Craig Crane Crook
-25 Crowe Cummings Dale Dennis Dickson Dodd Downes Drummond Duke Dyer Eaton Edmonds Field Finch
-20 Fitzpatrick Flint Forster Fowler Frost Fuller Gallop Garrett Gates Gibb Goddard Gould Gregory
-20 Hadley Haines Hanson Harding Hawke Haynes Heath Hepburn Herbert Hicks Hinds Hogg
-20 Holden Hood Horne Hull Humphries Hurst Irwin Jackman Jolly Joyce Kane Kay Kearns Kenny Kidd
-20 Knowles Lacey Laing Lang Langley Law Leigh Lister Lockwood Lovell Lyon Macdonald Mackay
-20 Maddox Malone March Marr Mayo McAllister McBride McCallum McClelland McCulloch McDermott
-15 McDougall McEwan McFarlane McGill McGregor McInnes McKee McKinnon McLachlan McLaren McLeod
-15 McMillan McNamara McNeil McPherson McRae Mercer Merritt Metcalfe Middleton Moody Moon Morley
-15 Morrow Mullins Nixon Noble North Nunn Oakley Ogden Owens Parr Pascoe Paxton Pender
-15 Penrose Pickering Pollard Poole Pope Poulter Prince Proctor Pryor Pugh Rae Ramsay Rankin
-15 Rawlings Rayner Redmond Reed Reynolds Richmond Rigby Ritchie Roach Roper Rudd Rutherford
-12 Ryland Salter Sargent Seymour Shannon Sharman Shields Sims Sinnott Skipper Smart Snell Spicer
-12 Stacey Stark Steward Stuart Sykes Tanner Thorne Tindall Tuck Tully Turnbull Upton Vickers
-12 Walpole Ware Waring Watt Waugh Weir Whitaker Whiting Whittaker Wilkes Wise Worthington
-12 Wren Yeo Youngman Abbey Ainsworth Ashworth Atherton Bannister Beasley Beaumont Blackwell
-10 Bligh Bramley Brockman Broughton Burnett Cadell Calder Carmody Catt Cavanagh Chisholm
-10 Coombes Cornish Cosgrove Cotter Crichton Cuthbert Darby Dawes Dearden Denholm Dowling
-10 Durack Eastwood Elder Falconer Fenwick Fielding Fitzsimons Gallaway Garvey Geraghty Gillespie
-10 Glover Gunn Haig Halliday Hargreaves Hedley Henty Hollis Honey Hyland Inglis Judd Keen
-8 Kingsley Lachlan Lalor Leahy Lindsay Loughlin Macarthur Madigan Mawson Menzies Moffat
-8 Monash Mott Mundy Ogilvie Ormsby Paine Parkinson Peel Petrie Playford Quinton Rafferty Reardon
-8 Rooney Scully Searle Shearer Skene Sturt Tebbutt Throsby Trood Vance Wentworth Whitlam Wills
-6 Ackland Aldridge Appleby Ashcroft Bassett Bayliss Bickford Blyth Boswell Brabham
-6 Burrell Chaffey Chappell Cheney Clancy Cockburn Coulter Crisp Dunstan Eggleston Ewing Farley
-6 Farrar Fennell Gamble Gorman Grigg Hardcastle Hegarty Horan Hoskins Keenan Lathlean Lavery
-4 Smith-Jones Taylor-Brown Wilson-Clarke Harris-Wood Lloyd-Jones Davies-Evans Hamilton-Smith
-4 Scott-Murray Brown-Kelly Jones-Walsh
-""",
     "chinese": """
 300 Wang Li Zhang Chen
 220 Liu Yang Huang Zhao Wu Zhou

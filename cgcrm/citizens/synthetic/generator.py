@@ -18,6 +18,7 @@ from cgcrm.citizens.synthetic.people import (
     FAMILY,
     GROUP_GIVEN,
     GROUPS,
+    family_name,
     middle_names,
     preferred_name,
     previous_names,
@@ -59,7 +60,7 @@ def generate_citizens(count: int, seed: int = 42) -> Iterator[dict[str, Any]]:
         given_table = group_given[(group, sex)] if native_given else anglo_given[(era, sex)]
         given = given_table.pick(rand())
         family_table = family_tables[group]
-        family = family_table.pick(rand())
+        family = family_name(rng, group, family_table)
 
         middle = middle_names(rng, group, sex, era, given, native_given, family_table)
         preferred = preferred_name(rng, group, sex, given, middle, native_given)

@@ -15,17 +15,17 @@ from cgcrm.citizens.synthetic.base import (
     parse_tiers,
     slug,
 )
+from cgcrm.citizens.synthetic.names_data import census_family_names, ssa_given_names
 
 GROUPS: Weighted[str] = Weighted(list(data_names.GROUP_SHARES.items()))
 FAMILY: dict[str, Weighted[str]] = {
-    group: Weighted(parse_tiers(text)) for group, text in data_names.FAMILY_NAMES.items()
+    "anglo": census_family_names(),
+    **{group: Weighted(parse_tiers(text)) for group, text in data_names.FAMILY_NAMES.items()},
 }
 ERAS: tuple[str, str, str] = ("older", "middle", "young")
-ANGLO_GIVEN: dict[tuple[str, str], Weighted[str]] = {
-    (era, sex): Weighted(parse_tiers(text))
-    for era, by_sex in data_given.ANGLO_GIVEN.items()
-    for sex, text in by_sex.items()
-}
+ANGLO_GIVEN: dict[tuple[str, str], Weighted[str]] = ssa_given_names()
+# Share of the "anglo" group with a double-barrelled family name (Smith-Jones).
+DOUBLE_BARRELLED = 0.015
 GROUP_GIVEN: dict[tuple[str, str], Weighted[str]] = {
     (group, sex): Weighted(parse_tiers(text))
     for group, by_sex in data_given.GROUP_GIVEN.items()
@@ -45,15 +45,28 @@ LANGUAGES: dict[str, Weighted[str]] = {
     group: Weighted(parse_colon_pairs(text)) for group, text in data_names.GROUP_LANGUAGES.items()
 }
 
-# Slugs of every known name, precomputed (names outside the tables fall back to slug()).
+# Slugs of the hand-listed names, precomputed; the Census and SSA names (a quarter of a million)
+# are added as they are first drawn (contacts.py).
 SLUGS: dict[str, str] = {}
-for _table in (*FAMILY.values(), *ANGLO_GIVEN.values(), *GROUP_GIVEN.values()):
+for _key, _table in (*FAMILY.items(), *GROUP_GIVEN.items()):
+    if _key == "anglo":
+        continue
     for _name in _table.items:
         SLUGS[_name] = slug(_name)
 for _nicks in NICKNAMES.values():
     for _name in _nicks:
         SLUGS[_name] = slug(_name)
-del _table, _name, _nicks
+del _key, _table, _name, _nicks
+
+
+def family_name(rng: random.Random, group: str, table: Weighted[str]) -> str:
+    """A family name of the group's table; a few "anglo" ones are double-barrelled."""
+    family = table.pick(rng.random())
+    if group == "anglo" and rng.random() < DOUBLE_BARRELLED:
+        second = table.pick(rng.random())
+        if second != family:
+            return f"{family}-{second}"
+    return family
 
 
 def age_weight(age: int) -> float:

@@ -138,9 +138,17 @@ class CitizenName(db.Model):  # type: ignore[name-defined,misc]
     family_key: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (
-        # Search probes (family, given) pairs of candidate keys, then single keys.
-        Index("ix_citizen_names_family_given", "family_key", "given_key"),
-        Index("ix_citizen_names_given", "given_key"),
+        # Search probes (family, given) pairs of candidate keys, then single keys; the match
+        # probes both orders for ids alone (index-only scans, migration 0016).
+        Index(
+            "ix_citizen_names_family_given",
+            "family_key",
+            "given_key",
+            postgresql_include=["citizen_id"],
+        ),
+        Index(
+            "ix_citizen_names_given", "given_key", "family_key", postgresql_include=["citizen_id"]
+        ),
     )
 
 
@@ -189,7 +197,10 @@ class Address(db.Model):  # type: ignore[name-defined,misc]
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
 
-    __table_args__ = (Index("ix_addresses_postcode_key", "postcode_key"),)
+    __table_args__ = (
+        # The match reads the citizens of a postcode from the index alone (migration 0016).
+        Index("ix_addresses_postcode_key", "postcode_key", postgresql_include=["citizen_id"]),
+    )
 
 
 class ExternalIdentifier(db.Model):  # type: ignore[name-defined,misc]

@@ -241,9 +241,43 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f("ck_citizens_a_name"), "given_name IS NOT NULL OR family_name IS NOT NULL"
         )
+    _upgrade_realtime_match_indexes()
+
+
+# --- Block of helper ENGINE-2: covering indexes for the real-time match. ---------------------
+# The match probes citizen_names by (family, given) and (given, family) keys and addresses by
+# postcode for citizen ids alone: with the id in the index those are index-only scans, no heap
+# page per row (the cost of a common name against a million people). Same names, same leading
+# columns as before, so the search's probes use them as they did.
+_MATCH_INDEXES = (
+    ("ix_citizen_names_family_given", "citizen_names", ["family_key", "given_key"]),
+    ("ix_citizen_names_given", "citizen_names", ["given_key", "family_key"]),
+    ("ix_addresses_postcode_key", "addresses", ["postcode_key"]),
+)
+_MATCH_INDEXES_BEFORE = {
+    "ix_citizen_names_family_given": ["family_key", "given_key"],
+    "ix_citizen_names_given": ["given_key"],
+    "ix_addresses_postcode_key": ["postcode_key"],
+}
+
+
+def _upgrade_realtime_match_indexes():
+    for name, table, columns in _MATCH_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, postgresql_include=["citizen_id"])
+
+
+def _downgrade_realtime_match_indexes():
+    for name, table, _ in _MATCH_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, _MATCH_INDEXES_BEFORE[name])
+
+
+# --- End of block of helper ENGINE-2. ---------------------------------------------------------
 
 
 def downgrade():
+    _downgrade_realtime_match_indexes()
     with op.batch_alter_table("citizens", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_citizens_a_name"), type_="check")
         batch_op.alter_column("family_name", existing_type=sa.VARCHAR(length=100), nullable=False)

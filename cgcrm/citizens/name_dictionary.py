@@ -37,7 +37,7 @@ class _NameDictionary:
         self._by_sound: dict[str, list[str]] = {}
         # Names repeat (most people share a few thousand): a word's neighbours are kept until
         # the dictionary is reloaded.
-        self._neighbours: dict[str, frozenset[str]] = {}
+        self._neighbours: dict[tuple[str, int], frozenset[str]] = {}
 
     def clear(self) -> None:
         """Forget the copy; the next look-up reloads it (tests that rebuild the data call it)."""
@@ -61,13 +61,15 @@ class _NameDictionary:
                 self._loaded_at = time.monotonic()
             return self._by_shape, self._by_sound
 
-    def neighbours(self, word: str) -> set[str]:
-        """Keys with the same first letter within one edit (short words) or two of ``word``."""
+    def neighbours(self, word: str, edits: int | None = None) -> set[str]:
+        """Keys with the same first letter within ``edits`` edits of ``word`` (by default one
+        for short words, else two)."""
         shapes = self._load()[0]
-        cached = self._neighbours.get(word)
+        if edits is None:
+            edits = 1 if len(word) <= SHORT_WORD else 2
+        cached = self._neighbours.get((word, edits))
         if cached is not None:
             return set(cached)
-        edits = 1 if len(word) <= SHORT_WORD else 2
         found: set[str] = set()
         for length in range(len(word) - edits, len(word) + edits + 1):
             bucket = shapes.get((word[:1], length))
@@ -78,7 +80,7 @@ class _NameDictionary:
                 found.update(match[0] for match in matches)
         if len(self._neighbours) >= CACHED_WORDS:
             self._neighbours.clear()
-        self._neighbours[word] = frozenset(found)
+        self._neighbours[(word, edits)] = frozenset(found)
         return found
 
     def same_sound(self, phonetic: str) -> list[str]:

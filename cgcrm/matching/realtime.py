@@ -43,6 +43,8 @@ KEEP = 20
 NAME_ROWS = 1000
 DOB_ROWS = 400
 EXACT_ROWS = 50
+# A typo is one edit; two edits of a five-letter name reach hundreds of keys, each a probe.
+EDITS = 1
 # Name hits ranked on their keys before their dates of birth are read.
 NAME_POOL = 200
 
@@ -110,8 +112,10 @@ WITH name_hits AS (
            WHEN c.date_of_birth = ANY(:dobs) THEN 1.2
            WHEN extract(year FROM c.date_of_birth) = :birth_year THEN 0.3
            ELSE 0 END
-    + CASE WHEN EXISTS (SELECT 1 FROM addresses a
-                         WHERE a.citizen_id = c.id AND a.postcode_key = ANY(:postcodes))
+    -- Per candidate through its own addresses (an EXISTS was planned as a hash of the whole
+    -- postcode's addresses, thousands of rows).
+    + CASE WHEN (SELECT bool_or(a.postcode_key = ANY(:postcodes)) FROM addresses a
+                 WHERE a.citizen_id = c.id)
            THEN 0.5 ELSE 0 END AS rank
   FROM pool p JOIN citizens c ON c.id = p.citizen_id
   WHERE c.status <> 'merged' AND c.id <> ALL(:exclude)
@@ -157,7 +161,7 @@ def _widened(words: Iterable[str], *, nicknames: bool) -> set[str]:
     found: set[str] = set()
     for word in words:
         found.add(word)
-        found |= name_dictionary.neighbours(word)
+        found |= name_dictionary.neighbours(word, edits=EDITS)
         found.update(name_dictionary.same_sound(normalize.phonetic_key(word)))
         if nicknames:
             found |= nickname_variants(word)

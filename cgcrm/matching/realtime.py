@@ -106,7 +106,7 @@ WITH name_hits AS (
     UNION ALL SELECT citizen_id, 0, true FROM by_value
   ) found GROUP BY citizen_id
 ), ranked AS (
-  SELECT c.id, c.date_of_birth, c.middle_names, p.by_value,
+  SELECT c.id, c.date_of_birth, p.by_value,
     p.name_rank
     + CASE WHEN c.date_of_birth = :dob THEN 1.5
            WHEN c.date_of_birth = ANY(:dobs) THEN 1.2
@@ -124,7 +124,7 @@ WITH name_hits AS (
   UNION
   (SELECT * FROM ranked WHERE by_value)
 )
-SELECT k.id, k.date_of_birth, k.middle_names,
+SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id = k.id),
   ARRAY(SELECT ARRAY[n.kind, n.given_name, n.family_name]
         FROM citizen_names n WHERE n.citizen_id = k.id ORDER BY n.position),
   ARRAY(SELECT ARRAY[p.kind, p.value] FROM contact_points p WHERE p.citizen_id = k.id),

@@ -4,11 +4,12 @@ Trigram nearest neighbours miss a typo that destroys the trigrams of a short nam
 one trigram with "hall", and their Metaphone keys differ too. An edit distance where a
 transposition counts as one edit (optimal string alignment) finds it. The dictionary of distinct
 name keys is small (2,034 keys for a million synthetic people; perhaps a few hundred thousand for
-a real population), so each process keeps a copy bucketed by first letter (a twenty-sixth each)
-and reloads it when it is older than ``RELOAD_AFTER_SECONDS``. A key this process adds joins
-its copy at once (``learn``: a record created at the counter is found with a typo straight
-away); one added by another process is still found by the trigram and phonetic look-ups, and
-only its edit-distance neighbours wait for the reload.
+a real population), so each process keeps a copy bucketed by first letter and length (a word
+within two edits has a length within two) and by sound (the Metaphone key ``name_tokens``
+stores), and reloads it when it is older than ``RELOAD_AFTER_SECONDS``. A key added since the
+last load is still found by the search's trigram and phonetic look-ups; only its in-process
+neighbours wait. A key this process writes joins its copy at once (``learn``): a record created
+at the counter is found with a typo straight away, in the worker that created it.
 """
 
 from __future__ import annotations
@@ -27,52 +28,80 @@ from cgcrm.extensions import db
 RELOAD_AFTER_SECONDS = 60.0
 # One edit for words of up to four letters (two would match half the short names), else two.
 SHORT_WORD = 4
+CACHED_WORDS = 50_000
 
 
 class _NameDictionary:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
-        self._by_initial: dict[str, list[str]] = {}
-        self._known: set[str] = set()
+        self._by_shape: dict[tuple[str, int], list[str]] = {}
+        self._by_sound: dict[str, list[str]] = {}
+        # Names repeat (most people share a few thousand): a word's neighbours are kept until
+        # the dictionary is reloaded.
+        self._neighbours: dict[tuple[str, int], frozenset[str]] = {}
 
     def clear(self) -> None:
         """Forget the copy; the next look-up reloads it (tests that rebuild the data call it)."""
         with self._lock:
             self._loaded_at = float("-inf")
-            self._by_initial = {}
-            self._known = set()
+            self._by_shape, self._by_sound = {}, {}
+            self._neighbours = {}
 
-    def learn(self, keys: Iterable[str]) -> None:
-        """Add keys this process has just written to its copy (if it holds one). A key whose
-        transaction then rolls back stays until the reload: it only widens a query to a key
-        no record has, which finds nobody."""
+    def learn(self, tokens: Iterable[tuple[str, str]]) -> None:
+        """Add (key, phonetic key) pairs this process has just written to its copy, if it
+        holds one. A key whose transaction then rolls back stays until the reload: it only
+        widens a query to a key no record has, which finds nobody."""
         with self._lock:
             if self._loaded_at == float("-inf"):
                 return
-            for key in keys:
-                if key and key not in self._known:
-                    self._known.add(key)
-                    self._by_initial.setdefault(key[:1], []).append(key)
+            for token, phonetic in tokens:
+                shape = self._by_shape.setdefault((token[:1], len(token)), [])
+                if token and token not in shape:
+                    shape.append(token)
+                    self._by_sound.setdefault(phonetic, []).append(token)
+                    self._neighbours = {}
 
-    def _buckets(self) -> dict[str, list[str]]:
+    def _load(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, list[str]]]:
         with self._lock:
             if time.monotonic() - self._loaded_at >= RELOAD_AFTER_SECONDS:
-                fresh: dict[str, list[str]] = {}
-                known: set[str] = set()
-                for token in db.session.scalars(select(NameToken.token)):
-                    fresh.setdefault(token[:1], []).append(token)
-                    known.add(token)
-                self._by_initial, self._known = fresh, known
+                shapes: dict[tuple[str, int], list[str]] = {}
+                sounds: dict[str, list[str]] = {}
+                for token, phonetic in db.session.execute(
+                    select(NameToken.token, NameToken.phonetic)
+                ):
+                    shapes.setdefault((token[:1], len(token)), []).append(token)
+                    sounds.setdefault(phonetic, []).append(token)
+                self._by_shape, self._by_sound = shapes, sounds
+                self._neighbours = {}
                 self._loaded_at = time.monotonic()
-            return self._by_initial
+            return self._by_shape, self._by_sound
 
-    def neighbours(self, word: str) -> set[str]:
-        """Keys with the same first letter within one edit (short words) or two of ``word``."""
-        bucket = self._buckets().get(word[:1], [])
-        edits = 1 if len(word) <= SHORT_WORD else 2
-        found = process.extract(word, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None)
-        return {match[0] for match in found}
+    def neighbours(self, word: str, edits: int | None = None) -> set[str]:
+        """Keys with the same first letter within ``edits`` edits of ``word`` (by default one
+        for short words, else two)."""
+        shapes = self._load()[0]
+        if edits is None:
+            edits = 1 if len(word) <= SHORT_WORD else 2
+        cached = self._neighbours.get((word, edits))
+        if cached is not None:
+            return set(cached)
+        found: set[str] = set()
+        for length in range(len(word) - edits, len(word) + edits + 1):
+            bucket = shapes.get((word[:1], length))
+            if bucket:
+                matches = process.extract(
+                    word, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None
+                )
+                found.update(match[0] for match in matches)
+        if len(self._neighbours) >= CACHED_WORDS:
+            self._neighbours.clear()
+        self._neighbours[(word, edits)] = frozenset(found)
+        return found
+
+    def same_sound(self, phonetic: str) -> list[str]:
+        """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""
+        return self._load()[1].get(phonetic, []) if phonetic else []
 
 
 name_dictionary = _NameDictionary()

@@ -221,7 +221,7 @@ def remember_tokens(keys: Iterable[str]) -> None:
     if not rows:
         return
     db.session.execute(insert_ignoring_conflicts(NameToken.__table__), rows)
-    name_dictionary.learn(row["token"] for row in rows)
+    name_dictionary.learn((row["token"], row["phonetic"]) for row in rows)
 
 
 def validate_names(citizen: Citizen) -> None:

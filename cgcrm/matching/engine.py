@@ -4,11 +4,12 @@ Real time (``POST /api/v1/citizens/match``, and ``POST /api/v1/citizens`` before
 
     find_candidates(body, limit=10, exclude=()) -> list[Candidate]
 
-  ``body`` is shaped like a create body, any field missing. Blocking (``blocking``) probes the
-  search's name dictionary and indexes, date of birth, postcode, email, phone and identifiers
-  in one statement; the best few hundred found are loaded (``store``) and scored
-  (``scoring``). Merged records are never candidates. Who may see the candidates is the
-  caller's concern.
+  ``body`` is shaped like a create body, any field missing. On PostgreSQL one statement
+  (``realtime``) probes the search's name dictionary and indexes, date of birth, email, phone
+  and identifiers, ranks what it finds and returns the best few dozen with their features;
+  those are scored (``scoring``). Elsewhere ``blocking`` finds the ids and ``store`` loads
+  them. Merged records are never candidates. Who may see the candidates is the caller's
+  concern.
 
 Two bodies (an import's earlier rows of one file; evaluation)::
 
@@ -41,7 +42,8 @@ import jellyfish
 from flask import current_app, has_app_context
 
 from cgcrm.citizens import record
-from cgcrm.matching import blocking
+from cgcrm.extensions import db
+from cgcrm.matching import blocking, realtime
 from cgcrm.matching.model import ScoringModel, active_model
 from cgcrm.matching.normalise import Features, from_body, nickname_groups
 from cgcrm.matching.scoring import Score, score_pair
@@ -109,17 +111,24 @@ def find_candidates(
     Runs inside the caller's transaction and does not commit.
     """
     features = features_of(body)
-    ids = [i for i in blocking.candidate_ids(features) if i not in set(exclude)]
-    if not ids:
+    if db.session.get_bind().dialect.name == "postgresql":
+        stored_features = realtime.candidate_features(features, exclude=exclude)
+    else:
+        ids = [i for i in blocking.candidate_ids(features) if i not in set(exclude)]
+        stored_features = load_features(ids) if ids else {}
+    if not stored_features:
         return []
     model = _model()
     scored = []
-    for citizen_id, stored in load_features(ids).items():
+    for citizen_id, stored in stored_features.items():
         result = score_pair(features, stored, model)
         if result.weight > MIN_CANDIDATE_WEIGHT:
-            scored.append(Candidate(citizen_id, result.score, result.band, result.explanation))
-    scored.sort(key=lambda c: (-c.score, str(c.citizen_id)))
-    return scored[:limit]
+            scored.append((citizen_id, result))
+    scored.sort(key=lambda item: (-item[1].score, str(item[0])))
+    return [
+        Candidate(citizen_id, result.score, result.band, result.explanation)
+        for citizen_id, result in scored[:limit]
+    ]
 
 
 def _block_keys(features: Features) -> set[str]:

@@ -14,8 +14,23 @@ from cgcrm.matching.normalise import Features
 class Score:
     score: float
     band: str
-    explanation: dict[str, dict[str, Any]]
     weight: float
+    levels: dict[str, tuple[str, float]]
+    swapped: bool = False
+
+    @property
+    def explanation(self) -> dict[str, dict[str, Any]]:
+        """Per field both have, its level and weight (log2 of m over u), and
+        ``name_order: swapped`` when the names agree only read the other way round. Built
+        when read: a match scores dozens of candidates and explains the ten it returns."""
+        explanation: dict[str, dict[str, Any]] = {
+            name: {"level": level, "weight": round(weight, 3)}
+            for name, (level, weight) in self.levels.items()
+        }
+        if self.swapped:
+            # Every entry keeps the {level, weight} shape: the order of the names is one more.
+            explanation["name_order"] = {"level": "swapped", "weight": 0.0}
+        return explanation
 
 
 def comparison_vector(a: Features, b: Features, model: ScoringModel) -> dict[str, str]:
@@ -94,11 +109,4 @@ def score_pair(a: Features, b: Features, model: ScoringModel) -> Score:
     levels, is_swapped = _levels(a, b, model)
     total = sum(weight for _, weight in levels.values())
     probability = model.probability(total)
-    explanation: dict[str, dict[str, Any]] = {
-        name: {"level": level, "weight": round(weight, 3)}
-        for name, (level, weight) in levels.items()
-    }
-    if is_swapped:
-        # Every entry keeps the {level, weight} shape: the order of the names is one more.
-        explanation["name_order"] = {"level": "swapped", "weight": 0.0}
-    return Score(round(probability, 6), model.band(probability), explanation, total)
+    return Score(round(probability, 6), model.band(probability), total, levels, is_swapped)

@@ -241,15 +241,59 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f("ck_citizens_a_name"), "given_name IS NOT NULL OR family_name IS NOT NULL"
         )
-
     # --- Bulk import (helper IMPORT): a row's key, so a re-import recognises its rows. ---
     with op.batch_alter_table("import_rows", schema=None) as batch_op:
         batch_op.add_column(sa.Column("row_key", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_import_rows_row_key", ["row_key"], unique=False)
     # --- end of bulk import ---
 
+    _upgrade_realtime_match_indexes()
+
+
+# --- Block of helper ENGINE-2: covering indexes for the real-time match. ---------------------
+# The match probes citizen_names by (family, given) and (given, family) keys and addresses by
+# postcode for citizen ids alone: with the id in the index those are index-only scans, no heap
+# page per row (the cost of a common name against a million people). Same names, same leading
+# columns as before, so the search's probes use them as they did.
+_MATCH_INDEXES = (
+    ("ix_citizen_names_family_given", "citizen_names", ["family_key", "given_key"], ["citizen_id"]),
+    ("ix_citizen_names_given", "citizen_names", ["given_key", "family_key"], ["citizen_id"]),
+    ("ix_addresses_postcode_key", "addresses", ["postcode_key"], ["citizen_id"]),
+    # A citizen's name keys, and the people born on a date, read from the index alone.
+    ("ix_citizen_names_citizen_id", "citizen_names", ["citizen_id"], ["given_key", "family_key"]),
+    ("ix_citizens_date_of_birth", "citizens", ["date_of_birth"], ["id"]),
+)
+_MATCH_INDEXES_BEFORE = {
+    "ix_citizen_names_family_given": ["family_key", "given_key"],
+    "ix_citizen_names_given": ["given_key"],
+    "ix_addresses_postcode_key": ["postcode_key"],
+    "ix_citizen_names_citizen_id": ["citizen_id"],
+    "ix_citizens_date_of_birth": ["date_of_birth"],
+}
+
+
+def _upgrade_realtime_match_indexes():
+    for name, table, columns, included in _MATCH_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, postgresql_include=included)
+    # The coarse ranking reads each candidate's birth date and status without its heap page.
+    op.create_index(
+        "ix_citizens_match_rank", "citizens", ["id"], postgresql_include=["date_of_birth", "status"]
+    )
+
+
+def _downgrade_realtime_match_indexes():
+    op.drop_index("ix_citizens_match_rank", table_name="citizens")
+    for name, table, _, _ in _MATCH_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, _MATCH_INDEXES_BEFORE[name])
+
+
+# --- End of block of helper ENGINE-2. ---------------------------------------------------------
+
 
 def downgrade():
+    _downgrade_realtime_match_indexes()
     # --- Bulk import (helper IMPORT) ---
     with op.batch_alter_table("import_rows", schema=None) as batch_op:
         batch_op.drop_index("ix_import_rows_row_key")

@@ -1,0 +1,244 @@
+"""Real-time blocking on PostgreSQL: one statement finds, ranks and loads the candidates.
+
+A match must answer in milliseconds against a million people, so the work is shaped for it:
+
+- name words are widened in process (``name_dictionary``: the search's dictionary of name keys,
+  its edit-distance and sound neighbours, and nicknames), no round trip;
+- one prepared statement probes ``citizen_names`` (one part of the name as written, the other
+  widened, in both orders), the date of birth (and its day and month swapped), emails, phones
+  and identifiers; ranks what it found coarsely (trigram similarity of the name keys, date of
+  birth, postcode, contact agreement) and returns the best ``keep`` current records with their
+  features as arrays, so only those few are scored in Python.
+
+The true match is one of the kept few when either name part survived, or the date of birth,
+an email, a phone or an identifier did (bench/match_latency.py measures that recall).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ARRAY, Date, String, Uuid, bindparam, text
+
+from cgcrm.citizens import normalize
+from cgcrm.citizens.name_dictionary import name_dictionary
+from cgcrm.extensions import db
+from cgcrm.matching.normalise import (
+    Features,
+    NameForm,
+    address_form,
+    distinct,
+    name_form,
+    name_words,
+    nickname_variants,
+)
+
+# Records scored per match: enough that the true one survives a common name, few enough to
+# score in a couple of milliseconds.
+KEEP = 20
+# Rows one probe may return (a very common name read against a widened other part).
+NAME_ROWS = 1000
+DOB_ROWS = 400
+EXACT_ROWS = 50
+# A typo is one edit; two edits of a five-letter name reach hundreds of keys, each a probe.
+EDITS = 1
+# Name hits ranked on their keys before their dates of birth are read.
+NAME_POOL = 200
+
+_NAME_RANK = """greatest(
+      similarity({t}.given_key, :given) + similarity({t}.family_key, :family),
+      0.98 * (similarity({t}.given_key, :family) + similarity({t}.family_key, :given)))"""
+
+# The widened keys (a hundred or more) reach the planner as an initplan's array: estimating
+# every element against the statistics took most of the statement's planning time, and the
+# plan is the same (an index probe per key) whatever they are.
+_HIDDEN = "ARRAY(SELECT unnest(CAST(:{name} AS text[])))"
+_GIVEN_WIDE = _HIDDEN.format(name="given_wide")
+_FAMILY_WIDE = _HIDDEN.format(name="family_wide")
+
+_STATEMENT = text(
+    f"""
+WITH name_hits AS (
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE family_key = ANY(:family_exact) AND given_key = ANY({_GIVEN_WIDE}) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE given_key = ANY(:given_exact) AND family_key = ANY({_FAMILY_WIDE}) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE given_key = ANY(:family_exact) AND family_key = ANY({_GIVEN_WIDE}) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE family_key = ANY(:given_exact) AND given_key = ANY({_FAMILY_WIDE}) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE given_key = ANY(:lone) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT citizen_id, given_key, family_key FROM citizen_names
+    WHERE family_key = ANY(:lone) LIMIT {NAME_ROWS})
+  UNION ALL
+  (SELECT n.citizen_id, n.given_key, n.family_key
+    FROM addresses a JOIN citizen_names n ON n.citizen_id = a.citizen_id
+    WHERE cardinality(:postcode_probe) > 0 AND a.postcode_key = ANY(:postcode_probe)
+      AND (n.given_key = ANY(:given_known) OR n.family_key = ANY(:family_exact)
+           OR n.family_key = ANY(:given_exact) OR n.given_key = ANY(:family_exact))
+    LIMIT {NAME_ROWS})
+), by_name AS (
+  SELECT h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank
+  FROM name_hits h GROUP BY h.citizen_id ORDER BY name_rank DESC LIMIT {NAME_POOL}
+), by_dob AS (
+  SELECT c.id AS citizen_id,
+    (SELECT max({_NAME_RANK.format(t="n")}) FROM citizen_names n WHERE n.citizen_id = c.id)
+      AS name_rank
+  FROM citizens c WHERE c.date_of_birth = ANY(:dobs) LIMIT {DOB_ROWS}
+), by_value AS (
+  (SELECT citizen_id FROM contact_points WHERE value = ANY(:contacts) LIMIT {EXACT_ROWS})
+  UNION ALL
+  (SELECT citizen_id FROM external_identifiers WHERE value_index = ANY(:identifiers)
+    LIMIT {EXACT_ROWS})
+), pool AS (
+  SELECT citizen_id, max(name_rank) AS name_rank, bool_or(by_value) AS by_value FROM (
+    SELECT citizen_id, name_rank, false AS by_value FROM by_name
+    UNION ALL SELECT citizen_id, coalesce(name_rank, 0), false FROM by_dob
+    UNION ALL SELECT citizen_id, 0, true FROM by_value
+  ) found GROUP BY citizen_id
+), ranked AS (
+  SELECT c.id, c.date_of_birth, p.by_value,
+    p.name_rank
+    + CASE WHEN c.date_of_birth = :dob THEN 1.5
+           WHEN c.date_of_birth = ANY(:dobs) THEN 1.2
+           WHEN extract(year FROM c.date_of_birth) = :birth_year THEN 0.3
+           ELSE 0 END
+    -- Per candidate through its own addresses (an EXISTS was planned as a hash of the whole
+    -- postcode's addresses, thousands of rows).
+    + CASE WHEN (SELECT bool_or(a.postcode_key = ANY(:postcodes)) FROM addresses a
+                 WHERE a.citizen_id = c.id)
+           THEN 0.5 ELSE 0 END AS rank
+  FROM pool p JOIN citizens c ON c.id = p.citizen_id
+  WHERE c.status <> 'merged' AND c.id <> ALL(:exclude)
+), kept AS (
+  (SELECT * FROM ranked ORDER BY rank DESC, id LIMIT :keep)
+  UNION
+  (SELECT * FROM ranked WHERE by_value)
+)
+SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id = k.id),
+  ARRAY(SELECT ARRAY[n.kind, n.given_name, n.family_name]
+        FROM citizen_names n WHERE n.citizen_id = k.id ORDER BY n.position),
+  ARRAY(SELECT ARRAY[p.kind, p.value] FROM contact_points p WHERE p.citizen_id = k.id),
+  ARRAY(SELECT ARRAY[a.line1, a.line2, a.locality, a.postcode]
+        FROM addresses a WHERE a.citizen_id = k.id ORDER BY a.position),
+  ARRAY(SELECT ARRAY[i.system, i.value_index]
+        FROM external_identifiers i WHERE i.citizen_id = k.id)
+FROM kept k
+"""
+).bindparams(
+    *(
+        bindparam(name, type_=ARRAY(String))
+        for name in (
+            "given_exact",
+            "given_wide",
+            "family_exact",
+            "family_wide",
+            "contacts",
+            "identifiers",
+            "postcodes",
+            "lone",
+            "given_known",
+            "postcode_probe",
+        )
+    ),
+    bindparam("dobs", type_=ARRAY(Date)),
+    bindparam("exclude", type_=ARRAY(Uuid)),
+)
+
+
+def _widened(words: Iterable[str], *, nicknames: bool) -> set[str]:
+    """Each word, the dictionary keys a typo or two from it or sounding like it, and (given
+    names) its nicknames and formal forms."""
+    found: set[str] = set()
+    for word in words:
+        found.add(word)
+        found |= name_dictionary.neighbours(word, edits=EDITS)
+        found.update(name_dictionary.same_sound(normalize.phonetic_key(word)))
+        if nicknames:
+            found |= nickname_variants(word)
+    return found
+
+
+def _transposed(value: date) -> date | None:
+    try:
+        swapped = value.replace(month=value.day, day=value.month)
+    except ValueError:
+        return None
+    return swapped if swapped != value else None
+
+
+def _name_parameters(forms: tuple[NameForm, ...]) -> dict[str, Any]:
+    given_exact = {w for form in forms for w in (form.given, *form.given_words[:2]) if w}
+    family_exact = {w for form in forms for w in (form.family, *form.family_words[:2]) if w}
+    first = forms[0] if forms else None
+    # A mononym, or a record missing one part: the part it has may be either stored part.
+    lone = given_exact ^ family_exact if not (given_exact and family_exact) else set()
+    return {
+        "lone": sorted(lone),
+        "given_exact": sorted(given_exact),
+        "family_exact": sorted(family_exact),
+        "given_wide": sorted(_widened(given_exact, nicknames=True)),
+        "given_known": sorted(
+            given_exact.union(*(nickname_variants(word) for word in given_exact))
+        ),
+        "family_wide": sorted(_widened(family_exact, nicknames=False)),
+        "given": first.given if first else "",
+        "family": first.family if first else "",
+    }
+
+
+def parameters(
+    features: Features, keep: int = KEEP, exclude: Collection[uuid.UUID] = ()
+) -> dict[str, Any]:
+    """The statement's parameters for one record (its name parts as written and widened)."""
+    dob = features.date_of_birth
+    dobs = [d for d in (dob, _transposed(dob) if dob else None) if d is not None]
+    strong = bool(features.emails or features.phones or features.identifiers)
+    return {
+        **_name_parameters(features.names[:2]),
+        "dob": dob,
+        "dobs": dobs,
+        "birth_year": dob.year if dob else None,
+        "contacts": sorted(features.emails | features.phones),
+        "identifiers": sorted({index for _, index in features.identifiers}),
+        "postcodes": sorted(features.postcodes),
+        # Where no email, phone or identifier can find the person, the address may: its
+        # postcode with a name part as written (or a nickname of the given name).
+        "postcode_probe": [] if strong else sorted(features.postcodes),
+        "exclude": list(exclude),
+        "keep": keep,
+    }
+
+
+def candidate_features(
+    features: Features, *, keep: int = KEEP, exclude: Collection[uuid.UUID] = ()
+) -> dict[uuid.UUID, Features]:
+    """The stored current citizens most likely to be ``features``' person, with their features,
+    in one round trip. Runs inside the caller's transaction."""
+    found: dict[uuid.UUID, Features] = {}
+    rows = db.session.execute(_STATEMENT, parameters(features, keep, exclude))
+    for citizen_id, dob, middle, names, points, places, idents in rows:
+        forms = (name_form(given, family, kind) for kind, given, family in names)
+        addresses = (
+            address_form({"line1": l1, "line2": l2, "locality": loc, "postcode": pc})
+            for l1, l2, loc, pc in places
+        )
+        found[citizen_id] = Features(
+            names=distinct(form for form in forms if form is not None),
+            date_of_birth=dob,
+            addresses=tuple(a for a in addresses if a is not None),
+            emails=frozenset(value for kind, value in points if kind == "email"),
+            phones=frozenset(value for kind, value in points if kind == "phone"),
+            identifiers=frozenset((system, index) for system, index in idents),
+            middle_names=name_words(middle),
+        )
+    return found

@@ -31,6 +31,11 @@ from tests.live_server import gunicorn_serving
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "cgcrm_generated_client"
+IMPORT_SKIPPED = "WARNING parsing POST /api/v1/imports within imports."
+IMPORT_REASONS = {
+    "Unsupported content type text/csv",
+    "Unsupported content type application/x-ndjson",
+}
 # citizens:export: the journey pages through the whole list, which look-ups alone do not need.
 SCOPES = "citizens:read citizens:write citizens:export interactions:write"
 
@@ -61,8 +66,14 @@ def generated(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # The generator warns about every part of the document it could not turn into code.
-    assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
+    # The generator warns about every part of the document it could not turn into code. It
+    # has no models for file bodies, so it skips the bulk import (text/csv,
+    # application/x-ndjson), which any client sends as a file: that is the only warning allowed.
+    lines = (result.stdout + result.stderr).splitlines()
+    skipped = [line for line in lines if line.startswith("WARNING")]
+    assert all(line.startswith(IMPORT_SKIPPED) for line in skipped), "\n".join(lines)
+    reasons = {line for line in lines if line.startswith("Unsupported")}
+    assert reasons <= IMPORT_REASONS, "\n".join(lines)
     sys.path.insert(0, str(workdir))
     try:
         yield importlib.import_module(PACKAGE)

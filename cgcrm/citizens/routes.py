@@ -124,6 +124,11 @@ class CitizenView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.arguments(CitizenPatchSchema)
     @blp.response(200, CitizenSchema)
+    @blp.alt_response(
+        409,
+        description="The record was merged into another (merged_into names it), or an "
+        "identifier belongs to another citizen.",
+    )
     @blp.alt_response(412, description="The record changed since the If-Match version.")
     @blp.alt_response(428, description="If-Match is missing.")
     def patch(self, changes: dict[str, Any], citizen_id: uuid.UUID) -> Any:

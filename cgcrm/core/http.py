@@ -144,6 +144,11 @@ def accepts_bodies(*media_types: str) -> Callable[[F], F]:
     return mark
 
 
+def body_media_types(view: Any) -> frozenset[str]:
+    """The file media types a view marked ``accepts_bodies`` takes (none for JSON views)."""
+    return frozenset(getattr(view, _BODY_TYPES_ATTR, ()))
+
+
 def etag_for(version: int) -> str:
     return f'"v{version}"'
 

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from cgcrm.core.access import view_handler
 from cgcrm.core.fields import BoundedDate, BoundedDateTime, BoundedDict, BoundedList, Text
+from cgcrm.core.http import body_media_types
 from cgcrm.core.scopes import ALL_SCOPES
 from tests.citizens.hostile.harness import check_response
 from tests.citizens.hostile.schemas import (
@@ -85,6 +87,18 @@ def _moments_for(field: BoundedDateTime) -> list[Any]:
     ]
 
 
+def _file_body(api: Any, parsed: Parsed) -> dict[str, Any]:
+    """A small valid file for a write that takes files, not JSON (a bulk import), so that its
+    query is what the request is judged on."""
+    app = api.http.application
+    endpoint, _ = app.url_map.bind("localhost").match(parsed.url, method=parsed.method)
+    types = sorted(body_media_types(view_handler(app, endpoint, parsed.method)))
+    if not types:
+        return {}
+    lines = {"application/x-ndjson": '{"given_name": "Mary"}\n', "text/csv": "given_name\nMary\n"}
+    return {"data": lines[types[0]], "content_type": types[0]}
+
+
 def _send(api: Any, parsed: Parsed, path: Path, value: Any) -> tuple[Any, Any]:
     if parsed.location in ("query", "querystring"):
         response = api.http.open(
@@ -92,6 +106,7 @@ def _send(api: Any, parsed: Parsed, path: Path, value: Any) -> tuple[Any, Any]:
             method=parsed.method,
             query_string={str(path[0]): value if isinstance(value, str) else json.dumps(value)},
             headers=api.headers(),
+            **_file_body(api, parsed),
         )
     else:
         response = api.http.open(

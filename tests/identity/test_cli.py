@@ -72,9 +72,9 @@ def test_seed_is_idempotent(app: Flask, tmp_path: Path, monkeypatch: pytest.Monk
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed", "--citizens", "15"])
     assert first.exit_code == 0, first.output
-    assert "citizens: added 16" in first.output
+    assert "citizens: added 17" in first.output
     second = runner.invoke(args=["seed", "--citizens", "15"])
-    assert "citizens: 16 present, none added" in second.output
+    assert "citizens: 17 present, none added" in second.output
     assert "added {'departments': 0, 'channels': 0, 'services': 0, 'identifier_systems': 0}" in (
         second.output
     )

@@ -193,7 +193,11 @@ class CitizenCreateQuerySchema(Schema):
 
 
 class CitizenPatchSchema(_CitizenFields):
-    """Changes to a citizen. Lists given here replace the stored list."""
+    """Changes to a citizen. Lists given here replace the stored list. A name may be changed,
+    not removed: a record keeps the names it was created with (one, for a mononym)."""
+
+    given_name = Text(min_length=1, max_length=100)
+    family_name = Text(min_length=1, max_length=100)
 
 
 class CitizenSchema(Schema):

@@ -33,13 +33,11 @@ was among the candidates (any band). Outputs ``out/matching_eval.json`` (figures
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,99 +45,11 @@ import matching_data
 import psycopg
 from _common import OUT_DIR, bench_client, latency_summary, psycopg_url
 from _inprocess import token_client
-from psycopg import sql
+from matching_report import error_summary, print_examples
+from matching_scores import UnionFind, clusters_pairs, prf
+from matching_scratch import background_count, scratch_copy
 
 SCAN_SCOPES = "citizens:read citizens:write admin"
-
-
-# --- scratch databases -------------------------------------------------------------------------
-
-
-def _server_and_name(database_url: str) -> tuple[str, str]:
-    dsn = psycopg_url(database_url)
-    server, _, name = dsn.rpartition("/")
-    return server, name.split("?")[0]
-
-
-@contextlib.contextmanager
-def scratch_copy(database_url: str, label: str, keep: bool) -> Iterator[str]:
-    """A copy of the database (``CREATE DATABASE … TEMPLATE``); its URL. Dropped afterwards."""
-    server, template = _server_and_name(database_url)
-    name = f"{template}_{label}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
-    try:
-        yield f"{server}/{name}"
-    finally:
-        if not keep:
-            from cgcrm.extensions import db
-
-            with contextlib.suppress(Exception):
-                db.engine.dispose()
-            with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def background_count(database_url: str) -> int:
-    with psycopg.connect(psycopg_url(database_url)) as conn:
-        row = conn.execute("SELECT count(*) FROM citizens").fetchone()
-        return int(row[0]) if row else 0
-
-
-# --- metrics --------------------------------------------------------------------------------
-
-
-def pairs_of(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
-    pairs: set[tuple[str, str]] = set()
-    for group in groups:
-        members = sorted(group)
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                pairs.add((a, b))
-    return pairs
-
-
-def prf(predicted: set[tuple[str, str]], true: set[tuple[str, str]]) -> dict[str, Any]:
-    tp = len(predicted & true)
-    precision = tp / len(predicted) if predicted else 1.0
-    recall = tp / len(true) if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "true_pairs": len(true),
-        "predicted_pairs": len(predicted),
-        "true_positives": tp,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-    }
-
-
-def clusters_pairs(assignment: dict[str, str]) -> set[tuple[str, str]]:
-    groups: dict[str, list[str]] = defaultdict(list)
-    for record_id, cluster in assignment.items():
-        groups[cluster].append(record_id)
-    return pairs_of(groups.values())
-
-
-class UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def union(self, a: str, b: str) -> None:
-        self.parent[self.find(a)] = self.find(b)
 
 
 # --- the API --------------------------------------------------------------------------------
@@ -497,84 +407,6 @@ def describe_citizens(database_url: str, examples: list[dict[str, Any]]) -> list
                 for citizen in example["citizens"]
             ]
     return examples
-
-
-# --- report ---------------------------------------------------------------------------------
-
-
-def error_summary(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the wrong decisions have in common: corruptions of missed duplicates, kinds of the
-    people wrongly joined."""
-    summary: dict[str, Any] = {}
-    for path in ("realtime", "linkage", "scan"):
-        of_path = [e for e in errors if e["path"] == path]
-        if not of_path:
-            continue
-        misses = [e for e in of_path if e["kind"] == "false_negative"]
-        wrong = [e for e in of_path if e["kind"] == "false_positive"]
-        summary[path] = {
-            "false_negatives": len(misses),
-            "fn_corruptions": dict(
-                Counter(
-                    c for e in misses for c in e["record"]["corruptions"] or ["(original)"]
-                ).most_common()
-            ),
-            "fn_true_record_not_a_candidate": sum(
-                1 for e in misses if e.get("true_candidate") is None and "true_candidate" in e
-            ),
-            "fn_true_record_band": dict(
-                Counter((e.get("true_candidate") or {}).get("band", "absent") for e in misses)
-            ),
-            "false_positives": len(wrong),
-            "fp_kinds": dict(
-                Counter(
-                    f"{e['record']['kind']} ~ "
-                    f"{(e.get('linked_record') or {}).get('kind', 'background')}"
-                    for e in wrong
-                )
-            ),
-            "refused": sum(1 for e in of_path if e["kind"].startswith("refused")),
-        }
-    return summary
-
-
-def brief(record: dict[str, Any] | None) -> str:
-    if not record:
-        return "-"
-    if "background_citizen" in record:
-        return f"background citizen {record['background_citizen']}"
-    body = record["body"]
-    address = next((a for a in body.get("addresses") or [] if a.get("valid_to") is None), {})
-    contacts = ",".join(p["value"] for p in body.get("contact_points") or [])
-    return (
-        f"{body.get('given_name')} | {body.get('family_name')} | {body.get('date_of_birth')} | "
-        f"{address.get('line1')} {address.get('postcode')} | {contacts} "
-        f"[{record['kind']}; {','.join(record['corruptions'])}]"
-    )
-
-
-def print_examples(errors: list[dict[str, Any]], per_kind: int) -> None:
-    shown: Counter[tuple[str, str]] = Counter()
-    for error in errors:
-        key = (error["path"], error["kind"])
-        if shown[key] >= per_kind:
-            continue
-        shown[key] += 1
-        other = error.get("true_record") or error.get("linked_record")
-        candidate = (
-            error.get("true_candidate") or error.get("best_candidate") or error.get("candidate")
-        )
-        print(f"  {key[0]} {key[1]}:")
-        print(f"    record: {brief(error['record'])}")
-        print(f"    other:  {brief(other)}")
-        if candidate:
-            explanation = ", ".join(
-                f"{field}={value.get('level')}:{value.get('weight', 0):+.1f}"
-                for field, value in (candidate.get("explanation") or {}).items()
-            )
-            print(f"    score {candidate.get('score')} {candidate.get('band')}: {explanation}")
-        if error.get("problem"):
-            print(f"    problem: {json.dumps(error['problem'])[:300]}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,10 @@ LIBRARIES = {
     "loader_queries",
     "loader_rows",
     "match_off_app",
+    "matching_corruption",
+    "matching_report",
+    "matching_scores",
+    "matching_scratch",
 }
 # Loading is the fixture below: every other script needs its data.
 LOADERS = {

@@ -147,28 +147,34 @@ def _columns(names: tuple[str, ...], prefix: str = "") -> str:
 # Where a batch's contacts come from: an array of their ids (events the caller has claimed), or
 # the events of an array of event ids, claimed by the statement itself for this handler (those
 # parked for it, gone, or claimed before are left out; in id order, so that two claims of
-# overlapping events wait for each other in one order).
+# overlapping events wait for each other in one order). The claims are plain inserts of the
+# events without a marker: under the handler's lock, taken before this statement's snapshot,
+# no other claim of this path is in flight, so ``ON CONFLICT``'s second look at the key for
+# each row would find nothing. A claim by the loaded paths racing with this one (a redelivery
+# of a job whose SQL path failed) makes this statement fail on the key, and the job falls back
+# to those paths, which skip the claimed events.
 _FROM_CONTACT_IDS = f"""
     WITH found AS MATERIALIZED (
         SELECT {_CONTACT}, {_PLAUSIBLE} AS plausible FROM interactions i
         WHERE i.id = ANY(CAST(:ids AS uuid[]))
     ),"""
 _FROM_EVENT_IDS = f"""
-    WITH claimed AS (
-        INSERT INTO processed_events (event_id, handler, processed_at)
-        SELECT o.event_id, CAST(:handler AS text), CAST(:now AS timestamptz)
-        FROM outbox_events o
+    WITH events AS MATERIALIZED (
+        SELECT o.event_id, o.aggregate_id FROM outbox_events o
         WHERE o.event_id = ANY(CAST(:event_ids AS uuid[])) AND o.type = :event_type
             AND NOT EXISTS (SELECT 1 FROM parked_events k
                 WHERE k.event_id = o.event_id AND k.handler = :handler)
-        ORDER BY o.event_id
-        ON CONFLICT DO NOTHING
-        RETURNING event_id
+            AND NOT EXISTS (SELECT 1 FROM processed_events p
+                WHERE p.event_id = o.event_id AND p.handler = :handler)
+    ),
+    claimed AS (
+        INSERT INTO processed_events (event_id, handler, processed_at)
+        SELECT event_id, CAST(:handler AS text), CAST(:now AS timestamptz) FROM events
+        ORDER BY event_id
     ),
     found AS MATERIALIZED (
         SELECT {_CONTACT}, {_PLAUSIBLE} AS plausible FROM interactions i
-        WHERE i.id IN (SELECT o.aggregate_id FROM outbox_events o
-            WHERE o.event_id IN (SELECT event_id FROM claimed))
+        WHERE i.id IN (SELECT aggregate_id FROM events)
     ),"""
 
 _DELTA = f"""
@@ -266,7 +272,7 @@ _DELTA = f"""
         (SELECT array_agg(id::text) FROM found WHERE NOT plausible) AS implausible"""
 _COUNT_CONTACTS = text(_FROM_CONTACT_IDS + _DELTA)
 _COUNT_EVENTS = text(
-    _FROM_EVENT_IDS + _DELTA + ",\n        (SELECT count(*) FROM claimed) AS claimed"
+    _FROM_EVENT_IDS + _DELTA + ",\n        (SELECT count(*) FROM events) AS claimed"
 )
 
 

@@ -41,9 +41,10 @@ class HandlerSpec:
         events of a job at once (one transaction); it must not commit, and must have the same
         effect as ``path`` applied to each event, in any order.
     :param sql_path: optional ``module:function`` taking a job's event ids (strings), tried
-        first: it claims this handler's markers of those events itself and applies them in the
-        current transaction, without committing, and returns how many it applied, or None when
-        it does not apply here (then ``batch_path`` runs). The events are not loaded into
+        first, at the start of a transaction: it claims this handler's markers of those events
+        itself and applies them in that transaction, without committing (it may roll back and
+        start again), and returns how many it applied, or None when it does not apply here
+        (then ``batch_path`` runs). The events are not loaded into
         Python for it: a handler that reads no payload costs no parsing.
     """
 

@@ -9,7 +9,9 @@ need not be complete beyond it (see ``incremental.REACH``).
 
 Two statements per batch, whatever its size: the handler's lock, then one that claims the
 events (on the SQL path), computes the delta and adds it (reporting the batch's missing and
-implausible contacts). The batch goes as one array, so the plan is prepared once.
+implausible contacts). The batch goes as one array, so the plan is prepared once. (A job
+redelivered after some of its events were applied runs them twice: see
+``count_recorded_events``.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from cgcrm.core.arrays import array_literal
 from cgcrm.core.clock import utcnow
@@ -65,6 +68,9 @@ _LOCK = text(
     "set_config('plan_cache_mode', 'force_generic_plan', true), "
     "set_config('synchronous_commit', 'off', true)"
 )
+
+# The markers' key: a claim of an event claimed before fails on it.
+_MARKER_KEY = "pk_processed_events"
 
 _ZERO = dict.fromkeys(COUNTERS[:10], "0")
 
@@ -150,15 +156,14 @@ def _columns(names: tuple[str, ...], prefix: str = "") -> str:
 
 # Where a batch's contacts come from: an array of their ids (events the caller has claimed), or
 # the events of an array of event ids, claimed by the statement itself for this handler (those
-# parked for it, gone, or claimed before are left out; in id order, so that two claims of
-# overlapping events wait for each other in one order). The contacts are those of the events
-# claimed, found from the outbox rows the claim read (one look-up per event, not two).
+# parked for it or gone are left out; in id order, so that two claims of overlapping events wait
+# for each other in one order), the contacts found from the outbox rows the claim read.
 _FROM_CONTACT_IDS = f"""
     WITH found AS MATERIALIZED (
         SELECT {_CONTACT}, {_PLAUSIBLE} AS plausible FROM interactions i
         WHERE i.id = ANY(CAST(:ids AS uuid[]))
     ),"""
-_FROM_EVENT_IDS = f"""
+_EVENTS = """
     WITH events AS MATERIALIZED (
         SELECT o.event_id, o.aggregate_id FROM outbox_events o
         WHERE o.event_id = ANY(CAST(:event_ids AS uuid[])) AND o.type = :event_type
@@ -168,7 +173,18 @@ _FROM_EVENT_IDS = f"""
     claimed AS (
         INSERT INTO processed_events (event_id, handler, processed_at)
         SELECT event_id, CAST(:handler AS text), CAST(:now AS timestamptz) FROM events
-        ORDER BY event_id
+        ORDER BY event_id"""
+# A job's events are new to the handler but for a redelivery: their claims are plain inserts,
+# and a key already there fails the statement (see ``count_recorded_events``).
+_FROM_NEW_EVENT_IDS = f"""{_EVENTS}
+        RETURNING event_id
+    ),
+    found AS MATERIALIZED (
+        SELECT {_CONTACT}, {_PLAUSIBLE} AS plausible FROM interactions i
+        WHERE i.id IN (SELECT aggregate_id FROM events)
+    ),"""
+# Its second run: the events claimed before are skipped (``ON CONFLICT`` looks each key up).
+_FROM_EVENT_IDS = f"""{_EVENTS}
         ON CONFLICT DO NOTHING
         RETURNING event_id
     ),
@@ -272,9 +288,9 @@ _DELTA = f"""
     SELECT (SELECT count(*) FROM found) AS found,
         (SELECT array_agg(id::text) FROM found WHERE NOT plausible) AS implausible"""
 _COUNT_CONTACTS = text(_FROM_CONTACT_IDS + _DELTA)
-_COUNT_EVENTS = text(
-    _FROM_EVENT_IDS + _DELTA + ",\n        (SELECT count(*) FROM claimed) AS claimed"
-)
+_CLAIMED = ",\n        (SELECT count(*) FROM claimed) AS claimed"
+_COUNT_NEW_EVENTS = text(_FROM_NEW_EVENT_IDS + _DELTA + _CLAIMED)
+_COUNT_EVENTS = text(_FROM_EVENT_IDS + _DELTA + _CLAIMED)
 
 
 def _run(statement: Any, batch: dict[str, Any]) -> Any:
@@ -324,7 +340,10 @@ def count_recorded_events(event_ids: Sequence[str]) -> int | None:
     """The handler's SQL path (``HandlerSpec.sql_path``): claim, for this handler, the
     ``interaction.recorded`` events among ``event_ids`` that no earlier delivery applied, and
     add their contacts to the rollups, in one statement of the caller's transaction (no
-    commit). No event is parsed in Python.
+    commit). No event is parsed in Python. The claims expect new events: when some were
+    claimed before (a redelivered job), the statement fails having applied nothing, and the
+    transaction, in which this must come first, is rolled back and the batch run again with
+    those left out.
 
     :returns: how many events it applied; None when METRICS_INCREMENTAL_IN_SQL is off or the
         database is not PostgreSQL (the batch path runs instead).
@@ -336,7 +355,16 @@ def count_recorded_events(event_ids: Sequence[str]) -> int | None:
         or not current_app.config["METRICS_INCREMENTAL_IN_SQL"]
     ):
         return None
-    row = _run(_COUNT_EVENTS, {"event_ids": "{" + ",".join(event_ids) + "}"})
+    batch = {"event_ids": "{" + ",".join(event_ids) + "}"}
+    try:
+        row = _run(_COUNT_NEW_EVENTS, batch)
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != _MARKER_KEY:
+            raise
+        # Some events were claimed before (a redelivered job): nothing was applied; again,
+        # leaving them out.
+        db.session.rollback()
+        row = _run(_COUNT_EVENTS, batch)
     if row.found < row.claimed:
         log.warning("%d of %d interactions no longer exist", row.claimed - row.found, row.claimed)
     return int(row.claimed)

@@ -113,6 +113,34 @@ def test_the_job_applies_the_sql_path_without_loading_events(
     assert _markers(app) == len(ids)
 
 
+def test_a_redelivered_job_applies_its_new_events_in_sql(
+    app: Flask,
+    data_set: Any,  # noqa: F811
+    monkeypatch: Any,
+) -> None:
+    """Its claims fail on the markers' key; the SQL path runs it again without the claimed."""
+    from cgcrm.worker import handlers
+
+    def no_loading(*args: Any, **kwargs: Any) -> int:
+        raise AssertionError("the SQL path should leave nothing to the loaded paths")
+
+    monkeypatch.setattr(handlers, "_apply_loaded", no_loading)
+    ids = pending_event_ids(app, RECORDED_EVENT)
+    half = ids[: len(ids) // 2]
+    with app.app_context():
+        assert process_events(half, ROLLUPS) == len(half)
+        assert process_events(ids, ROLLUPS) == len(ids) - len(half)
+        assert process_events(ids, ROLLUPS) == 0
+        db.session.remove()
+    assert _markers(app) == len(ids)
+    counted = snapshot(app)["interaction_daily_rollups"]
+    clear_rollups(app)
+    with app.app_context():
+        assert process_events(ids, ROLLUPS) == len(ids)
+        db.session.remove()
+    assert snapshot(app)["interaction_daily_rollups"] == counted
+
+
 def test_off_or_elsewhere_the_sql_path_steps_aside(
     app: Flask,
     data_set: Any,  # noqa: F811

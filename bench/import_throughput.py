@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import logging
 import os
 import pstats
 import random
@@ -144,6 +145,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="profile order (pstats keys)")
     args = parser.parse_args()
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("cgcrm.integrations.imports.apply").setLevel(logging.INFO)
     app = make_app(args.database_url)
     content, truths = build_file(args)
     with app.app_context():

@@ -73,7 +73,10 @@ WITH r AS MATERIALIZED (
                        CAST(:r_postcodes AS text[]))
     AS t(pos, given, family, dob, swapped, birth_year, postcodes)
 ), {", ".join(_keys(name) for name in _KEY_LISTS)},
-name_hits AS (
+given_pairs AS MATERIALIZED (
+  SELECT g.pos, g.key AS given, f.key AS family FROM given_exact g
+    JOIN family_wide f ON f.pos = g.pos
+), name_hits AS (
   -- The family part as written (a range of the family index), the given part widened; and
   -- the same two the other way round (given and family swapped).
   SELECT f.pos, n.citizen_id, n.given_key, n.family_key FROM family_exact f
@@ -90,9 +93,8 @@ name_hits AS (
   UNION ALL
   -- The given part as written, the family part widened: a common given name's range is
   -- long, so each (given, family) pair is probed instead.
-  SELECT g.pos, n.citizen_id, n.given_key, n.family_key FROM given_exact g
-    JOIN family_wide f ON f.pos = g.pos
-    JOIN citizen_names n ON n.given_key = g.key AND n.family_key = f.key
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM given_pairs p
+    JOIN citizen_names n ON n.given_key = p.given AND n.family_key = p.family
   UNION ALL
   SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
     JOIN citizen_names n ON n.given_key = l.key

@@ -22,8 +22,12 @@ value is not added, and the row's ``reasons`` say so.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from marshmallow import ValidationError as SchemaError
@@ -50,6 +54,7 @@ from cgcrm.integrations.imports.writer import BatchWriter, RowPlan
 from cgcrm.matching.engine import features_of
 
 OUTCOMES = ("created", "linked", "review", "rejected")
+log = logging.getLogger(__name__)
 
 
 def import_actor(citizen_import: CitizenImport) -> Actor:
@@ -105,6 +110,16 @@ class BatchApplier:
         # The file's identifiers and row keys already applied, to the record each went to.
         self.file_identifiers: dict[IdentifierKey, uuid.UUID] = {}
         self.file_rows: dict[str, uuid.UUID] = {}
+        # Seconds spent per phase, logged when the file is done (where an import's time goes).
+        self.seconds: Counter[str] = Counter()
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
 
     def remember(self, row: parsing.ParsedRow, citizen_id: uuid.UUID) -> None:
         """Replay a row applied by an earlier run (resume), so later rows can match it."""
@@ -136,10 +151,12 @@ class BatchApplier:
         return plan
 
     def _plan(self, rows: Sequence[parsing.ParsedRow]) -> list[RowPlan]:
-        plans = [self._checked(row) for row in rows]
+        with self._timed("check"):
+            plans = [self._checked(row) for row in rows]
         valid = [p for p in plans if p.data is not None]
-        holders = lookups.holders({key for p in valid for key, _ in p.identifiers})
-        recognised = lookups.recognised({p.row_key for p in valid if p.row_key})
+        with self._timed("lookups"):
+            holders = lookups.holders({key for p in valid for key, _ in p.identifiers})
+            recognised = lookups.recognised({p.row_key for p in valid if p.row_key})
         # A row the department sent before, or whose identifier is recorded, is that record
         # whatever the engine says: only the others are matched.
         unknown = [
@@ -147,18 +164,21 @@ class BatchApplier:
             for p in valid
             if not (p.row_key in recognised or any(key in holders for key, _ in p.identifiers))
         ]
-        population = dict(
-            zip(
-                (p.number for p in unknown),
-                self.matcher.population_best([p.features for p in unknown]),
-                strict=True,
+        with self._timed("population"):
+            population = dict(
+                zip(
+                    (p.number for p in unknown),
+                    self.matcher.population_best([p.features for p in unknown]),
+                    strict=True,
+                )
             )
-        )
         targets: set[uuid.UUID] = set(holders.values()) | set(recognised.values())
         targets |= {c.citizen_id for c in population.values() if c is not None and c.citizen_id}
-        survivor = lookups.survivors(targets)
-        for plan in valid:
-            self._decide(plan, population.get(plan.number), holders, recognised, survivor)
+        with self._timed("lookups"):
+            survivor = lookups.survivors(targets)
+        with self._timed("decide"):
+            for plan in valid:
+                self._decide(plan, population.get(plan.number), holders, recognised, survivor)
         return plans
 
     def _decide(
@@ -205,7 +225,8 @@ class BatchApplier:
         """
         try:
             plans = self._plan(rows)
-            self.writer.write(plans)
+            with self._timed("write"):
+                self.writer.write(plans)
             counts = dict.fromkeys(OUTCOMES, 0)
             for plan in plans:
                 counts[plan.outcome] += 1
@@ -217,7 +238,8 @@ class BatchApplier:
                     **{name: getattr(CitizenImport, name) + n for name, n in counts.items()},
                 )
             )
-            db.session.commit()
+            with self._timed("commit"):
+                db.session.commit()
         except Exception:
             db.session.rollback()
             raise
@@ -273,4 +295,10 @@ def run_import(import_id: uuid.UUID, batch_size: int) -> str:
             .values(status="completed", finished_at=utcnow())
         )
         db.session.commit()
+        log.info(
+            "import %s: %d rows applied; seconds by phase %s",
+            import_id,
+            len(pending),
+            {phase: round(seconds, 2) for phase, seconds in applier.seconds.items()},
+        )
         return "completed"

@@ -27,9 +27,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask, current_app
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select, update
 
@@ -51,7 +54,7 @@ from cgcrm.integrations.imports.rows import (
     row_key,
 )
 from cgcrm.integrations.imports.writer import BatchWriter, RowPlan
-from cgcrm.matching.engine import features_of
+from cgcrm.matching.engine import Candidate, features_of
 
 OUTCOMES = ("created", "linked", "review", "rejected")
 log = logging.getLogger(__name__)
@@ -96,6 +99,17 @@ def validate_row(row: parsing.ParsedRow) -> tuple[dict[str, Any] | None, dict[st
     if len(systems) != len(set(systems)):
         return None, {"identifiers": ["one identifier per system"]}
     return data, None
+
+
+@dataclass
+class PreparedBatch:
+    """A batch's rows checked, with what the stored records say of them (``prepare``)."""
+
+    plans: list[RowPlan]
+    holders: dict[IdentifierKey, uuid.UUID]
+    recognised: dict[str, uuid.UUID]
+    # Row number -> the best stored candidate (match or possible) of rows matched, or None.
+    population: dict[int, Candidate | None]
 
 
 class BatchApplier:
@@ -150,7 +164,11 @@ class BatchApplier:
             plan.features = features_of(data)
         return plan
 
-    def _plan(self, rows: Sequence[parsing.ParsedRow]) -> list[RowPlan]:
+    def prepare(self, rows: Sequence[parsing.ParsedRow]) -> PreparedBatch:
+        """Everything about a batch that does not depend on the file's earlier rows: each row
+        checked and its record built, the stored records its identifiers or row key name, and
+        its best candidate among the population. Runs in the caller's session, which it
+        leaves in a transaction (the caller ends it)."""
         with self._timed("check"):
             plans = [self._checked(row) for row in rows]
         valid = [p for p in plans if p.data is not None]
@@ -165,21 +183,27 @@ class BatchApplier:
             if not (p.row_key in recognised or any(key in holders for key, _ in p.identifiers))
         ]
         with self._timed("population"):
-            population = dict(
-                zip(
-                    (p.number for p in unknown),
-                    self.matcher.population_best([p.features for p in unknown]),
-                    strict=True,
-                )
-            )
-        targets: set[uuid.UUID] = set(holders.values()) | set(recognised.values())
+            best = self.matcher.population_best([p.features for p in unknown])
+        population = dict(zip((p.number for p in unknown), best, strict=True))
+        return PreparedBatch(plans, holders, recognised, population)
+
+    def _plan(self, batch: PreparedBatch) -> list[RowPlan]:
+        population = batch.population
+        targets: set[uuid.UUID] = set(batch.holders.values()) | set(batch.recognised.values())
         targets |= {c.citizen_id for c in population.values() if c is not None and c.citizen_id}
-        with self._timed("lookups"):
+        with self._timed("survivors"):
             survivor = lookups.survivors(targets)
         with self._timed("decide"):
-            for plan in valid:
-                self._decide(plan, population.get(plan.number), holders, recognised, survivor)
-        return plans
+            for plan in batch.plans:
+                if plan.data is not None:
+                    self._decide(
+                        plan,
+                        population.get(plan.number),
+                        batch.holders,
+                        batch.recognised,
+                        survivor,
+                    )
+        return batch.plans
 
     def _decide(
         self,
@@ -218,13 +242,14 @@ class BatchApplier:
         if plan.row_key:
             self.file_rows.setdefault(plan.row_key, citizen_id)
 
-    def apply(self, rows: Sequence[parsing.ParsedRow]) -> dict[str, int]:
-        """Plan and write one batch, with its outcomes and counters, in one transaction.
+    def apply(self, batch: PreparedBatch) -> dict[str, int]:
+        """Decide and write one prepared batch, with its outcomes and counters, in one
+        transaction of the caller's session.
 
         :returns: the batch's rows per outcome.
         """
         try:
-            plans = self._plan(rows)
+            plans = self._plan(batch)
             with self._timed("write"):
                 self.writer.write(plans)
             counts = dict.fromkeys(OUTCOMES, 0)
@@ -252,6 +277,35 @@ class BatchApplier:
 def _chunks(rows: Sequence[parsing.ParsedRow], size: int) -> Iterator[Sequence[parsing.ParsedRow]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def _prepared(
+    applier: BatchApplier, batches: list[Sequence[parsing.ParsedRow]]
+) -> Iterator[PreparedBatch]:
+    """The batches prepared in order, each while the one before it is decided and written.
+
+    Preparing (validation, record building, the population's candidates: mostly Python, and
+    one statement) needs nothing the batch before writes: the file's own earlier rows are
+    matched when a batch is decided. So a thread of its own, with its own session, prepares
+    batch n + 1 while this one writes batch n, and each waits on PostgreSQL while the other
+    runs Python.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def prepare(rows: Sequence[parsing.ParsedRow]) -> PreparedBatch:
+        with app.app_context():
+            try:
+                return applier.prepare(rows)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
+        ahead: Future[PreparedBatch] | None = pool.submit(prepare, batches[0]) if batches else None
+        for index in range(len(batches)):
+            assert ahead is not None
+            current = ahead.result()
+            ahead = pool.submit(prepare, batches[index + 1]) if index + 1 < len(batches) else None
+            yield current
 
 
 def run_import(import_id: uuid.UUID, batch_size: int) -> str:
@@ -287,7 +341,7 @@ def run_import(import_id: uuid.UUID, batch_size: int) -> str:
             if citizen_id is not None:
                 applier.remember(row, citizen_id)
         pending = [row for row in rows if row.number not in done]
-        for batch in _chunks(pending, batch_size):
+        for batch in _prepared(applier, list(_chunks(pending, batch_size))):
             applier.apply(batch)
         db.session.execute(
             update(CitizenImport)

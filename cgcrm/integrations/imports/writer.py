@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, insert, update
 
 from cgcrm.citizens import record
 from cgcrm.citizens.models import (
@@ -61,8 +63,35 @@ class RowPlan:
 
 
 def _insert(table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
+    """Insert plain rows (every one with the same keys, Python-side defaults filled in).
+
+    On PostgreSQL through ``COPY`` on the session's own connection, so inside its transaction:
+    the rows are streamed, not bound statement by statement (the columns it leaves out take
+    their server defaults).
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
         db.session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    documents = [isinstance(table.c[name].type, JSON) for name in columns]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(value) if document and value is not None else value
+                    for value, document in zip(
+                        (row[name] for name in columns), documents, strict=True
+                    )
+                ]
+            )
 
 
 class BatchWriter:

@@ -130,7 +130,7 @@ def new_citizen_values(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     for item in data.get("consents", []):
         consents.check_consent_decision(actor, None, False, item)
     now = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "id": new_id(),
         "status": "active",
         "version": 1,

@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +125,7 @@ class BatchApplier:
         self.file_identifiers: dict[IdentifierKey, uuid.UUID] = {}
         self.file_rows: dict[str, uuid.UUID] = {}
         # Seconds spent per phase, logged when the file is done (where an import's time goes).
-        self.seconds: Counter[str] = Counter()
+        self.seconds: dict[str, float] = defaultdict(float)
 
     @contextmanager
     def _timed(self, phase: str) -> Iterator[None]:
@@ -281,7 +281,7 @@ def _chunks(rows: Sequence[parsing.ParsedRow], size: int) -> Iterator[Sequence[p
 
 def _prepared(
     applier: BatchApplier, batches: list[Sequence[parsing.ParsedRow]]
-) -> Iterator[PreparedBatch]:
+) -> Generator[PreparedBatch, None, None]:
     """The batches prepared in order, each while the one before it is decided and written.
 
     Preparing (validation, record building, the population's candidates: mostly Python, and
@@ -341,8 +341,10 @@ def run_import(import_id: uuid.UUID, batch_size: int) -> str:
             if citizen_id is not None:
                 applier.remember(row, citizen_id)
         pending = [row for row in rows if row.number not in done]
-        for batch in _prepared(applier, list(_chunks(pending, batch_size))):
-            applier.apply(batch)
+        # Closed at once if a batch fails, so the preparing thread stops with it.
+        with closing(_prepared(applier, list(_chunks(pending, batch_size)))) as prepared:
+            for batch in prepared:
+                applier.apply(batch)
         db.session.execute(
             update(CitizenImport)
             .where(CitizenImport.id == import_id)

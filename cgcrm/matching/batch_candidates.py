@@ -34,11 +34,17 @@ from cgcrm.matching.model import active_model
 from cgcrm.matching.normalise import Features
 from cgcrm.matching.store import load_features
 
-# Stored records scored per row of the batch, besides every one an exact value found. An
-# import keeps only the best candidate, and the ranking puts the true one first: on 2,000
-# records (half of them corrupted copies of stored people) keeping 1, 2, 3, 5 or 20 gave the
-# same best candidate for every record. Each more costs a load and a score per row.
-KEEP = 2
+# Stored records scored per row of the batch, besides every one an exact value found: as many
+# as the real-time match scores, so a row's candidates are the ones it would get through
+# ``POST /api/v1/citizens/match``. Against the real-time match's best candidate, record by
+# record (half of them corrupted copies of stored people), keeping 20 agreed on every one of
+# 3,000 records at 100,000 citizens and of 1,000 at 1,000,000. Fewer is cheaper (each costs a
+# load and a score) but not the same: keeping 6 missed "Betty Johnson" for "Elizabeth
+# Johnson" (a nickname ranks low on trigrams, and the name is common) and a possible in 1,000;
+# keeping 2 missed 4 possibles in 1,000 at 1,000,000.
+KEEP = realtime.KEEP
+# Rows one record's postcode probe may return, as the real-time probe's.
+POSTCODE_ROWS = realtime.NAME_ROWS
 
 _NAME_RANK = """greatest(
       similarity({t}.given_key, r.given) + similarity({t}.family_key, r.family),
@@ -71,31 +77,22 @@ WITH r AS MATERIALIZED (
   SELECT * FROM unnest(CAST(:r_pos AS int[]), CAST(:r_given AS text[]),
                        CAST(:r_family AS text[]), CAST(:r_dob AS date[]),
                        CAST(:r_swapped AS date[]), CAST(:r_year AS int[]),
-                       CAST(:r_postcodes AS text[]))
-    AS t(pos, given, family, dob, swapped, birth_year, postcodes)
+                       CAST(:r_postcodes AS text[]), CAST(:r_givens AS text[]),
+                       CAST(:r_families AS text[]), CAST(:r_known AS text[]))
+    AS t(pos, given, family, dob, swapped, birth_year, postcodes, givens, families, known)
 ), {", ".join(_keys(name) for name in _KEY_LISTS)},
-given_pairs AS MATERIALIZED (
-  SELECT g.pos, g.key AS given, f.key AS family FROM given_exact g
-    JOIN family_wide f ON f.pos = g.pos
+pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up in either order.
+  SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
+    JOIN given_wide g ON g.pos = f.pos
+  UNION ALL  -- a pair found both ways only finds its people twice (sorting them out cost more)
+  SELECT g.pos, w.key, g.key FROM given_exact g JOIN family_wide w ON w.pos = g.pos
 ), name_hits AS (
-  -- The family part as written (a range of the family index), the given part widened; and
-  -- the same two the other way round (given and family swapped).
-  SELECT f.pos, n.citizen_id, n.given_key, n.family_key FROM family_exact f
-    JOIN citizen_names n ON n.family_key = f.key
-    JOIN given_wide g ON g.pos = f.pos AND g.key = n.given_key
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+    JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
   UNION ALL
-  SELECT f.pos, n.citizen_id, n.given_key, n.family_key FROM family_exact f
-    JOIN citizen_names n ON n.given_key = f.key
-    JOIN given_wide g ON g.pos = f.pos AND g.key = n.family_key
-  UNION ALL
-  SELECT g.pos, n.citizen_id, n.given_key, n.family_key FROM given_exact g
-    JOIN citizen_names n ON n.family_key = g.key
-    JOIN family_wide f ON f.pos = g.pos AND f.key = n.given_key
-  UNION ALL
-  -- The given part as written, the family part widened: a common given name's range is
-  -- long, so each (given, family) pair is probed instead.
-  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM given_pairs p
-    JOIN citizen_names n ON n.given_key = p.given AND n.family_key = p.family
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+    JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
   UNION ALL
   SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
     JOIN citizen_names n ON n.given_key = l.key
@@ -103,14 +100,20 @@ given_pairs AS MATERIALIZED (
   SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
     JOIN citizen_names n ON n.family_key = l.key
   UNION ALL
-  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM postcode_probe p
-    JOIN addresses a ON a.postcode_key = p.key
-    JOIN citizen_names n ON n.citizen_id = a.citizen_id
-    -- Row IN (subquery) conditions, each hashed once (an EXISTS per row was a loop).
-    WHERE (p.pos, n.given_key) IN (SELECT pos, key FROM given_known)
-       OR (p.pos, n.family_key) IN (SELECT pos, key FROM family_exact)
-       OR (p.pos, n.given_key) IN (SELECT pos, key FROM family_exact)
-       OR (p.pos, n.family_key) IN (SELECT pos, key FROM given_exact)
+  -- People at the postcode of a record no exact value can find, with a name part as written
+  -- (or a nickname of the given part): per record, bounded as the real-time probe is (a
+  -- hash of every address of the batch's postcodes grew with the population).
+  SELECT p.pos, h.citizen_id, h.given_key, h.family_key FROM postcode_probe p
+    JOIN r ON r.pos = p.pos
+    CROSS JOIN LATERAL (
+      SELECT n.citizen_id, n.given_key, n.family_key FROM addresses a
+        JOIN citizen_names n ON n.citizen_id = a.citizen_id
+        WHERE a.postcode_key = p.key
+          AND (n.given_key = ANY(string_to_array(r.known, '|'))
+               OR n.family_key = ANY(string_to_array(r.families, '|'))
+               OR n.given_key = ANY(string_to_array(r.families, '|'))
+               OR n.family_key = ANY(string_to_array(r.givens, '|')))
+        LIMIT {POSTCODE_ROWS}) h
 ), pool AS (
   SELECT h.pos, h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank, false AS by_value
     FROM name_hits h JOIN r ON r.pos = h.pos
@@ -126,31 +129,46 @@ given_pairs AS MATERIALIZED (
   UNION ALL
   SELECT v.pos, i.citizen_id, 0, true FROM identifiers v
     JOIN external_identifiers i ON i.value_index = v.key
-), found AS (
-  SELECT pos, citizen_id, max(name_rank) AS name_rank, bool_or(by_value) AS by_value
-    FROM pool GROUP BY pos, citizen_id
-), ranked AS (
+), dated AS (
   SELECT f.pos, f.citizen_id, f.by_value,
-    row_number() OVER (PARTITION BY f.pos ORDER BY
-      f.name_rank
-      + CASE WHEN c.date_of_birth = r.dob THEN 1.5
-             WHEN c.date_of_birth = r.swapped THEN 1.2
-             WHEN extract(year FROM c.date_of_birth) = r.birth_year THEN 0.3
-             ELSE 0 END
-      + CASE WHEN r.postcodes <> '' AND EXISTS (
-               SELECT 1 FROM addresses a WHERE a.citizen_id = c.id
-                 AND a.postcode_key = ANY(string_to_array(r.postcodes, '|')))
-             THEN 0.5 ELSE 0 END DESC, f.citizen_id) AS place
-  FROM found f JOIN r ON r.pos = f.pos JOIN citizens c ON c.id = f.citizen_id
+    f.name_rank
+    + CASE WHEN c.date_of_birth = r.dob THEN 1.5
+           WHEN c.date_of_birth = r.swapped THEN 1.2
+           WHEN extract(year FROM c.date_of_birth) = r.birth_year THEN 0.3
+           ELSE 0 END AS rank
+  FROM (SELECT pos, citizen_id, max(name_rank) AS name_rank, bool_or(by_value) AS by_value
+          FROM pool GROUP BY pos, citizen_id) f
+    JOIN r ON r.pos = f.pos JOIN citizens c ON c.id = f.citizen_id
   WHERE c.status <> 'merged'
+), bar AS (
+  -- The postcode adds 0.5 at most: only a record within 0.5 of the keep-th best can reach
+  -- the kept few, so only those have their addresses read.
+  SELECT *, nth_value(rank, :keep) OVER (PARTITION BY pos ORDER BY rank DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS kth
+  FROM dated
+), ranked AS (
+  SELECT b.pos, b.citizen_id, b.by_value,
+    row_number() OVER (PARTITION BY b.pos ORDER BY
+      b.rank
+      + CASE WHEN r.postcodes <> '' AND EXISTS (
+               SELECT 1 FROM addresses a WHERE a.citizen_id = b.citizen_id
+                 AND a.postcode_key = ANY(string_to_array(r.postcodes, '|')))
+             THEN 0.5 ELSE 0 END DESC, b.citizen_id) AS place
+  FROM bar b JOIN r ON r.pos = b.pos
+  WHERE b.kth IS NULL OR b.rank + 0.5 >= b.kth
 )
-SELECT pos, citizen_id FROM ranked WHERE place <= :keep OR by_value
+SELECT pos, citizen_id FROM ranked WHERE place <= :keep
+UNION
+SELECT pos, citizen_id FROM dated WHERE by_value
 """
 ).bindparams(
     *(bindparam(f"{name}_pos", type_=ARRAY(Integer)) for name in _KEY_LISTS),
     *(bindparam(f"{name}_key", type_=ARRAY(String)) for name in _KEY_LISTS),
     *(bindparam(name, type_=ARRAY(Integer)) for name in ("r_pos", "r_year")),
-    *(bindparam(name, type_=ARRAY(String)) for name in ("r_given", "r_family", "r_postcodes")),
+    *(
+        bindparam(name, type_=ARRAY(String))
+        for name in ("r_given", "r_family", "r_postcodes", "r_givens", "r_families", "r_known")
+    ),
     *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
 )
 
@@ -163,7 +181,10 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
     }
     columns.update(
         (name, [])
-        for name in ("r_pos", "r_given", "r_family", "r_dob", "r_swapped", "r_year", "r_postcodes")
+        for name in (
+            *("r_pos", "r_given", "r_family", "r_dob", "r_swapped", "r_year"),
+            *("r_postcodes", "r_givens", "r_families", "r_known"),
+        )
     )
     for position, features in enumerate(batch):
         found = realtime.parameters(features)
@@ -174,7 +195,13 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
         columns["r_dob"].append(dob)
         columns["r_swapped"].append(next((d for d in found["dobs"] if d != dob), None))
         columns["r_year"].append(found["birth_year"])
-        columns["r_postcodes"].append("|".join(found["postcodes"]))
+        for name, keys in (
+            ("r_postcodes", "postcodes"),
+            ("r_givens", "given_exact"),
+            ("r_families", "family_exact"),
+            ("r_known", "given_known"),
+        ):
+            columns[name].append("|".join(found[keys]))
         for name in _KEY_LISTS:
             for key in found[name]:
                 columns[f"{name}_pos"].append(position)

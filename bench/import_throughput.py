@@ -6,8 +6,18 @@
 
 The file (NDJSON) mixes people the population already holds (the loader's own generator and
 seed, so they are the same people: they must link) with new people (another seed: they must be
-created), in the proportion ``--known``. The import is stored through the service as the API
-would, then its job function runs in this process, timed from the first row to the last.
+created), in the proportion ``--known``. Of the known people, ``--corrupted`` are sent as
+another office typed them (``matching_corruption``: typos, nicknames, swapped names, moved
+addresses, missing fields, their own identifiers), the others as they are stored; and
+``--repeats`` of the new people come twice, the second copy corrupted (the file's own
+duplicates). The import is stored through the service as the API would, then its job function
+runs in this process, timed from start to done.
+
+Every row's outcome is checked against the truth: a known person must link to the stored
+record (found by the original's identifier), a new one must be created, a repeat must link to
+the record its first copy made. ``review`` outcomes are counted apart (a person decides). CPU
+seconds of this process and of its database backend are reported beside the wall time: the
+machine is shared, and rows per CPU second say what the code costs whatever the load.
 """
 
 from __future__ import annotations
@@ -15,30 +25,127 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import logging
+import os
 import pstats
 import random
 import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
 from _common import make_app
+from matching_corruption import Corruptor, corrupt, load_nicknames
+from sqlalchemy import select, text
 
 from cgcrm.catalog.models import Department
+from cgcrm.citizens import normalize
+from cgcrm.citizens.models import ContactPoint, ExternalIdentifier
+from cgcrm.citizens.record import identifier_index
 from cgcrm.citizens.synthetic.generator import generate_citizens
 from cgcrm.core.principal import Actor, Principal
 from cgcrm.extensions import db
 from cgcrm.integrations.imports.apply import run_import
-from cgcrm.integrations.imports.models import CitizenImport
+from cgcrm.integrations.imports.models import CitizenImport, ImportRow
 from cgcrm.integrations.imports.service import request_import
 
+POPULATION_SEED = 2026  # bench/load_citizens.py's
 
-def build_file(rows: int, known: float, population: int, seed: int) -> bytes:
-    rng = random.Random(seed)
-    known_rows = int(rows * known)
-    existing = list(generate_citizens(min(population, known_rows * 5), seed=2026))
+
+def build_file(
+    args: argparse.Namespace,
+) -> tuple[bytes, list[tuple[str, Any]]]:
+    """The file, and each row's truth: ("known", the stored person's body), ("new", None) or
+    ("repeat", the row number of its first copy)."""
+    rng = random.Random(args.seed)
+    known_rows = int(args.rows * args.known)
+    existing = list(generate_citizens(min(args.population, known_rows * 5), seed=POPULATION_SEED))
     picked = rng.sample(existing, min(known_rows, len(existing)))
-    fresh = list(generate_citizens(rows - len(picked), seed=seed + 1000))
-    lines = [json.dumps(p) for p in picked + fresh]
-    rng.shuffle(lines)
-    return "\n".join(lines).encode()
+    repeats = int((args.rows - len(picked)) * args.repeats)
+    fresh = list(generate_citizens(args.rows - len(picked) - repeats, seed=args.seed + 1000))
+    corruptor = Corruptor(random.Random(args.seed + 1), load_nicknames(), existing[:1000])
+    # Each row gets a place in the file; a repeat's is after its first copy's.
+    rows: list[tuple[float, dict[str, Any], tuple[str, Any]]] = []
+    for person in picked:
+        body = corrupt(person, corruptor)[0] if rng.random() < args.corrupted else person
+        rows.append((rng.random(), body, ("known", person)))
+    places = [rng.random() for _ in fresh]
+    rows += [(places[i], person, ("new", i)) for i, person in enumerate(fresh)]
+    for index in rng.sample(range(len(fresh)), min(repeats, len(fresh))):
+        place = rng.uniform(places[index], 1.0)
+        rows.append((place, corrupt(fresh[index], corruptor)[0], ("repeat", index)))
+    rows.sort(key=lambda row: row[0])
+    numbered = {truth[1]: n for n, (_, _, truth) in enumerate(rows, 1) if truth[0] == "new"}
+    truths = [(k, numbered[v] if k == "repeat" else v) for _, _, (k, v) in rows]
+    return "\n".join(json.dumps(body) for _, body, _ in rows).encode(), truths
+
+
+def _stored_id(person: dict[str, Any]) -> Any:
+    """The stored record of a population person: by the original's identifiers, else by its
+    emails and phones (when they name one record)."""
+    indexes = [identifier_index(item["value"]) for item in person.get("identifiers") or []]
+    if indexes:
+        return db.session.scalar(
+            select(ExternalIdentifier.citizen_id).where(ExternalIdentifier.value_index.in_(indexes))
+        )
+    values = set()
+    for point in person.get("contact_points") or []:
+        if point["kind"] == "email":
+            values.add(normalize.normalise_email(point["value"]))
+        else:
+            values.add(normalize.try_phone(point["value"], "AU"))
+    found = set(
+        db.session.scalars(
+            select(ContactPoint.citizen_id).where(ContactPoint.value.in_(values - {None}))
+        )
+    )
+    return found.pop() if len(found) == 1 else None
+
+
+def judge(import_id: Any, truths: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Each row's outcome against the truth: right, wrong, review (a person decides)."""
+    outcomes = {
+        r.row_number: (r.outcome, r.citizen_id)
+        for r in db.session.execute(
+            select(ImportRow.row_number, ImportRow.outcome, ImportRow.citizen_id).where(
+                ImportRow.import_id == import_id
+            )
+        )
+    }
+    verdicts: Counter[str] = Counter()
+    for number, (kind, value) in enumerate(truths, 1):
+        outcome, citizen_id = outcomes.get(number, ("missing", None))
+        if outcome in ("review", "rejected", "missing"):
+            verdicts[f"{kind}:{outcome}"] += 1
+            continue
+        if kind == "new":
+            right = outcome == "created"
+        elif kind == "repeat":
+            right = outcome == "linked" and citizen_id == outcomes.get(value, (None, None))[1]
+        else:
+            truth_id = _stored_id(value)
+            if truth_id is None:
+                verdicts["known:unknowable"] += 1
+                continue
+            right = outcome == "linked" and citizen_id == truth_id
+        verdicts[f"{kind}:{'right' if right else 'wrong'}:{outcome}"] += 1
+    return dict(sorted(verdicts.items()))
+
+
+def _backends_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to this database, when they run on
+    this machine (nobody else uses the benchmark's database)."""
+    seconds = {}
+    for pid in db.session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    db.session.commit()
+    return seconds
 
 
 def main() -> None:
@@ -46,13 +153,22 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--known", type=float, default=0.3, help="share of rows already held")
+    parser.add_argument(
+        "--corrupted", type=float, default=0.5, help="share of known rows typed differently"
+    )
+    parser.add_argument(
+        "--repeats", type=float, default=0.05, help="share of new people sent twice"
+    )
     parser.add_argument("--population", type=int, default=100000, help="people loaded")
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="profile order (pstats keys)")
     args = parser.parse_args()
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("cgcrm.integrations.imports.apply").setLevel(logging.INFO)
     app = make_app(args.database_url)
-    content = build_file(args.rows, args.known, args.population, args.seed)
+    content, truths = build_file(args)
     with app.app_context():
         department = db.session.query(Department).order_by(Department.code).first()
         assert department is not None, "load the catalog first (bench/load_citizens.py)"
@@ -62,13 +178,19 @@ def main() -> None:
         import_id = created.id
         db.session.remove()
         profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
+        load_before = os.getloadavg()
+        backends_before = _backends_cpu()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         status = run_import(import_id, args.batch)
         if profiler:
             profiler.disable()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        backend_cpu = round(
+            sum(after - backends_before.get(pid, 0.0) for pid, after in _backends_cpu().items()),
+            2,
+        )
         done = db.session.get(CitizenImport, import_id)
         assert done is not None
         result = {
@@ -77,13 +199,19 @@ def main() -> None:
             "rows": done.rows_done,
             "seconds": round(elapsed, 2),
             "rows_per_second": round(done.rows_done / elapsed, 1),
+            "cpu_seconds": {"python": round(cpu, 2), "postgres": backend_cpu},
+            "rows_per_cpu_second": round(done.rows_done / (cpu + backend_cpu), 1),
+            "load_average": {"before": load_before, "after": os.getloadavg()},
             "counts": {k: getattr(done, k) for k in ("created", "linked", "review", "rejected")},
+            "truth": judge(import_id, truths),
             "known_share": args.known,
+            "corrupted_share": args.corrupted,
+            "repeats_share": args.repeats,
             "batch": args.batch,
         }
         print(json.dumps(result))
         if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
 
 
 if __name__ == "__main__":

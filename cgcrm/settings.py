@@ -198,7 +198,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "IMPORT_BATCH_SIZE",
         int,
-        500,
+        1000,
         "Rows of an import applied per transaction (with their outcomes: a killed job resumes "
         "after the last committed batch).",
     ),

@@ -133,17 +133,22 @@ def check_consent_decision(
 
 def new_consent(actor: Actor, citizen_id: uuid.UUID, item: dict[str, Any]) -> Consent:
     """A consent row for one validated decision, recorded now by ``actor``."""
-    return Consent(
-        id=new_id(),
-        citizen_id=citizen_id,
-        purpose=item["purpose"],
-        granted=item["granted"],
-        channel=item["channel"],
-        note=item.get("note"),
-        interaction_id=item.get("interaction_id"),
-        recorded_at=utcnow(),
-        recorded_by=actor.principal.ref,
-    )
+    return Consent(**consent_values(actor, citizen_id, item))
+
+
+def consent_values(actor: Actor, citizen_id: uuid.UUID, item: dict[str, Any]) -> dict[str, Any]:
+    """``new_consent``'s columns, for a caller that inserts rows as they are (bulk import)."""
+    return {
+        "id": new_id(),
+        "citizen_id": citizen_id,
+        "purpose": item["purpose"],
+        "granted": item["granted"],
+        "channel": item["channel"],
+        "note": item.get("note"),
+        "interaction_id": item.get("interaction_id"),
+        "recorded_at": utcnow(),
+        "recorded_by": actor.principal.ref,
+    }
 
 
 def event_payload(actor: Actor, consent: Consent, widens: bool) -> dict[str, Any]:

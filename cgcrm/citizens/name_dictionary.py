@@ -55,12 +55,25 @@ class _NameDictionary:
         with self._lock:
             if self._loaded_at == float("-inf"):
                 return
+            added: set[tuple[str, int]] = set()
             for token, phonetic in tokens:
                 shape = self._by_shape.setdefault((token[:1], len(token)), [])
                 if token and token not in shape:
                     shape.append(token)
                     self._by_sound.setdefault(phonetic, []).append(token)
-                    self._neighbours = {}
+                    added.add((token[:1], len(token)))
+            if added:
+                # Only the cached words a new key may be within reach of are stale (same first
+                # letter, length within their edits): a bulk import adds keys every batch, and
+                # forgetting every word each time made it widen every name afresh.
+                self._neighbours = {
+                    (word, edits): near
+                    for (word, edits), near in self._neighbours.items()
+                    if not any(
+                        (word[:1], length) in added
+                        for length in range(len(word) - edits, len(word) + edits + 1)
+                    )
+                }
 
     def _load(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, list[str]]]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import jellyfish
 import phonenumbers
@@ -10,6 +11,9 @@ from email_validator import EmailNotValidError, validate_email
 from unidecode import unidecode
 
 NAME_KEY_MAX = 100
+# A value is normalised for its record and again for its match features (and a bulk import
+# does both for every row): the parsers are slow, so the last few thousand answers are kept.
+RECENT_VALUES = 4096
 POSTCODE_KEY_MAX = 20
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _TOKEN_SPLIT = re.compile(r"[\s,;/]+")
@@ -34,6 +38,7 @@ def query_tokens(text: str) -> list[str]:
     return [key for key in (name_key(part) for part in _TOKEN_SPLIT.split(text)) if key]
 
 
+@lru_cache(maxsize=RECENT_VALUES)
 def normalise_email(value: str) -> str:
     """Validated, lower-cased address.
 
@@ -45,6 +50,7 @@ def normalise_email(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+@lru_cache(maxsize=RECENT_VALUES)
 def normalise_phone(value: str, region: str) -> str:
     """E.164 form of a phone number written in any local or international format.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from flask import current_app
@@ -27,14 +27,15 @@ from cgcrm.extensions import db
 SCALAR_FIELDS = ("given_name", "middle_names", "family_name", "preferred_name", "date_of_birth")
 
 
-def build_contact_points(items: list[dict[str, Any]]) -> list[ContactPoint]:
-    """Normalise emails and phones; one primary per kind.
+def contact_point_values(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``contact_points`` rows of validated items (without ids): emails and phones
+    normalised; one primary per kind.
 
     :raises ValidationError: an invalid email or phone, or duplicates.
     """
     region = current_app.config["DEFAULT_PHONE_REGION"]
     errors: dict[str, Any] = {}
-    points: list[ContactPoint] = []
+    points: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     primary_seen: set[str] = set()
     for index, item in enumerate(items):
@@ -57,30 +58,43 @@ def build_contact_points(items: list[dict[str, Any]]) -> list[ContactPoint]:
         if primary:
             primary_seen.add(item["kind"])
         points.append(
-            ContactPoint(kind=item["kind"], value=value, is_primary=primary, position=index)
+            {"kind": item["kind"], "value": value, "is_primary": primary, "position": index}
         )
     if errors:
         raise ValidationError("invalid contact points", errors={"contact_points": errors})
     return points
 
 
-def build_addresses(items: list[dict[str, Any]]) -> list[Address]:
+def build_contact_points(items: list[dict[str, Any]]) -> list[ContactPoint]:
+    """Normalise emails and phones; one primary per kind (``contact_point_values``).
+
+    :raises ValidationError: an invalid email or phone, or duplicates.
+    """
+    return [ContactPoint(**values) for values in contact_point_values(items)]
+
+
+def address_values(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``addresses`` rows of validated items (without ids), with their postcode keys."""
     country = current_app.config["DEFAULT_COUNTRY"]
     return [
-        Address(
-            position=index,
-            line1=item["line1"],
-            line2=item.get("line2"),
-            locality=item["locality"],
-            region=item.get("region"),
-            postcode=item.get("postcode"),
-            postcode_key=normalize.postcode_key(item.get("postcode")),
-            country=item.get("country") or country,
-            valid_from=item.get("valid_from"),
-            valid_to=item.get("valid_to"),
-        )
+        {
+            "position": index,
+            "line1": item["line1"],
+            "line2": item.get("line2"),
+            "locality": item["locality"],
+            "region": item.get("region"),
+            "postcode": item.get("postcode"),
+            "postcode_key": normalize.postcode_key(item.get("postcode")),
+            "country": item.get("country") or country,
+            "valid_from": item.get("valid_from"),
+            "valid_to": item.get("valid_to"),
+        }
         for index, item in enumerate(items)
     ]
+
+
+def build_addresses(items: list[dict[str, Any]]) -> list[Address]:
+    return [Address(**values) for values in address_values(items)]
 
 
 class StoredIdentifier(NamedTuple):
@@ -180,6 +194,35 @@ def identifier_index(value: str) -> str:
     return cipher().blind_index(normalize.identifier_canonical(value))
 
 
+def name_values(
+    given: str | None,
+    family: str | None,
+    preferred: str | None,
+    previous: Iterable[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The searchable names' rows (without ids): current, preferred, then previous."""
+    rows = [("current", given, family, None, None)]
+    if preferred:
+        rows.append(("preferred", preferred, family, None, None))
+    rows += [
+        ("previous", p["given_name"], p["family_name"], p.get("valid_from"), p.get("valid_to"))
+        for p in previous
+    ]
+    return [
+        {
+            "kind": kind,
+            "position": index,
+            "given_name": given_name,
+            "family_name": family_name,
+            "valid_from": start,
+            "valid_to": end,
+            "given_key": normalize.name_key(given_name),
+            "family_key": normalize.name_key(family_name),
+        }
+        for index, (kind, given_name, family_name, start, end) in enumerate(rows)
+    ]
+
+
 def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -> None:
     """Recompute the searchable names: current, preferred, and previous (kept unless replaced)."""
     if previous is None:
@@ -192,25 +235,11 @@ def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -
             }
             for n in citizen.previous_names
         ]
-    rows = [("current", citizen.given_name, citizen.family_name, None, None)]
-    if citizen.preferred_name:
-        rows.append(("preferred", citizen.preferred_name, citizen.family_name, None, None))
-    rows += [
-        ("previous", p["given_name"], p["family_name"], p.get("valid_from"), p.get("valid_to"))
-        for p in previous
-    ]
     citizen.names = [
-        CitizenName(
-            kind=kind,
-            position=index,
-            given_name=given,
-            family_name=family,
-            valid_from=start,
-            valid_to=end,
-            given_key=normalize.name_key(given),
-            family_key=normalize.name_key(family),
+        CitizenName(**values)
+        for values in name_values(
+            citizen.given_name, citizen.family_name, citizen.preferred_name, previous
         )
-        for index, (kind, given, family, start, end) in enumerate(rows)
     ]
     remember_tokens(key for name in citizen.names for key in (name.given_key, name.family_key))
 
@@ -229,8 +258,16 @@ def validate_names(citizen: Citizen) -> None:
 
     :raises ValidationError: a name without letters or digits.
     """
+    check_names({field: getattr(citizen, field) for field in ("given_name", "family_name")})
+
+
+def check_names(values: Mapping[str, Any]) -> None:
+    """``validate_names`` of a record's plain values.
+
+    :raises ValidationError: a name without letters or digits.
+    """
     for field in ("given_name", "family_name"):
-        value = getattr(citizen, field)
+        value = values.get(field)
         if value is None:
             continue
         if not normalize.name_key(value) and not any(ch.isalnum() for ch in value):

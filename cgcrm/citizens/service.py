@@ -52,13 +52,21 @@ def _flush_or_conflict() -> None:
         ) from exc
 
 
-def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
+def preference_values(preferences: dict[str, Any]) -> dict[str, Any]:
+    """The record's columns the preferences sent set (those not sent are left alone)."""
+    values: dict[str, Any] = {}
     if "preferred_channel" in preferences:
-        citizen.preferred_channel = preferences["preferred_channel"]
+        values["preferred_channel"] = preferences["preferred_channel"]
     if "language" in preferences:
-        citizen.preferred_language = preferences["language"]
+        values["preferred_language"] = preferences["language"]
     if "accessibility_needs" in preferences:
-        citizen.accessibility_needs = sorted(set(preferences["accessibility_needs"] or []))
+        values["accessibility_needs"] = sorted(set(preferences["accessibility_needs"] or []))
+    return values
+
+
+def _apply_preferences(citizen: Citizen, preferences: dict[str, Any]) -> None:
+    for name, value in preference_values(preferences).items():
+        setattr(citizen, name, value)
 
 
 # Review items a create files at most: the best few possible matches, not a crowd.
@@ -113,24 +121,35 @@ def build_citizen(
     return citizen
 
 
-def _new_citizen(actor: Actor, data: dict[str, Any]) -> Citizen:
-    """The record's own columns, checked (names, consent decisions), without its lists."""
+def new_citizen_values(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """A new record's own columns, checked (names, consent decisions), without its lists
+    (create builds the model from them; a bulk import inserts them as they are).
+
+    :raises ValidationError, NotAuthorized: as ``create_citizen``.
+    """
     for item in data.get("consents", []):
         consents.check_consent_decision(actor, None, False, item)
     now = utcnow()
-    citizen = Citizen(
-        id=new_id(),
-        status="active",
-        version=1,
-        created_at=now,
-        updated_at=now,
-        created_by_department_id=actor.principal.department_id,
-        accessibility_needs=[],
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "status": "active",
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by_department_id": actor.principal.department_id,
+        "preferred_channel": None,
+        "preferred_language": None,
+        "accessibility_needs": [],
         **{field: data.get(field) for field in record.SCALAR_FIELDS},
-    )
-    record.validate_names(citizen)
-    _apply_preferences(citizen, data.get("preferences") or {})
-    return citizen
+    }
+    record.check_names(values)
+    values.update(preference_values(data.get("preferences") or {}))
+    return values
+
+
+def _new_citizen(actor: Actor, data: dict[str, Any]) -> Citizen:
+    """The record's own columns, checked (names, consent decisions), without its lists."""
+    return Citizen(**new_citizen_values(actor, data))
 
 
 def _attach_lists(

@@ -1,20 +1,22 @@
-"""Candidates of many records at once (a bulk import's batch), on top of the engine's blocking.
+"""Candidates of a whole batch of records (a bulk import's) in one set-based statement.
 
-``engine.find_candidates`` costs a record three round trips (name dictionary, probes, features)
-and a plan each. A batch does the same work in a few statements for all its records:
+The real-time match (``realtime``) answers one record in one statement; a thousand records
+that way are a thousand statements, each planned, each a round trip. Here the same probes are
+written once for the whole batch: every record's probe keys (its name parts as written and as
+``realtime`` widens them, dates of birth, postcodes, emails, phones, identifiers) are flattened
+into a few arrays of ``(position, key)`` and ``unnest``-ed, and joined to the covering indexes
+of migration 0016 (``citizen_names`` by (family, given) and (given, family), ``citizens`` by
+date of birth, ``contact_points`` by value, ``external_identifiers`` by value index,
+``addresses`` by postcode). What each record found is ranked as ``realtime`` ranks it (trigram
+similarity of the name keys, date of birth, postcode) and the best ``keep`` per record, plus
+every record an email, phone or identifier found, come back as ``(position, citizen_id)``.
+Their features are then loaded once for the batch (``store.load_features``) and scored in
+Python by the engine (``engine.score_features``): the scores and bands are the engine's.
 
-1. every name word of the batch widened through the name dictionary in one round trip;
-2. the engine's own probes (``blocking``) of every record, tagged with the record's position,
-   in ``UNION ALL`` statements of ``PROBE_CHUNK`` records each;
-3. the engine's ranking and keep rules per record, then ``load_features`` once for the union
-   of the kept ids, and ``score_features`` in Python.
-
-The probes are planned for their actual values (``plan_cache_mode = force_custom_plan``, for
+The statement is planned for its actual arrays (``plan_cache_mode = force_custom_plan``, for
 the transaction only): after a few executions PostgreSQL may switch a prepared statement to a
-generic plan, and for these ``= ANY(array) ... LIMIT`` probes that plan is ten times slower.
-
-Lives beside the engine, not in it: it uses only what ``blocking``, ``store`` and ``engine``
-already do; the answers are the engine's, per record.
+generic plan, which cannot know that an array holds thousands of keys and picks nested loops
+that are ten times slower.
 """
 
 from __future__ import annotations
@@ -23,110 +25,215 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, literal, select, text, union_all
+from sqlalchemy import ARRAY, Date, Integer, String, bindparam, text
 
-from cgcrm.citizens.search import similar_tokens_of
 from cgcrm.extensions import db
-from cgcrm.matching import blocking
+from cgcrm.matching import realtime
 from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate, score_features
 from cgcrm.matching.model import active_model
-from cgcrm.matching.normalise import Features, nickname_variants
+from cgcrm.matching.normalise import Features
 from cgcrm.matching.store import load_features
 
-# Records whose probes go in one statement: big enough to save round trips and planning
-# overhead, small enough that one statement's plan stays quick to build.
-PROBE_CHUNK = 5
+# Stored records scored per row of the batch, besides every one an exact value found: as many
+# as the real-time match scores, so a row's candidates are the ones it would get through
+# ``POST /api/v1/citizens/match``. Against the real-time match's best candidate, record by
+# record (half of them corrupted copies of stored people), keeping 20 agreed on every one of
+# 3,000 records at 100,000 citizens and of 1,000 at 1,000,000. Fewer is cheaper (each costs a
+# load and a score) but not the same: keeping 6 missed "Betty Johnson" for "Elizabeth
+# Johnson" (a nickname ranks low on trigrams, and the name is common) and a possible in 1,000;
+# keeping 2 missed 4 possibles in 1,000 at 1,000,000.
+KEEP = realtime.KEEP
+# Rows one record's postcode probe may return, as the real-time probe's.
+POSTCODE_ROWS = realtime.NAME_ROWS
+
+_NAME_RANK = """greatest(
+      similarity({t}.given_key, r.given) + similarity({t}.family_key, r.family),
+      0.98 * (similarity({t}.given_key, r.family) + similarity({t}.family_key, r.given)))"""
+
+# Each list of keys is its own array of (position, key), so the planner knows its length.
+_KEY_LISTS = {
+    "given_exact": "given parts as written",
+    "family_exact": "family parts as written",
+    "lone": "the one part of a record that lacks the other",
+    "given_known": "given parts and their nicknames",
+    "postcode_probe": "postcodes of records no email, phone or identifier can find",
+    "given_wide": "given parts widened (typos, sounds, nicknames)",
+    "family_wide": "family parts widened (typos, sounds)",
+    "contacts": "emails and phones",
+    "identifiers": "identifier value indexes",
+}
 
 
-def _widen_all(batch: Sequence[Features]) -> list[blocking._Keys]:
-    """``blocking._widen`` of every record, with one dictionary round trip for the batch."""
-    forms_of = [features.names[:2] for features in batch]
-    words: set[str] = set()
-    for forms in forms_of:
-        for form in forms:
-            words.update(w for w in (form.given, form.first_given, form.family) if w)
-    near = similar_tokens_of(sorted(words))
-    widened = []
-    for forms in forms_of:
-        given_words = {w for form in forms for w in (form.given, form.first_given) if w}
-        family_words = {form.family for form in forms if form.family}
-        given: set[str] = set()
-        family: set[str] = set()
-        for word in given_words:
-            given |= set(near.get(word, ())) | nickname_variants(word)
-        for word in family_words:
-            family |= set(near.get(word, ()))
-        widened.append(blocking._Keys(given, family, forms))
-    return widened
+def _keys(name: str) -> str:
+    return (
+        f"{name} AS MATERIALIZED (SELECT * FROM unnest(CAST(:{name}_pos AS int[]), "
+        f"CAST(:{name}_key AS text[])) AS t(pos, key))"
+    )
 
 
-def _probes(features: Features, keys: blocking._Keys) -> list[Select[Any]]:
-    probes: list[Select[Any]] = []
-    name = blocking._name_probe(keys)
-    if name is not None:
-        probes.append(name)
-    if features.date_of_birth is not None:
-        probes.append(blocking._dob_probe(features.date_of_birth))
-    if features.postcodes:
-        postcode = blocking._postcode_probe(features.postcodes, keys)
-        if postcode is not None:
-            probes.append(postcode)
-    return probes + blocking._exact_probes(features)
+_STATEMENT = text(
+    f"""
+WITH r AS MATERIALIZED (
+  SELECT * FROM unnest(CAST(:r_pos AS int[]), CAST(:r_given AS text[]),
+                       CAST(:r_family AS text[]), CAST(:r_dob AS date[]),
+                       CAST(:r_swapped AS date[]), CAST(:r_year AS int[]),
+                       CAST(:r_postcodes AS text[]), CAST(:r_givens AS text[]),
+                       CAST(:r_families AS text[]), CAST(:r_known AS text[]))
+    AS t(pos, given, family, dob, swapped, birth_year, postcodes, givens, families, known)
+), {", ".join(_keys(name) for name in _KEY_LISTS)},
+pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up in either order.
+  SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
+    JOIN given_wide g ON g.pos = f.pos
+  UNION ALL  -- a pair found both ways only finds its people twice (sorting them out cost more)
+  SELECT g.pos, w.key, g.key FROM given_exact g JOIN family_wide w ON w.pos = g.pos
+), name_hits AS (
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+    JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
+  UNION ALL
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+    JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
+  UNION ALL
+  SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
+    JOIN citizen_names n ON n.given_key = l.key
+  UNION ALL
+  SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
+    JOIN citizen_names n ON n.family_key = l.key
+  UNION ALL
+  -- People at the postcode of a record no exact value can find, with a name part as written
+  -- (or a nickname of the given part): per record, bounded as the real-time probe is (a
+  -- hash of every address of the batch's postcodes grew with the population).
+  SELECT p.pos, h.citizen_id, h.given_key, h.family_key FROM postcode_probe p
+    JOIN r ON r.pos = p.pos
+    CROSS JOIN LATERAL (
+      SELECT n.citizen_id, n.given_key, n.family_key FROM addresses a
+        JOIN citizen_names n ON n.citizen_id = a.citizen_id
+        WHERE a.postcode_key = p.key
+          AND (n.given_key = ANY(string_to_array(r.known, '|'))
+               OR n.family_key = ANY(string_to_array(r.families, '|'))
+               OR n.given_key = ANY(string_to_array(r.families, '|'))
+               OR n.family_key = ANY(string_to_array(r.givens, '|')))
+        LIMIT {POSTCODE_ROWS}) h
+), pool AS (
+  SELECT h.pos, h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank, false AS by_value
+    FROM name_hits h JOIN r ON r.pos = h.pos
+    GROUP BY h.pos, h.citizen_id
+  UNION ALL
+  SELECT r.pos, c.id, coalesce(
+      (SELECT max({_NAME_RANK.format(t="n")}) FROM citizen_names n WHERE n.citizen_id = c.id),
+      0), false
+    FROM r JOIN citizens c ON c.date_of_birth IN (r.dob, r.swapped)
+  UNION ALL
+  SELECT v.pos, p.citizen_id, 0, true FROM contacts v
+    JOIN contact_points p ON p.value = v.key
+  UNION ALL
+  SELECT v.pos, i.citizen_id, 0, true FROM identifiers v
+    JOIN external_identifiers i ON i.value_index = v.key
+), dated AS (
+  SELECT f.pos, f.citizen_id, f.by_value,
+    f.name_rank
+    + CASE WHEN c.date_of_birth = r.dob THEN 1.5
+           WHEN c.date_of_birth = r.swapped THEN 1.2
+           WHEN extract(year FROM c.date_of_birth) = r.birth_year THEN 0.3
+           ELSE 0 END AS rank
+  FROM (SELECT pos, citizen_id, max(name_rank) AS name_rank, bool_or(by_value) AS by_value
+          FROM pool GROUP BY pos, citizen_id) f
+    JOIN r ON r.pos = f.pos JOIN citizens c ON c.id = f.citizen_id
+  WHERE c.status <> 'merged'
+), bar AS (
+  -- The postcode adds 0.5 at most: only a record within 0.5 of the keep-th best can reach
+  -- the kept few, so only those have their addresses read.
+  SELECT *, nth_value(rank, :keep) OVER (PARTITION BY pos ORDER BY rank DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS kth
+  FROM dated
+), ranked AS (
+  SELECT b.pos, b.citizen_id, b.by_value,
+    row_number() OVER (PARTITION BY b.pos ORDER BY
+      b.rank
+      + CASE WHEN r.postcodes <> '' AND EXISTS (
+               SELECT 1 FROM addresses a WHERE a.citizen_id = b.citizen_id
+                 AND a.postcode_key = ANY(string_to_array(r.postcodes, '|')))
+             THEN 0.5 ELSE 0 END DESC, b.citizen_id) AS place
+  FROM bar b JOIN r ON r.pos = b.pos
+  WHERE b.kth IS NULL OR b.rank + 0.5 >= b.kth
+)
+SELECT pos, citizen_id FROM ranked WHERE place <= :keep
+UNION
+SELECT pos, citizen_id FROM dated WHERE by_value
+"""
+).bindparams(
+    *(bindparam(f"{name}_pos", type_=ARRAY(Integer)) for name in _KEY_LISTS),
+    *(bindparam(f"{name}_key", type_=ARRAY(String)) for name in _KEY_LISTS),
+    *(bindparam(name, type_=ARRAY(Integer)) for name in ("r_pos", "r_year")),
+    *(
+        bindparam(name, type_=ARRAY(String))
+        for name in ("r_given", "r_family", "r_postcodes", "r_givens", "r_families", "r_known")
+    ),
+    *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
+)
 
 
-def _kept(rows: list[tuple[uuid.UUID, str, str, str]], keys: blocking._Keys) -> list[uuid.UUID]:
-    """The engine's ranking and keep rules (``blocking.candidate_ids``) over one record's rows."""
-    found: dict[uuid.UUID, blocking.Probe] = {}
-    by_source: dict[str, list[blocking.Probe]] = {}
-    for citizen_id, given_key, family_key, source in rows:
-        probe = found.get(citizen_id)
-        if probe is None:
-            probe = found[citizen_id] = blocking.Probe(citizen_id, set())
-        if source not in probe.sources:
-            probe.sources.add(source)
-            by_source.setdefault(source, []).append(probe)
-        if given_key or family_key:
-            probe.rank = max(probe.rank, blocking._name_rank(keys.forms, given_key, family_key))
-    kept: dict[uuid.UUID, None] = {}
-    for source, keep in (
-        ("name", blocking.KEEP_BY_NAME),
-        ("date_of_birth", blocking.KEEP_BY_DOB),
-        ("postcode", blocking.KEEP_BY_POSTCODE),
-    ):
-        ranked = sorted(by_source.get(source, ()), key=lambda p: -(p.rank + len(p.sources)))
-        kept.update((p.citizen_id, None) for p in ranked[:keep])
-    for source in blocking.EXACT_SOURCES:
-        kept.update((p.citizen_id, None) for p in by_source.get(source, ()))
-    return list(kept)
+def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
+    """The statement's arrays for a batch: each record's ``realtime.parameters``, flattened
+    and tagged with the record's position."""
+    columns: dict[str, list[Any]] = {
+        f"{name}_{part}": [] for name in _KEY_LISTS for part in ("pos", "key")
+    }
+    columns.update(
+        (name, [])
+        for name in (
+            *("r_pos", "r_given", "r_family", "r_dob", "r_swapped", "r_year"),
+            *("r_postcodes", "r_givens", "r_families", "r_known"),
+        )
+    )
+    for position, features in enumerate(batch):
+        found = realtime.parameters(features)
+        dob = found["dob"]
+        columns["r_pos"].append(position)
+        columns["r_given"].append(found["given"])
+        columns["r_family"].append(found["family"])
+        columns["r_dob"].append(dob)
+        columns["r_swapped"].append(next((d for d in found["dobs"] if d != dob), None))
+        columns["r_year"].append(found["birth_year"])
+        for name, keys in (
+            ("r_postcodes", "postcodes"),
+            ("r_givens", "given_exact"),
+            ("r_families", "family_exact"),
+            ("r_known", "given_known"),
+        ):
+            columns[name].append("|".join(found[keys]))
+        for name in _KEY_LISTS:
+            for key in found[name]:
+                columns[f"{name}_pos"].append(position)
+                columns[f"{name}_key"].append(key)
+    return columns
 
 
-def candidate_ids_of(batch: Sequence[Features]) -> list[list[uuid.UUID]]:
-    """``blocking.candidate_ids`` of every record of ``batch``, in a few statements.
+def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[list[uuid.UUID]]:
+    """For each record of ``batch``, the current stored citizens worth scoring against it (the
+    best ``keep`` by the real-time ranking, and every one an exact value found).
 
-    Runs inside the caller's transaction and does not commit.
+    One statement for the whole batch; runs inside the caller's transaction, does not commit.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    widened = _widen_all(batch)
-    rows: list[list[tuple[uuid.UUID, str, str, str]]] = [[] for _ in batch]
-    for start in range(0, len(batch), PROBE_CHUNK):
-        tagged = []
-        for position in range(start, min(start + PROBE_CHUNK, len(batch))):
-            for probe in _probes(batch[position], widened[position]):
-                inner = probe.subquery()
-                tagged.append(select(literal(position).label("position"), *inner.c))
-        if not tagged:
-            continue
-        statement = tagged[0] if len(tagged) == 1 else union_all(*tagged)
-        for position, citizen_id, given_key, family_key, source in db.session.execute(statement):
-            rows[position].append((citizen_id, given_key, family_key, source))
-    return [_kept(found, keys) for found, keys in zip(rows, widened, strict=True)]
+    found: list[list[uuid.UUID]] = [[] for _ in batch]
+    if not batch:
+        return found
+    # For this transaction only: plans for these arrays (see the module's docstring), and no
+    # JIT (its compilation took longer than the statement it was compiling).
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    db.session.execute(text("SET LOCAL jit = off"))
+    rows = db.session.execute(_STATEMENT, {**batch_parameters(batch), "keep": keep})
+    for position, citizen_id in rows:
+        found[position].append(citizen_id)
+    return found
 
 
-def find_candidates_of(batch: Sequence[Features], *, limit: int = 10) -> list[list[Candidate]]:
-    """``engine.find_candidates`` of every record of ``batch``: candidates best first, each
-    record's own; the features of all candidates loaded once."""
-    ids_of = candidate_ids_of(batch)
+def find_candidates_of(
+    batch: Sequence[Features], *, limit: int = 10, keep: int = KEEP
+) -> list[list[Candidate]]:
+    """``engine.find_candidates`` of every record of ``batch`` (PostgreSQL only): candidates
+    best first, each record's own, scored by the engine; features loaded once for the batch."""
+    ids_of = candidate_ids_of(batch, keep=keep)
     stored = load_features({i for ids in ids_of for i in ids})
     model = active_model.get()
     answers = []
@@ -134,7 +241,7 @@ def find_candidates_of(batch: Sequence[Features], *, limit: int = 10) -> list[li
         scored = []
         for citizen_id in ids:
             other = stored.get(citizen_id)
-            if other is None:  # merged
+            if other is None:  # merged since the statement read it
                 continue
             result = score_features(features, other, model)
             if result.weight > MIN_CANDIDATE_WEIGHT:

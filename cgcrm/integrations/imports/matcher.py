@@ -1,13 +1,18 @@
 """Which record a row of an import is, according to the matching engine: the best candidate
-among the population (``find_candidates``) and the file's earlier rows (a ``RecordIndex``)."""
+among the population (``batch_candidates``, a whole batch at once) and the file's earlier rows
+(an ``engine.RecordIndex``)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from cgcrm.matching import batch_candidates, engine
+from cgcrm.matching.normalise import Features
+
+# Candidates an import weighs per row: it keeps the best one (a match links, a possible files
+# a review item naming it).
+CANDIDATES = 3
 
 
 class RowMatcher:
@@ -17,24 +22,24 @@ class RowMatcher:
     def __init__(self) -> None:
         self.index = engine.RecordIndex()
 
-    def remember(self, citizen_id: uuid.UUID, data: Mapping[str, Any]) -> None:
+    def remember(self, citizen_id: uuid.UUID, features: Features) -> None:
         """Let later rows of the file match this one (it is ``citizen_id``'s record now)."""
-        self.index.add(citizen_id, data)
+        self.index.add_features(citizen_id, features)
 
-    def population_best(self, datas: Sequence[Mapping[str, Any]]) -> list[engine.Candidate | None]:
-        """For each body, the most probable stored record (band match or possible), or None.
+    def population_best(self, batch: Sequence[Features]) -> list[engine.Candidate | None]:
+        """For each record, the most probable stored record (band match or possible), or None.
 
-        One call per batch of rows: the engine's probes of all of them in a few statements
-        (``batch_candidates``), the candidates' features loaded once.
+        One statement finds the candidates of the whole batch; their features are loaded
+        once and scored by the engine.
         """
-        features = [engine.features_of(data) for data in datas]
-        return [_best(found) for found in batch_candidates.find_candidates_of(features, limit=3)]
+        found = batch_candidates.find_candidates_of(batch, limit=CANDIDATES)
+        return [_best(candidates) for candidates in found]
 
-    def file_best(self, data: Mapping[str, Any]) -> engine.Candidate | None:
+    def file_best(self, features: Features) -> engine.Candidate | None:
         """The most probable earlier row of the file (as its record), or None."""
         return _best(
             engine.Candidate(uuid.UUID(str(key)), score, band, explanation)
-            for key, score, band, explanation in self.index.candidates(data, limit=3)
+            for key, score, band, explanation in self.index.candidates_of(features, CANDIDATES)
         )
 
 

@@ -3,17 +3,19 @@
 1. **Candidate pairs**, set-based in the database (``scan_blocks``): blocking keys from the
    stored columns, grouped and self-joined in SQL with a cap on block size, the distinct pairs
    written to a work table of the scan in one transaction. No population in Python memory.
-2. **Scoring**, in chunks of about ``chunk`` pairs in order of their first id: the features of
-   the chunk's records are loaded at once (``store.load_features``), each pair scored with the
-   engine (``engine.score_features``), and the pairs the model puts in ``match`` or
+2. **Features** of every record the pairs name, read once set-based and kept pickled
+   (``scan_features``): a pair's two records are anywhere in the population, and loading them
+   chunk by chunk would load most records several times.
+3. **Scoring**, in chunks of about ``chunk`` pairs in order of their first id: each pair scored
+   with the engine (``engine.score_features``), and the pairs the model puts in ``match`` or
    ``possible`` filed for review (source ``scan``) in one statement.
-3. **Progress** is committed with each chunk (``resume_after``, the last first id done;
+4. **Progress** is committed with each chunk (``resume_after``, the last first id done;
    ``records_done``, the active records up to it): a stopped scan resumes after the last
    committed chunk, with the same work table (built again only if it is gone). Filing is
    idempotent on the ordered pair, so a chunk redone after a crash files nothing twice.
 
-Memory is bounded by one chunk's features whatever the population; the database holds the
-pairs (a few per record) until the scan ends and drops them.
+Memory: the pickled features (about 300 bytes a record) and one chunk of pairs; the database
+holds the pairs (a few per record) until the scan ends and drops them.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from cgcrm.matching import scan_blocks
 from cgcrm.matching.engine import score_features
 from cgcrm.matching.model import ScoringModel, active_model
 from cgcrm.matching.models import DuplicatePair, DuplicateScan
-from cgcrm.matching.store import load_features
+from cgcrm.matching.scan_features import PairedFeatures
 
 # Pairs scored per transaction: a few seconds of work, so progress moves and a resumed scan
-# redoes little; the chunk's features (at most twice as many records) stay a few MB.
+# redoes little.
 SCAN_CHUNK = 20000
 # Neighbours each member of an oversized block is paired with (sorted neighbourhood).
 SCAN_WINDOW = 8
@@ -97,8 +99,9 @@ def _active_between(after: uuid.UUID | None, upto: uuid.UUID) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-def _score(pairs: list[tuple[uuid.UUID, uuid.UUID]], model: ScoringModel) -> Found:
-    features = load_features({i for pair in pairs for i in pair})
+def _score(
+    pairs: list[tuple[uuid.UUID, uuid.UUID]], features: PairedFeatures, model: ScoringModel
+) -> Found:
     found: Found = []
     for low, high in pairs:
         a, b = features.get(low), features.get(high)
@@ -142,11 +145,14 @@ def run_scan(
             scan_blocks.build_pairs(table, cap, window)
             _progress(scan_id, records_total=population_size())
             db.session.commit()
+        features = PairedFeatures()
+        features.load(table)
+        db.session.commit()
         while True:
             pairs, last = _next_chunk(table, after, chunk)
             if last is None:
                 break
-            filed = _file_pairs(_score(pairs, model), model.version)
+            filed = _file_pairs(_score(pairs, features, model), model.version)
             _progress(
                 scan_id,
                 records_done=DuplicateScan.records_done + _active_between(after, last),

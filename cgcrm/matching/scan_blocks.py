@@ -13,7 +13,7 @@ to, ``family`` the Metaphone of the family name, ``names`` both, in either order
   date, a day and month transposed keep one of the two);
 - ``given`` and date of birth; ``family`` and date of birth (a changed or misspelt name);
 - date of birth and both initials (typos in both names that spare their first letters);
-- postcode and ``given``; postcode and ``family``;
+- postcode and ``names`` (a date of birth mistyped or missing);
 - an email, a phone, an identifier;
 - a record without a date of birth: ``names`` alone, paired with any record of those names.
 
@@ -33,8 +33,15 @@ from sqlalchemy import inspect, text
 from cgcrm.extensions import db
 from cgcrm.matching.normalise import nickname_groups
 
-TEMP_TABLES = ("scan_nicknames", "scan_names", "scan_keys", "scan_name_keys", "scan_sizes")
-TEMP_TABLES += ("scan_ranked", "scan_steps")
+TEMP_TABLES = (
+    "scan_nicknames",
+    "scan_names",
+    "scan_keys",
+    "scan_name_keys",
+    "scan_sizes",
+    "scan_ranked",
+    "scan_steps",
+)
 
 
 def work_table(scan_id_hex: str) -> str:
@@ -81,12 +88,9 @@ _KEY_ARMS = (
     "FROM scan_names s WHERE s.dob IS NOT NULL AND s.family <> ''",
     "SELECT 'di:' || s.dob || '|' || s.initials, s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
-    "SELECT 'pg:' || a.postcode_key || '|' || s.given, s.citizen_id, s.sort "
+    f"SELECT 'pn:' || a.postcode_key || '|' || {NAMES}, s.citizen_id, s.sort "
     "FROM scan_names s JOIN addresses a ON a.citizen_id = s.citizen_id "
-    "WHERE a.postcode_key <> '' AND s.given <> ''",
-    "SELECT 'pf:' || a.postcode_key || '|' || s.family, s.citizen_id, s.sort "
-    "FROM scan_names s JOIN addresses a ON a.citizen_id = s.citizen_id "
-    "WHERE a.postcode_key <> '' AND s.family <> ''",
+    "WHERE a.postcode_key <> ''",
     "SELECT CASE WHEN p.kind = 'email' THEN 'e:' ELSE 'p:' END || p.value, p.citizen_id, "
     "COALESCE(c.family_name, '') || ' ' || COALESCE(c.given_name, '') "
     "FROM contact_points p JOIN citizens c ON c.id = p.citizen_id AND c.status <> 'merged' "
@@ -151,10 +155,15 @@ def build_pairs(table: str, cap: int, window: int) -> int:
     drop_temporary()
     _nicknames()
     _run(_NAMES_SQL)
-    _run("CREATE TEMP TABLE scan_keys AS SELECT DISTINCT k.* FROM (" + " UNION ALL ".join(
+    # A record is once in a block, however many of its names give the key.
+    arms = " UNION ALL ".join(
         f"SELECT key, citizen_id, sort FROM ({arm}) AS arm (key, citizen_id, sort)"
         for arm in _KEY_ARMS
-    ) + ") k")
+    )
+    _run(
+        "CREATE TEMP TABLE scan_keys AS SELECT k.key, k.citizen_id, min(k.sort) AS sort "
+        f"FROM ({arms}) k GROUP BY k.key, k.citizen_id"
+    )
     _run(
         "CREATE TEMP TABLE scan_name_keys AS SELECT DISTINCT "
         f"{NAMES} AS key, s.citizen_id, s.dob IS NULL AS undated FROM scan_names s"

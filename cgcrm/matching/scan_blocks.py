@@ -11,15 +11,18 @@ to, ``family`` the Metaphone of the family name, ``names`` both, in either order
 
 - ``names`` and year of birth; ``names`` and day and month of birth (a typo in one part of the
   date, a day and month transposed keep one of the two);
-- ``given`` and date of birth; ``family`` and date of birth (a changed or misspelt name);
+- one name part and date of birth (the other name changed, misspelt or in the other place);
 - date of birth and both initials (typos in both names that spare their first letters);
-- postcode and ``names`` (a date of birth mistyped or missing);
+- postcode and ``names``; postcode, one name part and the year, or the day and month, of birth;
 - an email, a phone, an identifier;
-- a record without a date of birth: ``names`` alone, paired with any record of those names.
+- a record without a date of birth: its ``names``, or a postcode and one name part, paired
+  with any record that has them.
 
-Deliberately absent: a date of birth alone, or a family name and a year. At a million people
-such blocks hold dozens to hundreds of people who are mostly strangers; they are what made the
-earlier scan grow with the square of the population.
+Every key has three parts or a value one person rarely shares. A pair of records sharing a key
+by chance is found with a probability of the square of the population; keys such as a date of
+birth alone, a family name and a year, or a postcode and a name, hold dozens to hundreds of
+strangers each at a million people, and are what made the earlier scan grow with the square of
+the population.
 
 A block with more than ``cap`` members (a shared phone, the commonest names in one postcode)
 costs its size squared; its members are sorted by name and each is paired only with the
@@ -36,6 +39,7 @@ from cgcrm.matching.normalise import nickname_groups
 TEMP_TABLES = (
     "scan_nicknames",
     "scan_names",
+    "scan_parts",
     "scan_keys",
     "scan_name_keys",
     "scan_sizes",
@@ -61,36 +65,52 @@ def _either_order(a: str, b: str) -> str:
 NAMES = _either_order("s.given", "s.family")
 _NAMES_SQL = """
 CREATE TEMP TABLE scan_names AS
-SELECT DISTINCT s.citizen_id, s.given, s.family, s.initials, s.dob, s.sort FROM (
+SELECT DISTINCT s.citizen_id, s.given, s.family, s.initials, s.given_key, s.family_key, s.dob,
+       s.sort FROM (
   SELECT n.citizen_id, COALESCE(tg.phonetic, '') AS given, COALESCE(tf.phonetic, '') AS family,
-         {initials} AS initials, CAST(c.date_of_birth AS TEXT) AS dob,
+         {initials} AS initials, n.given_key, n.family_key, CAST(c.date_of_birth AS TEXT) AS dob,
          n.family_key || ' ' || n.given_key AS sort
     FROM citizen_names n JOIN citizens c ON c.id = n.citizen_id AND c.status <> 'merged'
     LEFT JOIN name_tokens tg ON tg.token = n.given_key AND n.given_key <> ''
     LEFT JOIN name_tokens tf ON tf.token = n.family_key AND n.family_key <> ''
   UNION ALL
-  SELECT n.citizen_id, '~' || k.grp, COALESCE(tf.phonetic, ''), {initials},
-         CAST(c.date_of_birth AS TEXT), n.family_key || ' ' || n.given_key
+  SELECT n.citizen_id, '~' || k.grp, COALESCE(tf.phonetic, ''), {initials}, n.given_key,
+         n.family_key, CAST(c.date_of_birth AS TEXT), n.family_key || ' ' || n.given_key
     FROM citizen_names n JOIN citizens c ON c.id = n.citizen_id AND c.status <> 'merged'
     JOIN scan_nicknames k ON k.word = n.given_key
     LEFT JOIN name_tokens tf ON tf.token = n.family_key AND n.family_key <> ''
 ) s WHERE s.given <> '' OR s.family <> ''
 """.format(initials=_either_order("substr(n.given_key, 1, 1)", "substr(n.family_key, 1, 1)"))
 
+# Each name part of scan_names apart, given or family alike (so names read the other way round
+# still share the keys built on one part).
+_PARTS_SQL = """
+CREATE TEMP TABLE scan_parts AS
+SELECT DISTINCT s.citizen_id, s.part, s.dob, s.sort FROM (
+  SELECT citizen_id, given AS part, dob, sort FROM scan_names WHERE given <> ''
+  UNION ALL SELECT citizen_id, family, dob, sort FROM scan_names WHERE family <> ''
+) s
+"""
+_WITH_POSTCODE = "scan_names s JOIN addresses a ON a.citizen_id = s.citizen_id"
+_PART_WITH_POSTCODE = "scan_parts s JOIN addresses a ON a.citizen_id = s.citizen_id"
+
 _KEY_ARMS = (
     f"SELECT 'ny:' || {NAMES} || '|' || substr(s.dob, 1, 4), s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
     f"SELECT 'nm:' || {NAMES} || '|' || substr(s.dob, 6, 5), s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
-    "SELECT 'gd:' || s.given || '|' || s.dob, s.citizen_id, s.sort "
-    "FROM scan_names s WHERE s.dob IS NOT NULL AND s.given <> ''",
-    "SELECT 'fd:' || s.family || '|' || s.dob, s.citizen_id, s.sort "
-    "FROM scan_names s WHERE s.dob IS NOT NULL AND s.family <> ''",
+    "SELECT 'nd:' || s.part || '|' || s.dob, s.citizen_id, s.sort "
+    "FROM scan_parts s WHERE s.dob IS NOT NULL",
     "SELECT 'di:' || s.dob || '|' || s.initials, s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
     f"SELECT 'pn:' || a.postcode_key || '|' || {NAMES}, s.citizen_id, s.sort "
-    "FROM scan_names s JOIN addresses a ON a.citizen_id = s.citizen_id "
-    "WHERE a.postcode_key <> ''",
+    f"FROM {_WITH_POSTCODE} WHERE a.postcode_key <> ''",
+    "SELECT 'py:' || a.postcode_key || '|' || s.part || '|' || substr(s.dob, 1, 4), "
+    f"s.citizen_id, s.sort FROM {_PART_WITH_POSTCODE} "
+    "WHERE a.postcode_key <> '' AND s.dob IS NOT NULL",
+    "SELECT 'pm:' || a.postcode_key || '|' || s.part || '|' || substr(s.dob, 6, 5), "
+    f"s.citizen_id, s.sort FROM {_PART_WITH_POSTCODE} "
+    "WHERE a.postcode_key <> '' AND s.dob IS NOT NULL",
     "SELECT CASE WHEN p.kind = 'email' THEN 'e:' ELSE 'p:' END || p.value, p.citizen_id, "
     "COALESCE(c.family_name, '') || ' ' || COALESCE(c.given_name, '') "
     "FROM contact_points p JOIN citizens c ON c.id = p.citizen_id AND c.status <> 'merged' "
@@ -99,6 +119,17 @@ _KEY_ARMS = (
     "COALESCE(c.family_name, '') || ' ' || COALESCE(c.given_name, '') "
     "FROM external_identifiers i JOIN citizens c ON c.id = i.citizen_id "
     "AND c.status <> 'merged'",
+)
+# Keys a record without a date of birth shares with any record: the names, or a postcode, one
+# name part and the other's initial (the keys above all need the date).
+_UNDATED_ARMS = (
+    f"SELECT {NAMES}, s.citizen_id, s.dob IS NULL FROM scan_names s",
+    "SELECT a.postcode_key || '|' || s.given || '|' || substr(s.family_key, 1, 1), "
+    f"s.citizen_id, s.dob IS NULL FROM {_WITH_POSTCODE} "
+    "WHERE a.postcode_key <> '' AND s.given <> ''",
+    "SELECT a.postcode_key || '|' || s.family || '|' || substr(s.given_key, 1, 1), "
+    f"s.citizen_id, s.dob IS NULL FROM {_WITH_POSTCODE} "
+    "WHERE a.postcode_key <> '' AND s.family <> ''",
 )
 
 _PAIRS_SQL = """
@@ -155,6 +186,7 @@ def build_pairs(table: str, cap: int, window: int) -> int:
     drop_temporary()
     _nicknames()
     _run(_NAMES_SQL)
+    _run(_PARTS_SQL)
     # A record is once in a block, however many of its names give the key.
     arms = " UNION ALL ".join(
         f"SELECT key, citizen_id, sort FROM ({arm}) AS arm (key, citizen_id, sort)"
@@ -164,9 +196,10 @@ def build_pairs(table: str, cap: int, window: int) -> int:
         "CREATE TEMP TABLE scan_keys AS SELECT k.key, k.citizen_id, min(k.sort) AS sort "
         f"FROM ({arms}) k GROUP BY k.key, k.citizen_id"
     )
+    undated = " UNION ALL ".join(_UNDATED_ARMS)
     _run(
-        "CREATE TEMP TABLE scan_name_keys AS SELECT DISTINCT "
-        f"{NAMES} AS key, s.citizen_id, s.dob IS NULL AS undated FROM scan_names s"
+        "CREATE TEMP TABLE scan_name_keys AS SELECT DISTINCT u.key, u.citizen_id, u.undated "
+        f"FROM ({undated}) AS u (key, citizen_id, undated)"
     )
     _run(
         "CREATE TEMP TABLE scan_sizes AS SELECT key, count(*) AS members FROM scan_keys "

@@ -20,6 +20,8 @@ holds the pairs (a few per record) until the scan ends and drops them.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from typing import Any
 
@@ -43,6 +45,7 @@ SCAN_CHUNK = 20000
 SCAN_WINDOW = 8
 
 Found = list[tuple[uuid.UUID, uuid.UUID, Any]]
+log = logging.getLogger(__name__)
 
 
 def _file_pairs(found: Found, model_version: int) -> int:
@@ -113,6 +116,10 @@ def _score(
     return found
 
 
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
 def _progress(scan_id: uuid.UUID, **values: Any) -> None:
     # Set in the database only (the values are expressions of the row's own columns); the
     # session's copy of the scan is expired when the scan ends.
@@ -141,13 +148,18 @@ def run_scan(
     db.session.commit()
     table = scan_blocks.work_table(scan_id.hex)
     try:
+        started = time.perf_counter()
         if not scan_blocks.has_pairs(table):
-            scan_blocks.build_pairs(table, cap, window)
+            found = scan_blocks.build_pairs(table, cap, window)
             _progress(scan_id, records_total=population_size())
             db.session.commit()
+            log.info("scan %s: %d candidate pairs in %.1f s", scan_id, found, _since(started))
         features = PairedFeatures()
         features.load(table)
         db.session.commit()
+        log.info(
+            "scan %s: features of %d records at %.1f s", scan_id, len(features), _since(started)
+        )
         while True:
             pairs, last = _next_chunk(table, after, chunk)
             if last is None:
@@ -162,6 +174,7 @@ def run_scan(
             )
             db.session.commit()
             after = last
+        log.info("scan %s: pairs scored at %.1f s", scan_id, _since(started))
         scan_blocks.drop_pairs(table)
         _progress(
             scan_id,

@@ -25,7 +25,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Uuid, bindparam, func, select, text, update
 
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
@@ -80,16 +80,24 @@ def _next_chunk(
     and the last first id among them (None: no pairs left)."""
     where = "WHERE citizen_id > :after" if after is not None else ""
     params: dict[str, Any] = {"after": after} if after is not None else {}
+    # Typed, so ids are bound and read as UUIDs on every database (SQLite keeps them as hex).
+    ids = [bindparam(name, type_=Uuid) for name in params]
     bound = db.session.scalar(
-        text(f"SELECT citizen_id FROM {table} {where} ORDER BY citizen_id LIMIT 1 OFFSET :at"),
+        text(f"SELECT citizen_id FROM {table} {where} ORDER BY citizen_id LIMIT 1 OFFSET :at")
+        .bindparams(*ids)
+        .columns(citizen_id=Uuid),
         {**params, "at": size - 1},
     )
-    upto = " AND " if where else " WHERE "
     query = f"SELECT citizen_id, other_citizen_id FROM {table} {where}"
     if bound is not None:
-        query += f"{upto}citizen_id <= :bound"
+        query += f"{' AND' if where else ' WHERE'} citizen_id <= :bound"
         params["bound"] = bound
-    pairs = [(a, b) for a, b in db.session.execute(text(query), params)]
+    statement = (
+        text(query)
+        .bindparams(*(bindparam(name, type_=Uuid) for name in params))
+        .columns(citizen_id=Uuid, other_citizen_id=Uuid)
+    )
+    pairs = [(a, b) for a, b in db.session.execute(statement, params)]
     if not pairs:
         return [], None
     return pairs, bound if bound is not None else max(a for a, _ in pairs)

@@ -95,7 +95,8 @@ _WITH_POSTCODE = "scan_names s JOIN addresses a ON a.citizen_id = s.citizen_id"
 _PART_WITH_POSTCODE = "scan_parts s JOIN addresses a ON a.citizen_id = s.citizen_id"
 
 _KEY_ARMS = (
-    f"SELECT 'ny:' || {NAMES} || '|' || substr(s.dob, 1, 4), s.citizen_id, s.sort "
+    # The first arm names the columns of all (a UNION takes its names from it).
+    f"SELECT 'ny:' || {NAMES} || '|' || substr(s.dob, 1, 4) AS key, s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
     f"SELECT 'nm:' || {NAMES} || '|' || substr(s.dob, 6, 5), s.citizen_id, s.sort "
     "FROM scan_names s WHERE s.dob IS NOT NULL",
@@ -123,7 +124,7 @@ _KEY_ARMS = (
 # Keys a record without a date of birth shares with any record: the names, or a postcode, one
 # name part and the other's initial (the keys above all need the date).
 _UNDATED_ARMS = (
-    f"SELECT {NAMES}, s.citizen_id, s.dob IS NULL FROM scan_names s",
+    f"SELECT {NAMES} AS key, s.citizen_id, s.dob IS NULL AS undated FROM scan_names s",
     "SELECT a.postcode_key || '|' || s.given || '|' || substr(s.family_key, 1, 1), "
     f"s.citizen_id, s.dob IS NULL FROM {_WITH_POSTCODE} "
     "WHERE a.postcode_key <> '' AND s.given <> ''",
@@ -188,10 +189,7 @@ def build_pairs(table: str, cap: int, window: int) -> int:
     _run(_NAMES_SQL)
     _run(_PARTS_SQL)
     # A record is once in a block, however many of its names give the key.
-    arms = " UNION ALL ".join(
-        f"SELECT key, citizen_id, sort FROM ({arm}) AS arm (key, citizen_id, sort)"
-        for arm in _KEY_ARMS
-    )
+    arms = " UNION ALL ".join(_KEY_ARMS)
     _run(
         "CREATE TEMP TABLE scan_keys AS SELECT k.key, k.citizen_id, min(k.sort) AS sort "
         f"FROM ({arms}) k GROUP BY k.key, k.citizen_id"
@@ -199,7 +197,7 @@ def build_pairs(table: str, cap: int, window: int) -> int:
     undated = " UNION ALL ".join(_UNDATED_ARMS)
     _run(
         "CREATE TEMP TABLE scan_name_keys AS SELECT DISTINCT u.key, u.citizen_id, u.undated "
-        f"FROM ({undated}) AS u (key, citizen_id, undated)"
+        f"FROM ({undated}) u"
     )
     _run(
         "CREATE TEMP TABLE scan_sizes AS SELECT key, count(*) AS members FROM scan_keys "

@@ -13,7 +13,7 @@ import pickle
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import text
+from sqlalchemy import Uuid, text
 
 from cgcrm.extensions import db
 from cgcrm.matching.normalise import Features
@@ -72,7 +72,9 @@ def _stream(table: str) -> Iterator[tuple[uuid.UUID, Features]]:
         return
     ids = list(
         db.session.scalars(
-            text(f"SELECT citizen_id FROM {table} UNION SELECT other_citizen_id FROM {table}")
+            text(
+                f"SELECT citizen_id FROM {table} UNION SELECT other_citizen_id FROM {table}"
+            ).columns(citizen_id=Uuid)
         )
     )
     for start in range(0, len(ids), STREAM_BATCH):

@@ -36,7 +36,7 @@ def _pairs(app: Flask, cap: int = 200, window: int = 8) -> set[tuple[str, str]]:
         ).all()
         db.session.rollback()
         db.session.remove()
-    return {(str(a), str(b)) for a, b in rows}
+    return {(str(uuid.UUID(str(a))), str(uuid.UUID(str(b)))) for a, b in rows}
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

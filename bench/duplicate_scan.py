@@ -49,6 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("cgcrm.matching.scan").setLevel(logging.INFO)
+    logging.getLogger("cgcrm.matching.scan_blocks").setLevel(logging.DEBUG)
     app = make_app(args.database_url)
     with app.app_context():
         cap = args.block_cap or int(app.config["SCAN_BLOCK_CAP"])

@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--block-cap", type=int, default=None, help="SCAN_BLOCK_CAP override")
-    parser.add_argument("--chunk", type=int, default=SCAN_CHUNK, help="records per commit")
+    parser.add_argument("--chunk", type=int, default=SCAN_CHUNK, help="pairs per commit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("cgcrm.matching.scan").setLevel(logging.INFO)

@@ -93,7 +93,7 @@ def _next_chunk(
         query += f"{' AND' if where else ' WHERE'} citizen_id <= :bound"
         params["bound"] = bound
     statement = (
-        text(query)
+        text(f"{query} ORDER BY citizen_id")
         .bindparams(*(bindparam(name, type_=Uuid) for name in params))
         .columns(citizen_id=Uuid, other_citizen_id=Uuid)
     )
@@ -114,8 +114,11 @@ def _score(
     pairs: list[tuple[uuid.UUID, uuid.UUID]], features: PairedFeatures, model: ScoringModel
 ) -> Found:
     found: Found = []
+    current, a = None, None
     for low, high in pairs:
-        a, b = features.get(low), features.get(high)
+        if low != current:  # the pairs come by first id: its features once for all of them
+            current, a = low, features.get(low)
+        b = features.get(high)
         if a is None or b is None:  # merged since the pairs were found
             continue
         scored = score_features(a, b, model)

@@ -94,11 +94,13 @@ SELECT DISTINCT s.citizen_id, s.given, s.family, s.initials, s.given_key, s.fami
 """.format(initials=_either_order("substr(n.given_key, 1, 1)", "substr(n.family_key, 1, 1)"))
 
 # Each name part of scan_names apart, given or family alike (so names read the other way round
-# still share the keys built on one part).
+# still share the keys built on one part), by its sound only: a nickname group joins the keys
+# of both names (a nickname with the other name changed too is rare, and would multiply the
+# rows of the commonest keys by the groups a given name belongs to).
 _PARTS_SQL = """
 CREATE TEMP TABLE scan_parts AS
 SELECT DISTINCT s.citizen_id, s.part, s.dob FROM (
-  SELECT citizen_id, given AS part, dob FROM scan_names WHERE given <> ''
+  SELECT citizen_id, given AS part, dob FROM scan_names WHERE given <> '' AND given NOT LIKE '~%'
   UNION ALL SELECT citizen_id, family, dob FROM scan_names WHERE family <> ''
 ) s
 """
@@ -114,7 +116,7 @@ _KEY_ARMS = (
     "SELECT 'nd:' || s.part || '|' || s.dob, s.citizen_id "
     "FROM scan_parts s WHERE s.dob IS NOT NULL",
     "SELECT 'di:' || s.dob || '|' || s.initials, s.citizen_id "
-    "FROM scan_names s WHERE s.dob IS NOT NULL",
+    "FROM scan_names s WHERE s.dob IS NOT NULL AND s.given NOT LIKE '~%'",
     f"SELECT 'pn:' || a.postcode_key || '|' || {NAMES}, s.citizen_id "
     f"FROM {_WITH_POSTCODE} WHERE a.postcode_key <> ''",
     "SELECT 'py:' || a.postcode_key || '|' || s.part || '|' || substr(s.dob, 1, 4), "

@@ -6,15 +6,19 @@
 
 The scan's job function (``cgcrm.matching.scan.run_scan``, what the ``imports`` worker runs)
 runs in this process on a scan row of its own, so a scan left queued by someone else does not
-stop the benchmark. Peak memory is this process's maximum resident set
-(``resource.getrusage``), the population's features and blocks included. Pairs filed are the
-pairs the scan filed new (a pair filed before, by any path, is left as it was).
+stop the benchmark; its phases (candidate pairs found in PostgreSQL, features read, pairs
+scored) are logged to stderr with their times. Peak memory is this process's maximum resident
+set (``resource.getrusage``), the pickled features of the paired records included; the work
+done inside PostgreSQL (keys, blocks, pairs) is in its own processes, not in this figure nor
+in this process's CPU time. Pairs filed are the pairs the scan filed new (a pair filed before,
+by any path, is left as it was).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import time
@@ -41,8 +45,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--block-cap", type=int, default=None, help="SCAN_BLOCK_CAP override")
-    parser.add_argument("--chunk", type=int, default=SCAN_CHUNK, help="records per commit")
+    parser.add_argument("--chunk", type=int, default=SCAN_CHUNK, help="pairs per commit")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("cgcrm.matching.scan").setLevel(logging.INFO)
+    logging.getLogger("cgcrm.matching.scan_blocks").setLevel(logging.DEBUG)
     app = make_app(args.database_url)
     with app.app_context():
         cap = args.block_cap or int(app.config["SCAN_BLOCK_CAP"])
@@ -61,6 +68,7 @@ def main() -> None:
         db.session.remove()
         memory_before = peak_memory_mb()
         started = time.perf_counter()
+        cpu_before = time.process_time()
         status = run_scan(scan_id, cap, args.chunk)
         elapsed = time.perf_counter() - started
         done = db.session.get(DuplicateScan, scan_id)
@@ -78,8 +86,9 @@ def main() -> None:
             "peak_memory_mb": peak_memory_mb(),
             "memory_before_scan_mb": memory_before,
             "block_cap": cap,
-            # Linear in records at this rate (blocking bounds each record's comparisons); the
-            # population's features in memory grow linearly too.
+            "cpu_seconds_this_process": round(time.process_time() - cpu_before, 1),
+            # Linear in records at this rate; chance pairs grow faster (with the square of the
+            # population, a few per record at 1M), so measure at 1M rather than trust this.
             "extrapolated_seconds_for_1m": round(TARGET_RECORDS / rate, 0) if rate else None,
             "target_seconds_for_1m": TARGET_SECONDS,
         }

@@ -72,11 +72,11 @@ class _Keys:
     forms: tuple[NameForm, ...]
 
 
-def _widen(features: Features) -> _Keys:
-    forms = features.names[:2]  # the current name and the preferred (or a previous) one
+def widen_forms(forms: tuple[NameForm, ...], near: dict[str, list[str]]) -> _Keys:
+    """The dictionary keys of ``forms``' words, given ``near`` (``similar_tokens_of`` of them),
+    each given name also widened to its nicknames."""
     given_words = {w for form in forms for w in (form.given, form.first_given) if w}
     family_words = {form.family for form in forms if form.family}
-    near = similar_tokens_of(sorted(given_words | family_words))
     given: set[str] = set()
     family: set[str] = set()
     for word in given_words:
@@ -84,6 +84,26 @@ def _widen(features: Features) -> _Keys:
     for word in family_words:
         family |= set(near.get(word, ()))
     return _Keys(given, family, forms)
+
+
+def name_words_of(forms: tuple[NameForm, ...]) -> set[str]:
+    """The words of ``forms`` the name dictionary is asked about."""
+    return {w for form in forms for w in (form.given, form.first_given, form.family) if w}
+
+
+def _widen(features: Features) -> _Keys:
+    forms = features.names[:2]  # the current name and the preferred (or a previous) one
+    return widen_forms(forms, similar_tokens_of(sorted(name_words_of(forms))))
+
+
+def _probe(citizen_id: Any, source: Any, *, keyed: bool = True) -> Select[Any]:
+    """The four columns of every probe: who, the name keys of the row found (for the cheap
+    ranking; empty for a probe on a contact point or identifier), and which probe found it."""
+    given = CitizenName.given_key if keyed else literal("").label("given_key")
+    family = CitizenName.family_key if keyed else literal("").label("family_key")
+    if isinstance(source, str):
+        source = literal(source)
+    return select(citizen_id, given, family, source.label("source"))
 
 
 def _name_probe(keys: _Keys) -> Select[Any] | None:
@@ -99,16 +119,7 @@ def _name_probe(keys: _Keys) -> Select[Any] | None:
         condition = or_(_in(CitizenName.family_key, words), _in(CitizenName.given_key, words))
     else:
         return None
-    return (
-        select(
-            CitizenName.citizen_id,
-            CitizenName.given_key,
-            CitizenName.family_key,
-            literal("name").label("source"),
-        )
-        .where(condition)
-        .limit(NAME_ROWS)
-    )
+    return _probe(CitizenName.citizen_id, "name").where(condition).limit(NAME_ROWS)
 
 
 def _transposed(value: date) -> date | None:
@@ -122,12 +133,7 @@ def _transposed(value: date) -> date | None:
 def _dob_probe(dob: date) -> Select[Any]:
     dates = [d for d in (dob, _transposed(dob)) if d is not None]
     return (
-        select(
-            CitizenName.citizen_id,
-            CitizenName.given_key,
-            CitizenName.family_key,
-            literal("date_of_birth").label("source"),
-        )
+        _probe(CitizenName.citizen_id, "date_of_birth")
         .join(Citizen, Citizen.id == CitizenName.citizen_id)
         .where(Citizen.date_of_birth.in_(dates), CitizenName.kind == "current")
         .limit(DOB_ROWS)
@@ -139,12 +145,7 @@ def _postcode_probe(postcodes: Iterable[str], keys: _Keys) -> Select[Any] | None
     if not words:
         return None
     return (
-        select(
-            CitizenName.citizen_id,
-            CitizenName.given_key,
-            CitizenName.family_key,
-            literal("postcode").label("source"),
-        )
+        _probe(CitizenName.citizen_id, "postcode")
         .join(Address, Address.citizen_id == CitizenName.citizen_id)
         .where(
             _in(Address.postcode_key, postcodes),
@@ -159,23 +160,13 @@ def _exact_probes(features: Features) -> list[Select[Any]]:
     values = sorted(features.emails | features.phones)
     if values:
         probes.append(
-            select(
-                ContactPoint.citizen_id,
-                literal("").label("given_key"),
-                literal("").label("family_key"),
-                ContactPoint.kind.label("source"),
-            )
+            _probe(ContactPoint.citizen_id, ContactPoint.kind, keyed=False)
             .where(_in(ContactPoint.value, values))
             .limit(EXACT_ROWS)
         )
     if features.identifiers:
         probes.append(
-            select(
-                ExternalIdentifier.citizen_id,
-                literal("").label("given_key"),
-                literal("").label("family_key"),
-                literal("identifier").label("source"),
-            )
+            _probe(ExternalIdentifier.citizen_id, "identifier", keyed=False)
             .where(_in(ExternalIdentifier.value_index, {i for _, i in features.identifiers}))
             .limit(EXACT_ROWS)
         )
@@ -198,10 +189,9 @@ def _name_rank(forms: tuple[NameForm, ...], given_key: str, family_key: str) -> 
     return best
 
 
-def candidate_ids(features: Features) -> list[uuid.UUID]:
-    """Stored citizens worth scoring against ``features`` (merged ones may be among them; the
-    loader leaves them out). Runs inside the caller's transaction."""
-    keys = _widen(features)
+def probes_of(features: Features, keys: _Keys) -> list[Select[Any]]:
+    """Every probe of one record: names, date of birth, postcode with a name, email, phone,
+    identifier."""
     probes: list[Select[Any]] = []
     name = _name_probe(keys)
     if name is not None:
@@ -212,15 +202,15 @@ def candidate_ids(features: Features) -> list[uuid.UUID]:
         postcode = _postcode_probe(features.postcodes, keys)
         if postcode is not None:
             probes.append(postcode)
-    probes += _exact_probes(features)
-    if not probes:
-        return []
-    statement = (
-        probes[0] if len(probes) == 1 else union_all(*(p.subquery().select() for p in probes))
-    )
+    return probes + _exact_probes(features)
+
+
+def kept_ids(rows: Iterable[tuple[uuid.UUID, str, str, str]], keys: _Keys) -> list[uuid.UUID]:
+    """The citizens worth scoring among one record's probe rows: the best ranked few of each
+    kind of probe, and everyone an exact probe found."""
     found: dict[uuid.UUID, Probe] = {}
     by_source: dict[str, list[Probe]] = {}
-    for citizen_id, given_key, family_key, source in db.session.execute(statement):
+    for citizen_id, given_key, family_key, source in rows:
         probe = found.get(citizen_id)
         if probe is None:
             probe = found[citizen_id] = Probe(citizen_id, set())
@@ -240,3 +230,16 @@ def candidate_ids(features: Features) -> list[uuid.UUID]:
     for source in EXACT_SOURCES:
         kept.update((p.citizen_id, None) for p in by_source.get(source, ()))
     return list(kept)
+
+
+def candidate_ids(features: Features) -> list[uuid.UUID]:
+    """Stored citizens worth scoring against ``features`` (merged ones may be among them; the
+    loader leaves them out). Runs inside the caller's transaction."""
+    keys = _widen(features)
+    probes = probes_of(features, keys)
+    if not probes:
+        return []
+    statement = (
+        probes[0] if len(probes) == 1 else union_all(*(p.subquery().select() for p in probes))
+    )
+    return kept_ids(db.session.execute(statement).tuples(), keys)

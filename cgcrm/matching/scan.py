@@ -1,135 +1,59 @@
 """The duplicate scan: the whole population scored against itself, blocked, not n².
 
-Every active record's features are loaded in bulk (``store.load_features``, a few queries per
-5,000 records) and put in blocks by the engine's own keys (``engine.block_keys``: the sounds of
-both names either way round, nickname groups, date of birth and its transposition, given name
-with date of birth, family name with year of birth, postcode with either name, email, phone,
-identifier). Each record is then scored against the members of its blocks that come after it
-in id order, each pair once, and the pairs the model puts in ``match`` or ``possible`` are filed
-for review (source ``scan``).
+1. **Candidate pairs**, set-based in the database (``scan_blocks``): blocking keys from the
+   stored columns, grouped and self-joined in SQL with a cap on block size, the distinct pairs
+   written to a work table of the scan in one transaction. No population in Python memory.
+2. **Features** of every record the pairs name, read once set-based and kept pickled
+   (``scan_features``): a pair's two records are anywhere in the population, and loading them
+   chunk by chunk would load most records several times.
+3. **Scoring**, in chunks of about ``chunk`` pairs in order of their first id: each pair scored
+   with the engine (``engine.score_features``), and the pairs the model puts in ``match`` or
+   ``possible`` filed for review (source ``scan``) in one statement.
+4. **Progress** is committed with each chunk (``resume_after``, the last first id done;
+   ``records_done``, the active records up to it): a stopped scan resumes after the last
+   committed chunk, with the same work table (built again only if it is gone). Filing is
+   idempotent on the ordered pair, so a chunk redone after a crash files nothing twice.
 
-A block with more than SCAN_BLOCK_CAP members (a common date of birth in a million people, a
-name everyone shares) would cost its size squared; it is sorted by name instead and each member
-compared only with the SCAN_WINDOW members next to it (sorted neighbourhood), so it costs its
-size times the window. Pairs in such a block that differ in name are still found through their
-other, smaller blocks (email, phone, postcode with a name).
-
-Progress is committed every SCAN_CHUNK records in id order with the pairs found so far
-(``resume_after``); a scan that was stopped resumes after the last committed record. Filing is
-idempotent on the ordered pair, so records redone after a crash file nothing twice.
+Memory: the pickled features (about 300 bytes a record) and one chunk of pairs; the database
+holds the pairs (a few per record) until the scan ends and drops them.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Uuid, bindparam, func, select, text, update
 
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
 from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
-from cgcrm.matching import engine
-from cgcrm.matching.model import active_model
+from cgcrm.matching import scan_blocks
+from cgcrm.matching.engine import score_features
+from cgcrm.matching.model import ScoringModel, active_model
 from cgcrm.matching.models import DuplicatePair, DuplicateScan
-from cgcrm.matching.normalise import Features
-from cgcrm.matching.scoring import score_pair
-from cgcrm.matching.store import load_features
+from cgcrm.matching.scan_features import PairedFeatures
 
-SCAN_CHUNK = 5000
+# Pairs scored per transaction: a few seconds of work, so progress moves and a resumed scan
+# redoes little.
+SCAN_CHUNK = 20000
+# Neighbours each member of an oversized block is paired with (sorted neighbourhood).
 SCAN_WINDOW = 8
-LOAD_BATCH = 20000
-Progress = Callable[[int], None]
+
+Found = list[tuple[uuid.UUID, uuid.UUID, Any]]
+log = logging.getLogger(__name__)
 
 
-def block_keys(features: Features) -> set[str]:
-    """The engine's blocking keys of one record (the same keys its RecordIndex uses)."""
-    keys = getattr(engine, "block_keys", None) or engine._block_keys
-    return keys(features)  # type: ignore[no-any-return]
-
-
-def _active_ids(batch: int) -> Iterator[list[uuid.UUID]]:
-    after: uuid.UUID | None = None
-    while True:
-        query = select(Citizen.id).where(Citizen.status != "merged").order_by(Citizen.id)
-        if after is not None:
-            query = query.where(Citizen.id > after)
-        ids = list(db.session.scalars(query.limit(batch)))
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
-
-
-class PopulationIndex:
-    """Every active record's features and blocks, in memory, for one scan."""
-
-    def __init__(self, cap: int, window: int = SCAN_WINDOW) -> None:
-        self.cap = cap
-        self.window = window
-        self.ids: list[uuid.UUID] = []
-        self.features: list[Features] = []
-        self.blocks: dict[str, list[int]] = {}
-
-    def load(self, progress: Progress | None = None) -> None:
-        """Load the population (in id order), committing nothing."""
-        for ids in _active_ids(LOAD_BATCH):
-            found = load_features(ids)
-            for citizen_id in ids:
-                features = found.get(citizen_id)
-                if features is not None:
-                    self.add(citizen_id, features)
-            db.session.rollback()  # a read: let go of the snapshot between batches
-            if progress:
-                progress(len(self.ids))
-        self._limit_blocks()
-
-    def add(self, citizen_id: uuid.UUID, features: Features) -> None:
-        position = len(self.ids)
-        self.ids.append(citizen_id)
-        self.features.append(features)
-        for key in block_keys(features):
-            self.blocks.setdefault(key, []).append(position)
-
-    def _limit_blocks(self) -> None:
-        """Blocks of one member compare nothing; oversized ones become sorted neighbourhoods."""
-        self.neighbours: dict[str, dict[int, list[int]]] = {}
-        for key in [k for k, members in self.blocks.items() if len(members) < 2]:
-            del self.blocks[key]
-        for key, members in self.blocks.items():
-            if len(members) <= self.cap:
-                continue
-            ordered = sorted(members, key=self._name_order)
-            near: dict[int, list[int]] = {}
-            for at, member in enumerate(ordered):
-                near[member] = ordered[max(0, at - self.window) : at + self.window + 1]
-            self.neighbours[key] = near
-
-    def _name_order(self, position: int) -> tuple[str, str]:
-        names = self.features[position].names
-        return (names[0].family, names[0].given) if names else ("", "")
-
-    def partners(self, position: int) -> set[int]:
-        """Records after ``position`` (in id order) sharing a block with it."""
-        found: set[int] = set()
-        for key in block_keys(self.features[position]):
-            near = self.neighbours.get(key)
-            members = near.get(position, ()) if near is not None else self.blocks.get(key, ())
-            found.update(m for m in members if m > position)
-        return found
-
-
-def _file_pairs(found: list[tuple[uuid.UUID, uuid.UUID, Any]], model_version: int) -> int:
+def _file_pairs(found: Found, model_version: int) -> int:
     """File scored pairs in one statement; a pair filed before (by any path) stays as it is."""
     if not found:
         return 0
-    rows: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
-    for a, b, scored in found:
-        low, high = sorted((a, b))
-        rows[(low, high)] = {
+    rows = [
+        {
             "id": new_id(),
             "citizen_id": low,
             "other_citizen_id": high,
@@ -142,17 +66,86 @@ def _file_pairs(found: list[tuple[uuid.UUID, uuid.UUID, Any]], model_version: in
             "version": 1,
             "created_at": utcnow(),
         }
+        for low, high, scored in found
+    ]
     table = DuplicatePair.__table__
-    inserted = db.session.execute(
-        insert_ignoring_conflicts(table).returning(table.c.id), list(rows.values())
-    )
+    inserted = db.session.execute(insert_ignoring_conflicts(table).returning(table.c.id), rows)
     return len(inserted.all())
 
 
-def run_scan(scan_id: uuid.UUID, cap: int, chunk: int = SCAN_CHUNK) -> str:
+def _next_chunk(
+    table: str, after: uuid.UUID | None, size: int
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID]], uuid.UUID | None]:
+    """About ``size`` pairs whose first id follows ``after`` (every pair of each first id),
+    and the last first id among them (None: no pairs left)."""
+    where = "WHERE citizen_id > :after" if after is not None else ""
+    params: dict[str, Any] = {"after": after} if after is not None else {}
+    # Typed, so ids are bound and read as UUIDs on every database (SQLite keeps them as hex).
+    ids = [bindparam(name, type_=Uuid) for name in params]
+    bound = db.session.scalar(
+        text(f"SELECT citizen_id FROM {table} {where} ORDER BY citizen_id LIMIT 1 OFFSET :at")
+        .bindparams(*ids)
+        .columns(citizen_id=Uuid),
+        {**params, "at": size - 1},
+    )
+    query = f"SELECT citizen_id, other_citizen_id FROM {table} {where}"
+    if bound is not None:
+        query += f"{' AND' if where else ' WHERE'} citizen_id <= :bound"
+        params["bound"] = bound
+    statement = (
+        text(f"{query} ORDER BY citizen_id")
+        .bindparams(*(bindparam(name, type_=Uuid) for name in params))
+        .columns(citizen_id=Uuid, other_citizen_id=Uuid)
+    )
+    pairs = [(a, b) for a, b in db.session.execute(statement, params)]
+    if not pairs:
+        return [], None
+    return pairs, bound if bound is not None else max(a for a, _ in pairs)
+
+
+def _active_between(after: uuid.UUID | None, upto: uuid.UUID) -> int:
+    query = select(func.count()).where(Citizen.status != "merged", Citizen.id <= upto)
+    if after is not None:
+        query = query.where(Citizen.id > after)
+    return int(db.session.scalar(query) or 0)
+
+
+def _score(
+    pairs: list[tuple[uuid.UUID, uuid.UUID]], features: PairedFeatures, model: ScoringModel
+) -> Found:
+    found: Found = []
+    current, a = None, None
+    for low, high in pairs:
+        if low != current:  # the pairs come by first id: its features once for all of them
+            current, a = low, features.get(low)
+        b = features.get(high)
+        if a is None or b is None:  # merged since the pairs were found
+            continue
+        scored = score_features(a, b, model)
+        if scored.band in ("match", "possible"):
+            found.append((low, high, scored))
+    return found
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _progress(scan_id: uuid.UUID, **values: Any) -> None:
+    # Set in the database only (the values are expressions of the row's own columns); the
+    # session's copy of the scan is expired when the scan ends.
+    db.session.execute(
+        update(DuplicateScan).where(DuplicateScan.id == scan_id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def run_scan(
+    scan_id: uuid.UUID, cap: int, chunk: int = SCAN_CHUNK, window: int = SCAN_WINDOW
+) -> str:
     """Scan the population from where this scan stopped; returns its status afterwards.
 
-    :raises Exception: loading or a chunk failed (rolled back; a retry resumes).
+    :raises Exception: finding the pairs or a chunk failed (rolled back; a retry resumes).
     """
     scan = db.session.get(DuplicateScan, scan_id)
     if scan is None or scan.status in ("completed", "failed"):
@@ -162,55 +155,53 @@ def run_scan(scan_id: uuid.UUID, cap: int, chunk: int = SCAN_CHUNK) -> str:
     scan.status = "running"
     scan.started_at = scan.started_at or utcnow()
     scan.model_version = model.version
-    resume_after = scan.resume_after
+    after = scan.resume_after
     db.session.commit()
-    index = PopulationIndex(cap)
-    index.load()
-    start = 0
-    if resume_after is not None:
-        start = next((i for i, c in enumerate(index.ids) if c > resume_after), len(index.ids))
-    db.session.execute(
-        update(DuplicateScan)
-        .where(DuplicateScan.id == scan_id)
-        .values(records_total=len(index.ids), records_done=start)
-    )
-    db.session.commit()
-    for first in range(start, len(index.ids), chunk):
-        last = min(first + chunk, len(index.ids))
-        found: list[tuple[uuid.UUID, uuid.UUID, Any]] = []
-        compared = 0
-        for position in range(first, last):
-            features = index.features[position]
-            for other in index.partners(position):
-                compared += 1
-                scored = score_pair(features, index.features[other], model)
-                if scored.band in ("match", "possible"):
-                    found.append((index.ids[position], index.ids[other], scored))
-        try:
-            filed = _file_pairs(found, model.version)
-            db.session.execute(
-                update(DuplicateScan)
-                .where(DuplicateScan.id == scan_id)
-                .values(
-                    records_done=last,
-                    pairs_compared=DuplicateScan.pairs_compared + compared,
-                    pairs_filed=DuplicateScan.pairs_filed + filed,
-                    resume_after=index.ids[last - 1],
-                )
+    table = scan_blocks.work_table(scan_id.hex)
+    try:
+        started = time.perf_counter()
+        if not scan_blocks.has_pairs(table):
+            found = scan_blocks.build_pairs(table, cap, window)
+            _progress(scan_id, records_total=population_size())
+            db.session.commit()
+            log.info("scan %s: %d candidate pairs in %.1f s", scan_id, found, _since(started))
+        features = PairedFeatures()
+        features.load(table)
+        db.session.commit()
+        log.info(
+            "scan %s: features of %d records at %.1f s", scan_id, len(features), _since(started)
+        )
+        while True:
+            pairs, last = _next_chunk(table, after, chunk)
+            if last is None:
+                break
+            filed = _file_pairs(_score(pairs, features, model), model.version)
+            _progress(
+                scan_id,
+                records_done=DuplicateScan.records_done + _active_between(after, last),
+                pairs_compared=DuplicateScan.pairs_compared + len(pairs),
+                pairs_filed=DuplicateScan.pairs_filed + filed,
+                resume_after=last,
             )
             db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-    db.session.execute(
-        update(DuplicateScan)
-        .where(DuplicateScan.id == scan_id)
-        .values(status="completed", finished_at=utcnow(), records_done=len(index.ids))
-    )
-    db.session.commit()
+            after = last
+        log.info("scan %s: pairs scored at %.1f s", scan_id, _since(started))
+        scan_blocks.drop_pairs(table)
+        _progress(
+            scan_id,
+            status="completed",
+            finished_at=utcnow(),
+            records_done=DuplicateScan.records_total,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.expire_all()
     return "completed"
 
 
 def population_size() -> int:
-    """How many active records a scan would cover."""
+    """How many active records a scan covers."""
     return int(db.session.scalar(select(func.count()).where(Citizen.status != "merged")) or 0)

@@ -6,8 +6,8 @@ import uuid
 
 from flask import current_app
 
-from cgcrm import jobs
 from cgcrm.core.outbox import OutboxEvent
+from cgcrm.worker.long_jobs import enqueue_long_job
 
 RUN_SCAN = "cgcrm.matching.scan_jobs.apply_scan"
 
@@ -15,13 +15,7 @@ RUN_SCAN = "cgcrm.matching.scan_jobs.apply_scan"
 def start_scan(event: OutboxEvent) -> None:
     """Handler of ``duplicate_scan.requested``: queue the scan's job on ``imports``."""
     scan_id = str(event.payload["scan_id"])
-    jobs.enqueue(
-        RUN_SCAN,
-        scan_id,
-        queue="imports",
-        description=f"duplicate scan {scan_id}",
-        timeout=int(current_app.config["IMPORT_JOB_TIMEOUT"]),
-    )
+    enqueue_long_job(RUN_SCAN, scan_id, f"duplicate scan {scan_id}")
 
 
 def apply_scan(scan_id: str) -> str:

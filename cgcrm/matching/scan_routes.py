@@ -28,10 +28,15 @@ class DuplicateScanSchema(Schema):
     status = fields.String(metadata={"description": "queued, running, completed or failed"})
     model_version = fields.Integer(allow_none=True)
     records_total = fields.Integer(
-        allow_none=True, metadata={"description": "null until the job has loaded the records"}
+        allow_none=True,
+        metadata={"description": "null until the job has found the candidate pairs"},
     )
-    records_done = fields.Integer()
-    pairs_compared = fields.Integer()
+    records_done = fields.Integer(
+        metadata={"description": "records (in id order) whose pairs with later ones are scored"}
+    )
+    pairs_compared = fields.Integer(
+        metadata={"description": "candidate pairs scored so far (blocked: a few per record)"}
+    )
     pairs_filed = fields.Integer(
         metadata={"description": "new review items (pairs filed before by any path excluded)"}
     )

@@ -65,26 +65,30 @@ _ONE_STATEMENT = text(
 ).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
 
 
+def features_of_row(
+    dob: Any, middle: Any, names: Any, points: Any, places: Any, idents: Any
+) -> Features:
+    """Features from one row of ``_ONE_STATEMENT``'s shape (lists as JSON arrays or None)."""
+    forms = (name_form(given, family, kind) for kind, given, family in names or ())
+    addresses = (
+        address_form({"line1": l1, "line2": l2, "locality": loc, "postcode": pc})
+        for l1, l2, loc, pc in places or ()
+    )
+    points = points or ()
+    return Features(
+        names=distinct(form for form in forms if form is not None),
+        date_of_birth=dob,
+        addresses=tuple(a for a in addresses if a is not None),
+        emails=frozenset(value for kind, value in points if kind == "email"),
+        phones=frozenset(value for kind, value in points if kind == "phone"),
+        identifiers=frozenset((system, index) for system, index in idents or ()),
+        middle_names=name_words(middle),
+    )
+
+
 def _load_postgres(ids: list[uuid.UUID], include_merged: bool) -> dict[uuid.UUID, Features]:
-    found: dict[uuid.UUID, Features] = {}
     rows = db.session.execute(_ONE_STATEMENT, {"ids": ids, "include_merged": include_merged})
-    for citizen_id, dob, middle, names, points, places, idents in rows:
-        forms = (name_form(given, family, kind) for kind, given, family in names or ())
-        addresses = (
-            address_form({"line1": l1, "line2": l2, "locality": loc, "postcode": pc})
-            for l1, l2, loc, pc in places or ()
-        )
-        points = points or ()
-        found[citizen_id] = Features(
-            names=distinct(form for form in forms if form is not None),
-            date_of_birth=dob,
-            addresses=tuple(a for a in addresses if a is not None),
-            emails=frozenset(value for kind, value in points if kind == "email"),
-            phones=frozenset(value for kind, value in points if kind == "phone"),
-            identifiers=frozenset((system, index) for system, index in idents or ()),
-            middle_names=name_words(middle),
-        )
-    return found
+    return {citizen_id: features_of_row(*values) for citizen_id, *values in rows}
 
 
 def _load_batch(ids: list[uuid.UUID], include_merged: bool) -> dict[uuid.UUID, Features]:

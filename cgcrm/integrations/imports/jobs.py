@@ -6,8 +6,8 @@ import uuid
 
 from flask import current_app
 
-from cgcrm import jobs
 from cgcrm.core.outbox import OutboxEvent
+from cgcrm.worker.long_jobs import enqueue_long_job
 
 RUN_IMPORT = "cgcrm.integrations.imports.jobs.apply_import"
 
@@ -19,13 +19,7 @@ def start_import(event: OutboxEvent) -> None:
     or being applied by another worker, does nothing.
     """
     import_id = str(event.payload["import_id"])
-    jobs.enqueue(
-        RUN_IMPORT,
-        import_id,
-        queue="imports",
-        description=f"import {import_id}",
-        timeout=int(current_app.config["IMPORT_JOB_TIMEOUT"]),
-    )
+    enqueue_long_job(RUN_IMPORT, import_id, f"import {import_id}")
 
 
 def apply_import(import_id: str) -> str:

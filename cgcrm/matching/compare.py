@@ -28,6 +28,12 @@ FIELDS = tuple(LEVELS)
 JW_HIGH = 0.92
 JW_MID = 0.80
 STREET_SIMILAR = 0.88
+# Name lengths from which one edit counts as a high similarity, and two as a mid one.
+TYPO_HIGH_LENGTH = 5
+TWO_TYPOS_LENGTH = 8
+# Dates of birth further apart than this many edits of the written date are two people's,
+# not one person's mistyped (a parent and a child of one name at one address).
+DOB_TYPOS = 2
 
 
 def _jw(a: str, b: str) -> float:
@@ -48,11 +54,22 @@ def compare_given(a: NameForm, b: NameForm) -> str | None:
     similarity = max(_jw(a.given, b.given), _jw(first_a, first_b))
     if similarity >= JW_HIGH:
         return "jw_high"
+    typos = OSA.distance(first_a, first_b, score_cutoff=2)
+    shorter = min(len(first_a), len(first_b))
+    # One mistyped, missing or swapped letter: Jaro-Winkler marks a letter early in the name
+    # hard ("Mykayla", "Mikayla": 0.91); in a name of five letters or more it is the same
+    # agreement as a high similarity.
+    if typos <= 1 and shorter >= TYPO_HIGH_LENGTH:
+        return "jw_high"
     if similarity >= JW_MID or (a.given_sound and a.given_sound == b.given_sound):
         return "jw_mid"
     # "Mary Anne" and "Anne": the name a person goes by is often their second.
     if set(a.given_words) & set(b.given_words):
         return "nickname"
+    # Short names a typo apart ("Ivy", "Igy") are weak evidence either way, not "different":
+    # ``different`` is what the household rule of scoring reads as two people.
+    if typos <= 1 or (typos <= 2 and shorter >= TWO_TYPOS_LENGTH):
+        return "jw_mid"
     return "different"
 
 
@@ -113,6 +130,15 @@ def name_pairings(
 def _one_digit_apart(a: date, b: date) -> bool:
     """One digit mistyped, or two neighbouring digits swapped, in the written date."""
     return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1
+
+
+def dobs_far_apart(a: date | None, b: date | None) -> bool:
+    """Both known and too different to be one date mistyped: more than ``DOB_TYPOS`` edits of
+    the written date, and not the day and month swapped."""
+    if a is None or b is None or a.year == b.year:
+        return False
+    written_a, written_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    return OSA.distance(written_a, written_b, score_cutoff=DOB_TYPOS + 1) > DOB_TYPOS
 
 
 def compare_dob(a: date | None, b: date | None) -> str | None:

@@ -202,7 +202,9 @@ def parameters(
     """The statement's parameters for one record (its name parts as written and widened)."""
     dob = features.date_of_birth
     dobs = [d for d in (dob, _transposed(dob) if dob else None) if d is not None]
-    strong = bool(features.emails or features.phones or features.identifiers)
+    # An identifier finds only records of its own system (a department's file often brings a
+    # system the stored record lacks), so it does not stand in for the address probe.
+    strong = bool(features.emails or features.phones)
     return {
         **_name_parameters(features.names[:2]),
         "dob": dob,
@@ -211,7 +213,7 @@ def parameters(
         "contacts": sorted(features.emails | features.phones),
         "identifiers": sorted({index for _, index in features.identifiers}),
         "postcodes": sorted(features.postcodes),
-        # Where no email, phone or identifier can find the person, the address may: its
+        # Where no email or phone can find the person, the address may: its
         # postcode with a name part as written (or a nickname of the given name).
         "postcode_probe": [] if strong else sorted(features.postcodes),
         "exclude": list(exclude),

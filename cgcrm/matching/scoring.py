@@ -76,20 +76,27 @@ def _levels(
     for name, level in others:
         if level is not None:
             levels[name] = (level, model.weight(name, level))
-    return _household(levels), is_swapped
+    generations_apart = compare.dobs_far_apart(a.date_of_birth, b.date_of_birth)
+    return _household(levels, generations_apart), is_swapped
 
 
-def _household(levels: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
-    """Family name and address agreement count for nothing when the given names differ.
+def _household(
+    levels: dict[str, tuple[str, float]], generations_apart: bool = False
+) -> dict[str, tuple[str, float]]:
+    """Family name, address and phone agreement count for nothing when the given names differ,
+    or the dates of birth are too far apart to be one date mistyped.
 
     Fellegi-Sunter takes the fields as independent evidence; in a household they are not:
-    twins, spouses and children share the family name, the address and often a phone (twins
-    the birth date too), and only the given name tells them apart. So a given name that
-    disagrees outright cancels the household's shared evidence, unless a value one person
-    rarely shares (an identifier, an email) agrees.
+    twins, spouses, parents and children share the family name, the address and often a
+    phone (twins the birth date too, a Jr. and a Sr. the given name), and only the given name
+    or the birth date tells them apart. So a given name that disagrees outright (not a typo
+    away: ``compare.compare_given``) or a birth date generations away (``dobs_far_apart``)
+    cancels the household's shared evidence, unless a value one person rarely shares (an
+    identifier, an email) agrees.
     """
     given = levels.get("given_name")
-    if given is None or given[0] != "different":
+    given_differs = given is not None and given[0] == "different"
+    if not (given_differs or generations_apart):
         return levels
     if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
         return levels

@@ -189,10 +189,20 @@ def compare_addresses(a: Features, b: Features) -> str | None:
     return order[best]
 
 
+def _untagged(emails: frozenset[str]) -> set[str]:
+    """Addresses without their sub-address tag: "leah+crm@x.org" reaches the mailbox of
+    "leah@x.org" (the plus tag of RFC 5233, which the big providers honour)."""
+    found = set()
+    for email in emails:
+        local, _, domain = email.partition("@")
+        found.add(f"{local.partition('+')[0]}@{domain}")
+    return found
+
+
 def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
     if not a or not b:
         return None
-    if a & b:
+    if a & b or _untagged(a) & _untagged(b):
         return "exact"
     locals_a = {email.partition("@")[0] for email in a}
     locals_b = {email.partition("@")[0] for email in b}

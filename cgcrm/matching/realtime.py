@@ -84,7 +84,11 @@ WITH name_hits AS (
     FROM addresses a JOIN citizen_names n ON n.citizen_id = a.citizen_id
     WHERE cardinality(:postcode_probe) > 0 AND a.postcode_key = ANY(:postcode_probe)
       AND (n.given_key = ANY(:given_known) OR n.family_key = ANY(:family_exact)
-           OR n.family_key = ANY(:given_exact) OR n.given_key = ANY(:family_exact))
+           OR n.family_key = ANY(:given_exact) OR n.given_key = ANY(:family_exact)
+           -- Both parts a typo away ("Elhsabeth Mungre") and no date of birth to probe:
+           -- nothing else can find the person (costly in a big postcode, so only then).
+           OR (:typos_in_both AND n.given_key = ANY({_GIVEN_WIDE})
+               AND n.family_key = ANY({_FAMILY_WIDE})))
     LIMIT {NAME_ROWS})
 ), by_name AS (
   SELECT h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank
@@ -216,6 +220,7 @@ def parameters(
         # Where no email or phone can find the person, the address may: its
         # postcode with a name part as written (or a nickname of the given name).
         "postcode_probe": [] if strong else sorted(features.postcodes),
+        "typos_in_both": dob is None,
         "exclude": list(exclude),
         "keep": keep,
     }

@@ -211,3 +211,21 @@ def test_an_email_with_a_plus_tag_is_the_same_mailbox() -> None:
     plain, tagged = frozenset({"leah.ellis@example.org"}), frozenset({"leah.ellis+crm@example.org"})
     assert compare.compare_emails(plain, tagged) == "exact"
     assert compare.compare_emails(plain, frozenset({"leah.ellis@example.com"})) == "similar"
+
+
+def test_the_prior_is_spread_over_the_population_of_the_moment() -> None:
+    """The same evidence says more among fewer people; a near-empty register counts as
+    ``MIN_PRIOR_POPULATION`` people, and without a population the stored prior is used."""
+    from cgcrm.matching.model import MIN_PRIOR_POPULATION
+
+    parameters = default_parameters()
+    small = ScoringModel.build(parameters, population=20_000)
+    large = ScoringModel.build(parameters, population=5_000_000)
+    tiny = ScoringModel.build(parameters, population=3)
+    assert small.prior == parameters["matches_per_record"] / 20_000
+    assert large.prior < small.prior < tiny.prior
+    assert tiny.prior == parameters["matches_per_record"] / MIN_PRIOR_POPULATION
+    assert ScoringModel.build(parameters).prior == parameters["prior"]
+    a = {"given_name": "Lexie", "family_name": "Ma", "date_of_birth": "2014-07-07"}
+    b = {**a, "date_of_birth": "2014-04-07"}
+    assert score_records(a, b, small).score > score_records(a, b, large).score

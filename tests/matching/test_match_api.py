@@ -86,10 +86,11 @@ def test_create_of_a_recorded_person_is_409_naming_the_record(staff: Any) -> Non
 
 def test_a_possible_match_creates_and_files_a_review_item(staff: Any) -> None:
     first = create(staff, contact_points=[], addresses=[])
-    # Same name, same birth year, a different day and nothing else: maybe the same person.
+    # A nickname of the given name, the family name, the birth year and nothing else: maybe
+    # the same person.
     second = staff.post(
         CITIZENS,
-        json={"given_name": "John", "family_name": "Smith", "date_of_birth": "1984-03-12"},
+        json={"given_name": "Jon", "family_name": "Smith", "date_of_birth": "1984-11-20"},
     )
     assert second.status_code == 201, second.get_json()
     with staff.app.app_context():

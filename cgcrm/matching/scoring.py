@@ -77,11 +77,11 @@ def _levels(
         if level is not None:
             levels[name] = (level, model.weight(name, level))
     generations_apart = compare.dobs_far_apart(a.date_of_birth, b.date_of_birth)
-    return _household(levels, generations_apart), is_swapped
+    return _household(levels, generations_apart, is_swapped), is_swapped
 
 
 def _household(
-    levels: dict[str, tuple[str, float]], generations_apart: bool = False
+    levels: dict[str, tuple[str, float]], generations_apart: bool = False, swapped: bool = False
 ) -> dict[str, tuple[str, float]]:
     """Family name, address and phone agreement count for nothing when the given names differ,
     or the dates of birth are too far apart to be one date mistyped.
@@ -93,14 +93,21 @@ def _household(
     away: ``compare.compare_given``) or a birth date generations away (``dobs_far_apart``)
     cancels the household's shared evidence, unless a value one person rarely shares (an
     identifier, an email) agrees.
+
+    Names read the other way round (``swapped``) put the given names' comparison in the
+    family name's place and the family names' in the given name's: "Bryce Simmons" and
+    "Simmons Felicia" (his twin, recorded surname first) share a family name, not a given one.
     """
-    given = levels.get("given_name")
+    given_slot, family_slot = (
+        ("family_name", "given_name") if swapped else ("given_name", "family_name")
+    )
+    given = levels.get(given_slot)
     given_differs = given is not None and given[0] == "different"
     if not (given_differs or generations_apart):
         return levels
     if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
         return levels
-    for name in ("family_name", "address", "phone"):
+    for name in (family_slot, "address", "phone"):
         level = levels.get(name)
         if level is not None and level[1] > 0:
             levels[name] = (level[0], 0.0)

@@ -229,3 +229,17 @@ def test_the_prior_is_spread_over_the_population_of_the_moment() -> None:
     a = {"given_name": "Lexie", "family_name": "Ma", "date_of_birth": "2014-07-07"}
     b = {**a, "date_of_birth": "2014-04-07"}
     assert score_records(a, b, small).score > score_records(a, b, large).score
+
+
+def test_a_twin_recorded_surname_first_is_still_a_twin() -> None:
+    home = [{"line1": "2 Wattle Crescent", "locality": "Ainslie", "postcode": "2612"}]
+    bryce = {
+        "given_name": "Bryce",
+        "family_name": "Simmons",
+        "date_of_birth": "1981-06-06",
+        "addresses": home,
+    }
+    felicia = {**bryce, "given_name": "Simmons", "family_name": "Felicia"}
+    assert score_records(bryce, felicia, MODEL).band == "non_match"
+    himself = {**bryce, "given_name": "Simmons", "family_name": "Bryce"}
+    assert score_records(bryce, himself, MODEL).band == "match"

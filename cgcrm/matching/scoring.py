@@ -94,20 +94,27 @@ def _household(
     cancels the household's shared evidence, unless a value one person rarely shares (an
     identifier, an email) agrees.
 
-    Names read the other way round (``swapped``) put the given names' comparison in the
-    family name's place and the family names' in the given name's: "Bryce Simmons" and
-    "Simmons Felicia" (his twin, recorded surname first) share a family name, not a given one.
+    Names that agree only read the other way round (``swapped``) leave it open which record
+    was written surname first, so which part is the given name: "Bryce Simmons" and "Simmons
+    Felicia" (his twin, recorded surname first) share one part and differ outright in the
+    other, and the part they share is the household's.
     """
-    given_slot, family_slot = (
-        ("family_name", "given_name") if swapped else ("given_name", "family_name")
-    )
-    given = levels.get(given_slot)
-    given_differs = given is not None and given[0] == "different"
-    if not (given_differs or generations_apart):
+    if swapped:
+        differing = {
+            slot
+            for slot in ("given_name", "family_name")
+            if levels.get(slot, ("",))[0] == "different"
+        }
+        shared = {"given_name", "family_name"} - differing if differing else {"family_name"}
+    else:
+        given = levels.get("given_name")
+        differing = {"given_name"} if given is not None and given[0] == "different" else set()
+        shared = {"family_name"}
+    if not (differing or generations_apart):
         return levels
     if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
         return levels
-    for name in (family_slot, "address", "phone"):
+    for name in (*sorted(shared), "address", "phone"):
         level = levels.get(name)
         if level is not None and level[1] > 0:
             levels[name] = (level[0], 0.0)

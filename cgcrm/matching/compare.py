@@ -84,6 +84,10 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
     similarity = _jw(a.family, b.family)
     if similarity >= JW_HIGH:
         return "jw_high"
+    # One letter mistyped in a name of five or more, as for given names ("Solis", "Solls").
+    shorter = min(len(a.family), len(b.family))
+    if shorter >= TYPO_HIGH_LENGTH and OSA.distance(a.family, b.family, score_cutoff=1) <= 1:
+        return "jw_high"
     if similarity >= JW_MID or (a.family_sound and a.family_sound == b.family_sound):
         return "jw_mid"
     if a.family in b.family or b.family in a.family:

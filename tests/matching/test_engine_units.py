@@ -71,7 +71,9 @@ def test_family_name_levels_handle_hyphens_and_typos() -> None:
         ("Smith", "exact"),
         ("Smith-Jones", "part"),
         ("Smiht", "jw_high"),
-        ("Smyth", "jw_mid"),
+        ("Smyth", "jw_high"),  # one letter: a typo as likely as a variant
+        ("Smithe", "jw_high"),
+        ("Smythe", "jw_mid"),
         ("Nguyen", "different"),
     ]:
         form = name_form("John", other)

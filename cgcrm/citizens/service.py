@@ -13,7 +13,7 @@ from sqlalchemy import func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from cgcrm.citizens import audit_scope, consents, match_links, record, sharing
+from cgcrm.citizens import audit_scope, consents, create_locks, match_links, record, sharing
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
 from cgcrm.citizens.reading import CitizenRecord, read_audited, read_record
 from cgcrm.core.audit import AuditEvent, access_rows, record_access
@@ -83,6 +83,8 @@ def _match_first(data: dict[str, Any], on_match: str) -> list[match_links.MatchC
     lookup = match_links.match_lookup()
     if lookup is None:
         return []
+    # A concurrent create of the same person commits before this match reads, or waits.
+    create_locks.serialise_same_person(data)
     candidates = lookup.find(data, REVIEW_ITEMS_PER_CREATE)
     best = candidates[0] if candidates else None
     if best is not None and best.band == "match" and best.citizen_id is not None:

@@ -28,6 +28,12 @@ FIELDS = tuple(LEVELS)
 JW_HIGH = 0.92
 JW_MID = 0.80
 STREET_SIMILAR = 0.88
+# Name lengths from which one edit counts as a high similarity, and two as a mid one.
+TYPO_HIGH_LENGTH = 5
+TWO_TYPOS_LENGTH = 8
+# Dates of birth further apart than this many edits of the written date are two people's,
+# not one person's mistyped (a parent and a child of one name at one address).
+DOB_TYPOS = 2
 
 
 def _jw(a: str, b: str) -> float:
@@ -48,11 +54,22 @@ def compare_given(a: NameForm, b: NameForm) -> str | None:
     similarity = max(_jw(a.given, b.given), _jw(first_a, first_b))
     if similarity >= JW_HIGH:
         return "jw_high"
+    typos = OSA.distance(first_a, first_b, score_cutoff=2)
+    shorter = min(len(first_a), len(first_b))
+    # One mistyped, missing or swapped letter: Jaro-Winkler marks a letter early in the name
+    # hard ("Mykayla", "Mikayla": 0.91); in a name of five letters or more it is the same
+    # agreement as a high similarity.
+    if typos <= 1 and shorter >= TYPO_HIGH_LENGTH:
+        return "jw_high"
     if similarity >= JW_MID or (a.given_sound and a.given_sound == b.given_sound):
         return "jw_mid"
     # "Mary Anne" and "Anne": the name a person goes by is often their second.
     if set(a.given_words) & set(b.given_words):
         return "nickname"
+    # Short names a typo apart ("Ivy", "Igy") are weak evidence either way, not "different":
+    # ``different`` is what the household rule of scoring reads as two people.
+    if typos <= 1 or (typos <= 2 and shorter >= TWO_TYPOS_LENGTH):
+        return "jw_mid"
     return "different"
 
 
@@ -66,6 +83,10 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
         return "part"
     similarity = _jw(a.family, b.family)
     if similarity >= JW_HIGH:
+        return "jw_high"
+    # One letter mistyped in a name of five or more, as for given names ("Solis", "Solls").
+    shorter = min(len(a.family), len(b.family))
+    if shorter >= TYPO_HIGH_LENGTH and OSA.distance(a.family, b.family, score_cutoff=1) <= 1:
         return "jw_high"
     if similarity >= JW_MID or (a.family_sound and a.family_sound == b.family_sound):
         return "jw_mid"
@@ -113,6 +134,15 @@ def name_pairings(
 def _one_digit_apart(a: date, b: date) -> bool:
     """One digit mistyped, or two neighbouring digits swapped, in the written date."""
     return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1
+
+
+def dobs_far_apart(a: date | None, b: date | None) -> bool:
+    """Both known and too different to be one date mistyped: more than ``DOB_TYPOS`` edits of
+    the written date, and not the day and month swapped."""
+    if a is None or b is None or a.year == b.year:
+        return False
+    written_a, written_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    return OSA.distance(written_a, written_b, score_cutoff=DOB_TYPOS + 1) > DOB_TYPOS
 
 
 def compare_dob(a: date | None, b: date | None) -> str | None:
@@ -163,10 +193,20 @@ def compare_addresses(a: Features, b: Features) -> str | None:
     return order[best]
 
 
+def _untagged(emails: frozenset[str]) -> set[str]:
+    """Addresses without their sub-address tag: "leah+crm@x.org" reaches the mailbox of
+    "leah@x.org" (the plus tag of RFC 5233, which the big providers honour)."""
+    found = set()
+    for email in emails:
+        local, _, domain = email.partition("@")
+        found.add(f"{local.partition('+')[0]}@{domain}")
+    return found
+
+
 def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
     if not a or not b:
         return None
-    if a & b:
+    if a & b or _untagged(a) & _untagged(b):
         return "exact"
     locals_a = {email.partition("@")[0] for email in a}
     locals_b = {email.partition("@")[0] for email in b}

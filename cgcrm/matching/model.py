@@ -5,9 +5,16 @@ that two records are one person add up to the log-odds of a match. Agreement on 
 says less than on a rare one, so an exact given or family name is weighed against how often
 that name occurs (term frequency adjustment): u becomes the name's share of the population.
 
+The prior is the chance that one stored record is the person a new record describes: the
+matches a record has on average (``matches_per_record``, estimated by training) spread over the
+current population, so the same evidence says more in a register of twenty thousand people than
+in one of ten million. The population is read when the model is (a catalogue estimate above
+``EXACT_COUNT_BELOW`` rows, a count below), never per match; below ``MIN_PRIOR_POPULATION`` it
+counts as that many, so a handful of records does not make any two of them likely one person.
+
 The parameters in use are the newest ``active`` ``MatchModel`` (``flask matching train`` stores
 one), or, on a fresh install, ``data/default_model.json`` with the thresholds of the settings.
-Each process keeps the active model for ``RELOAD_AFTER_SECONDS``.
+Each process keeps the active model (and the population) for ``RELOAD_AFTER_SECONDS``.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
+from cgcrm.citizens.models import Citizen
 from cgcrm.extensions import db
 from cgcrm.matching.compare import LEVELS
 from cgcrm.matching.models import MatchModel
@@ -33,6 +41,8 @@ MIN_TERM_FREQUENCY = 1e-6
 DEFAULT_MATCH_THRESHOLD = 0.9
 DEFAULT_POSSIBLE_THRESHOLD = 0.3
 TF_FIELDS = ("given_name", "family_name")
+MIN_PRIOR_POPULATION = 10_000
+EXACT_COUNT_BELOW = 100_000
 
 
 def default_parameters() -> dict[str, Any]:
@@ -55,6 +65,7 @@ class ScoringModel:
     weights: dict[str, dict[str, float]] = field(default_factory=dict)
     term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
     prior_weight: float = 0.0
+    matches_per_record: float | None = None
 
     @classmethod
     def build(
@@ -64,7 +75,10 @@ class ScoringModel:
         version: int = 0,
         match_threshold: float = DEFAULT_MATCH_THRESHOLD,
         possible_threshold: float = DEFAULT_POSSIBLE_THRESHOLD,
+        population: int | None = None,
     ) -> ScoringModel:
+        """:param population: the citizens a record is matched among now; with the
+        parameters' ``matches_per_record`` it sets the prior (else ``prior`` as stored)."""
         m_u: dict[str, dict[str, tuple[float, float]]] = {}
         weights: dict[str, dict[str, float]] = {}
         for name, levels in LEVELS.items():
@@ -75,7 +89,12 @@ class ScoringModel:
                 m, u = max(float(m), 1e-9), max(float(u), 1e-9)
                 m_u[name][level] = (m, u)
                 weights[name][level] = math.log2(m / u)
-        prior = min(max(float(parameters["prior"]), 1e-12), 0.5)
+        per_record = parameters.get("matches_per_record")
+        if per_record is not None and population is not None:
+            prior = float(per_record) / max(population, MIN_PRIOR_POPULATION)
+        else:
+            prior = float(parameters["prior"])
+        prior = min(max(prior, 1e-12), 0.5)
         return cls(
             version=version,
             prior=prior,
@@ -88,11 +107,18 @@ class ScoringModel:
                 for name, values in (parameters.get("term_frequencies") or {}).items()
             },
             prior_weight=math.log2(prior / (1 - prior)),
+            matches_per_record=None if per_record is None else float(per_record),
         )
 
     def parameters(self) -> dict[str, Any]:
         """The stored form (``MatchModel.parameters``)."""
+        stored: dict[str, Any] = (
+            {}
+            if self.matches_per_record is None
+            else {"matches_per_record": self.matches_per_record}
+        )
         return {
+            **stored,
             "prior": self.prior,
             "comparisons": {
                 name: {level: list(pair) for level, pair in levels.items()}
@@ -156,10 +182,27 @@ def _thresholds() -> tuple[float, float]:
     return float(config["MATCH_THRESHOLD"]), float(config["MATCH_POSSIBLE_THRESHOLD"])
 
 
+def population() -> int:
+    """Current (not merged) citizens: the planner's estimate of a big table, a count of a
+    small one (whose estimate may be stale or missing)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        estimate = db.session.scalar(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'citizens'::regclass")
+        )
+        if estimate is not None and estimate >= EXACT_COUNT_BELOW:
+            return int(estimate)
+    counted = db.session.scalar(
+        select(func.count()).select_from(Citizen).where(Citizen.status != "merged")
+    )
+    return int(counted or 0)
+
+
 def _load() -> ScoringModel:
     match_threshold, possible_threshold = _thresholds()
     stored = None
+    people = None
     if has_app_context():
+        people = population()
         stored = db.session.scalar(
             select(MatchModel)
             .where(MatchModel.status == "active")
@@ -171,12 +214,14 @@ def _load() -> ScoringModel:
             default_parameters(),
             match_threshold=match_threshold,
             possible_threshold=possible_threshold,
+            population=people,
         )
     return ScoringModel.build(
         stored.parameters,
         version=stored.version,
         match_threshold=stored.match_threshold,
         possible_threshold=stored.possible_threshold,
+        population=people,
     )
 
 

@@ -84,7 +84,11 @@ WITH name_hits AS (
     FROM addresses a JOIN citizen_names n ON n.citizen_id = a.citizen_id
     WHERE cardinality(:postcode_probe) > 0 AND a.postcode_key = ANY(:postcode_probe)
       AND (n.given_key = ANY(:given_known) OR n.family_key = ANY(:family_exact)
-           OR n.family_key = ANY(:given_exact) OR n.given_key = ANY(:family_exact))
+           OR n.family_key = ANY(:given_exact) OR n.given_key = ANY(:family_exact)
+           -- Both parts a typo away ("Elhsabeth Mungre") and no date of birth to probe:
+           -- nothing else can find the person (costly in a big postcode, so only then).
+           OR (:typos_in_both AND n.given_key = ANY({_GIVEN_WIDE})
+               AND n.family_key = ANY({_FAMILY_WIDE})))
     LIMIT {NAME_ROWS})
 ), by_name AS (
   SELECT h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank
@@ -202,7 +206,9 @@ def parameters(
     """The statement's parameters for one record (its name parts as written and widened)."""
     dob = features.date_of_birth
     dobs = [d for d in (dob, _transposed(dob) if dob else None) if d is not None]
-    strong = bool(features.emails or features.phones or features.identifiers)
+    # An identifier finds only records of its own system (a department's file often brings a
+    # system the stored record lacks), so it does not stand in for the address probe.
+    strong = bool(features.emails or features.phones)
     return {
         **_name_parameters(features.names[:2]),
         "dob": dob,
@@ -211,9 +217,10 @@ def parameters(
         "contacts": sorted(features.emails | features.phones),
         "identifiers": sorted({index for _, index in features.identifiers}),
         "postcodes": sorted(features.postcodes),
-        # Where no email, phone or identifier can find the person, the address may: its
+        # Where no email or phone can find the person, the address may: its
         # postcode with a name part as written (or a nickname of the given name).
         "postcode_probe": [] if strong else sorted(features.postcodes),
+        "typos_in_both": dob is None,
         "exclude": list(exclude),
         "keep": keep,
     }

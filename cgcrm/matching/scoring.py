@@ -76,24 +76,45 @@ def _levels(
     for name, level in others:
         if level is not None:
             levels[name] = (level, model.weight(name, level))
-    return _household(levels), is_swapped
+    generations_apart = compare.dobs_far_apart(a.date_of_birth, b.date_of_birth)
+    return _household(levels, generations_apart, is_swapped), is_swapped
 
 
-def _household(levels: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
-    """Family name and address agreement count for nothing when the given names differ.
+def _household(
+    levels: dict[str, tuple[str, float]], generations_apart: bool = False, swapped: bool = False
+) -> dict[str, tuple[str, float]]:
+    """Family name, address and phone agreement count for nothing when the given names differ,
+    or the dates of birth are too far apart to be one date mistyped.
 
     Fellegi-Sunter takes the fields as independent evidence; in a household they are not:
-    twins, spouses and children share the family name, the address and often a phone (twins
-    the birth date too), and only the given name tells them apart. So a given name that
-    disagrees outright cancels the household's shared evidence, unless a value one person
-    rarely shares (an identifier, an email) agrees.
+    twins, spouses, parents and children share the family name, the address and often a
+    phone (twins the birth date too, a Jr. and a Sr. the given name), and only the given name
+    or the birth date tells them apart. So a given name that disagrees outright (not a typo
+    away: ``compare.compare_given``) or a birth date generations away (``dobs_far_apart``)
+    cancels the household's shared evidence, unless a value one person rarely shares (an
+    identifier, an email) agrees.
+
+    Names that agree only read the other way round (``swapped``) leave it open which record
+    was written surname first, so which part is the given name: "Bryce Simmons" and "Simmons
+    Felicia" (his twin, recorded surname first) share one part and differ outright in the
+    other, and the part they share is the household's.
     """
-    given = levels.get("given_name")
-    if given is None or given[0] != "different":
+    if swapped:
+        differing = {
+            slot
+            for slot in ("given_name", "family_name")
+            if levels.get(slot, ("",))[0] == "different"
+        }
+        shared = {"given_name", "family_name"} - differing if differing else {"family_name"}
+    else:
+        given = levels.get("given_name")
+        differing = {"given_name"} if given is not None and given[0] == "different" else set()
+        shared = {"family_name"}
+    if not (differing or generations_apart):
         return levels
     if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
         return levels
-    for name in ("family_name", "address", "phone"):
+    for name in (*sorted(shared), "address", "phone"):
         level = levels.get(name)
         if level is not None and level[1] > 0:
             levels[name] = (level[0], 0.0)

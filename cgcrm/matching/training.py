@@ -8,7 +8,8 @@
   to label a pair.
 - Term frequencies of given and family name keys are counted over ``citizen_names``.
 - The prior (two random records being one person) is the matches EM found per sampled
-  citizen, divided by the population.
+  citizen (stored as ``matches_per_record``), divided by the population; scoring divides it
+  by the population of the moment (``model``).
 
 ``train_model`` stores the result as a new active ``MatchModel`` version; ``flask matching
 train`` calls it.
@@ -208,6 +209,7 @@ def train_model(
     matches_per_record = result.match_share * len(blocked_vectors) / max(len(seed_ids), 1)
     prior = min(max(matches_per_record / population, 1e-9), 0.5)
     parameters = {
+        "matches_per_record": prior * population,
         "prior": prior,
         "comparisons": {
             name: {level: [result.m[name][level], u[name][level]] for level in levels}

@@ -17,7 +17,7 @@ from cgcrm.extensions import db
 from cgcrm.matching import references
 from cgcrm.matching.locking import check_may_touch, lock_citizens
 from cgcrm.matching.models import DuplicatePair, Merge
-from cgcrm.matching.snapshot import lists_digest, restore_snapshot
+from cgcrm.matching.snapshot import CITIZENS, lists_digest, restore_snapshot
 
 
 def _changes_since(merge: Merge, survivor: Any, duplicate: Any) -> dict[str, list[str]]:
@@ -78,6 +78,20 @@ def _restore_pairs(merge: Merge) -> None:
         )
 
 
+def _bump_versions(rows: dict[uuid.UUID, Any]) -> None:
+    """The snapshot put back the versions of before the merge; a version only moves forward,
+    or an ETag read before the merge would match again and a stale write be taken. So the
+    records get their data back with a version above any they had (and a new ``updated_at``:
+    they changed, for anyone syncing since then)."""
+    now = utcnow()
+    for citizen_id, row in rows.items():
+        db.session.execute(
+            update(CITIZENS)
+            .where(CITIZENS.c.id == citizen_id)
+            .values(version=int(row["version"]) + 1, updated_at=now)
+        )
+
+
 def undo_merge(actor: Actor, merge_id: uuid.UUID) -> Merge:
     """Part the two records of a merge again, exactly as they were before it, in one
     transaction with its audit entries and ``citizen.unmerged`` event.
@@ -102,6 +116,7 @@ def undo_merge(actor: Actor, merge_id: uuid.UUID) -> Merge:
                 errors=changes,
             )
         restore_snapshot(merge.snapshot)
+        _bump_versions({merge.survivor_id: survivor, merge.duplicate_id: duplicate})
         references.move_back(merge.moved.get("rows", {}), merge.duplicate_id, merge.survivor_id)
         _restore_pairs(merge)
         merge.undone_at = utcnow()

@@ -71,7 +71,9 @@ def test_family_name_levels_handle_hyphens_and_typos() -> None:
         ("Smith", "exact"),
         ("Smith-Jones", "part"),
         ("Smiht", "jw_high"),
-        ("Smyth", "jw_mid"),
+        ("Smyth", "jw_high"),  # one letter: a typo as likely as a variant
+        ("Smithe", "jw_high"),
+        ("Smythe", "jw_mid"),
         ("Nguyen", "different"),
     ]:
         form = name_form("John", other)
@@ -98,6 +100,55 @@ def test_twins_sharing_everything_but_the_given_name_are_not_a_match() -> None:
     }
     b = {**a, "given_name": "Piotr"}
     assert score_records(a, b, MODEL).band == "non_match"
+
+
+def test_a_given_name_a_typo_away_is_not_a_twin() -> None:
+    """The household rule needs given names that really differ: one letter mistyped in a short
+    name (Ivy, Igy) is weak evidence, not two people."""
+    home = [{"line1": "129 Frederick Street", "locality": "Bendigo", "postcode": "3850"}]
+    ivy = {
+        "given_name": "Ivy",
+        "family_name": "Alexander",
+        "date_of_birth": "1971-02-01",
+        "addresses": home,
+    }
+    for typo in ("Igy", "Ivvy", "Iyv"):
+        scored = score_records(ivy, {**ivy, "given_name": typo}, MODEL)
+        assert scored.explanation["given_name"]["level"] != "different", typo
+        assert scored.band == "match", typo
+    assert score_records(ivy, {**ivy, "given_name": "Ada"}, MODEL).band == "non_match"
+
+
+def test_given_name_levels_read_typos_by_edit_distance() -> None:
+    mikayla = name_form("Mikayla", "Ferrari")
+    assert mikayla
+    for other, level in [
+        ("Mykayla", "jw_high"),  # one letter, early in the name
+        ("Mark", "different"),
+        ("Mikhaila", "jw_mid"),
+    ]:
+        form = name_form(other, "Ferrari")
+        assert form
+        assert compare.compare_given(mikayla, form) == level, other
+
+
+def test_a_parent_and_child_of_one_name_at_one_address_are_not_a_match() -> None:
+    """A Jr. and a Sr.: name, address and a shared landline agree, the birth dates are a
+    generation apart; the household's shared evidence does not outweigh that."""
+    sr = {
+        "given_name": "Alton",
+        "family_name": "Janvrin",
+        "date_of_birth": "1979-04-05",
+        "addresses": [{"line1": "150 Cook Terrace", "locality": "Melbourne", "postcode": "3000"}],
+        "contact_points": [{"kind": "phone", "value": "(03) 8030 4302"}],
+    }
+    jr = {**sr, "date_of_birth": "2001-08-01"}
+    assert score_records(sr, jr, MODEL).band == "non_match"
+    # One date mistyped (a digit, the day and month swapped) is still the same person.
+    for mistyped in ("1979-04-06", "1979-05-04", "1997-04-05"):
+        assert score_records(sr, {**sr, "date_of_birth": mistyped}, MODEL).band == "match"
+    assert compare.dobs_far_apart(date(1979, 4, 5), date(2001, 8, 1))
+    assert not compare.dobs_far_apart(date(1979, 4, 5), date(1979, 4, 25))
 
 
 def test_common_names_weigh_less_than_rare_ones() -> None:
@@ -156,3 +207,43 @@ def test_em_recovers_m_and_the_match_share_from_unlabelled_pairs() -> None:
     assert abs(result.match_share - 0.3) < 0.03
     assert abs(result.m["given_name"]["exact"] - 0.8) < 0.05
     assert abs(result.m["date_of_birth"]["exact"] - 0.9) < 0.05
+
+
+def test_an_email_with_a_plus_tag_is_the_same_mailbox() -> None:
+    plain, tagged = frozenset({"leah.ellis@example.org"}), frozenset({"leah.ellis+crm@example.org"})
+    assert compare.compare_emails(plain, tagged) == "exact"
+    assert compare.compare_emails(plain, frozenset({"leah.ellis@example.com"})) == "similar"
+
+
+def test_the_prior_is_spread_over_the_population_of_the_moment() -> None:
+    """The same evidence says more among fewer people; a near-empty register counts as
+    ``MIN_PRIOR_POPULATION`` people, and without a population the stored prior is used."""
+    from cgcrm.matching.model import MIN_PRIOR_POPULATION
+
+    parameters = default_parameters()
+    small = ScoringModel.build(parameters, population=20_000)
+    large = ScoringModel.build(parameters, population=5_000_000)
+    tiny = ScoringModel.build(parameters, population=3)
+    assert small.prior == parameters["matches_per_record"] / 20_000
+    assert large.prior < small.prior < tiny.prior
+    assert tiny.prior == parameters["matches_per_record"] / MIN_PRIOR_POPULATION
+    assert ScoringModel.build(parameters).prior == parameters["prior"]
+    a = {"given_name": "Lexie", "family_name": "Ma", "date_of_birth": "2014-07-07"}
+    b = {**a, "date_of_birth": "2014-04-07"}
+    assert score_records(a, b, small).score > score_records(a, b, large).score
+
+
+def test_a_twin_recorded_surname_first_is_still_a_twin() -> None:
+    home = [{"line1": "2 Wattle Crescent", "locality": "Ainslie", "postcode": "2612"}]
+    bryce = {
+        "given_name": "Bryce",
+        "family_name": "Simmons",
+        "date_of_birth": "1981-06-06",
+        "addresses": home,
+    }
+    felicia = {**bryce, "given_name": "Simmons", "family_name": "Felicia"}
+    assert score_records(bryce, felicia, MODEL).band == "non_match"
+    himself = {**bryce, "given_name": "Simmons", "family_name": "Bryce"}
+    assert score_records(bryce, himself, MODEL).band == "match"
+    # Either record may be the one written surname first.
+    assert score_records(felicia, bryce, MODEL).band == "non_match"

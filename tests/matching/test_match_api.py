@@ -86,10 +86,11 @@ def test_create_of_a_recorded_person_is_409_naming_the_record(staff: Any) -> Non
 
 def test_a_possible_match_creates_and_files_a_review_item(staff: Any) -> None:
     first = create(staff, contact_points=[], addresses=[])
-    # Same name, same birth year, a different day and nothing else: maybe the same person.
+    # A nickname of the given name, the family name, the birth year and nothing else: maybe
+    # the same person.
     second = staff.post(
         CITIZENS,
-        json={"given_name": "John", "family_name": "Smith", "date_of_birth": "1984-03-12"},
+        json={"given_name": "Jon", "family_name": "Smith", "date_of_birth": "1984-11-20"},
     )
     assert second.status_code == 201, second.get_json()
     with staff.app.app_context():
@@ -139,3 +140,20 @@ def test_another_department_finds_the_core_identity_only(rates: Any, waste: Any)
 def test_match_needs_citizens_read(make_api: Any) -> None:
     outsider = make_api("interactions:write")
     assert outsider.post(MATCH, json={}).status_code == 403
+
+
+def test_a_copy_with_both_name_parts_mistyped_is_found_by_its_address(staff: Any) -> None:
+    """No date of birth, no contact: the address with both parts a typo away still finds it."""
+    home = [{"line1": "1 Cliff Street", "locality": "Horsham", "postcode": "3400"}]
+    stored = create(
+        staff,
+        given_name="Elisabeth",
+        family_name="Mungerford",
+        date_of_birth=None,
+        contact_points=[],
+        addresses=home,
+    )
+    found = staff.post(
+        MATCH, json={"given_name": "Elhsabeth", "family_name": "Mungreford", "addresses": home}
+    )
+    assert stored["id"] in [c["citizen_id"] for c in found.get_json()["candidates"]]

@@ -92,6 +92,11 @@ class Citizen(CitizenFacts, db.Model):  # type: ignore[name-defined,misc]
     # test in SQL rather than a walk through the consent history (cgcrm.citizens.sharing).
     shares_across_government: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The highest version the record has had, if above ``version``: undoing a merge puts the
+    # record back exactly as it was, version included, and its next change goes past this, so
+    # a version number never names two different states (an ETag of the merged record cannot
+    # match a later one). Not in the API.
+    highest_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -253,3 +258,8 @@ class Consent(ConsentFacts, db.Model):  # type: ignore[name-defined,misc]
     # The contact (interaction) the citizen gave a widening grant in. No foreign key: contacts
     # belong to a layer above this one; the id is checked when the consent is recorded.
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+def next_version(version: int, highest_version: int | None) -> int:
+    """The version a citizen record's next change gets (see ``Citizen.highest_version``)."""
+    return max(version, highest_version or 0) + 1

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from cgcrm.citizens import audit_scope, consents, create_locks, match_links, record, sharing
-from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier
+from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier, next_version
 from cgcrm.citizens.reading import CitizenRecord, read_audited, read_record
 from cgcrm.core.audit import AuditEvent, access_rows, record_access
 from cgcrm.core.clock import utcnow
@@ -340,7 +340,7 @@ def update_citizen(
         names_changed = {"given_name", "family_name", "preferred_name", "previous_names"}
         if names_changed & changes.keys():
             record.rebuild_names(citizen, changes.get("previous_names"))
-        citizen.version += 1
+        citizen.version = next_version(citizen.version, citizen.highest_version)
         citizen.updated_at = utcnow()
         _flush_or_conflict()
         changed = sorted(changes)
@@ -435,7 +435,7 @@ def record_consent(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) ->
         citizen.consents.append(consent)
         if consent.purpose == sharing.WHOLE_OF_GOVERNMENT_SHARING:
             citizen.shares_across_government = consent.granted
-        citizen.version += 1
+        citizen.version = next_version(citizen.version, citizen.highest_version)
         citizen.updated_at = utcnow()
         db.session.flush()
         widens = sharing.widens_access(consent.purpose, consent.granted)

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from cgcrm.citizens import normalize, record
-from cgcrm.citizens.models import Address, CitizenName, Consent, ContactPoint, ExternalIdentifier
+from cgcrm.citizens.models import (
+    Address,
+    CitizenName,
+    Consent,
+    ContactPoint,
+    ExternalIdentifier,
+    next_version,
+)
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import NotAuthorized, NotFound, PreconditionFailed, ValidationError
@@ -259,6 +266,8 @@ def _merge(
     db.session.execute(delete(names).where(names.c.citizen_id.in_([survivor_id, duplicate_id])))
     _write_names(survivor_id, values, previous)
     now = utcnow()
+    survivor_version = next_version(survivor["version"], survivor["highest_version"])
+    duplicate_version = next_version(duplicate["version"], duplicate["highest_version"])
     shares = survivorship.shares_after(s_row, snapshot["consents"])
     values["date_of_birth"] = normalize_date(values["date_of_birth"])
     values["date_of_death"] = normalize_date(values["date_of_death"])
@@ -268,7 +277,7 @@ def _merge(
         .values(
             **values,
             shares_across_government=shares,
-            version=survivor["version"] + 1,
+            version=survivor_version,
             updated_at=now,
         )
     )
@@ -278,7 +287,7 @@ def _merge(
         .values(
             status="merged",
             merged_into_id=survivor_id,
-            version=duplicate["version"] + 1,
+            version=duplicate_version,
             updated_at=now,
         )
     )
@@ -304,8 +313,8 @@ def _merge(
             },
             "counts_after": references.count_rows(survivor_id),
         },
-        survivor_version=survivor["version"] + 1,
-        duplicate_version=duplicate["version"] + 1,
+        survivor_version=survivor_version,
+        duplicate_version=duplicate_version,
         merged_at=now,
         merged_by=actor.principal.ref,
     )

@@ -78,17 +78,16 @@ def _restore_pairs(merge: Merge) -> None:
         )
 
 
-def _bump_versions(rows: dict[uuid.UUID, Any]) -> None:
-    """The snapshot put back the versions of before the merge; a version only moves forward,
-    or an ETag read before the merge would match again and a stale write be taken. So the
-    records get their data back with a version above any they had (and a new ``updated_at``:
-    they changed, for anyone syncing since then)."""
-    now = utcnow()
+def _remember_versions(rows: dict[uuid.UUID, Any]) -> None:
+    """The snapshot put back the records exactly as they were, versions included (the API's
+    JSON as before the merge; an ETag read then names that very state again). The versions the
+    merge gave them are kept as the highest each has had, so their next change goes past them
+    and no version number names two states."""
     for citizen_id, row in rows.items():
         db.session.execute(
             update(CITIZENS)
             .where(CITIZENS.c.id == citizen_id)
-            .values(version=int(row["version"]) + 1, updated_at=now)
+            .values(highest_version=max(int(row["version"]), int(row["highest_version"] or 0)))
         )
 
 
@@ -116,7 +115,7 @@ def undo_merge(actor: Actor, merge_id: uuid.UUID) -> Merge:
                 errors=changes,
             )
         restore_snapshot(merge.snapshot)
-        _bump_versions({merge.survivor_id: survivor, merge.duplicate_id: duplicate})
+        _remember_versions({merge.survivor_id: survivor, merge.duplicate_id: duplicate})
         references.move_back(merge.moved.get("rows", {}), merge.duplicate_id, merge.survivor_id)
         _restore_pairs(merge)
         merge.undone_at = utcnow()

@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, insert, update
+from sqlalchemy import JSON, case, insert, update
 
 from cgcrm.citizens import record
 from cgcrm.citizens.models import (
@@ -209,7 +209,14 @@ class BatchWriter:
         rows = db.session.execute(
             update(Citizen)
             .where(Citizen.id.in_(sorted(added)), Citizen.status != "merged")
-            .values(version=Citizen.version + 1, updated_at=now)
+            .values(
+                version=case(
+                    (Citizen.highest_version > Citizen.version, Citizen.highest_version),
+                    else_=Citizen.version,
+                )
+                + 1,
+                updated_at=now,
+            )
             .returning(Citizen.id, Citizen.version)
             .execution_options(synchronize_session=False)
         )

@@ -165,6 +165,13 @@ SETTINGS: tuple[Setting, ...] = (
         "range's contacts; the server's default spills them to disk).",
     ),
     Setting(
+        "METRICS_REBUILD_PARALLELISM",
+        int,
+        3,
+        "PostgreSQL connections a rollup rebuild computes its three contact parts on at once, "
+        "sharing its transaction's snapshot (1: one after the other, in the transaction).",
+    ),
+    Setting(
         "METRICS_RECONCILE_INTERVAL",
         int,
         86400,

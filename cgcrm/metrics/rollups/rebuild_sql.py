@@ -11,6 +11,7 @@ window pass; the heavy query runs as CREATE TABLE AS so that PostgreSQL may use 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 
 from cgcrm.extensions import db
 from cgcrm.metrics.models import NO_SERVICE
+from cgcrm.metrics.rollups import rebuild_parallel
 from cgcrm.metrics.rollups.buckets import COUNTERS
 from cgcrm.metrics.rollups.counted import (
     INVITATION_EVENT,
@@ -29,6 +31,7 @@ from cgcrm.metrics.rollups.counted import (
     ROLLUP_HANDLER,
     all_pending,
 )
+from cgcrm.metrics.rollups.rebuild_parallel import Part
 
 KEY = "day, department_id, channel_code, service_key, service_id"
 _BUCKET = """(i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
@@ -253,6 +256,8 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
         "no_service": NO_SERVICE,
         "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
         "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
+        "recorded_event": RECORDED_EVENT,
+        "rollup_handler": ROLLUP_HANDLER,
         "response_event": RESPONSE_EVENT,
         "responses": RESPONSES_HANDLER,
         "invitation_event": INVITATION_EVENT,
@@ -260,43 +265,71 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
     }
 
 
+def _transaction_settings() -> tuple[tuple[str, str], ...]:
+    """The rebuild's transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows
+    sort every identified contact of the range, which spills to disk with the default 4 MB), and
+    JIT is off: compiling these queries' many expressions cost seconds, more than it saved."""
+    return (("work_mem", str(current_app.config["METRICS_REBUILD_WORK_MEM"])), ("jit", "off"))
+
+
 def _sort_in_memory() -> None:
-    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows sort
-    every identified contact of the range, which spills to disk with the default 4 MB), and
-    turn JIT off: compiling these queries' many expressions cost seconds, more than it saved."""
-    memory = str(current_app.config["METRICS_REBUILD_WORK_MEM"])
-    db.session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
-    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
+    for name, value in _transaction_settings():
+        _set_local(name, value)
 
 
-def _compute_contact_parts(params: dict[str, Any]) -> None:
-    """Compute the three parts of CONTACTS into temporary tables (dropped at commit). Each is
-    CREATE TABLE … AS, which PostgreSQL may run in parallel workers (INSERT … SELECT never)."""
+def _compute_contact_parts(params: dict[str, Any], connections: int = 1) -> None:
+    """Compute the three parts of CONTACTS into temporary tables (dropped at commit): at once on
+    ``connections`` connections sharing this transaction's snapshot (which does not show them
+    this transaction's own writes: the parts read none of the tables it writes), or one after
+    the other here, each as CREATE TABLE … AS, which PostgreSQL may run in parallel workers
+    (INSERT … SELECT never)."""
+    if connections > 1:
+        pending = _PENDING.format(event="recorded_event", handler="rollup_handler")
+        shared = rebuild_parallel.export_snapshot(pending, _ANY_OUTSIDE, params)
+        params = params | {"pending": shared.pending}
+        parts = [
+            replace(part, settings=(*_transaction_settings(), *part.settings))
+            for part in _contact_parts(whole_table=not shared.any_outside)
+        ]
+        rebuild_parallel.compute_parts(parts, params, shared, connections)
+        return
     whole_table = not db.session.scalar(text(_ANY_OUTSIDE), params)
-    parts = (
-        ("rebuilt_alone", ALONE),
-        ("rebuilt_followups", FOLLOWUPS),
-        ("rebuilt_transactions", transactions_query(whole_table=whole_table)),
-    )
-    for table, query in parts:
-        db.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
-        hashing_only = table == "rebuilt_alone"
-        if hashing_only:
-            # Local to this statement: the windows of the other parts need their sorts.
-            db.session.execute(text("SELECT set_config('enable_sort', 'off', true)"))
+    for part in _contact_parts(whole_table=whole_table):
+        db.session.execute(text(f"DROP TABLE IF EXISTS {part.table}"))
+        earlier = [(name, _set_local(name, value)) for name, value in part.settings]
         db.session.execute(
-            text(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {query}"), params
+            text(f"CREATE TEMPORARY TABLE {part.table} ON COMMIT DROP AS {part.query}"), params
         )
-        if hashing_only:
-            db.session.execute(text("SELECT set_config('enable_sort', 'on', true)"))
+        for name, value in earlier:
+            _set_local(name, value)
 
 
-def insert_rollups(start: datetime, end: datetime) -> None:
-    """Write the rollups of contacts started in [start, end) (their days must be empty)."""
+def _set_local(name: str, value: str) -> str:
+    """Set ``name`` until the transaction ends; returns its value before."""
+    earlier = db.session.scalar(text("SELECT current_setting(:name)"), {"name": name})
+    db.session.execute(
+        text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+    )
+    return str(earlier)
+
+
+def _contact_parts(*, whole_table: bool) -> tuple[Part, ...]:
+    return (
+        # Local to this statement: the windows of the other parts need their sorts.
+        Part("rebuilt_alone", ALONE, settings=(("enable_sort", "off"),)),
+        Part("rebuilt_followups", FOLLOWUPS),
+        Part("rebuilt_transactions", transactions_query(whole_table=whole_table)),
+    )
+
+
+def insert_rollups(start: datetime, end: datetime, *, connections: int = 1) -> None:
+    """Write the rollups of contacts started in [start, end) (their days must be empty);
+    ``connections`` > 1: compute the contact parts at once on that many connections (the
+    transaction must not have written contacts, events or markers yet)."""
     _sort_in_memory()
     params = parameters(start, end)
     all_columns = ", ".join(COUNTERS)
-    _compute_contact_parts(params)
+    _compute_contact_parts(params, connections)
     # The contact buckets are new rows; the survey parts add their counters to them.
     sources: list[tuple[str, tuple[str, ...], str]] = [(CONTACTS, CONTACT_COUNTERS, "")]
     sources += [(query, counters, _upsert(counters)) for query, counters in PARTS]

@@ -69,10 +69,10 @@ def _counters(**counted: str) -> str:
 # contacts), so this part runs with hashing only (see _compute_contact_parts).
 _ALONE_COUNTERS = _counters(
     interactions="count(*)",
-    transactions_started="""count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
-        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
-    transactions_completed="""count(*) FILTER (WHERE i.transaction_stage = 'completed'
-        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
+    # Every contact with a stage as a transaction of its own (a start, or a completion that
+    # counts both); the transactions part takes back what the rules of its group do not count.
+    transactions_started="count(*) FILTER (WHERE i.transaction_stage IS NOT NULL)",
+    transactions_completed="count(*) FILTER (WHERE i.transaction_stage = 'completed')",
     resolved=f"count(*) FILTER (WHERE {_RESOLVED})",
     handling_seconds="coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)",
     handled="count(i.ended_at)",
@@ -157,16 +157,24 @@ members AS (
         min(i.started_at) FILTER (WHERE NOT i.starts) OVER grp AS first_completion
     FROM grouped i
     -- One window, so one pass over the sorted group: the whole group is every row's frame.
-    -- The ref first: its leading bytes tell most groups apart in the sort's abbreviated keys,
-    -- where the service's id is shared by a sixtieth of all contacts; "C": plain byte order.
-    WINDOW grp AS (PARTITION BY i.transaction_ref COLLATE "C", i.service_id
+    -- The ref's hash first: it tells almost every group apart in one integer comparison, where
+    -- the refs share their leading bytes (a service's code) and the service's id is shared by
+    -- a sixtieth of all contacts; then the ref itself ("C": plain byte order) for the rare
+    -- equal hashes. A function of the ref, so the groups are the same.
+    WINDOW grp AS (PARTITION BY hashtext(i.transaction_ref), i.transaction_ref COLLATE "C",
+        i.service_id
         ORDER BY i.starts, i.started_at, i.id
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
 SELECT {bucket}, {counters}
 FROM members i
--- Only the first contact of each stage counts anything.
-WHERE i.leads
+-- The part of ALONE's counts that the group's rules take back: only the first contact of each
+-- stage counts anything (the others take back their start, and their completion), and a first
+-- start or completion may not count a start. Most groups are one contact: they take nothing
+-- back, and the sums below read a tenth of the members.
+WHERE {in_range} AND NOT (i.leads AND CASE WHEN i.starts
+    THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
+    ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
 GROUP BY {key}
 """
 
@@ -174,10 +182,8 @@ GROUP BY {key}
 def transactions_query(*, whole_table: bool) -> str:
     """The transactions part; ``whole_table``: no contact lies outside the range."""
     counters = _counters(
-        transactions_started="""count(*) FILTER (WHERE CASE WHEN i.starts
-            THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
-            ELSE i.first_start IS NULL OR i.first_start > i.started_at END)""",
-        transactions_completed="count(*) FILTER (WHERE NOT i.starts)",
+        transactions_started="-count(*)",
+        transactions_completed="-count(*) FILTER (WHERE NOT i.starts AND NOT i.leads)",
     )
     return _TRANSACTIONS.format(
         groups="" if whole_table else _GROUPS,
@@ -185,6 +191,7 @@ def transactions_query(*, whole_table: bool) -> str:
         bucket_columns=_BUCKET_COLUMNS,
         bucket=_BUCKET,
         counters=counters,
+        in_range=_IN_RANGE,
         key=KEY,
     )
 

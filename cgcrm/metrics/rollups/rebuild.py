@@ -19,7 +19,7 @@ from cgcrm.core.errors import ValidationError
 from cgcrm.core.time_bounds import EARLIEST_DATE, date_problem
 from cgcrm.extensions import db
 from cgcrm.metrics.models import CaseDailyRollup, CaseResolution, InteractionDailyRollup
-from cgcrm.metrics.rollups import expected, rebuild_sql
+from cgcrm.metrics.rollups import expected, rebuild_sql, rebuild_write
 from cgcrm.metrics.rollups.buckets import Deltas, day_bounds, nonzero, rollup_row, zone
 from cgcrm.metrics.rollups.cases import case_row
 
@@ -85,11 +85,14 @@ def replace_days(
         (they see what this transaction's snapshot sees, not its own writes: only for a
         transaction that has written nothing they read, as ``rebuild_rollups``).
     """
-    for table in (InteractionDailyRollup.__table__, CaseDailyRollup.__table__):
-        db.session.execute(delete(table).where(table.c.day >= first, table.c.day <= last))
+    cases = CaseDailyRollup.__table__
+    db.session.execute(delete(cases).where(cases.c.day >= first, cases.c.day <= last))
     if in_sql if in_sql is not None else use_sql():
-        rebuild_sql.insert_rollups(*day_bounds(first, last, zone()), connections=connections)
+        start, end = day_bounds(first, last, zone())
+        rebuild_write.write_rollups(first, last, start, end, connections=connections)
     else:
+        table = InteractionDailyRollup.__table__
+        db.session.execute(delete(table).where(table.c.day >= first, table.c.day <= last))
         write_interaction_rollups(nonzero(expected.interaction_counts(first, last)))
     placements = expected.case_placements(first, last)
     resolutions = CaseResolution.__table__

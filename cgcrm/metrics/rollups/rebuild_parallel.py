@@ -16,6 +16,7 @@ workers see.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cgcrm.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,10 @@ def compute_parts(
             while remaining:
                 done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
                 for future in done:
-                    _copy_in(target, futures[future].table, future.result())
+                    part = futures[future]
+                    chunks = future.result()
+                    _copy_in(target, part.table, chunks)
+                    log.debug("rebuild: part %s done (%d bytes)", part.table, sum(map(len, chunks)))
         except BaseException:
             workers.cancel()
             pool.shutdown(wait=True, cancel_futures=True)

@@ -60,8 +60,11 @@ _NO_COUNTERS = dict.fromkeys(COUNTERS[:10], "0")
 
 def _counters(**counted: str) -> str:
     """The ten contact counters of one part: its own, and 0 for the others (UNION ALL needs
-    the same columns in each part)."""
-    return ", ".join(f"{expr} AS {name}" for name, expr in (_NO_COUNTERS | counted).items())
+    the same columns in each part). As integers, the rollups' type: summing bigints (what count
+    returns) makes numerics, a second of the final sums for 10M contacts."""
+    return ", ".join(
+        f"({expr})::integer AS {name}" for name, expr in (_NO_COUNTERS | counted).items()
+    )
 
 
 # One row per contact is grouped here, so the planner guesses one bucket per contact (it cannot
@@ -74,7 +77,10 @@ _ALONE_COUNTERS = _counters(
     transactions_started="count(*) FILTER (WHERE i.transaction_stage IS NOT NULL)",
     transactions_completed="count(*) FILTER (WHERE i.transaction_stage = 'completed')",
     resolved=f"count(*) FILTER (WHERE {_RESOLVED})",
-    handling_seconds="coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)",
+    # date_part, not extract: a double, not a numeric (a tenth of this part's time). A span in
+    # microseconds divided by 10^6 is within 10^-9 s of its value, so floor gives the same
+    # whole seconds, and sums of whole seconds are exact in a double below 2^53.
+    handling_seconds="coalesce(sum(floor(date_part('epoch', i.ended_at - i.started_at))), 0)",
     handled="count(i.ended_at)",
     inbound_identified=f"count(*) FILTER (WHERE {_IDENTIFIED})",
     fcr_eligible=f"count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED})",
@@ -329,38 +335,22 @@ def _contact_parts(*, whole_table: bool) -> tuple[Part, ...]:
     )
 
 
-def insert_rollups(start: datetime, end: datetime, *, connections: int = 1) -> None:
-    """Write the rollups of contacts started in [start, end) (their days must be empty);
-    ``connections`` > 1: compute the contact parts at once on that many connections (the
-    transaction must not have written contacts, events or markers yet)."""
+def prepare(start: datetime, end: datetime, connections: int = 1) -> dict[str, Any]:
+    """Set up the transaction for the queries of contacts started in [start, end) and compute
+    the contact parts that CONTACTS sums; returns the queries' parameters.
+
+    :param connections: > 1: compute the parts at once on that many connections (the
+        transaction must not have written contacts, events or markers yet).
+    """
     _sort_in_memory()
     params = parameters(start, end)
-    all_columns = ", ".join(COUNTERS)
     _compute_contact_parts(params, connections)
-    # The contact buckets are new rows; the survey parts add their counters to them.
-    sources: list[tuple[str, tuple[str, ...], str]] = [(CONTACTS, CONTACT_COUNTERS, "")]
-    sources += [(query, counters, _upsert(counters)) for query, counters in PARTS]
-    for source, counters, conflict in sources:
-        values = ", ".join(name if name in counters else "0" for name in COUNTERS)
-        db.session.execute(
-            text(
-                f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
-                f"SELECT {KEY}, {values}, now() FROM ({source}) AS computed {conflict}"
-            ),
-            params,
-        )
-
-
-def _upsert(counters: tuple[str, ...]) -> str:
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
-    return f"ON CONFLICT (day, department_id, channel_code, service_key) DO UPDATE SET {updates}"
+    return params
 
 
 def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
     """The rollups of contacts started in [start, end), computed without writing."""
-    _sort_in_memory()
-    params = parameters(start, end)
-    _compute_contact_parts(params)
+    params = prepare(start, end)
     result: dict[Any, dict[str, int]] = {}
     for query, counters in ((CONTACTS, CONTACT_COUNTERS), *PARTS):
         for row in db.session.execute(text(query), params).mappings():

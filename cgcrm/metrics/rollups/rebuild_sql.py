@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from cgcrm.extensions import db
 from cgcrm.metrics.models import NO_SERVICE
-from cgcrm.metrics.rollups import rebuild_parallel
+from cgcrm.metrics.rollups import local_days, rebuild_parallel
 from cgcrm.metrics.rollups.buckets import COUNTERS
 from cgcrm.metrics.rollups.counted import (
     INVITATION_EVENT,
@@ -43,8 +43,10 @@ _PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
 # A contact counts once its event is processed and if its times are plausible (the handler
 # parks the others; see buckets.implausible). The pending contacts come as a parameter, not a
 # CTE: a scan of a CTE cannot run in parallel workers, and PostgreSQL hashes the array.
+# (The span is compared as an end, not as a difference: adding hours to an instant is integer
+# arithmetic; subtracting two makes an interval to normalise and compare, twice the time.)
 _COUNTED = """i.id <> ALL(CAST(:pending AS uuid[]))
-    AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
+    AND (i.ended_at IS NULL OR i.ended_at <= i.started_at + CAST(:max_span AS interval))"""
 
 _IDENTIFIED = "i.direction = 'inbound' AND i.citizen_id IS NOT NULL"
 _RESOLVED = "i.outcome IN ('resolved', 'completed')"
@@ -85,12 +87,25 @@ _ALONE_COUNTERS = _counters(
     inbound_identified=f"count(*) FILTER (WHERE {_IDENTIFIED})",
     fcr_eligible=f"count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED})",
 )
-ALONE = f"""
-SELECT {_BUCKET}, {_ALONE_COUNTERS}
-FROM interactions i
-WHERE {_IN_RANGE} AND {_COUNTED}
-GROUP BY {KEY}
+_COUNTER_NAMES = ", ".join(COUNTERS[:10])
+# The day of each bucket from its local midnight (see local_days), the service's key from its id:
+# the sums group by four plain columns, and only their rows are converted.
+_DAY_BUCKET = """(b.day_start AT TIME ZONE 'UTC')::date AS day, b.department_id, b.channel_code,
+    coalesce(b.service_id, CAST(:no_service AS uuid)) AS service_key, b.service_id"""
+
+
+def alone_query(day_start: str) -> str:
+    """The counters of each contact alone; ``day_start``: local_days.day_start of started_at."""
+    return f"""
+SELECT {_DAY_BUCKET}, {_COUNTER_NAMES}
+FROM (
+    SELECT {day_start} AS day_start, {_BUCKET_COLUMNS}, {_ALONE_COUNTERS}
+    FROM interactions i
+    WHERE {_IN_RANGE} AND {_COUNTED}
+    GROUP BY 1, 2, 3, 4
+) AS b
 """
+
 
 # The window sorts only what it needs: the partition, the time, and the bucket's department and
 # channel (the service is the partition's key); the day is computed for the flagged contacts only.
@@ -115,18 +130,27 @@ flagged AS (
     WINDOW follow AS (PARTITION BY i.citizen_id, i.key ORDER BY i.started_at
         RANGE BETWEEN interval '168 hours' PRECEDING AND interval '168 hours' FOLLOWING)
 )
-SELECT (i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
-    i.key AS service_key, nullif(i.key, CAST(:no_service AS uuid)) AS service_id,
-    {
+SELECT {_DAY_BUCKET}, {_COUNTER_NAMES}
+FROM (
+    SELECT {{day_start}} AS day_start, i.department_id, i.channel_code,
+        nullif(i.key, CAST(:no_service AS uuid)) AS service_id,
+        {
     _counters(
         avoidable="count(*) FILTER (WHERE i.avoidable)",
         fcr_repeated="count(*) FILTER (WHERE i.repeated)",
     )
 }
-FROM flagged i
-WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
-GROUP BY {KEY}
+    FROM flagged i
+    WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
+    GROUP BY 1, 2, 3, 4
+) AS b
 """
+
+
+def followups_query(day_start: str) -> str:
+    """The follow-up flags; ``day_start``: local_days.day_start of i.started_at."""
+    return FOLLOWUPS.format(day_start=day_start)
+
 
 _GROUPED = (
     "i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL "
@@ -296,18 +320,21 @@ def _compute_contact_parts(params: dict[str, Any], connections: int = 1) -> None
     this transaction's own writes: the parts read none of the tables it writes), or one after
     the other here, each as CREATE TABLE … AS, which PostgreSQL may run in parallel workers
     (INSERT … SELECT never)."""
+    day_start = local_days.day_start(
+        "i.started_at", local_days.utc_offsets(params["start"], params["end"], params["tz"])
+    )
     if connections > 1:
         pending = _PENDING.format(event="recorded_event", handler="rollup_handler")
         shared = rebuild_parallel.export_snapshot(pending, _ANY_OUTSIDE, params)
         params = params | {"pending": shared.pending}
         parts = [
             replace(part, settings=(*_transaction_settings(), *part.settings))
-            for part in _contact_parts(whole_table=not shared.any_outside)
+            for part in _contact_parts(not shared.any_outside, day_start)
         ]
         rebuild_parallel.compute_parts(parts, params, shared, connections)
         return
     whole_table = not db.session.scalar(text(_ANY_OUTSIDE), params)
-    for part in _contact_parts(whole_table=whole_table):
+    for part in _contact_parts(whole_table, day_start):
         db.session.execute(text(f"DROP TABLE IF EXISTS {part.table}"))
         earlier = [(name, _set_local(name, value)) for name, value in part.settings]
         db.session.execute(
@@ -326,11 +353,12 @@ def _set_local(name: str, value: str) -> str:
     return str(earlier)
 
 
-def _contact_parts(*, whole_table: bool) -> tuple[Part, ...]:
+def _contact_parts(whole_table: bool, day_start: str) -> tuple[Part, ...]:
+    """``whole_table``: no contact lies outside the range; ``day_start``: see local_days."""
     return (
         # Local to this statement: the windows of the other parts need their sorts.
-        Part("rebuilt_alone", ALONE, settings=(("enable_sort", "off"),)),
-        Part("rebuilt_followups", FOLLOWUPS),
+        Part("rebuilt_alone", alone_query(day_start), settings=(("enable_sort", "off"),)),
+        Part("rebuilt_followups", followups_query(day_start)),
         Part("rebuilt_transactions", transactions_query(whole_table=whole_table)),
     )
 

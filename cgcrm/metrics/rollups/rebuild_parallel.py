@@ -22,6 +22,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import psycopg
@@ -71,6 +72,32 @@ def export_snapshot(pending_query: str, any_outside_query: str, params: dict[str
     return Snapshot(name, sorted(row[1]), bool(row[2]))
 
 
+# The citizen ids that cut the contacts into equal hundredths, from the planner's statistics.
+_CITIZEN_HISTOGRAM = """SELECT CAST(CAST(histogram_bounds AS text) AS uuid[]) FROM pg_stats
+    WHERE schemaname = current_schema() AND tablename = 'interactions'
+        AND attname = 'citizen_id'"""
+
+
+def citizen_ranges(slices: int) -> list[str]:
+    """Conditions (``AND …`` on i.citizen_id) that split the citizens into ``slices`` ranges of
+    about as many contacts each (one condition, empty, without statistics). The follow-ups of
+    each range are one part: a range of the citizen history index, so no part reads another's
+    rows, and a citizen's contacts are all in one."""
+    bounds: list[Any] = []
+    if slices > 1:
+        bounds = db.session.scalar(text(_CITIZEN_HISTOGRAM)) or []
+    if len(bounds) < 2 * slices:
+        return [""]
+    cuts = [str(bounds[len(bounds) * k // slices]) for k in range(1, slices)]
+    conditions = [f"AND i.citizen_id < CAST('{cuts[0]}' AS uuid)"]
+    conditions += [
+        f"AND i.citizen_id >= CAST('{low}' AS uuid) AND i.citizen_id < CAST('{high}' AS uuid)"
+        for low, high in pairwise(cuts)
+    ]
+    conditions.append(f"AND i.citizen_id >= CAST('{cuts[-1]}' AS uuid)")
+    return conditions
+
+
 @dataclass
 class _Workers:
     """The worker connections in use, so that a failure can cancel the others' statements."""
@@ -101,8 +128,8 @@ def compute_parts(
 ) -> None:
     """Fill one temporary table (dropped at commit) per part, ``connections`` parts at a time."""
     session_connection = db.session.connection()
-    for part in parts:
-        session_connection.execute(text(f"DROP TABLE IF EXISTS {part.table}"))
+    for table, part in {part.table: part for part in parts}.items():
+        session_connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
         # Planned only: the table gets the statement's columns and types, which the binary COPY
         # needs to match exactly.
         create = f"CREATE TEMPORARY TABLE {part.table} ON COMMIT DROP AS {part.query} WITH NO DATA"

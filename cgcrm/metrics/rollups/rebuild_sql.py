@@ -117,7 +117,7 @@ WITH identified AS (
     WHERE {_IDENTIFIED}
         AND i.started_at >= CAST(:start AS timestamptz) - interval '168 hours'
         AND i.started_at < CAST(:end AS timestamptz) + interval '168 hours'
-        AND {_COUNTED}
+        AND {_COUNTED} {{citizens}}
 ),
 flagged AS (
     SELECT i.key, i.started_at, i.department_id, i.channel_code,
@@ -147,9 +147,10 @@ FROM (
 """
 
 
-def followups_query(day_start: str) -> str:
-    """The follow-up flags; ``day_start``: local_days.day_start of i.started_at."""
-    return FOLLOWUPS.format(day_start=day_start)
+def followups_query(day_start: str, citizens: str = "") -> str:
+    """The follow-up flags; ``day_start``: local_days.day_start of i.started_at; ``citizens``:
+    a condition on i.citizen_id (``AND …``) to flag only those citizens' contacts."""
+    return FOLLOWUPS.format(day_start=day_start, citizens=citizens)
 
 
 _GROUPED = (
@@ -329,7 +330,7 @@ def _compute_contact_parts(params: dict[str, Any], connections: int = 1) -> None
         params = params | {"pending": shared.pending}
         parts = [
             replace(part, settings=(*_transaction_settings(), *part.settings))
-            for part in _contact_parts(not shared.any_outside, day_start)
+            for part in _contact_parts(not shared.any_outside, day_start, connections - 1)
         ]
         rebuild_parallel.compute_parts(parts, params, shared, connections)
         return
@@ -353,13 +354,19 @@ def _set_local(name: str, value: str) -> str:
     return str(earlier)
 
 
-def _contact_parts(whole_table: bool, day_start: str) -> tuple[Part, ...]:
-    """``whole_table``: no contact lies outside the range; ``day_start``: see local_days."""
+def _contact_parts(whole_table: bool, day_start: str, citizen_slices: int = 1) -> tuple[Part, ...]:
+    """``whole_table``: no contact lies outside the range; ``day_start``: see local_days;
+    ``citizen_slices``: the follow-ups in that many parts, by ranges of citizens."""
+    followups = [
+        Part("rebuilt_followups", followups_query(day_start, citizens))
+        for citizens in rebuild_parallel.citizen_ranges(citizen_slices)
+    ]
     return (
+        # The longest first: on a few connections they start first.
+        *followups,
+        Part("rebuilt_transactions", transactions_query(whole_table=whole_table)),
         # Local to this statement: the windows of the other parts need their sorts.
         Part("rebuilt_alone", alone_query(day_start), settings=(("enable_sort", "off"),)),
-        Part("rebuilt_followups", followups_query(day_start)),
-        Part("rebuilt_transactions", transactions_query(whole_table=whole_table)),
     )
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from cgcrm.extensions import db
-from cgcrm.metrics.rollups import rebuild_sql
+from cgcrm.metrics.rollups import rebuild_parallel, rebuild_sql
 from cgcrm.metrics.rollups.rebuild import rebuild_rollups
 from tests.metrics.conftest import clear_rollups, pending_event_ids, process, snapshot
 from tests.metrics.test_consistency import _cases, _contacts, _surveys
@@ -61,6 +61,40 @@ def test_the_parallel_rebuild_equals_the_serial_one_and_the_handlers(
     _empty_rollups(app)
     assert _rebuild(app, monkeypatch, connections) == 45
     assert snapshot(app) == serial
+
+
+def test_follow_ups_in_ranges_of_citizens_equal_the_serial_ones(
+    app: Flask, contacts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process(app)
+    reference = snapshot(app)
+    _, middle, high = sorted(contacts)
+    ranges = [
+        f"AND i.citizen_id < CAST('{middle}' AS uuid)",
+        f"AND i.citizen_id >= CAST('{middle}' AS uuid) AND i.citizen_id < CAST('{high}' AS uuid)",
+        f"AND i.citizen_id >= CAST('{high}' AS uuid)",
+    ]
+    asked = []
+    monkeypatch.setattr(
+        rebuild_parallel, "citizen_ranges", lambda slices: asked.append(slices) or ranges
+    )
+    _empty_rollups(app)
+    assert _rebuild(app, monkeypatch, 4) == 45
+    assert asked == [3]
+    assert snapshot(app) == reference
+
+
+def test_citizen_ranges_cut_the_planner_s_histogram(app: Flask, contacts: list[str]) -> None:
+    with app.app_context():
+        assert rebuild_parallel.citizen_ranges(1) == [""]
+        db.session.execute(sa.text("ANALYZE interactions"))
+        ranges = rebuild_parallel.citizen_ranges(2)
+        db.session.rollback()
+    # Three citizens are too few for a histogram: one part; with one, two ranges.
+    assert len(ranges) in (1, 2)
+    if len(ranges) == 2:
+        assert ranges[0].startswith("AND i.citizen_id < ")
+        assert ranges[1].startswith("AND i.citizen_id >= ")
 
 
 def test_the_parallel_rebuild_leaves_pending_events_to_their_handlers(

@@ -167,9 +167,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "METRICS_REBUILD_PARALLELISM",
         int,
-        3,
-        "PostgreSQL connections a rollup rebuild computes its three contact parts on at once, "
-        "sharing its transaction's snapshot (1: one after the other, in the transaction).",
+        4,
+        "PostgreSQL connections a rollup rebuild computes its contact parts on at once, sharing "
+        "its transaction's snapshot (the follow-ups in this number less one ranges of citizens); "
+        "1: one part after the other, in the rebuild's transaction.",
     ),
     Setting(
         "METRICS_RECONCILE_INTERVAL",

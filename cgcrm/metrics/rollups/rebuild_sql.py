@@ -6,7 +6,9 @@ one earlier than it is an earlier contact within 7 days, one later a later one; 
 same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
 the frame's ends), transactions from the first contact of each stage in each (service, ref)
 group touched by the range, wherever its other contacts lie. Each part is one sort and one
-window pass; the heavy query runs as CREATE TABLE AS so that PostgreSQL may use parallel workers.
+window pass, computed at once on several connections (``rebuild_parallel``) or one after the
+other as CREATE TABLE AS, so that PostgreSQL may use parallel workers; ``rebuild_write`` writes
+the result.
 """
 
 from __future__ import annotations

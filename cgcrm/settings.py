@@ -169,7 +169,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         4,
         "PostgreSQL connections a rollup rebuild computes its contact parts on at once, sharing "
-        "its transaction's snapshot (the follow-ups in this number less one ranges of citizens); "
+        "its transaction's snapshot (the follow-ups in this number less two ranges of citizens); "
         "1: one part after the other, in the rebuild's transaction.",
     ),
     Setting(

@@ -79,7 +79,7 @@ def test_follow_ups_in_ranges_of_citizens_equal_the_serial_ones(
         rebuild_parallel, "citizen_ranges", lambda slices: asked.append(slices) or ranges
     )
     _empty_rollups(app)
-    assert _rebuild(app, monkeypatch, 4) == 45
+    assert _rebuild(app, monkeypatch, 5) == 45
     assert asked == [3]
     assert snapshot(app) == reference
 

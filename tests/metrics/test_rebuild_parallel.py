@@ -86,7 +86,7 @@ def test_follow_ups_in_ranges_of_citizens_equal_the_serial_ones(
 
 def test_citizen_ranges_cut_the_planner_s_histogram(app: Flask, contacts: list[str]) -> None:
     with app.app_context():
-        assert rebuild_parallel.citizen_ranges(1) == [""]
+        assert rebuild_parallel.citizen_ranges(0) == rebuild_parallel.citizen_ranges(1) == [""]
         db.session.execute(sa.text("ANALYZE interactions"))
         ranges = rebuild_parallel.citizen_ranges(2)
         db.session.rollback()
@@ -126,3 +126,43 @@ def test_a_failing_part_rolls_the_whole_rebuild_back(
     with pytest.raises(sa.exc.DataError):
         _rebuild(app, monkeypatch, 3)
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+def test_a_rebuild_brings_changed_missing_and_extra_buckets_back(
+    app: Flask, contacts: list[str], monkeypatch: pytest.MonkeyPatch, connections: int
+) -> None:
+    process(app)
+    reference = snapshot(app)
+    with app.app_context():
+        table = "interaction_daily_rollups"
+        first, second = db.session.execute(
+            sa.text(f"SELECT day, channel_code FROM {table} ORDER BY day, channel_code LIMIT 2")
+        ).all()
+        db.session.execute(
+            sa.text(
+                f"UPDATE {table} SET interactions = interactions + 5, csat_2 = 7 "
+                "WHERE day = :day AND channel_code = :channel"
+            ),
+            {"day": first[0], "channel": first[1]},
+        )
+        db.session.execute(
+            sa.text(f"DELETE FROM {table} WHERE day = :day AND channel_code = :channel"),
+            {"day": second[0], "channel": second[1]},
+        )
+        # A bucket no contact makes, on a rebuilt day.
+        db.session.execute(
+            sa.text(f"""INSERT INTO {table} (day, department_id, channel_code, service_key,
+                    service_id, interactions, transactions_started, transactions_completed,
+                    resolved, handling_seconds, handled, updated_at)
+                SELECT day, department_id, 'email', service_key, service_id, 3, 0, 0, 0, 0, 0,
+                    now()
+                FROM {table} WHERE day = :day LIMIT 1
+                ON CONFLICT DO NOTHING"""),
+            {"day": first[0]},
+        )
+        db.session.commit()
+        db.session.remove()
+    assert snapshot(app) != reference
+    _rebuild(app, monkeypatch, connections)
+    assert snapshot(app) == reference

@@ -83,9 +83,9 @@ def citizen_ranges(slices: int) -> list[str]:
     about as many contacts each (one condition, empty, without statistics). The follow-ups of
     each range are one part: a range of the citizen history index, so no part reads another's
     rows, and a citizen's contacts are all in one."""
-    bounds: list[Any] = []
-    if slices > 1:
-        bounds = db.session.scalar(text(_CITIZEN_HISTOGRAM)) or []
+    if slices <= 1:
+        return [""]
+    bounds: list[Any] = db.session.scalar(text(_CITIZEN_HISTOGRAM)) or []
     if len(bounds) < 2 * slices:
         return [""]
     cuts = [str(bounds[len(bounds) * k // slices]) for k in range(1, slices)]

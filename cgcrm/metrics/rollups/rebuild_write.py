@@ -42,19 +42,28 @@ FROM ({parts}) AS parts({rebuild_sql.KEY}, {_ALL})
 GROUP BY {rebuild_sql.KEY}"""
 
 
-_GONE = f"""DELETE FROM interaction_daily_rollups r
-WHERE r.day >= :first AND r.day <= :last
-    AND NOT EXISTS (SELECT 1 FROM {REBUILT} n WHERE {_SAME_BUCKET})"""
-_CHANGED = f"""UPDATE interaction_daily_rollups r
-SET {", ".join(f"{name} = n.{name}" for name in COUNTERS)}, updated_at = now()
-FROM {REBUILT} n
-WHERE {_SAME_BUCKET}
-    AND ({", ".join(f"r.{name}" for name in COUNTERS)})
+CHANGES = "rollup_changes"
+# The buckets to delete (gone), to update, to insert (new): one join of the stored and the
+# rebuilt buckets. Usually none; each statement below then reads an empty table.
+_CHANGES = f"""SELECT {", ".join(f"coalesce(n.{c}, r.{c}) AS {c}" for c in BUCKET_COLUMNS)},
+    n.service_id, {", ".join(f"n.{name}" for name in COUNTERS)},
+    n.day IS NULL AS gone, r.day IS NULL AS new
+FROM (SELECT * FROM interaction_daily_rollups WHERE day >= :first AND day <= :last) AS r
+FULL JOIN {REBUILT} n ON {_SAME_BUCKET}
+WHERE r.day IS NULL OR n.day IS NULL
+    OR ({", ".join(f"r.{name}" for name in COUNTERS)})
         IS DISTINCT FROM ({", ".join(f"n.{name}" for name in COUNTERS)})"""
+_SAME_CHANGE = _SAME_BUCKET.replace("n.", "c.")
+_GONE = f"""DELETE FROM interaction_daily_rollups r USING {CHANGES} c
+WHERE c.gone AND {_SAME_CHANGE}"""
+_CHANGED = f"""UPDATE interaction_daily_rollups r
+SET {", ".join(f"{name} = c.{name}" for name in COUNTERS)}, updated_at = now()
+FROM {CHANGES} c
+WHERE NOT c.gone AND NOT c.new AND {_SAME_CHANGE}"""
 _NEW = f"""INSERT INTO interaction_daily_rollups ({rebuild_sql.KEY}, {_ALL}, updated_at)
 SELECT {rebuild_sql.KEY}, {_ALL}, now()
-FROM {REBUILT} n
-WHERE NOT EXISTS (SELECT 1 FROM interaction_daily_rollups r WHERE {_SAME_BUCKET})
+FROM {CHANGES} c
+WHERE c.new
 -- In the primary key's order: each insert then goes where the last one went.
 ORDER BY {", ".join(BUCKET_COLUMNS)}"""
 
@@ -73,6 +82,12 @@ def write_rollups(
     db.session.execute(
         text(f"CREATE TEMPORARY TABLE {REBUILT} ON COMMIT DROP AS {_every_bucket()}"), params
     )
-    days = {"first": first, "last": last}
+    db.session.execute(text(f"DROP TABLE IF EXISTS {CHANGES}"))
+    db.session.execute(
+        text(f"CREATE TEMPORARY TABLE {CHANGES} ON COMMIT DROP AS {_CHANGES}"),
+        {"first": first, "last": last},
+    )
+    # Its statistics, so that a few changes are found by the primary key, not by a scan.
+    db.session.execute(text(f"ANALYZE {CHANGES}"))
     for statement in (_GONE, _CHANGED, _NEW):
-        db.session.execute(text(statement), days)
+        db.session.execute(text(statement))

@@ -19,7 +19,7 @@ from cgcrm.core.errors import ValidationError
 from cgcrm.core.time_bounds import EARLIEST_DATE, date_problem
 from cgcrm.extensions import db
 from cgcrm.metrics.models import CaseDailyRollup, CaseResolution, InteractionDailyRollup
-from cgcrm.metrics.rollups import expected, rebuild_sql, rebuild_write
+from cgcrm.metrics.rollups import expected, rebuild_compute, rebuild_write
 from cgcrm.metrics.rollups.buckets import Deltas, day_bounds, nonzero, rollup_row, zone
 from cgcrm.metrics.rollups.cases import case_row
 
@@ -72,7 +72,7 @@ def lock_rollups() -> None:
 def expected_interaction_rollups(first: date, last: date, *, in_sql: bool | None = None) -> Deltas:
     """The interaction rollups of ``first`` … ``last`` as raw data gives them: {key: counters}."""
     if in_sql if in_sql is not None else use_sql():
-        return rebuild_sql.computed_rollups(*day_bounds(first, last, zone()))
+        return rebuild_compute.computed_rollups(*day_bounds(first, last, zone()))
     return nonzero(expected.interaction_counts(first, last))
 
 

@@ -6,39 +6,19 @@ one earlier than it is an earlier contact within 7 days, one later a later one; 
 same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
 the frame's ends), transactions from the first contact of each stage in each (service, ref)
 group touched by the range, wherever its other contacts lie. Each part is one sort and one
-window pass, computed at once on several connections (``rebuild_parallel``) or one after the
-other as CREATE TABLE AS, so that PostgreSQL may use parallel workers; ``rebuild_write`` writes
+window pass; ``rebuild_compute`` runs them (at once on several connections, or one after the
+other as CREATE TABLE AS, so that PostgreSQL may use parallel workers), ``rebuild_write`` writes
 the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
-from typing import Any
-
-from flask import current_app
-from sqlalchemy import text
-
-from cgcrm.extensions import db
-from cgcrm.metrics.models import NO_SERVICE
-from cgcrm.metrics.rollups import local_days, rebuild_parallel
 from cgcrm.metrics.rollups.buckets import COUNTERS
-from cgcrm.metrics.rollups.counted import (
-    INVITATION_EVENT,
-    INVITATIONS_HANDLER,
-    RECORDED_EVENT,
-    RESPONSE_EVENT,
-    RESPONSES_HANDLER,
-    ROLLUP_HANDLER,
-    all_pending,
-)
-from cgcrm.metrics.rollups.rebuild_parallel import Part
 
 KEY = "day, department_id, channel_code, service_key, service_id"
 _BUCKET = """(i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
     coalesce(i.service_id, CAST(:no_service AS uuid)) AS service_key, i.service_id"""
-_PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
+PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
     WHERE o.type = :{event} AND NOT EXISTS (
         SELECT 1 FROM processed_events p
         WHERE p.event_id = o.event_id AND p.handler = :{handler})"""
@@ -241,7 +221,7 @@ def transactions_query(*, whole_table: bool) -> str:
 
 
 # Whether any contact lies outside [start, end): a few probes of the (department, time) index.
-_ANY_OUTSIDE = """SELECT EXISTS (SELECT 1 FROM departments d
+ANY_OUTSIDE = """SELECT EXISTS (SELECT 1 FROM departments d
     WHERE EXISTS (SELECT 1 FROM interactions i
         WHERE i.department_id = d.id AND i.started_at < :start)
     OR EXISTS (SELECT 1 FROM interactions i
@@ -262,7 +242,7 @@ HAVING sum(interactions) > 0
 CONTACT_COUNTERS = COUNTERS[:10]
 
 RESPONSES = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="response_event", handler="responses")})
+WITH pending AS MATERIALIZED ({PENDING.format(event="response_event", handler="responses")})
 SELECT {_BUCKET},
     count(*) FILTER (WHERE r.csat = 1) AS csat_1,
     count(*) FILTER (WHERE r.csat = 2) AS csat_2,
@@ -283,7 +263,7 @@ GROUP BY {KEY}
 RESPONSE_COUNTERS = (*COUNTERS[10:20], "invited_responses")
 
 INVITATIONS = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="invitation_event", handler="invitations")})
+WITH pending AS MATERIALIZED ({PENDING.format(event="invitation_event", handler="invitations")})
 SELECT {_BUCKET}, count(*) AS invitations_sent
 FROM survey_invitations s JOIN interactions i ON i.id = s.interaction_id
 WHERE i.started_at >= :start AND i.started_at < :end
@@ -296,121 +276,3 @@ PARTS = (
     (RESPONSES, RESPONSE_COUNTERS),
     (INVITATIONS, INVITATION_COUNTERS),
 )
-
-
-def parameters(start: datetime, end: datetime) -> dict[str, Any]:
-    config = current_app.config
-    return {
-        "start": start,
-        "end": end,
-        "tz": config["TIME_ZONE"],
-        "no_service": NO_SERVICE,
-        "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
-        "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
-        "recorded_event": RECORDED_EVENT,
-        "rollup_handler": ROLLUP_HANDLER,
-        "response_event": RESPONSE_EVENT,
-        "responses": RESPONSES_HANDLER,
-        "invitation_event": INVITATION_EVENT,
-        "invitations": INVITATIONS_HANDLER,
-    }
-
-
-def _transaction_settings() -> tuple[tuple[str, str], ...]:
-    """The rebuild's transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows
-    sort every identified contact of the range, which spills to disk with the default 4 MB), and
-    JIT is off: compiling these queries' many expressions cost seconds, more than it saved."""
-    return (("work_mem", str(current_app.config["METRICS_REBUILD_WORK_MEM"])), ("jit", "off"))
-
-
-def _sort_in_memory() -> None:
-    for name, value in _transaction_settings():
-        _set_local(name, value)
-
-
-def _compute_contact_parts(params: dict[str, Any], connections: int = 1) -> None:
-    """Compute the three parts of CONTACTS into temporary tables (dropped at commit): at once on
-    ``connections`` connections sharing this transaction's snapshot (which does not show them
-    this transaction's own writes: the parts read none of the tables it writes), or one after
-    the other here, each as CREATE TABLE … AS, which PostgreSQL may run in parallel workers
-    (INSERT … SELECT never)."""
-    day_start = local_days.day_start(
-        "i.started_at", local_days.utc_offsets(params["start"], params["end"], params["tz"])
-    )
-    if connections > 1:
-        pending = _PENDING.format(event="recorded_event", handler="rollup_handler")
-        shared = rebuild_parallel.export_snapshot(pending, _ANY_OUTSIDE, params)
-        params = params | {"pending": shared.pending}
-        parts = [
-            replace(part, settings=(*_transaction_settings(), *part.settings))
-            for part in _contact_parts(not shared.any_outside, day_start, connections - 2)
-        ]
-        rebuild_parallel.compute_parts(parts, params, shared, connections)
-        return
-    whole_table = not db.session.scalar(text(_ANY_OUTSIDE), params)
-    for part in _contact_parts(whole_table, day_start):
-        db.session.execute(text(f"DROP TABLE IF EXISTS {part.table}"))
-        earlier = [(name, _set_local(name, value)) for name, value in part.settings]
-        db.session.execute(
-            text(f"CREATE TEMPORARY TABLE {part.table} ON COMMIT DROP AS {part.query}"), params
-        )
-        for name, value in earlier:
-            _set_local(name, value)
-
-
-def _set_local(name: str, value: str) -> str:
-    """Set ``name`` until the transaction ends; returns its value before."""
-    earlier = db.session.scalar(text("SELECT current_setting(:name)"), {"name": name})
-    db.session.execute(
-        text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
-    )
-    return str(earlier)
-
-
-def _contact_parts(whole_table: bool, day_start: str, citizen_slices: int = 1) -> tuple[Part, ...]:
-    """``whole_table``: no contact lies outside the range; ``day_start``: see local_days;
-    ``citizen_slices``: the follow-ups in that many parts, by ranges of citizens (on 10M
-    contacts they cost as much CPU as the two other parts together, so with two slices the four
-    parts are about equal)."""
-    followups = [
-        Part("rebuilt_followups", followups_query(day_start, citizens))
-        for citizens in rebuild_parallel.citizen_ranges(citizen_slices)
-    ]
-    return (
-        # The longest first: should there be more parts than connections, they start first.
-        *followups,
-        # In one process: each parallel worker would find the shared refs again.
-        Part(
-            "rebuilt_transactions",
-            transactions_query(whole_table=whole_table),
-            settings=(("max_parallel_workers_per_gather", "0"),),
-        ),
-        # Local to this statement: the windows of the other parts need their sorts.
-        Part("rebuilt_alone", alone_query(day_start), settings=(("enable_sort", "off"),)),
-    )
-
-
-def prepare(start: datetime, end: datetime, connections: int = 1) -> dict[str, Any]:
-    """Set up the transaction for the queries of contacts started in [start, end) and compute
-    the contact parts that CONTACTS sums; returns the queries' parameters.
-
-    :param connections: > 1: compute the parts at once on that many connections (the
-        transaction must not have written contacts, events or markers yet).
-    """
-    _sort_in_memory()
-    params = parameters(start, end)
-    _compute_contact_parts(params, connections)
-    return params
-
-
-def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
-    """The rollups of contacts started in [start, end), computed without writing."""
-    params = prepare(start, end)
-    result: dict[Any, dict[str, int]] = {}
-    for query, counters in ((CONTACTS, CONTACT_COUNTERS), *PARTS):
-        for row in db.session.execute(text(query), params).mappings():
-            key = (row["day"], row["department_id"], row["channel_code"], row["service_id"])
-            target = result.setdefault(key, {})
-            for name in counters:
-                target[name] = int(row[name])
-    return result

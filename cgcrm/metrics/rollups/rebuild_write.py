@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import text
 
 from cgcrm.extensions import db
-from cgcrm.metrics.rollups import rebuild_sql
+from cgcrm.metrics.rollups import rebuild_compute, rebuild_sql
 from cgcrm.metrics.rollups.buckets import BUCKET_COLUMNS, COUNTERS
 
 REBUILT = "rebuilt_rollups"
@@ -77,7 +77,7 @@ def write_rollups(
     :param connections: > 1: compute the contact parts at once on that many connections (the
         transaction must not have written contacts, events or markers yet).
     """
-    params = rebuild_sql.prepare(start, end, connections)
+    params = rebuild_compute.prepare(start, end, connections)
     db.session.execute(text(f"DROP TABLE IF EXISTS {REBUILT}"))
     db.session.execute(
         text(f"CREATE TEMPORARY TABLE {REBUILT} ON COMMIT DROP AS {_every_bucket()}"), params

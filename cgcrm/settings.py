@@ -165,6 +165,14 @@ SETTINGS: tuple[Setting, ...] = (
         "range's contacts; the server's default spills them to disk).",
     ),
     Setting(
+        "METRICS_REBUILD_PARALLELISM",
+        int,
+        4,
+        "PostgreSQL connections a rollup rebuild computes its contact parts on at once, sharing "
+        "its transaction's snapshot (the follow-ups in this number less two ranges of citizens); "
+        "1: one part after the other, in the rebuild's transaction.",
+    ),
+    Setting(
         "METRICS_RECONCILE_INTERVAL",
         int,
         86400,

@@ -11,6 +11,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, insert, select, text
 
 from cgcrm.core.clock import utcnow
@@ -18,7 +19,7 @@ from cgcrm.core.errors import ValidationError
 from cgcrm.core.time_bounds import EARLIEST_DATE, date_problem
 from cgcrm.extensions import db
 from cgcrm.metrics.models import CaseDailyRollup, CaseResolution, InteractionDailyRollup
-from cgcrm.metrics.rollups import expected, rebuild_sql
+from cgcrm.metrics.rollups import expected, rebuild_compute, rebuild_write
 from cgcrm.metrics.rollups.buckets import Deltas, day_bounds, nonzero, rollup_row, zone
 from cgcrm.metrics.rollups.cases import case_row
 
@@ -71,17 +72,27 @@ def lock_rollups() -> None:
 def expected_interaction_rollups(first: date, last: date, *, in_sql: bool | None = None) -> Deltas:
     """The interaction rollups of ``first`` … ``last`` as raw data gives them: {key: counters}."""
     if in_sql if in_sql is not None else use_sql():
-        return rebuild_sql.computed_rollups(*day_bounds(first, last, zone()))
+        return rebuild_compute.computed_rollups(*day_bounds(first, last, zone()))
     return nonzero(expected.interaction_counts(first, last))
 
 
-def replace_days(first: date, last: date, *, in_sql: bool | None = None) -> None:
-    """Delete and recompute every rollup of ``first`` … ``last`` (no lock, no commit)."""
-    for table in (InteractionDailyRollup.__table__, CaseDailyRollup.__table__):
-        db.session.execute(delete(table).where(table.c.day >= first, table.c.day <= last))
+def replace_days(
+    first: date, last: date, *, in_sql: bool | None = None, connections: int = 1
+) -> None:
+    """Delete and recompute every rollup of ``first`` … ``last`` (no lock, no commit).
+
+    :param connections: in SQL, compute the contacts' counters on that many connections at once
+        (they see what this transaction's snapshot sees, not its own writes: only for a
+        transaction that has written nothing they read, as ``rebuild_rollups``).
+    """
+    cases = CaseDailyRollup.__table__
+    db.session.execute(delete(cases).where(cases.c.day >= first, cases.c.day <= last))
     if in_sql if in_sql is not None else use_sql():
-        rebuild_sql.insert_rollups(*day_bounds(first, last, zone()))
+        start, end = day_bounds(first, last, zone())
+        rebuild_write.write_rollups(first, last, start, end, connections=connections)
     else:
+        table = InteractionDailyRollup.__table__
+        db.session.execute(delete(table).where(table.c.day >= first, table.c.day <= last))
         write_interaction_rollups(nonzero(expected.interaction_counts(first, last)))
     placements = expected.case_placements(first, last)
     resolutions = CaseResolution.__table__
@@ -137,7 +148,8 @@ def rebuild_rollups(
     first, last = day_range(day_from, day_to)
     try:
         lock_rollups()
-        replace_days(first, last, in_sql=in_sql)
+        connections = int(current_app.config["METRICS_REBUILD_PARALLELISM"])
+        replace_days(first, last, in_sql=in_sql, connections=connections)
         table = InteractionDailyRollup.__table__
         counted: Any = db.session.scalar(
             select(func.coalesce(func.sum(table.c.interactions), 0)).where(

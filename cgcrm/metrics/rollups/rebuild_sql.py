@@ -6,42 +6,29 @@ one earlier than it is an earlier contact within 7 days, one later a later one; 
 same instant are neither; unlike ``EXCLUDE GROUP``, which recomputes every frame, these follow
 the frame's ends), transactions from the first contact of each stage in each (service, ref)
 group touched by the range, wherever its other contacts lie. Each part is one sort and one
-window pass; the heavy query runs as CREATE TABLE AS so that PostgreSQL may use parallel workers.
+window pass; ``rebuild_compute`` runs them (at once on several connections, or one after the
+other as CREATE TABLE AS, so that PostgreSQL may use parallel workers), ``rebuild_write`` writes
+the result.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from flask import current_app
-from sqlalchemy import text
-
-from cgcrm.extensions import db
-from cgcrm.metrics.models import NO_SERVICE
 from cgcrm.metrics.rollups.buckets import COUNTERS
-from cgcrm.metrics.rollups.counted import (
-    INVITATION_EVENT,
-    INVITATIONS_HANDLER,
-    RECORDED_EVENT,
-    RESPONSE_EVENT,
-    RESPONSES_HANDLER,
-    ROLLUP_HANDLER,
-    all_pending,
-)
 
 KEY = "day, department_id, channel_code, service_key, service_id"
 _BUCKET = """(i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
     coalesce(i.service_id, CAST(:no_service AS uuid)) AS service_key, i.service_id"""
-_PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
+PENDING = """SELECT o.aggregate_id AS id FROM outbox_events o
     WHERE o.type = :{event} AND NOT EXISTS (
         SELECT 1 FROM processed_events p
         WHERE p.event_id = o.event_id AND p.handler = :{handler})"""
 # A contact counts once its event is processed and if its times are plausible (the handler
 # parks the others; see buckets.implausible). The pending contacts come as a parameter, not a
 # CTE: a scan of a CTE cannot run in parallel workers, and PostgreSQL hashes the array.
+# (The span is compared as an end, not as a difference: adding hours to an instant is integer
+# arithmetic; subtracting two makes an interval to normalise and compare, twice the time.)
 _COUNTED = """i.id <> ALL(CAST(:pending AS uuid[]))
-    AND (i.ended_at IS NULL OR i.ended_at - i.started_at <= :max_span)"""
+    AND (i.ended_at IS NULL OR i.ended_at <= i.started_at + CAST(:max_span AS interval))"""
 
 _IDENTIFIED = "i.direction = 'inbound' AND i.citizen_id IS NOT NULL"
 _RESOLVED = "i.outcome IN ('resolved', 'completed')"
@@ -57,8 +44,11 @@ _NO_COUNTERS = dict.fromkeys(COUNTERS[:10], "0")
 
 def _counters(**counted: str) -> str:
     """The ten contact counters of one part: its own, and 0 for the others (UNION ALL needs
-    the same columns in each part)."""
-    return ", ".join(f"{expr} AS {name}" for name, expr in (_NO_COUNTERS | counted).items())
+    the same columns in each part). As integers, the rollups' type: summing bigints (what count
+    returns) makes numerics, a second of the final sums for 10M contacts."""
+    return ", ".join(
+        f"({expr})::integer AS {name}" for name, expr in (_NO_COUNTERS | counted).items()
+    )
 
 
 # One row per contact is grouped here, so the planner guesses one bucket per contact (it cannot
@@ -66,22 +56,38 @@ def _counters(**counted: str) -> str:
 # contacts), so this part runs with hashing only (see _compute_contact_parts).
 _ALONE_COUNTERS = _counters(
     interactions="count(*)",
-    transactions_started="""count(*) FILTER (WHERE i.transaction_stage IS NOT NULL
-        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
-    transactions_completed="""count(*) FILTER (WHERE i.transaction_stage = 'completed'
-        AND (i.transaction_ref IS NULL OR i.service_id IS NULL))""",
+    # Every contact with a stage as a transaction of its own (a start, or a completion that
+    # counts both); the transactions part takes back what the rules of its group do not count.
+    transactions_started="count(*) FILTER (WHERE i.transaction_stage IS NOT NULL)",
+    transactions_completed="count(*) FILTER (WHERE i.transaction_stage = 'completed')",
     resolved=f"count(*) FILTER (WHERE {_RESOLVED})",
-    handling_seconds="coalesce(sum(floor(extract(epoch FROM i.ended_at - i.started_at))), 0)",
+    # date_part, not extract: a double, not a numeric (a tenth of this part's time). A span in
+    # microseconds divided by 10^6 is within 10^-9 s of its value, so floor gives the same
+    # whole seconds, and sums of whole seconds are exact in a double below 2^53.
+    handling_seconds="coalesce(sum(floor(date_part('epoch', i.ended_at - i.started_at))), 0)",
     handled="count(i.ended_at)",
     inbound_identified=f"count(*) FILTER (WHERE {_IDENTIFIED})",
     fcr_eligible=f"count(*) FILTER (WHERE {_IDENTIFIED} AND {_RESOLVED})",
 )
-ALONE = f"""
-SELECT {_BUCKET}, {_ALONE_COUNTERS}
-FROM interactions i
-WHERE {_IN_RANGE} AND {_COUNTED}
-GROUP BY {KEY}
+_COUNTER_NAMES = ", ".join(COUNTERS[:10])
+# The day of each bucket from its local midnight (see local_days), the service's key from its id:
+# the sums group by four plain columns, and only their rows are converted.
+_DAY_BUCKET = """(b.day_start AT TIME ZONE 'UTC')::date AS day, b.department_id, b.channel_code,
+    coalesce(b.service_id, CAST(:no_service AS uuid)) AS service_key, b.service_id"""
+
+
+def alone_query(day_start: str) -> str:
+    """The counters of each contact alone; ``day_start``: local_days.day_start of started_at."""
+    return f"""
+SELECT {_DAY_BUCKET}, {_COUNTER_NAMES}
+FROM (
+    SELECT {day_start} AS day_start, {_BUCKET_COLUMNS}, {_ALONE_COUNTERS}
+    FROM interactions i
+    WHERE {_IN_RANGE} AND {_COUNTED}
+    GROUP BY 1, 2, 3, 4
+) AS b
 """
+
 
 # The window sorts only what it needs: the partition, the time, and the bucket's department and
 # channel (the service is the partition's key); the day is computed for the flagged contacts only.
@@ -93,7 +99,7 @@ WITH identified AS (
     WHERE {_IDENTIFIED}
         AND i.started_at >= CAST(:start AS timestamptz) - interval '168 hours'
         AND i.started_at < CAST(:end AS timestamptz) + interval '168 hours'
-        AND {_COUNTED}
+        AND {_COUNTED} {{citizens}}
 ),
 flagged AS (
     SELECT i.key, i.started_at, i.department_id, i.channel_code,
@@ -106,18 +112,28 @@ flagged AS (
     WINDOW follow AS (PARTITION BY i.citizen_id, i.key ORDER BY i.started_at
         RANGE BETWEEN interval '168 hours' PRECEDING AND interval '168 hours' FOLLOWING)
 )
-SELECT (i.started_at AT TIME ZONE :tz)::date AS day, i.department_id, i.channel_code,
-    i.key AS service_key, nullif(i.key, CAST(:no_service AS uuid)) AS service_id,
-    {
+SELECT {_DAY_BUCKET}, {_COUNTER_NAMES}
+FROM (
+    SELECT {{day_start}} AS day_start, i.department_id, i.channel_code,
+        nullif(i.key, CAST(:no_service AS uuid)) AS service_id,
+        {
     _counters(
         avoidable="count(*) FILTER (WHERE i.avoidable)",
         fcr_repeated="count(*) FILTER (WHERE i.repeated)",
     )
 }
-FROM flagged i
-WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
-GROUP BY {KEY}
+    FROM flagged i
+    WHERE {_IN_RANGE} AND (i.avoidable OR i.repeated)
+    GROUP BY 1, 2, 3, 4
+) AS b
 """
+
+
+def followups_query(day_start: str, citizens: str = "") -> str:
+    """The follow-up flags; ``day_start``: local_days.day_start of i.started_at; ``citizens``:
+    a condition on i.citizen_id (``AND …``) to flag only those citizens' contacts."""
+    return FOLLOWUPS.format(day_start=day_start, citizens=citizens)
+
 
 _GROUPED = (
     "i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL "
@@ -139,6 +155,17 @@ WHERE NOT ({_IN_RANGE}) AND {_GROUPED}
     AND EXISTS (SELECT 1 FROM groups g
         WHERE g.service_id = i.service_id AND g.transaction_ref = i.transaction_ref)
 """
+# A group of one contact takes nothing back from ALONE's counts (see below), and nine groups in
+# ten are one contact. In a full rebuild, the groups of more than one contact, found in order in
+# the index of transactions alone, leave a quarter of the grouped contacts to sort.
+_SHARED_REFS = """shared AS (
+    SELECT i.service_id, i.transaction_ref FROM interactions i
+    WHERE i.transaction_ref IS NOT NULL AND i.service_id IS NOT NULL
+    GROUP BY i.service_id, i.transaction_ref
+    HAVING count(*) > 1
+),"""
+_IN_SHARED_GROUPS = """ AND EXISTS (SELECT 1 FROM shared s
+    WHERE s.service_id = i.service_id AND s.transaction_ref = i.transaction_ref)"""
 _GROUPS = f"""groups AS (
     SELECT DISTINCT i.service_id, i.transaction_ref FROM interactions i
     WHERE {_IN_RANGE} AND {_GROUPED}
@@ -154,16 +181,24 @@ members AS (
         min(i.started_at) FILTER (WHERE NOT i.starts) OVER grp AS first_completion
     FROM grouped i
     -- One window, so one pass over the sorted group: the whole group is every row's frame.
-    -- The ref first: its leading bytes tell most groups apart in the sort's abbreviated keys,
-    -- where the service's id is shared by a sixtieth of all contacts; "C": plain byte order.
-    WINDOW grp AS (PARTITION BY i.transaction_ref COLLATE "C", i.service_id
+    -- The ref's hash first: it tells almost every group apart in one integer comparison, where
+    -- the refs share their leading bytes (a service's code) and the service's id is shared by
+    -- a sixtieth of all contacts; then the ref itself ("C": plain byte order) for the rare
+    -- equal hashes. A function of the ref, so the groups are the same.
+    WINDOW grp AS (PARTITION BY hashtext(i.transaction_ref), i.transaction_ref COLLATE "C",
+        i.service_id
         ORDER BY i.starts, i.started_at, i.id
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
 SELECT {bucket}, {counters}
 FROM members i
--- Only the first contact of each stage counts anything.
-WHERE i.leads
+-- The part of ALONE's counts that the group's rules take back: only the first contact of each
+-- stage counts anything (the others take back their start, and their completion), and a first
+-- start or completion may not count a start. Most groups are one contact: they take nothing
+-- back, and the sums below read a tenth of the members.
+WHERE {in_range} AND NOT (i.leads AND CASE WHEN i.starts
+    THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
+    ELSE i.first_start IS NULL OR i.first_start > i.started_at END)
 GROUP BY {key}
 """
 
@@ -171,23 +206,22 @@ GROUP BY {key}
 def transactions_query(*, whole_table: bool) -> str:
     """The transactions part; ``whole_table``: no contact lies outside the range."""
     counters = _counters(
-        transactions_started="""count(*) FILTER (WHERE CASE WHEN i.starts
-            THEN i.first_completion IS NULL OR i.started_at <= i.first_completion
-            ELSE i.first_start IS NULL OR i.first_start > i.started_at END)""",
-        transactions_completed="count(*) FILTER (WHERE NOT i.starts)",
+        transactions_started="-count(*)",
+        transactions_completed="-count(*) FILTER (WHERE NOT i.starts AND NOT i.leads)",
     )
     return _TRANSACTIONS.format(
-        groups="" if whole_table else _GROUPS,
-        members=_IN_RANGE_MEMBERS + ("" if whole_table else _OUTSIDE_MEMBERS),
+        groups=_SHARED_REFS if whole_table else _GROUPS,
+        members=_IN_RANGE_MEMBERS + (_IN_SHARED_GROUPS if whole_table else _OUTSIDE_MEMBERS),
         bucket_columns=_BUCKET_COLUMNS,
         bucket=_BUCKET,
         counters=counters,
+        in_range=_IN_RANGE,
         key=KEY,
     )
 
 
 # Whether any contact lies outside [start, end): a few probes of the (department, time) index.
-_ANY_OUTSIDE = """SELECT EXISTS (SELECT 1 FROM departments d
+ANY_OUTSIDE = """SELECT EXISTS (SELECT 1 FROM departments d
     WHERE EXISTS (SELECT 1 FROM interactions i
         WHERE i.department_id = d.id AND i.started_at < :start)
     OR EXISTS (SELECT 1 FROM interactions i
@@ -208,7 +242,7 @@ HAVING sum(interactions) > 0
 CONTACT_COUNTERS = COUNTERS[:10]
 
 RESPONSES = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="response_event", handler="responses")})
+WITH pending AS MATERIALIZED ({PENDING.format(event="response_event", handler="responses")})
 SELECT {_BUCKET},
     count(*) FILTER (WHERE r.csat = 1) AS csat_1,
     count(*) FILTER (WHERE r.csat = 2) AS csat_2,
@@ -229,7 +263,7 @@ GROUP BY {KEY}
 RESPONSE_COUNTERS = (*COUNTERS[10:20], "invited_responses")
 
 INVITATIONS = f"""
-WITH pending AS MATERIALIZED ({_PENDING.format(event="invitation_event", handler="invitations")})
+WITH pending AS MATERIALIZED ({PENDING.format(event="invitation_event", handler="invitations")})
 SELECT {_BUCKET}, count(*) AS invitations_sent
 FROM survey_invitations s JOIN interactions i ON i.id = s.interaction_id
 WHERE i.started_at >= :start AND i.started_at < :end
@@ -242,90 +276,3 @@ PARTS = (
     (RESPONSES, RESPONSE_COUNTERS),
     (INVITATIONS, INVITATION_COUNTERS),
 )
-
-
-def parameters(start: datetime, end: datetime) -> dict[str, Any]:
-    config = current_app.config
-    return {
-        "start": start,
-        "end": end,
-        "tz": config["TIME_ZONE"],
-        "no_service": NO_SERVICE,
-        "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
-        "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
-        "response_event": RESPONSE_EVENT,
-        "responses": RESPONSES_HANDLER,
-        "invitation_event": INVITATION_EVENT,
-        "invitations": INVITATIONS_HANDLER,
-    }
-
-
-def _sort_in_memory() -> None:
-    """Let this transaction's sorts and hashes use METRICS_REBUILD_WORK_MEM (the windows sort
-    every identified contact of the range, which spills to disk with the default 4 MB), and
-    turn JIT off: compiling these queries' many expressions cost seconds, more than it saved."""
-    memory = str(current_app.config["METRICS_REBUILD_WORK_MEM"])
-    db.session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
-    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
-
-
-def _compute_contact_parts(params: dict[str, Any]) -> None:
-    """Compute the three parts of CONTACTS into temporary tables (dropped at commit). Each is
-    CREATE TABLE … AS, which PostgreSQL may run in parallel workers (INSERT … SELECT never)."""
-    whole_table = not db.session.scalar(text(_ANY_OUTSIDE), params)
-    parts = (
-        ("rebuilt_alone", ALONE),
-        ("rebuilt_followups", FOLLOWUPS),
-        ("rebuilt_transactions", transactions_query(whole_table=whole_table)),
-    )
-    for table, query in parts:
-        db.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
-        hashing_only = table == "rebuilt_alone"
-        if hashing_only:
-            # Local to this statement: the windows of the other parts need their sorts.
-            db.session.execute(text("SELECT set_config('enable_sort', 'off', true)"))
-        db.session.execute(
-            text(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {query}"), params
-        )
-        if hashing_only:
-            db.session.execute(text("SELECT set_config('enable_sort', 'on', true)"))
-
-
-def insert_rollups(start: datetime, end: datetime) -> None:
-    """Write the rollups of contacts started in [start, end) (their days must be empty)."""
-    _sort_in_memory()
-    params = parameters(start, end)
-    all_columns = ", ".join(COUNTERS)
-    _compute_contact_parts(params)
-    # The contact buckets are new rows; the survey parts add their counters to them.
-    sources: list[tuple[str, tuple[str, ...], str]] = [(CONTACTS, CONTACT_COUNTERS, "")]
-    sources += [(query, counters, _upsert(counters)) for query, counters in PARTS]
-    for source, counters, conflict in sources:
-        values = ", ".join(name if name in counters else "0" for name in COUNTERS)
-        db.session.execute(
-            text(
-                f"INSERT INTO interaction_daily_rollups ({KEY}, {all_columns}, updated_at) "
-                f"SELECT {KEY}, {values}, now() FROM ({source}) AS computed {conflict}"
-            ),
-            params,
-        )
-
-
-def _upsert(counters: tuple[str, ...]) -> str:
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in counters)
-    return f"ON CONFLICT (day, department_id, channel_code, service_key) DO UPDATE SET {updates}"
-
-
-def computed_rollups(start: datetime, end: datetime) -> dict[Any, dict[str, int]]:
-    """The rollups of contacts started in [start, end), computed without writing."""
-    _sort_in_memory()
-    params = parameters(start, end)
-    _compute_contact_parts(params)
-    result: dict[Any, dict[str, int]] = {}
-    for query, counters in ((CONTACTS, CONTACT_COUNTERS), *PARTS):
-        for row in db.session.execute(text(query), params).mappings():
-            key = (row["day"], row["department_id"], row["channel_code"], row["service_id"])
-            target = result.setdefault(key, {})
-            for name in counters:
-                target[name] = int(row[name])
-    return result

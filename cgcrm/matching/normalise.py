@@ -28,6 +28,7 @@ from cgcrm.citizens import normalize
 DATA = Path(__file__).resolve().parent / "data"
 _WORDS = re.compile(r"[a-z0-9]+")
 _NAME_WORDS = re.compile(r"[a-z]+")
+_DIGIT = re.compile(r"[0-9]")  # address words are ``_WORDS``: ASCII letters and digits
 # Address words as people abbreviate them, written out (Australian, British and US usage).
 ADDRESS_WORDS = {
     "st": "street",
@@ -132,6 +133,9 @@ class NameForm:
         return self.given_words[0] if self.given_words else self.given
 
 
+# Names repeat (most people share a few thousand), and a match builds a form for every name of
+# every candidate: the forms are immutable, so each distinct name is worked out once.
+@functools.lru_cache(maxsize=65_536)
 def name_form(given: str | None, family: str | None, kind: str = "current") -> NameForm | None:
     """A ``NameForm``, or None when neither part has a letter."""
     given_words, family_words = name_words(given), name_words(family)
@@ -170,7 +174,19 @@ def address_words(text: str | None) -> list[str]:
 
 def address_form(item: Mapping[str, Any]) -> AddressForm | None:
     """House number, street, locality and postcode of an address; None when it has none."""
-    words = address_words(item.get("line1")) + address_words(item.get("line2"))
+    return address_form_of(
+        item.get("line1"), item.get("line2"), item.get("locality"), item.get("postcode")
+    )
+
+
+# A candidate's address is read again by the next match that finds them (a household, a
+# common name); the forms are immutable, so a bounded cache serves them.
+@functools.lru_cache(maxsize=65_536)
+def address_form_of(
+    line1: str | None, line2: str | None, locality: str | None, postcode: str | None
+) -> AddressForm | None:
+    """``address_form`` of an address's four columns."""
+    words = address_words(line1) + address_words(line2)
     number, street, skip_next = "", [], False
     for word in words:
         if skip_next:
@@ -179,7 +195,7 @@ def address_form(item: Mapping[str, Any]) -> AddressForm | None:
         if word in UNIT_WORDS:
             skip_next = True
             continue
-        if any(ch.isdigit() for ch in word):
+        if _DIGIT.search(word):
             # "3/12": the last number written is the house number, the earlier ones flats.
             number = word
             continue
@@ -187,8 +203,8 @@ def address_form(item: Mapping[str, Any]) -> AddressForm | None:
     form = AddressForm(
         number=number,
         street=" ".join(street),
-        locality=" ".join(address_words(item.get("locality"))),
-        postcode=normalize.postcode_key(item.get("postcode")),
+        locality=" ".join(address_words(locality)),
+        postcode=normalize.postcode_key(postcode),
     )
     return form if (form.line or form.locality or form.postcode) else None
 

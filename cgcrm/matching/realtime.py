@@ -16,6 +16,7 @@ an email, a phone or an identifier did (bench/match_latency.py measures that rec
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection, Iterable
 from datetime import date
@@ -29,7 +30,7 @@ from cgcrm.extensions import db
 from cgcrm.matching.normalise import (
     Features,
     NameForm,
-    address_form,
+    address_form_of,
     distinct,
     name_form,
     name_words,
@@ -57,10 +58,23 @@ _NAME_RANK = """greatest(
 # plan is the same (an index probe per key) whatever they are.
 _HIDDEN = "ARRAY(SELECT unnest(CAST(:{name} AS text[])))"
 _GIVEN_WIDE = _HIDDEN.format(name="given_wide")
+_SPACE_BY_PUNCTUATION = re.compile(r" ?([(),]) ?")
 _FAMILY_WIDE = _HIDDEN.format(name="family_wide")
 
+
+def _compact(sql: str) -> str:
+    """``sql`` without its comments and white space that separates nothing (it has no string
+    literal that holds either). psycopg parses a statement's placeholders once and keeps the
+    result only for statements of up to 4 kB (``MAX_CACHED_STATEMENT_LENGTH``): as written
+    this one is longer, and was parsed afresh on every match."""
+    spaced = " ".join(" ".join(line.split("--")[0] for line in sql.splitlines()).split())
+    # Parentheses and commas are tokens of their own: no operator is made by joining them.
+    return _SPACE_BY_PUNCTUATION.sub(r"\1", spaced)
+
+
 _STATEMENT = text(
-    f"""
+    _compact(
+        f"""
 WITH name_hits AS (
   (SELECT citizen_id, given_key, family_key FROM citizen_names
     WHERE family_key = ANY(:family_exact) AND given_key = ANY({_GIVEN_WIDE}) LIMIT {NAME_ROWS})
@@ -138,6 +152,7 @@ SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id 
         FROM external_identifiers i WHERE i.citizen_id = k.id)
 FROM kept k
 """
+    )
 ).bindparams(
     *(
         bindparam(name, type_=ARRAY(String))
@@ -235,10 +250,7 @@ def candidate_features(
     rows = db.session.execute(_STATEMENT, parameters(features, keep, exclude))
     for citizen_id, dob, middle, names, points, places, idents in rows:
         forms = (name_form(given, family, kind) for kind, given, family in names)
-        addresses = (
-            address_form({"line1": l1, "line2": l2, "locality": loc, "postcode": pc})
-            for l1, l2, loc, pc in places
-        )
+        addresses = (address_form_of(*place) for place in places)
         found[citizen_id] = Features(
             names=distinct(form for form in forms if form is not None),
             date_of_birth=dob,

@@ -247,3 +247,31 @@ def test_a_twin_recorded_surname_first_is_still_a_twin() -> None:
     assert score_records(bryce, himself, MODEL).band == "match"
     # Either record may be the one written surname first.
     assert score_records(felicia, bryce, MODEL).band == "non_match"
+
+
+def test_the_real_time_statement_is_short_enough_for_psycopg_to_keep_it_parsed() -> None:
+    # Longer statements have their placeholders parsed afresh on every execution.
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+    from sqlalchemy.dialects import postgresql
+
+    from cgcrm.matching import realtime
+
+    sent = str(realtime._STATEMENT.compile(dialect=postgresql.psycopg.dialect()))
+    assert len(sent.encode()) <= MAX_CACHED_STATEMENT_LENGTH
+    assert "--" not in sent
+
+
+def test_address_forms_of_columns_and_of_a_mapping_agree() -> None:
+    from cgcrm.matching.normalise import address_form_of
+
+    item = {
+        "line1": "Unit 3, 12 George St.",
+        "line2": None,
+        "locality": "Sydney",
+        "postcode": "2000",
+    }
+    form = address_form(item)
+    assert form is not None and form == address_form_of(
+        "Unit 3, 12 George St.", None, "Sydney", "2000"
+    )
+    assert (form.number, form.street, form.postcode) == ("12", "george street", "2000")

@@ -3,10 +3,11 @@
 Trigram nearest neighbours miss a typo that destroys the trigrams of a short name: "hlal" shares
 one trigram with "hall", and their Metaphone keys differ too. An edit distance where a
 transposition counts as one edit (optimal string alignment) finds it. The dictionary of distinct
-name keys is small (2,034 keys for a million synthetic people; perhaps a few hundred thousand for
-a real population), so each process keeps a copy bucketed by first letter and length (a word
-within two edits has a length within two) and by sound (the Metaphone key ``name_tokens``
-stores), and reloads it when it is older than ``RELOAD_AFTER_SECONDS``. A key added since the
+name keys is small (about 124,000 keys for a million synthetic people named from the census
+lists; perhaps a few hundred thousand for a real population), so each process keeps a copy
+bucketed by first letter and length (a word within two edits has a length within two) and by
+sound (the Metaphone key ``name_tokens`` stores), and reloads it when it is older than
+``RELOAD_AFTER_SECONDS``. A key added since the
 last load is still found by the search's trigram and phonetic look-ups; only its in-process
 neighbours wait. A key this process writes joins its copy at once (``learn``): a record created
 at the counter is found with a typo straight away, in the worker that created it.

@@ -34,7 +34,6 @@ def parameters(start: datetime, end: datetime) -> dict[str, Any]:
         "tz": config["TIME_ZONE"],
         "no_service": NO_SERVICE,
         "max_span": f"{int(config['CONTACT_MAX_SPAN_HOURS'])} hours",
-        "pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER)),
         "recorded_event": RECORDED_EVENT,
         "rollup_handler": ROLLUP_HANDLER,
         "response_event": RESPONSE_EVENT,
@@ -75,6 +74,8 @@ def _compute_contact_parts(params: dict[str, Any], connections: int = 1) -> None
         ]
         rebuild_parallel.compute_parts(parts, params, shared, connections)
         return
+    # The parallel path reads the pending contacts with its snapshot instead.
+    params = params | {"pending": sorted(all_pending(RECORDED_EVENT, ROLLUP_HANDLER))}
     whole_table = not db.session.scalar(text(rebuild_sql.ANY_OUTSIDE), params)
     for part in _contact_parts(whole_table, day_start):
         db.session.execute(text(f"DROP TABLE IF EXISTS {part.table}"))

@@ -30,7 +30,7 @@ from cgcrm.citizens.models import (
 )
 from cgcrm.citizens.search import similar_tokens_of
 from cgcrm.extensions import db
-from cgcrm.matching.normalise import Features, NameForm, nickname_variants
+from cgcrm.matching.normalise import Features, NameForm, nickname_variants, transposed_date
 
 NAME_ROWS = 2000
 DOB_ROWS = 1000
@@ -122,16 +122,8 @@ def _name_probe(keys: _Keys) -> Select[Any] | None:
     return _probe(CitizenName.citizen_id, "name").where(condition).limit(NAME_ROWS)
 
 
-def _transposed(value: date) -> date | None:
-    try:
-        swapped = value.replace(month=value.day, day=value.month)
-    except ValueError:
-        return None
-    return swapped if swapped != value else None
-
-
 def _dob_probe(dob: date) -> Select[Any]:
-    dates = [d for d in (dob, _transposed(dob)) if d is not None]
+    dates = [d for d in (dob, transposed_date(dob)) if d is not None]
     return (
         _probe(CitizenName.citizen_id, "date_of_birth")
         .join(Citizen, Citizen.id == CitizenName.citizen_id)

@@ -309,3 +309,13 @@ def distinct(forms: Iterable[NameForm]) -> tuple[NameForm, ...]:
             seen.add((form.given, form.family))
             kept.append(form)
     return tuple(kept)
+
+
+def transposed_date(value: date) -> date | None:
+    """``value`` with day and month swapped (a date written the other way round), if that is
+    a date and another one."""
+    try:
+        swapped = value.replace(month=value.day, day=value.month)
+    except ValueError:
+        return None
+    return swapped if swapped != value else None

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection, Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ARRAY, Date, String, Uuid, bindparam, text
@@ -35,6 +34,7 @@ from cgcrm.matching.normalise import (
     name_form,
     name_words,
     nickname_variants,
+    transposed_date,
 )
 
 # Records scored per match: enough that the true one survives a common name, few enough to
@@ -187,14 +187,6 @@ def _widened(words: Iterable[str], *, nicknames: bool) -> set[str]:
     return found
 
 
-def _transposed(value: date) -> date | None:
-    try:
-        swapped = value.replace(month=value.day, day=value.month)
-    except ValueError:
-        return None
-    return swapped if swapped != value else None
-
-
 def _name_parameters(forms: tuple[NameForm, ...]) -> dict[str, Any]:
     given_exact = {w for form in forms for w in (form.given, *form.given_words[:2]) if w}
     family_exact = {w for form in forms for w in (form.family, *form.family_words[:2]) if w}
@@ -220,7 +212,7 @@ def parameters(
 ) -> dict[str, Any]:
     """The statement's parameters for one record (its name parts as written and widened)."""
     dob = features.date_of_birth
-    dobs = [d for d in (dob, _transposed(dob) if dob else None) if d is not None]
+    dobs = [d for d in (dob, transposed_date(dob) if dob else None) if d is not None]
     # An identifier finds only records of its own system (a department's file often brings a
     # system the stored record lacks), so it does not stand in for the address probe.
     strong = bool(features.emails or features.phones)

@@ -129,9 +129,10 @@ class MatchResult:
 
     matched: int = 0
     ledger_count: int = 0
-    ledger_total_minor: int = 0
     report_count: int = 0
-    report_total_minor: int = 0
+    # Per currency, in minor units, refunds negative.
+    ledger_totals: dict[str, int] = field(default_factory=dict)
+    report_totals: dict[str, int] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
 
 
@@ -207,13 +208,16 @@ def match_settlement(
     for line in ledger:
         by_key[(line.kind, line.provider_reference)].append(line)
         result.ledger_count += 1
-        result.ledger_total_minor += line.amount_minor
+        totals = result.ledger_totals
+        totals[line.currency] = totals.get(line.currency, 0) + line.amount_minor
     lines: dict[Key, list[ReportLine]] = defaultdict(list)
     for report_line in report:
         lines[(report_line.kind, report_line.provider_reference)].append(report_line)
         if is_settled(report_line.state):
             result.report_count += 1
-            result.report_total_minor += signed_amount(report_line.kind, report_line.amount_minor)
+            amount = signed_amount(report_line.kind, report_line.amount_minor)
+            totals = result.report_totals
+            totals[report_line.currency] = totals.get(report_line.currency, 0) + amount
     differences = result.differences
 
     for (kind, reference), entries in by_key.items():

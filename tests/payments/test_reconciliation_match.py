@@ -76,8 +76,8 @@ def test_a_report_that_agrees_line_for_line_leaves_no_difference() -> None:
 
     assert result.differences == []
     assert result.matched == 3
-    assert (result.ledger_count, result.ledger_total_minor) == (3, 1900)
-    assert (result.report_count, result.report_total_minor) == (3, 1900)
+    assert (result.ledger_count, result.ledger_totals) == (3, {"GBP": 1900})
+    assert (result.report_count, result.report_totals) == (3, {"GBP": 1900})
 
 
 def test_each_kind_of_difference_is_named() -> None:

@@ -125,7 +125,9 @@ class CardPresentProvider(CashProvider):
     prefix = "CP"
 
 
-def _lines(rows: Iterable[tuple[str | None, int, str, str]], kind: str, day: date) -> list[SettlementLine]:
+def _lines(
+    rows: Iterable[tuple[str | None, int, str, str]], kind: str, day: date
+) -> list[SettlementLine]:
     return [
         SettlementLine(
             provider_reference=reference or "",

@@ -105,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
+    from cgcrm.payments.finance_routes import blp as payment_finance_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
@@ -157,6 +158,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(imports_blp)
     api.register_blueprint(scans_blp)
     api.register_blueprint(duplicates_blp)
+    api.register_blueprint(payment_finance_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     api.document_paths(health.OPENAPI_PATHS)

@@ -550,6 +550,28 @@ SETTINGS: tuple[Setting, ...] = (
         500,
         "Most payments one expiry run fails (the rest wait for the next run).",
     ),
+    # Issue 12: the payments journal's reconciliation (cgcrm.payments.reconciliation).
+    Setting(
+        "PAYMENT_RECONCILIATION_INTERVAL",
+        int,
+        3600,
+        "Seconds between runs of the job that reconciles each closed day due (providers' "
+        "settlement reports against the journal).",
+    ),
+    Setting(
+        "PAYMENT_RECONCILIATION_DELAY",
+        int,
+        7200,
+        "Seconds after a local day ends before its settlement reports are taken as final and "
+        "the day is reconciled.",
+    ),
+    Setting(
+        "PAYMENT_RECONCILIATION_DAYS",
+        int,
+        7,
+        "Closed days the reconciliation job looks back over: a day missed while no worker ran, "
+        "or whose report was unavailable, is reconciled on a later run.",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

@@ -86,6 +86,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "default",
         "AUDIT_SEAL_INTERVAL",
     ),
+    PeriodicJob(
+        "reconcile-payments",
+        "cgcrm.payments.reconciliation_jobs.reconcile_payments",
+        "default",
+        "PAYMENT_RECONCILIATION_INTERVAL",
+    ),
 )
 
 

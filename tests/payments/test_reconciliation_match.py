@@ -31,6 +31,11 @@ def _clean_state() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fee_service() -> None:
+    """Overrides the payments' catalog fixture, for the same reason."""
+
+
 @dataclass(frozen=True)
 class Line:
     provider_reference: str

@@ -14,6 +14,7 @@ itself is counted by a person against the cash-up report (``cgcrm.payments.cashu
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from cgcrm.payments.providers.base import SettlementLine, StartOutcome
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+TILL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_./-]{0,99}"
 TILL_PATTERN_HELP = "letters, digits, '-', '_', '.' or '/', at most 100"
 
 
@@ -43,9 +45,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def valid_till(value: str | None) -> bool:
     """Whether ``value`` is a usable till reference."""
-    if not value or len(value) > 100:
-        return False
-    return all(ch.isalnum() or ch in "-_./" for ch in value)
+    return value is not None and re.fullmatch(TILL_PATTERN, value) is not None
 
 
 class CashProvider:
@@ -111,7 +111,10 @@ class CashProvider:
                 Refund.finished_at < end,
             )
         ).all()
-        return [*_lines(payments, "payment", day), *_lines(refunds, "refund", day)]
+        return [
+            *_lines([tuple(row) for row in payments], "payment", day),
+            *_lines([tuple(row) for row in refunds], "refund", day),
+        ]
 
 
 class CardPresentProvider(CashProvider):

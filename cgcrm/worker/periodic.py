@@ -86,6 +86,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "default",
         "AUDIT_SEAL_INTERVAL",
     ),
+    PeriodicJob(
+        "expire-payments",
+        "cgcrm.payments.jobs.expire_payments",
+        "default",
+        "PAYMENT_EXPIRY_INTERVAL",
+    ),
 )
 
 

@@ -106,6 +106,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
     from cgcrm.payments.finance_routes import blp as payment_finance_blp
+    from cgcrm.payments.routes import blp as payments_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
@@ -151,6 +152,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(citizens_blp)
     api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)
+    api.register_blueprint(payments_blp)
     api.register_blueprint(admin_blp)
     api.register_blueprint(overview_blp)
     api.register_blueprint(metrics_blp)

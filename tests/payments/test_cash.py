@@ -40,11 +40,9 @@ def take(app: Flask, department: str = "RATES", **overrides: Any) -> dict[str, A
 def refund(app: Flask, payment_id: Any, amount: int) -> None:
     """Hand ``amount`` back from the till: the refund is submitted, then paid out."""
     with app.app_context():
-        _, summary = service.get_payment(actor(), payment_id)
+        available = service.get_payment(actor(), payment_id).refund_summary.amount_available
         made = service.create_refund(
-            actor(),
-            payment_id,
-            {"amount": amount, "refund_amount_available": summary.amount_available},
+            actor(), payment_id, {"amount": amount, "refund_amount_available": available}
         )
         if made.state == states.REFUND_SUBMITTED:
             assert made.provider_reference is not None

@@ -67,21 +67,35 @@ class DifferenceSchema(Schema):
     detail = fields.String()
 
 
-class ReconciliationSchema(Schema):
-    date = fields.Date()
-    reconciled = fields.Boolean(metadata={"description": "Whether the day has been reconciled."})
-    runs = fields.List(fields.Nested(ReconciliationRunSchema))
-    differences = fields.List(fields.Nested(DifferenceSchema))
-
-
-class _Tally(Schema):
+class _Sum(Schema):
     count = fields.Integer()
     amount_minor = fields.Integer()
 
 
+class JournalTotalSchema(Schema):
+    service_code = fields.String()
+    department_code = fields.String()
+    channel = fields.String()
+    currency = fields.String()
+    payments = fields.Nested(_Sum)
+    refunds = fields.Nested(_Sum, metadata={"description": "amount_minor negative."})
+    net_minor = fields.Integer()
+
+
+class ReconciliationSchema(Schema):
+    date = fields.Date()
+    reconciled = fields.Boolean(metadata={"description": "Whether the day has been reconciled."})
+    journal = fields.List(
+        fields.Nested(JournalTotalSchema),
+        metadata={"description": "The day's journal per service, channel and currency."},
+    )
+    runs = fields.List(fields.Nested(ReconciliationRunSchema))
+    differences = fields.List(fields.Nested(DifferenceSchema))
+
+
 class _ByProvider(Schema):
-    cash = fields.Nested(_Tally)
-    card_present = fields.Nested(_Tally)
+    cash = fields.Nested(_Sum)
+    card_present = fields.Nested(_Sum)
 
 
 class CashUpEntrySchema(Schema):

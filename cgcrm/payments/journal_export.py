@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from cgcrm.citizens import sharing
 from cgcrm.core.principal import Actor
@@ -93,6 +93,50 @@ def journal_rows(actor: Actor, day: date) -> list[dict[str, Any]]:
     ]
     db.session.commit()
     return rows
+
+
+def journal_totals(actor: Actor, day: date) -> list[dict[str, Any]]:
+    """The day's journal summed per service, channel and currency (the caller's department's
+    only without cross_department): payments and refunds counted and summed, and the net."""
+    is_payment = JournalEntry.kind == "payment"
+    query = (
+        select(
+            JournalEntry.service_code,
+            JournalEntry.department_code,
+            JournalEntry.channel,
+            JournalEntry.currency,
+            func.count().filter(is_payment),
+            func.coalesce(func.sum(case((is_payment, JournalEntry.amount_minor))), 0),
+            func.count().filter(~is_payment),
+            func.coalesce(func.sum(case((~is_payment, JournalEntry.amount_minor))), 0),
+        )
+        .where(JournalEntry.business_date == day)
+        .group_by(
+            JournalEntry.service_code,
+            JournalEntry.department_code,
+            JournalEntry.channel,
+            JournalEntry.currency,
+        )
+        .order_by(JournalEntry.service_code, JournalEntry.channel, JournalEntry.currency)
+    )
+    if not sharing.sees_every_department(actor):
+        query = query.where(JournalEntry.department_code == actor.principal.department_code)
+    totals = [
+        {
+            "service_code": service,
+            "department_code": department,
+            "channel": channel,
+            "currency": currency,
+            "payments": {"count": paid, "amount_minor": int(taken)},
+            "refunds": {"count": refunded, "amount_minor": int(paid_out)},
+            "net_minor": int(taken) + int(paid_out),
+        }
+        for service, department, channel, currency, paid, taken, refunded, paid_out in (
+            db.session.execute(query)
+        )
+    ]
+    db.session.commit()
+    return totals
 
 
 def _cell(name: str, value: Any) -> Any:

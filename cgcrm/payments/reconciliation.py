@@ -32,6 +32,7 @@ from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.payments import states
+from cgcrm.payments.journal_export import journal_totals
 from cgcrm.payments.ledger import JournalEntry, business_date
 from cgcrm.payments.models import Payment, Refund
 from cgcrm.payments.providers import available_providers, provider_for
@@ -369,7 +370,8 @@ def get_reconciliation(actor: Actor, day: date, provider: str | None = None) -> 
     only (a difference about money we never knew has no department: finance sees it).
     The runs' counts and totals are per provider, with no personal data, and shown to all.
 
-    :returns: ``{"date", "reconciled", "runs": [...], "differences": [...]}``.
+    :returns: ``{"date", "reconciled", "journal": [totals per service, channel and currency],
+        "runs": [...], "differences": [...]}``.
     """
     every, own = visible_department(actor)
     runs_query = select(ReconciliationRun).where(ReconciliationRun.business_date == day)
@@ -379,6 +381,7 @@ def get_reconciliation(actor: Actor, day: date, provider: str | None = None) -> 
         items_query = items_query.where(ReconciliationItem.provider == provider)
     if not every:
         items_query = items_query.where(ReconciliationItem.department_code == own)
+    journal = journal_totals(actor, day)
     runs = db.session.scalars(runs_query.order_by(ReconciliationRun.provider)).all()
     items = db.session.scalars(
         items_query.order_by(ReconciliationItem.provider, ReconciliationItem.id)
@@ -387,6 +390,7 @@ def get_reconciliation(actor: Actor, day: date, provider: str | None = None) -> 
     return {
         "date": day,
         "reconciled": bool(runs),
+        "journal": journal,
         "runs": list(runs),
         "differences": list(items),
     }

@@ -104,6 +104,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.metrics.routes import blp as metrics_blp
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
+    from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401

@@ -570,6 +570,42 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a sealing run looks back for events committed late (a long transaction's "
         "event with a lower number than events already sealed).",
     ),
+    # Issue 12: payments (cgcrm.payments).
+    Setting(
+        "PAYMENT_PROVIDERS",
+        str,
+        "sandbox=cgcrm.payments.providers.sandbox:SandboxProvider,"
+        "cash=cgcrm.payments.providers.cash:CashProvider,"
+        "card_present=cgcrm.payments.providers.cash:CardPresentProvider,"
+        "manual=cgcrm.payments.providers.manual:ManualProvider",
+        "Comma-separated name=module:Class of every payment provider (cgcrm.payments.providers); "
+        "a new gateway is one module and one entry here.",
+    ),
+    Setting(
+        "PAYMENT_DEFAULT_PROVIDERS",
+        str,
+        "web=sandbox,phone=sandbox,counter=cash",
+        "Comma-separated channel=provider: the provider a payment on that channel uses unless "
+        "the request names one.",
+    ),
+    Setting(
+        "PAYMENT_EXPIRY_MINUTES",
+        int,
+        90,
+        "Minutes a payment may stay unfinished; then the expiry job fails it (P0020).",
+    ),
+    Setting(
+        "PAYMENT_EXPIRY_INTERVAL",
+        int,
+        60,
+        "Seconds between runs of the job that fails payments past their expiry.",
+    ),
+    Setting(
+        "PAYMENT_EXPIRY_BATCH",
+        int,
+        500,
+        "Most payments one expiry run fails (the rest wait for the next run).",
+    ),
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),

@@ -1,0 +1,492 @@
+"""Rules of the payment service. Each public function is one transaction; none touches Flask's
+request. Providers (and the notification endpoint) report outcomes through
+``apply_provider_update`` and ``apply_refund_update``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, false, func, or_, select, true, tuple_
+
+from cgcrm.catalog.codes import catalog_codes
+from cgcrm.catalog.models import Service
+from cgcrm.citizens import sharing
+from cgcrm.citizens.models import Citizen
+from cgcrm.core.audit import record_access
+from cgcrm.core.clock import utcnow
+from cgcrm.core.errors import Conflict, FieldErrors, NotFound, ValidationError
+from cgcrm.core.ids import new_id
+from cgcrm.core.outbox import add_event
+from cgcrm.core.principal import Actor
+from cgcrm.extensions import db
+from cgcrm.interactions import case_links
+from cgcrm.payments import references, states
+from cgcrm.payments.models import Payment, PaymentEvent, Refund
+from cgcrm.payments.providers import default_provider_name, provider_for
+from cgcrm.payments.providers.base import PaymentProvider
+from cgcrm.payments.refunds import (
+    RefundSummary,
+    apply_refund_update,
+    submit_refund,
+    summarise,
+)
+from cgcrm.payments.transitions import (
+    apply_provider_update,
+    event_payload,
+    finish,
+    locked_payment,
+    move,
+    record_event,
+)
+
+__all__ = [
+    "apply_provider_update",
+    "apply_refund_update",
+    "cancel_payment",
+    "capture_payment",
+    "create_payment",
+    "create_refund",
+    "get_payment",
+    "get_refund",
+    "list_payments",
+    "list_refunds",
+    "payment_events",
+    "refund_summaries",
+]
+
+BeforeCommit = Callable[[Payment], None]
+
+
+def _service(code: str) -> Service:
+    service = db.session.execute(select(Service).where(Service.code == code)).scalar_one_or_none()
+    if service is None:
+        raise ValidationError(
+            f"no service with code {code}", errors={"service_code": ["unknown service"]}
+        )
+    return service
+
+
+def _department_code(actor: Actor, service: Service | None) -> str:
+    """The department taking the payment: the caller's, or the service's for a principal
+    without one (it sees and refunds the payment, like the contacts it records)."""
+    if actor.principal.department_code:
+        return actor.principal.department_code
+    if service is None:
+        raise ValidationError("unknown service", errors={"service_code": ["unknown service"]})
+    department = catalog_codes.department_by_id(service.department_id)
+    if department is None:  # pragma: no cover - a service always has its department
+        raise ValidationError("the service has no department")
+    return department.code
+
+
+def _check_citizen(citizen_id: uuid.UUID) -> None:
+    found = db.session.execute(
+        select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
+    ).first()
+    if found is None:
+        raise ValidationError(
+            f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
+        )
+    if found[0] == "merged":
+        raise Conflict(
+            f"citizen {citizen_id} was merged into {found[1]}; take the payment against that",
+            merged_into=str(found[1]),
+        )
+
+
+def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
+    try:
+        case = case_links.find_case(actor, case_id)
+    except NotFound as exc:
+        raise ValidationError(
+            f"no case with id {case_id}", errors={"case_id": ["unknown case"]}
+        ) from exc
+    if citizen_id is not None and case.citizen_id not in (None, citizen_id):
+        raise ValidationError(
+            "the case belongs to another citizen", errors={"case_id": ["another citizen's case"]}
+        )
+
+
+def _amount(data: dict[str, Any], service: Service | None) -> tuple[int, str] | None:
+    """The amount (the service's fee unless given) and currency (the service's) to take."""
+    if service is None:
+        return None
+    amount = data.get("amount")
+    if amount is None:
+        amount = service.fee_minor
+        if amount <= 0:
+            raise ValidationError(
+                f"service {service.code} has no fee; give the amount",
+                errors={"amount": ["required: the service has no fee"]},
+            )
+    currency = data.get("currency") or service.currency
+    if currency != service.currency:
+        raise ValidationError(
+            f"service {service.code} takes payments in {service.currency}",
+            errors={"currency": [f"must be {service.currency}"]},
+        )
+    return amount, currency
+
+
+def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
+    channel = data["channel"]
+    name = data.get("provider") or default_provider_name(channel)
+    provider = provider_for(name)
+    if channel not in provider.channels:
+        raise ValidationError(
+            f"provider {name} does not take payments on channel {channel}",
+            errors={"provider": [f"not available on {channel}"]},
+        )
+    return name, provider
+
+
+def create_payment(
+    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+) -> Payment:
+    """Create a payment and start it with its provider, with its ``payment.created`` event.
+
+    A provider that settles at once (cash at a counter) answers with the state the payment is
+    already in; the payment then moves there in the same transaction (a success posts its
+    journal entry and its completed contact).
+
+    :param data: validated ``PaymentCreateSchema`` output.
+    :param before_commit: runs inside the transaction (the idempotent response is stored there).
+    :raises ValidationError: unknown service, citizen, case or provider, no amount, another
+        currency than the service's, no return_url on the web: every such mistake at once.
+    :raises Conflict: the citizen's record was merged into another.
+    """
+    try:
+        errors = FieldErrors()
+        service = errors.check(lambda: _service(data["service_code"]))
+        priced = errors.check(lambda: _amount(data, service))
+        chosen = errors.check(lambda: _provider(data))
+        if data["channel"] == "web" and not data.get("return_url"):
+            errors.add("return_url", "required for a web payment")
+        citizen_id = data.get("citizen_id")
+        if citizen_id is not None:
+            errors.check(lambda: _check_citizen(citizen_id))
+        if data.get("case_id") is not None:
+            errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
+        department_code = errors.check(lambda: _department_code(actor, service))
+        errors.raise_if_any()
+        amount, currency = priced
+        provider_name, provider = chosen
+        now = utcnow()
+        minutes = int(current_app.config["PAYMENT_EXPIRY_MINUTES"])
+        payment = Payment(
+            id=new_id(),
+            reference=references.new_reference(),
+            service_reference=data.get("reference"),
+            service_code=service.code,
+            department_code=department_code,
+            citizen_id=citizen_id,
+            case_id=data.get("case_id"),
+            channel=data["channel"],
+            provider=provider_name,
+            amount_minor=amount,
+            currency=currency,
+            description=data.get("description") or service.name,
+            return_url=data.get("return_url") if data["channel"] == "web" else None,
+            state=states.CREATED,
+            finished=False,
+            moto=data["channel"] == "phone",
+            delayed_capture=bool(data.get("delayed_capture")),
+            till_reference=data.get("till_reference"),
+            provider_data={},
+            created_by=actor.principal.ref,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            version=1,
+        )
+        db.session.add(payment)
+        db.session.flush()
+        record_event(
+            payment.id,
+            None,
+            states.CREATED,
+            actor=actor.principal.ref,
+            occurred_at=now,
+            detail={"request_id": actor.request_id},
+        )
+        add_event("payment.created", "payment", payment.id, event_payload(payment))
+        if citizen_id is not None:
+            record_access(actor, "payment.created", [citizen_id])
+        outcome = provider.start(payment)
+        if outcome.next_url:
+            payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
+        db.session.flush()
+        succeeded = False
+        if outcome.state and outcome.state != payment.state:
+            move(payment, outcome.state, actor=f"provider:{provider_name}", occurred_at=now)
+            succeeded = payment.state == states.SUCCESS
+        finish(payment, actor=f"provider:{provider_name}", succeeded=succeeded, hook=before_commit)
+    except Exception:
+        db.session.rollback()
+        raise
+    return payment
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    """Which payments ``actor`` sees (``citizens.sharing``, by the taking department's code)."""
+    if sharing.sees_every_department(actor):
+        return true()
+    own = actor.principal.department_code
+    own_department = Payment.department_code == own if own is not None else false()
+    return or_(own_department, Citizen.shares_across_government.is_(True))
+
+
+def _visible_payment(actor: Actor, payment_id: uuid.UUID, *, lock: bool = False) -> Payment:
+    query = (
+        select(Payment)
+        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
+        .where(Payment.id == payment_id, _visible(actor))
+    )
+    found = db.session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no payment with id {payment_id}")
+    return locked_payment(id=payment_id) if lock else found
+
+
+def get_payment(actor: Actor, payment_id: uuid.UUID) -> tuple[Payment, RefundSummary]:
+    """One payment the caller may see, with its refund summary; reading a citizen's is audited.
+
+    :raises NotFound: no such payment, or another department's the caller may not see.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id)
+        summary = summarise(payment)
+        if payment.citizen_id is not None:
+            record_access(actor, "payment.read", [payment.citizen_id])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return payment, summary
+
+
+def refund_summaries(payments: list[Payment]) -> dict[uuid.UUID, RefundSummary]:
+    """The refund summary of each payment, with one query for all of them."""
+    succeeded = [p.id for p in payments if p.state == states.SUCCESS]
+    totals: dict[uuid.UUID, int] = {}
+    if succeeded:
+        rows = db.session.execute(
+            select(Refund.payment_id, func.sum(Refund.amount_minor))
+            .where(Refund.payment_id.in_(succeeded), Refund.state != states.REFUND_ERROR)
+            .group_by(Refund.payment_id)
+        )
+        totals = {payment_id: int(total) for payment_id, total in rows}
+    return {p.id: summarise(p, totals.get(p.id, 0)) for p in payments}
+
+
+def _reference_clause(text: str) -> ColumnElement[bool]:
+    """Our reference (check character verified) or, failing that, the service's own."""
+    try:
+        ours = references.normalise(text)
+    except ValueError:
+        return Payment.service_reference == text
+    return or_(Payment.reference == ours, Payment.service_reference == text)
+
+
+def list_payments(
+    actor: Actor,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    reference: str | None = None,
+    citizen_id: uuid.UUID | None = None,
+    service_code: str | None = None,
+    state: str | None = None,
+    channel: str | None = None,
+    provider: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> tuple[list[Payment], dict[uuid.UUID, RefundSummary]]:
+    """A page of the payments the caller may see, newest first, with their refund summaries.
+
+    Every citizen on the page is audited as disclosed.
+    """
+    query = (
+        select(Payment)
+        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
+        .where(_visible(actor))
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(Payment.created_at, Payment.id) < after)
+    if reference:
+        query = query.where(_reference_clause(reference))
+    if citizen_id is not None:
+        query = query.where(Payment.citizen_id == citizen_id)
+    if service_code is not None:
+        query = query.where(Payment.service_code == service_code)
+    if state is not None:
+        query = query.where(Payment.state == state)
+    if channel is not None:
+        query = query.where(Payment.channel == channel)
+    if provider is not None:
+        query = query.where(Payment.provider == provider)
+    if created_from is not None:
+        query = query.where(Payment.created_at >= created_from)
+    if created_before is not None:
+        query = query.where(Payment.created_at < created_before)
+    try:
+        payments = list(db.session.scalars(query))
+        summaries = refund_summaries(payments)
+        citizens = [p.citizen_id for p in payments if p.citizen_id is not None]
+        record_access(actor, "payment.listed", citizens)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return payments, summaries
+
+
+def payment_events(actor: Actor, payment_id: uuid.UUID) -> list[PaymentEvent]:
+    """The whole history of a payment the caller may see, oldest first.
+
+    :raises NotFound: no such payment, or one the caller may not see.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id)
+        events = list(
+            db.session.scalars(
+                select(PaymentEvent)
+                .where(PaymentEvent.payment_id == payment.id)
+                .order_by(PaymentEvent.id)
+            )
+        )
+        if payment.citizen_id is not None:
+            record_access(actor, "payment.history_read", [payment.citizen_id])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return events
+
+
+def capture_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
+    """Capture a payment authorised with delayed capture: the provider takes the money and the
+    payment succeeds (journal entry, completed contact, ``payment.succeeded``).
+
+    :raises NotFound: no such payment the caller may see.
+    :raises Conflict: the payment is not ``capturable``.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id, lock=True)
+        if payment.state != states.CAPTURABLE:
+            raise Conflict(
+                f"payment {payment.reference} is {payment.state}; only a capturable payment "
+                "can be captured",
+                state=payment.state,
+            )
+        provider_for(payment.provider).capture(payment)
+        move(payment, states.SUCCESS, actor=actor.principal.ref, occurred_at=utcnow())
+        finish(payment, actor=actor.principal.ref, succeeded=True)
+    except Exception:
+        db.session.rollback()
+        raise
+    return payment
+
+
+def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
+    """Cancel a payment the payer has not yet submitted (``cancelled``, P0040).
+
+    :raises NotFound: no such payment the caller may see.
+    :raises Conflict: the payment was submitted or has finished.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id, lock=True)
+        if payment.state not in states.CANCELLABLE:
+            raise Conflict(
+                f"payment {payment.reference} is {payment.state}; only a payment not yet "
+                "submitted can be cancelled",
+                state=payment.state,
+            )
+        provider_for(payment.provider).cancel(payment)
+        move(
+            payment,
+            states.CANCELLED,
+            actor=actor.principal.ref,
+            occurred_at=utcnow(),
+            code=states.CANCELLED_BY_SERVICE,
+        )
+        finish(payment, actor=actor.principal.ref, succeeded=False)
+    except Exception:
+        db.session.rollback()
+        raise
+    return payment
+
+
+def create_refund(
+    actor: Actor,
+    payment_id: uuid.UUID,
+    data: dict[str, Any],
+    before_commit: Callable[[Refund], None] | None = None,
+) -> Refund:
+    """Refund part or all of a successful payment; the provider's outcome arrives later.
+
+    The payment's row is locked for the transaction, so concurrent refunds of one payment
+    are taken one after the other, each against what the previous left available.
+
+    :param data: ``amount`` and ``refund_amount_available`` (minor units).
+    :raises NotFound: no such payment the caller may see.
+    :raises Conflict: the payment has not succeeded.
+    :raises PreconditionFailed: ``refund_amount_available`` is not the current amount.
+    :raises ValidationError: the amount exceeds what is available.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id, lock=True)
+        refund = submit_refund(actor, payment, data["amount"], data["refund_amount_available"])
+        if before_commit:
+            before_commit(refund)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return refund
+
+
+def list_refunds(actor: Actor, payment_id: uuid.UUID) -> list[Refund]:
+    """Every refund of a payment the caller may see, oldest first.
+
+    :raises NotFound: no such payment, or one the caller may not see.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id)
+        refunds = list(
+            db.session.scalars(
+                select(Refund)
+                .where(Refund.payment_id == payment.id)
+                .order_by(Refund.created_at, Refund.id)
+            )
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return refunds
+
+
+def get_refund(actor: Actor, payment_id: uuid.UUID, refund_id: uuid.UUID) -> Refund:
+    """One refund of a payment the caller may see.
+
+    :raises NotFound: no such payment or refund, or one the caller may not see.
+    """
+    try:
+        payment = _visible_payment(actor, payment_id)
+        refund = db.session.execute(
+            select(Refund).where(Refund.id == refund_id, Refund.payment_id == payment.id)
+        ).scalar_one_or_none()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if refund is None:
+        raise NotFound(f"no refund with id {refund_id} of payment {payment_id}")
+    return refund

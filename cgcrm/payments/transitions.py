@@ -1,0 +1,296 @@
+"""Moving a payment from state to state: the one place where its state changes.
+
+Every move is forward only (``states.moves_forward``), recorded in ``payment_events`` with who
+and when, and announced in the outbox (``payment.<state>``; ``payment.succeeded`` for success).
+A success also posts the journal entry and records a completed contact on the payment's channel
+for its service, so it counts in the KPIs. The caller holds the payment's row lock and owns the
+transaction; ``finish`` ends it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from cgcrm.catalog.codes import catalog_codes
+from cgcrm.citizens.models import Citizen
+from cgcrm.core.audit import record_access
+from cgcrm.core.clock import utcnow
+from cgcrm.core.errors import NotFound, ValidationError
+from cgcrm.core.outbox import add_event
+from cgcrm.core.principal import Actor, Principal
+from cgcrm.core.scopes import CROSS_DEPARTMENT
+from cgcrm.extensions import db
+from cgcrm.interactions.service import record_interaction
+from cgcrm.payments import ledger, states
+from cgcrm.payments.errors import TransitionRefused
+from cgcrm.payments.models import Payment, PaymentEvent
+from cgcrm.payments.providers.base import CardSummary
+
+Hook = Callable[[Payment], None]
+
+# How far a merge chain is followed to find the record a contact is recorded against.
+_MERGE_HOPS = 10
+
+
+def actor_principal(actor: str, department_code: str | None) -> Principal:
+    """A principal named by an actor string (``provider:sandbox``, ``system:expiry``)."""
+    kind, _, ident = actor.partition(":")
+    department = catalog_codes.department_by_code(department_code) if department_code else None
+    return Principal(
+        kind=kind[:10] or "system",
+        id=ident or kind,
+        department_id=department.id if department else None,
+        department_code=department_code,
+        scopes=frozenset({CROSS_DEPARTMENT}),
+    )
+
+
+def locked_payment(**where: Any) -> Payment:
+    """The payment matching ``where`` (one column), its row locked for this transaction.
+
+    :raises NotFound: no such payment.
+    """
+    ((column, value),) = where.items()
+    payment = db.session.execute(
+        select(Payment)
+        .where(getattr(Payment, column) == value)
+        .with_for_update()
+        # Another transaction may have changed it while this one waited for the lock.
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound(f"no payment with {column} {value}")
+    return payment
+
+
+def record_event(
+    payment_id: uuid.UUID,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: str,
+    occurred_at: datetime,
+    code: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one line to a payment's history in the current transaction."""
+    db.session.execute(
+        insert(PaymentEvent.__table__),
+        {
+            "payment_id": payment_id,
+            "from_state": from_state,
+            "to_state": to_state,
+            "code": code,
+            "actor": actor,
+            "detail": detail or {},
+            "occurred_at": occurred_at,
+            "recorded_at": utcnow(),
+        },
+    )
+
+
+def event_payload(payment: Payment) -> dict[str, Any]:
+    """What the outbox says about a payment: ids and facts, no personal data."""
+    return {
+        "payment_id": str(payment.id),
+        "reference": payment.reference,
+        "state": payment.state,
+        "code": payment.failure_code,
+        "service_code": payment.service_code,
+        "department_code": payment.department_code,
+        "channel": payment.channel,
+        "provider": payment.provider,
+        "amount": payment.amount_minor,
+        "currency": payment.currency,
+        "citizen_id": str(payment.citizen_id) if payment.citizen_id else None,
+        "case_id": str(payment.case_id) if payment.case_id else None,
+    }
+
+
+def outbox_type(state: str) -> str:
+    return "payment.succeeded" if state == states.SUCCESS else f"payment.{state}"
+
+
+def move(
+    payment: Payment,
+    to_state: str,
+    *,
+    actor: str,
+    occurred_at: datetime,
+    code: str | None = None,
+    card: CardSummary | None = None,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """Move a locked payment forward to ``to_state`` in the current transaction.
+
+    :returns: False when it already was in ``to_state`` (a repeated update changes nothing).
+    :raises ValidationError: unknown state, or a code that does not go with it.
+    :raises TransitionRefused: the move would go backwards or leave a finished state.
+    """
+    if to_state not in states.RANKS:
+        raise ValidationError(f"unknown payment state {to_state}", errors={"state": ["unknown"]})
+    if code is None:
+        code = states.default_code(to_state)
+    problem = states.code_problem(to_state, code)
+    if problem:
+        raise ValidationError(problem, errors={"code": [problem]})
+    if to_state == payment.state:
+        return False
+    if not states.moves_forward(payment.state, to_state):
+        raise TransitionRefused(
+            f"payment {payment.reference} is {payment.state}; it cannot become {to_state}",
+            current_state=payment.state,
+            requested_state=to_state,
+        )
+    now = utcnow()
+    from_state = payment.state
+    payment.state = to_state
+    payment.failure_code = code
+    payment.finished = states.finished(to_state)
+    payment.updated_at = now
+    payment.version += 1
+    if payment.finished:
+        payment.finished_at = now
+    if to_state == states.SUCCESS:
+        payment.captured_at = min(occurred_at, now)
+    if card is not None:
+        payment.card_brand, payment.card_last4, payment.card_expiry = (
+            card.brand,
+            card.last4,
+            card.expiry,
+        )
+    db.session.flush()
+    record_event(
+        payment.id,
+        from_state,
+        to_state,
+        actor=actor,
+        occurred_at=occurred_at,
+        code=code,
+        detail=detail,
+    )
+    add_event(outbox_type(to_state), "payment", payment.id, event_payload(payment))
+    if payment.citizen_id is not None:
+        audit_actor = Actor(actor_principal(actor, payment.department_code), _request_id())
+        record_access(audit_actor, f"payment.{to_state}", [payment.citizen_id])
+    if to_state == states.SUCCESS:
+        ledger.post_payment_captured(payment)
+    return True
+
+
+def _request_id() -> str:
+    from flask import g, has_request_context
+
+    if has_request_context() and g.get("request_id"):
+        return str(g.request_id)
+    return f"job-{uuid.uuid4().hex[:16]}"
+
+
+def _current_citizen(citizen_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The record a contact about ``citizen_id`` belongs to now (a merge moves it on)."""
+    for _ in range(_MERGE_HOPS):
+        if citizen_id is None:
+            return None
+        found = db.session.execute(
+            select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
+        ).first()
+        if found is None:
+            return None
+        if found[0] != "merged":
+            return citizen_id
+        citizen_id = found[1]
+    return None
+
+
+def _contact(payment: Payment, actor: str) -> dict[str, Any]:
+    ended = payment.captured_at or utcnow()
+    span = timedelta(hours=int(current_app.config["CONTACT_MAX_SPAN_HOURS"]))
+    started = payment.created_at if ended - payment.created_at <= span else ended
+    return {
+        "citizen_id": _current_citizen(payment.citizen_id),
+        "case_id": payment.case_id,
+        "channel": payment.channel,
+        "service_code": payment.service_code,
+        "department_code": payment.department_code,
+        "direction": "inbound",
+        "outcome": "completed",
+        "transaction_stage": "completed",
+        "transaction_ref": payment.reference,
+        "started_at": min(started, ended),
+        "ended_at": ended,
+        "summary": f"Payment {payment.reference} of {payment.amount_minor} {payment.currency}",
+    }
+
+
+def finish(payment: Payment, *, actor: str, succeeded: bool, hook: Hook | None = None) -> None:
+    """Commit the current transaction: after ``hook`` (which runs inside it), and, when the
+    payment just succeeded, with its completed contact (``record_interaction`` joins the
+    transaction and commits it, so the contact and the payment commit together).
+    """
+    if not succeeded:
+        if hook:
+            hook(payment)
+        db.session.commit()
+        return
+    data = _contact(payment, actor)
+    principal = actor_principal(actor, payment.department_code)
+    record_interaction(
+        Actor(principal, _request_id()),
+        data,
+        before_commit=lambda _: hook(payment) if hook else None,
+    )
+
+
+def apply_provider_update(
+    provider_reference: str,
+    to_state: str,
+    *,
+    code: str | None,
+    card: CardSummary | None,
+    actor: str,
+    occurred_at: datetime,
+    detail: dict[str, Any],
+) -> Payment:
+    """Apply what a provider says about a payment, in one transaction of its own.
+
+    Idempotent: an update to the state the payment is already in changes nothing (and records
+    nothing). A payment never moves backwards and a finished one never moves again.
+
+    :param provider_reference: the provider's id of the payment.
+    :param to_state: the state the provider reports.
+    :param code: the failure code (P0010…P0050) of a failed, cancelled or error state.
+    :param card: brand, last four and expiry of the card used, when the provider knows them.
+    :param actor: who reports it, e.g. ``provider:sandbox``.
+    :param occurred_at: when it happened at the provider (aware).
+    :param detail: what the event records besides (never card numbers).
+    :returns: the payment as it now stands.
+    :raises NotFound: no payment has that provider reference.
+    :raises ValidationError: unknown state, or a code that does not go with it.
+    :raises TransitionRefused: the update would move the payment backwards or out of a
+        finished state; nothing was written (the caller records and flags it).
+    """
+    try:
+        payment = locked_payment(provider_reference=provider_reference)
+        moved = move(
+            payment,
+            to_state,
+            actor=actor,
+            occurred_at=occurred_at,
+            code=code,
+            card=card,
+            detail=detail,
+        )
+        if not moved:
+            db.session.commit()
+            return payment
+        finish(payment, actor=actor, succeeded=to_state == states.SUCCESS)
+    except Exception:
+        db.session.rollback()
+        raise
+    return payment

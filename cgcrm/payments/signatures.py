@@ -51,6 +51,17 @@ class ParsedHeader:
     signatures: tuple[str, ...]
 
 
+def secrets_from(setting: str, fallback_key: str) -> list[str]:
+    """The shared secrets of a comma-separated setting (first: the one that signs); when it is
+    empty, one derived from ``fallback_key`` (the application's SECRET_KEY: development and
+    tests, where both ends are this application)."""
+    secrets = [part.strip() for part in setting.split(",") if part.strip()]
+    if secrets:
+        return secrets
+    derived = hmac.new(fallback_key.encode(), b"cgcrm sandbox notification secret", hashlib.sha256)
+    return [derived.hexdigest()]
+
+
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
     message = str(timestamp).encode("ascii") + b"." + body
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()

@@ -86,6 +86,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "default",
         "AUDIT_SEAL_INTERVAL",
     ),
+    PeriodicJob(
+        "sandbox-redeliver-notifications",
+        "cgcrm.payments.providers.sandbox.jobs.redeliver_notifications",
+        "default",
+        "SANDBOX_REDELIVERY_INTERVAL",
+    ),
 )
 
 

@@ -157,9 +157,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sandbox_notifications")),
     )
     with op.batch_alter_table("sandbox_notifications", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sandbox_notifications_charge_id", ["charge_id"], unique=False
-        )
+        batch_op.create_index("ix_sandbox_notifications_charge_id", ["charge_id"], unique=False)
         batch_op.create_index(
             "ix_sandbox_notifications_pending",
             ["next_attempt_at"],
@@ -191,9 +189,7 @@ def upgrade():
         ),
         sa.Column("detail", sa.String(length=300), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.CheckConstraint(
-            _in("outcome", OUTCOMES), name=op.f("ck_payment_notifications_outcome")
-        ),
+        sa.CheckConstraint(_in("outcome", OUTCOMES), name=op.f("ck_payment_notifications_outcome")),
         sa.ForeignKeyConstraint(
             ["payment_id"],
             ["payments.id"],
@@ -209,9 +205,7 @@ def upgrade():
             postgresql_where=sa.text("accepted"),
             sqlite_where=sa.text("accepted"),
         )
-        batch_op.create_index(
-            "ix_payment_notifications_payment_id", ["payment_id"], unique=False
-        )
+        batch_op.create_index("ix_payment_notifications_payment_id", ["payment_id"], unique=False)
         batch_op.create_index(
             "ix_payment_notifications_flagged",
             ["received_at"],

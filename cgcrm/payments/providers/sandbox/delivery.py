@@ -19,8 +19,6 @@ waits for an answer.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import logging
 import time
@@ -59,12 +57,9 @@ class Attempt:
 def notification_secrets() -> list[str]:
     """The shared secrets, first the one that signs; derived from SECRET_KEY when unset."""
     config = current_app.config
-    configured = [s.strip() for s in str(config["SANDBOX_NOTIFICATION_SECRETS"]).split(",")]
-    secrets = [s for s in configured if s]
-    if secrets:
-        return secrets
-    key = str(config["SECRET_KEY"]).encode()
-    return [hmac.new(key, b"cgcrm sandbox notification secret", hashlib.sha256).hexdigest()]
+    return signatures.secrets_from(
+        str(config["SANDBOX_NOTIFICATION_SECRETS"]), str(config["SECRET_KEY"])
+    )
 
 
 def check_loopback(url: str) -> str:
@@ -99,7 +94,7 @@ def _taken(status: int | None, body: bytes) -> bool:
 def _post_http(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Attempt:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status = int(response.status)
             return Attempt(status, None, _taken(status, response.read(4096)))
     except urllib.error.HTTPError as refused:
@@ -118,7 +113,9 @@ def _post_wsgi(body: bytes, headers: dict[str, str]) -> Attempt:
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
     status = response.status_code
-    return Attempt(status, None if status < 300 else f"HTTP {status}", _taken(status, response.data))
+    return Attempt(
+        status, None if status < 300 else f"HTTP {status}", _taken(status, response.data)
+    )
 
 
 def send(body: bytes) -> Attempt:
@@ -131,7 +128,9 @@ def send(body: bytes) -> Attempt:
     }
     url = str(config["SANDBOX_NOTIFICATION_URL"])
     if url:
-        return _post_http(check_loopback(url), body, headers, float(config["SANDBOX_DELIVERY_TIMEOUT"]))
+        return _post_http(
+            check_loopback(url), body, headers, float(config["SANDBOX_DELIVERY_TIMEOUT"])
+        )
     return _post_wsgi(body, headers)
 
 
@@ -167,7 +166,11 @@ def _record(notification_id: uuid.UUID, attempt: Attempt) -> None:
         notification.delivered_at = now
     elif notification.attempts >= int(current_app.config["SANDBOX_DELIVERY_ATTEMPTS"]):
         notification.abandoned_at = now
-        log.warning("sandbox: notification %s abandoned after %d attempts", notification_id, notification.attempts)
+        log.warning(
+            "sandbox: notification %s abandoned after %d attempts",
+            notification_id,
+            notification.attempts,
+        )
     else:
         notification.next_attempt_at = now + _backoff(notification.attempts)
     db.session.commit()

@@ -90,7 +90,7 @@ def open_charge(
     now = utcnow()
     table = SandboxCharge.__table__
     db.session.execute(
-        insert_ignoring_conflicts(table, ["merchant_reference"]).values(
+        insert_ignoring_conflicts(table).values(
             id=new_id(),
             provider_reference=new_reference("ch"),
             merchant_reference=merchant_reference,
@@ -161,7 +161,6 @@ def submit_card(charge: SandboxCharge, card: CheckedCard) -> None:
     charge.card_expiry = card.expiry
     charge.planned_outcome = card.outcome.value
     charge.submitted_at = now
-    charge.page_token_hash = None  # the link is spent
     _touch(charge, "submitted", now)
     _request_work("authorise", charge.id)
 
@@ -176,7 +175,6 @@ def cancel_by_user(charge: SandboxCharge) -> None:
     now = utcnow()
     charge.failure_code = "P0030"
     charge.finished_at = now
-    charge.page_token_hash = None
     _touch(charge, "cancelled", now)
 
 
@@ -207,7 +205,6 @@ def cancel_charge(charge: SandboxCharge) -> None:
     now = utcnow()
     charge.failure_code = "P0040"
     charge.finished_at = now
-    charge.page_token_hash = None
     _touch(charge, "cancelled", now)
 
 
@@ -255,7 +252,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _issue(charge: SandboxCharge, resource: dict[str, Any], kind: str, refund: SandboxRefund | None = None) -> None:
+def _issue(
+    charge: SandboxCharge, resource: dict[str, Any], kind: str, refund: SandboxRefund | None = None
+) -> None:
     charge.notifications_issued += 1
     now = utcnow()
     notification_id = uuid.uuid4()
@@ -285,7 +284,11 @@ def notify_charge(charge: SandboxCharge, occurred_at: datetime) -> None:
     state, code = NOTIFIED_STATES[charge.state]
     card = None
     if charge.card_last4:
-        card = {"brand": charge.card_brand, "last4": charge.card_last4, "expiry": charge.card_expiry}
+        card = {
+            "brand": charge.card_brand,
+            "last4": charge.card_last4,
+            "expiry": charge.card_expiry,
+        }
     _issue(
         charge,
         {

@@ -8,7 +8,8 @@ A refund the gateway could not pay moved no money and is not listed. Columns::
     provider_reference,merchant_reference,kind,amount_minor,currency,state,occurred_at,occurred_on
 
 A day's file is written from the books when it is asked for until it has been written once
-after the day ended; from then on it is read as it was written, like a real gateway's. Files are written whole to a temporary name and renamed, so a reader never sees half.
+after the day ended; from then on it is read as it was written, like a real gateway's. Files
+are written whole to a temporary name and renamed, so a reader never sees half.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ class SettlementFileError(RuntimeError):
 def settlement_dir() -> Path:
     """SANDBOX_SETTLEMENT_DIR, or ``<instance>/sandbox-settlements`` when it is empty."""
     configured = str(current_app.config["SANDBOX_SETTLEMENT_DIR"])
-    return Path(configured) if configured else Path(current_app.instance_path) / "sandbox-settlements"
+    return (
+        Path(configured) if configured else Path(current_app.instance_path) / "sandbox-settlements"
+    )
 
 
 def settlement_path(day: date) -> Path:

@@ -109,6 +109,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.payments.providers.sandbox import models as _sandbox_models  # noqa: F401
     from cgcrm.payments.providers.sandbox.pages import bp as sandbox_pages_bp
     from cgcrm.payments.providers.sandbox.routes import blp as sandbox_moto_blp
+    from cgcrm.payments.routes import blp as payments_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
     from cgcrm.worker import models as _worker_models  # noqa: F401
@@ -154,6 +155,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(citizens_blp)
     api.register_blueprint(cases_blp)
     api.register_blueprint(interactions_blp)
+    api.register_blueprint(payments_blp)
     api.register_blueprint(admin_blp)
     api.register_blueprint(overview_blp)
     api.register_blueprint(metrics_blp)

@@ -42,6 +42,7 @@ from cgcrm.payments.transitions import (
     move,
     record_event,
 )
+from cgcrm.payments.views import PaymentView
 
 __all__ = [
     "apply_provider_update",
@@ -58,7 +59,7 @@ __all__ = [
     "refund_summaries",
 ]
 
-BeforeCommit = Callable[[Payment], None]
+BeforeCommit = Callable[[PaymentView], None]
 
 
 def _service(code: str) -> Service:
@@ -146,7 +147,7 @@ def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
 
 def create_payment(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
-) -> Payment:
+) -> PaymentView:
     """Create a payment and start it with its provider, with its ``payment.created`` event.
 
     A provider that settles at once (cash at a counter) answers with the state the payment is
@@ -224,11 +225,17 @@ def create_payment(
         if outcome.state and outcome.state != payment.state:
             move(payment, outcome.state, actor=f"provider:{provider_name}", occurred_at=now)
             succeeded = payment.state == states.SUCCESS
-        finish(payment, actor=f"provider:{provider_name}", succeeded=succeeded, hook=before_commit)
+        view = PaymentView(payment, summarise(payment, 0))
+        finish(
+            payment,
+            actor=f"provider:{provider_name}",
+            succeeded=succeeded,
+            hook=(lambda _: before_commit(view)) if before_commit else None,
+        )
     except Exception:
         db.session.rollback()
         raise
-    return payment
+    return view
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
@@ -252,7 +259,7 @@ def _visible_payment(actor: Actor, payment_id: uuid.UUID, *, lock: bool = False)
     return locked_payment(id=payment_id) if lock else found
 
 
-def get_payment(actor: Actor, payment_id: uuid.UUID) -> tuple[Payment, RefundSummary]:
+def get_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     """One payment the caller may see, with its refund summary; reading a citizen's is audited.
 
     :raises NotFound: no such payment, or another department's the caller may not see.
@@ -266,7 +273,7 @@ def get_payment(actor: Actor, payment_id: uuid.UUID) -> tuple[Payment, RefundSum
     except Exception:
         db.session.rollback()
         raise
-    return payment, summary
+    return PaymentView(payment, summary)
 
 
 def refund_summaries(payments: list[Payment]) -> dict[uuid.UUID, RefundSummary]:
@@ -305,7 +312,7 @@ def list_payments(
     provider: str | None = None,
     created_from: datetime | None = None,
     created_before: datetime | None = None,
-) -> tuple[list[Payment], dict[uuid.UUID, RefundSummary]]:
+) -> list[PaymentView]:
     """A page of the payments the caller may see, newest first, with their refund summaries.
 
     Every citizen on the page is audited as disclosed.
@@ -344,7 +351,7 @@ def list_payments(
     except Exception:
         db.session.rollback()
         raise
-    return payments, summaries
+    return [PaymentView(p, summaries[p.id]) for p in payments]
 
 
 def payment_events(actor: Actor, payment_id: uuid.UUID) -> list[PaymentEvent]:
@@ -370,7 +377,7 @@ def payment_events(actor: Actor, payment_id: uuid.UUID) -> list[PaymentEvent]:
     return events
 
 
-def capture_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
+def capture_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     """Capture a payment authorised with delayed capture: the provider takes the money and the
     payment succeeds (journal entry, completed contact, ``payment.succeeded``).
 
@@ -391,10 +398,10 @@ def capture_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
     except Exception:
         db.session.rollback()
         raise
-    return payment
+    return PaymentView(payment, summarise(payment, 0))
 
 
-def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
+def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     """Cancel a payment the payer has not yet submitted (``cancelled``, P0040).
 
     :raises NotFound: no such payment the caller may see.
@@ -420,7 +427,7 @@ def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> Payment:
     except Exception:
         db.session.rollback()
         raise
-    return payment
+    return PaymentView(payment, summarise(payment))
 
 
 def create_refund(

@@ -87,6 +87,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "AUDIT_SEAL_INTERVAL",
     ),
     PeriodicJob(
+        "expire-payments",
+        "cgcrm.payments.jobs.expire_payments",
+        "default",
+        "PAYMENT_EXPIRY_INTERVAL",
+    ),
+    PeriodicJob(
         "sandbox-redeliver-notifications",
         "cgcrm.payments.providers.sandbox.jobs.redeliver_notifications",
         "default",

@@ -74,3 +74,48 @@ def payment_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+URL = "/api/v1/payments"
+PROBLEM_JSON = "application/problem+json"
+
+
+def new_key() -> str:
+    return f"key-{uuid.uuid4().hex}"
+
+
+def create(api: Api, key: str | None = None, **overrides: Any) -> Any:
+    """POST a payment with a fresh Idempotency-Key (or ``key``)."""
+    return api.post(
+        URL, json=payment_body(**overrides), headers={"Idempotency-Key": key or new_key()}
+    )
+
+
+def report(app: Flask, provider_reference: str, state: str, **kwargs: Any) -> Any:
+    """The provider (manual) reports ``state``, as a notification would."""
+    from cgcrm.core.clock import utcnow
+    from cgcrm.payments.service import apply_provider_update
+
+    with app.app_context():
+        payment = apply_provider_update(
+            provider_reference,
+            state,
+            code=kwargs.get("code"),
+            card=kwargs.get("card"),
+            actor="provider:manual",
+            occurred_at=kwargs.get("occurred_at") or utcnow(),
+            detail={},
+        )
+        db.session.remove()
+        return payment
+
+
+def succeed(app: Flask, api: Api, **overrides: Any) -> dict[str, Any]:
+    """A payment taken and confirmed by its provider: the response body, read again."""
+    created = create(api, **overrides)
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    report(app, body["provider_id"], "success")
+    read = api.get(f"{URL}/{body['payment_id']}")
+    assert read.status_code == 200
+    return dict(read.get_json())

@@ -20,23 +20,24 @@ from cgcrm.core.errors import Conflict, ValidationError
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.payments import service, states
-from cgcrm.payments.models import Payment
 from cgcrm.payments.providers.base import CardSummary
 from cgcrm.payments.providers.sandbox import gateway
 from cgcrm.payments.providers.sandbox.cards import CardErrors, check_card
+from cgcrm.payments.refunds import summarise
 from cgcrm.payments.transitions import apply_provider_update
+from cgcrm.payments.views import PaymentView
 
 
-def key_moto_card(actor: Actor, payment_id: uuid.UUID, data: dict[str, Any]) -> Payment:
+def key_moto_card(actor: Actor, payment_id: uuid.UUID, data: dict[str, Any]) -> PaymentView:
     """Submit the card details of a phone payment, keyed by staff.
 
     :param data: ``card_number``, ``expiry`` (MM/YY), ``cardholder_name``, optional ``cvc``.
-    :returns: the payment, now ``submitted``.
+    :returns: the payment, now ``submitted`` (with its refund summary, for the response).
     :raises NotFound: no such payment the caller may see.
     :raises Conflict: not a sandbox phone payment, or no longer open for card details.
     :raises ValidationError: card details that fail the checks (each field named).
     """
-    payment, _summary = service.get_payment(actor, payment_id)
+    payment = service.get_payment(actor, payment_id).payment
     if payment.channel != "phone" or payment.provider != gateway.PROVIDER:
         raise Conflict(
             f"payment {payment.reference} is not a {gateway.PROVIDER} phone payment: its card "
@@ -64,7 +65,7 @@ def key_moto_card(actor: Actor, payment_id: uuid.UUID, data: dict[str, Any]) -> 
         db.session.rollback()
         raise
     card = CardSummary(brand=checked.brand, last4=checked.last4, expiry=checked.expiry)
-    return apply_provider_update(
+    submitted = apply_provider_update(
         payment.provider_reference,
         states.SUBMITTED,
         code=None,
@@ -73,3 +74,4 @@ def key_moto_card(actor: Actor, payment_id: uuid.UUID, data: dict[str, Any]) -> 
         occurred_at=utcnow(),
         detail={"via": "moto", "request_id": actor.request_id},
     )
+    return PaymentView(submitted, summarise(submitted, 0))

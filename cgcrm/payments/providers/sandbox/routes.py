@@ -13,6 +13,7 @@ from cgcrm.core.fields import FullMatch, Text
 from cgcrm.core.openapi import Blueprint
 from cgcrm.identity.guard import current_actor, requires
 from cgcrm.payments.providers.sandbox import moto
+from cgcrm.payments.schemas import PaymentSchema
 
 blp = Blueprint(
     "sandbox_moto",
@@ -45,21 +46,11 @@ class MotoCardSchema(Schema):
     )
 
 
-class MotoCardResultSchema(Schema):
-    id = fields.UUID(required=True)
-    reference = fields.String(required=True)
-    state = fields.String(required=True)
-    moto = fields.Boolean(required=True)
-    card_brand = fields.String(required=True)
-    card_last4 = fields.String(required=True)
-    card_expiry = fields.String(required=True)
-
-
 @blp.route("/<uuid:payment_id>/card")
 class PaymentCardView(MethodView):
     @requires(scopes.PAYMENTS_WRITE)
     @blp.arguments(MotoCardSchema)
-    @blp.response(202, MotoCardResultSchema)
+    @blp.response(202, PaymentSchema)
     @blp.alt_response(409, description="Not a sandbox phone payment, or no longer open for a card.")
     def post(self, data: dict[str, Any], payment_id: uuid.UUID) -> Any:
         """Key in the card of a phone payment: it is submitted, and authorised in the background."""

@@ -166,11 +166,13 @@ def read_update(raw: bytes) -> Update:
         raise NotificationMalformed("the notification has no resource")
     resource = body["resource"]
     notification_id = _text(body.get("id"), _ID_MAX)
-    kind = resource.get("type")
+    kind = _text(resource.get("type"), 10)
     reference = _text(resource.get("provider_reference"), _REFERENCE_MAX)
-    state = resource.get("state")
+    state = _text(resource.get("state"), 20)
     occurred_at = _moment(resource.get("occurred_at"))
     code = resource.get("code")
+    if code is not None and not isinstance(code, str):
+        code = "?"
     sequence = body.get("sequence")
     problems = []
     if notification_id is None:
@@ -184,6 +186,10 @@ def read_update(raw: bytes) -> Update:
         problems.append("resource.state")
     if code is not None and code not in states.CODES:
         problems.append("resource.code")
+    elif kind == "payment" and isinstance(state, str) and state in states.RANKS:
+        effective = code if code is not None else states.default_code(state)
+        if states.code_problem(state, effective):
+            problems.append("resource.code")
     if occurred_at is None:
         problems.append("resource.occurred_at")
     if sequence is not None and not (isinstance(sequence, int) and 0 <= sequence < 2**31):

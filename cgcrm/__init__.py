@@ -105,7 +105,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.notifications import models as _notification_models  # noqa: F401
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
+    from cgcrm.payments import notification_routes
     from cgcrm.payments.finance_routes import blp as payment_finance_blp
+    from cgcrm.payments.providers.sandbox import models as _sandbox_models  # noqa: F401
+    from cgcrm.payments.providers.sandbox.pages import bp as sandbox_pages_bp
+    from cgcrm.payments.providers.sandbox.routes import blp as sandbox_moto_blp
     from cgcrm.payments.routes import blp as payments_blp
     from cgcrm.surveys.pages import bp as survey_pages_bp
     from cgcrm.surveys.routes import blp as surveys_blp
@@ -163,6 +167,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(payment_finance_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
+    # Payments (issue 12): providers' signed notifications, public by name and documented by
+    # hand; the sandbox gateway's card page (HTML for people) and its MOTO entry.
+    app.register_blueprint(notification_routes.blp)
+    api.document_paths(notification_routes.OPENAPI_PATHS)
+    app.register_blueprint(sandbox_pages_bp)
+    api.register_blueprint(sandbox_moto_blp)
     api.document_paths(health.OPENAPI_PATHS)
     api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
 

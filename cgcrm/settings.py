@@ -362,6 +362,62 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between runs of the job that marks unanswered survey invitations past their "
         "expiry as expired.",
     ),
+    # Issue 12: notifications from payment providers, and the sandbox gateway (pay-sandbox).
+    Setting(
+        "PAYMENT_NOTIFICATION_TOLERANCE",
+        int,
+        300,
+        "Seconds a provider's notification signature may be older (or newer) than our clock; "
+        "outside it the notification is refused as stale.",
+    ),
+    Setting(
+        "SANDBOX_NOTIFICATION_SECRETS",
+        str,
+        "",
+        "Comma-separated secrets shared with the sandbox gateway for its Pay-Signature "
+        "(HMAC-SHA256); it signs with each, we accept any (rotation). Empty derives one from "
+        "SECRET_KEY (development and tests only).",
+    ),
+    Setting(
+        "SANDBOX_NOTIFICATION_URL",
+        str,
+        "",
+        "Where the sandbox gateway POSTs its notifications (loopback addresses only). Empty: "
+        "through this application's WSGI interface, in the process that sends them.",
+    ),
+    Setting(
+        "SANDBOX_DELIVERY_TIMEOUT",
+        float,
+        5.0,
+        "Seconds the sandbox gateway waits for our endpoint to answer one notification.",
+    ),
+    Setting(
+        "SANDBOX_DELIVERY_ATTEMPTS",
+        int,
+        12,
+        "Attempts the sandbox gateway makes to deliver a notification (backing off from 5 s "
+        "to an hour) before it gives up; the settlement report still lists the money.",
+    ),
+    Setting(
+        "SANDBOX_REDELIVERY_INTERVAL",
+        int,
+        30,
+        "Seconds between runs of the job that sends the sandbox's notifications not yet taken.",
+    ),
+    Setting(
+        "SANDBOX_PAGE_BASE_URL",
+        str,
+        "",
+        "Public address of the sandbox card page (next_url is {SANDBOX_PAGE_BASE_URL}/pay/card/"
+        "<token>); empty uses JWT_ISSUER, the application's own address.",
+    ),
+    Setting(
+        "SANDBOX_SETTLEMENT_DIR",
+        str,
+        "",
+        "Directory of the sandbox gateway's daily settlement CSV files; empty means "
+        "instance/sandbox-settlements.",
+    ),
     Setting(
         "CONTACT_HORIZON_DAYS",
         int,

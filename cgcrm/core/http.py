@@ -97,7 +97,9 @@ def add_security_headers(response: Response) -> Response:
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"
     page = response.mimetype == "text/html"
-    headers["Content-Security-Policy"] = _page_policy(response) if page else DOCUMENT_POLICY
+    # A page may send a stricter policy of its own (the sandbox card page: no script at all).
+    if not (page and "Content-Security-Policy" in headers):
+        headers["Content-Security-Policy"] = _page_policy(response) if page else DOCUMENT_POLICY
     max_age = current_app.config["HSTS_MAX_AGE"]
     if current_app.config["ENV"] == "production" and max_age > 0:
         headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"

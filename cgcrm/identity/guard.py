@@ -52,6 +52,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         # The citizen's satisfaction survey page: its link's signed token is the credential.
         "survey_pages.answer_form",
+        # Payment providers' notifications: the Pay-Signature over the body is the credential.
+        "payment_notifications.receive",
     }
 )
 

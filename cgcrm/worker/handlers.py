@@ -113,6 +113,12 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "matching.scan_start",
         "cgcrm.matching.scan_jobs:start_scan",
     ),
+    # Issue 12: the sandbox gateway's work (authorise, capture, refund) runs in its jobs.
+    HandlerSpec(
+        "sandbox.work_requested",
+        "payments.sandbox_gateway",
+        "cgcrm.payments.providers.sandbox.jobs:queue_gateway_work",
+    ),
 )
 
 

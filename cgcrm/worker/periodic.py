@@ -93,6 +93,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "PAYMENT_EXPIRY_INTERVAL",
     ),
     PeriodicJob(
+        "sandbox-redeliver-notifications",
+        "cgcrm.payments.providers.sandbox.jobs.redeliver_notifications",
+        "default",
+        "SANDBOX_REDELIVERY_INTERVAL",
+    ),
+    PeriodicJob(
         "reconcile-payments",
         "cgcrm.payments.reconciliation_jobs.reconcile_payments",
         "default",

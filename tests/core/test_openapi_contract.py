@@ -87,6 +87,11 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
         "swagger_ui_assets.static",
         "static",
         "survey_pages.answer_form",
+        "sandbox_pages.stylesheet",
+        "sandbox_pages.card_page",
+        "sandbox_pages.submit_card_details",
+        "sandbox_pages.cancel_page",
+        "sandbox_pages.cancel_payment",
     }
 
 

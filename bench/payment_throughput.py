@@ -11,10 +11,12 @@ A. ``create``: ``wsgi:app`` ``POST /api/v1/payments`` with a fresh ``Idempotency
    citizens:read``), on ``--channel`` (``counter``: cash at a till, which succeeds at once and
    so posts its journal entry and completed contact in the same request; ``web``: the sandbox
    provider's card page, the payment left ``created``);
-B. ``notify``: ``wsgi:app`` taking the sandbox provider's signed notifications at our endpoint,
-   each moving one of ``--payments`` pre-made web payments forward (a fresh notification per
-   request, never a replay). It needs the sandbox provider (``NOTIFICATIONS`` below); without
-   it this part is skipped and says why;
+B. ``notify``: ``wsgi:app`` taking the sandbox gateway's signed notifications at our endpoint
+   (``POST /api/v1/payments/notifications/sandbox``, HMAC-SHA256 ``Pay-Signature`` made when
+   sent), each telling us that one of ``--payments`` web payments made beforehand through the
+   payment service succeeded: a fresh notification per request, never a replay, and each
+   applies the whole success (state, journal entry, completed contact, events, audit). Without
+   the sandbox provider this part is skipped and says why;
 C. ``baseline``: ``baseline_app:app`` ``POST /interactions`` (bench/baseline_app.py): Flask + one
    psycopg INSERT, the project's floor for a write.
 
@@ -32,7 +34,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
-import importlib
 import json
 import multiprocessing as mp
 import os
@@ -62,10 +63,9 @@ from _load import LATENCY_COLUMNS, markdown_table, sample_ids
 
 SCOPES = "payments:write citizens:read"
 TARGET = 0.40
-# Where the sandbox's signed notifications come from: a module of pay-sandbox's provider with
-# ``bench_notifications(app, payment_ids) -> (path, [(body, headers), ...])``: one signed
-# notification per payment, each moving it forward, as the gateway would send them.
-NOTIFICATIONS = "cgcrm.payments.providers.sandbox.bench:bench_notifications"
+NOTIFY_PATH = "/api/v1/payments/notifications/sandbox"
+NOTIFY_CLIENT = "bench-notifications"
+NOTIFY_DEPARTMENT = "CUSTOMER"
 
 # (method, path, body, headers), or None when there is nothing more to send.
 Request = tuple[str, str, bytes, dict[str, str]]
@@ -302,23 +302,69 @@ def interaction_bodies(ids: list[str], services: list[str], count: int) -> list[
     ]
 
 
+def _bench_actor(department: str) -> Any:
+    """The principal the bench's web payments are created as (created_by names it)."""
+    from cgcrm.catalog.codes import catalog_codes
+    from cgcrm.core.principal import Actor, Principal
+
+    found = catalog_codes.department_by_code(department)
+    principal = Principal(
+        kind="client",
+        id=NOTIFY_CLIENT,
+        department_id=found.id if found else None,
+        department_code=department,
+        scopes=frozenset({"payments:write", "citizens:read"}),
+    )
+    return Actor(principal, "bench-payments")
+
+
 def notification_requests(
-    database_url: str, count: int, connections: int, loads: int
+    database_url: str, bodies: list[bytes], count: int, connections: int, loads: int
 ) -> Callable[[str], RequestFor] | str:
-    """Signed notifications from the sandbox provider's bench hook, or why there are none."""
-    module_name, _, function_name = NOTIFICATIONS.partition(":")
+    """The sandbox gateway's notifications, one fresh per request: ``count`` web payments are
+    made through the payment service (the sandbox opens a charge for each), and each request
+    tells our endpoint, signed as the gateway signs (``cgcrm.payments.signatures``, timestamped
+    when sent), that one of them succeeded. The success is the whole path: the payment's move,
+    its journal entry, completed contact, events and audit.
+
+    :returns: the request builder, or why notifications cannot be measured here.
+    """
     try:
-        make = getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError) as exc:
-        return f"the sandbox provider's {NOTIFICATIONS} is not available ({exc})"
+        from cgcrm.payments import service, signatures
+        from cgcrm.payments.providers import provider_for
+    except ImportError as exc:
+        return f"the payment service is not available ({exc})"
     from _common import make_app
 
     app = make_app(database_url)
+    references: list[str] = []
     with app.app_context():
-        path, signed = make(app, count)
-    chunk = max(1, len(signed) // loads)
+        try:
+            provider_for("sandbox")
+        except Exception as exc:  # the sandbox gateway's module is not installed
+            return f"the sandbox provider is not available ({exc})"
+        actor = _bench_actor(NOTIFY_DEPARTMENT)
+        started = time.perf_counter()
+        for i in range(count):
+            body = json.loads(bodies[i % len(bodies)])
+            body.update(channel="web", provider="sandbox", till_reference=None)
+            body["return_url"] = "https://service.example/return"
+            payment = service.create_payment(actor, body)
+            assert payment.provider_reference is not None
+            references.append(payment.provider_reference)
+        secret = signatures.secrets_from(
+            str(app.config["SANDBOX_NOTIFICATION_SECRETS"]), str(app.config["SECRET_KEY"])
+        )[0]
+        print(f"made {count} web payments in {time.perf_counter() - started:.1f} s", flush=True)
+        from cgcrm.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    header = signatures.HEADER
+    sign = signatures.sign
     # Every load (each round's warm-up and measured seconds) takes the next unused chunk.
-    chunks = [signed[start : start + chunk] for start in range(0, len(signed), chunk)]
+    chunk = max(1, len(references) // loads)
+    chunks = [references[start : start + chunk] for start in range(0, len(references), chunk)]
 
     def build(base: str) -> RequestFor:
         batch = chunks.pop(0) if chunks else []
@@ -328,8 +374,30 @@ def notification_requests(
             mine = per_slot[slot]
             if i >= len(mine):
                 return None  # each notification once: a repeat would be refused as a replay
-            body, headers = mine[i]
-            return "POST", path, body, headers
+            now = dt.datetime.now(dt.UTC).isoformat()
+            body = json.dumps(
+                {
+                    "id": str(uuid.uuid4()),
+                    "provider": "sandbox",
+                    "type": "payment.updated",
+                    "sequence": 3,
+                    "created_at": now,
+                    "resource": {
+                        "type": "payment",
+                        "provider_reference": mine[i],
+                        "state": "success",
+                        "code": None,
+                        "card": {"brand": "visa", "last4": "1111", "expiry": "12/30"},
+                        "occurred_at": now,
+                    },
+                },
+                separators=(",", ":"),
+            ).encode()
+            headers = {
+                header: sign(body, [secret], int(time.time())),
+                "Content-Type": "application/json",
+            }
+            return "POST", NOTIFY_PATH, body, headers
 
         return request_for
 
@@ -360,7 +428,17 @@ def cleanup(database_url: str, since: dt.datetime, actors: list[str]) -> dict[st
         payments = (
             "SELECT id FROM payments WHERE created_at >= %(since)s AND created_by = ANY(%(by)s)"
         )
+        charges = (
+            "SELECT id FROM sandbox_charges WHERE merchant_reference IN "
+            f"(SELECT reference FROM payments WHERE id IN ({payments}))"
+        )
         statements = {
+            "payment_notifications": "DELETE FROM payment_notifications "
+            f"WHERE payment_id IN ({payments})",
+            "sandbox_notifications": "DELETE FROM sandbox_notifications "
+            f"WHERE charge_id IN ({charges})",
+            "sandbox_refunds": f"DELETE FROM sandbox_refunds WHERE charge_id IN ({charges})",
+            "sandbox_charges": f"DELETE FROM sandbox_charges WHERE id IN ({charges})",
             "reconciliation_items": "DELETE FROM reconciliation_items "
             f"WHERE payment_id IN ({payments})",
             "journal_entries": f"DELETE FROM journal_entries WHERE payment_id IN ({payments})",
@@ -394,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bodies", type=int, default=2000)
     parser.add_argument("--channel", choices=("counter", "web", "phone"), default="counter")
     parser.add_argument(
-        "--payments", type=int, default=20000, help="web payments made for notifications"
+        "--payments", type=int, default=4000, help="web payments made for notifications"
     )
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--skip-notifications", action="store_true")
@@ -424,7 +502,9 @@ def main(argv: list[str] | None = None) -> int:
         skipped = "--skip-notifications"
     else:
         # Enough fresh notifications for every round's warm-up and measured seconds.
-        notify = notification_requests(url, args.payments, args.connections, 2 * args.rounds)
+        notify = notification_requests(
+            url, bodies, args.payments, args.connections, 2 * args.rounds
+        )
         if isinstance(notify, str):
             skipped = notify
         else:
@@ -455,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
     finally:
         if not args.keep_rows:
-            removed = cleanup(url, since, [f"client:{credentials[0]}", "client:baseline"])
+            actors = [f"client:{credentials[0]}", "client:baseline", f"client:{NOTIFY_CLIENT}"]
+            removed = cleanup(url, since, actors)
             print(f"cleaned up: {removed}")
     columns = (
         *LATENCY_COLUMNS,

@@ -15,7 +15,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Uuid, select
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +36,7 @@ from cgcrm.payments.models import BigId, Payment, Refund
 
 PAYMENT = "payment"
 REFUND = "refund"
+_KIND_LITERALS = {PAYMENT: "'payment'", REFUND: "'refund'"}
 
 
 class JournalEntry(db.Model):  # type: ignore[name-defined,misc]
@@ -98,10 +109,14 @@ def _post(payment: Payment, kind: str, amount: int, moment: datetime, **extra: o
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key = [table.c.payment_id] if kind == PAYMENT else [table.c.refund_id]
     # ON CONFLICT names the partial unique index of this kind, so a second posting is a no-op.
+    # Its predicate is a literal: with a bound parameter PostgreSQL cannot match the index once
+    # it plans the (psycopg-prepared) statement generically, after a few runs on a connection.
     statement = (
         insert(table)
         .values(row)
-        .on_conflict_do_nothing(index_elements=key, index_where=table.c.kind == kind)
+        .on_conflict_do_nothing(
+            index_elements=key, index_where=table.c.kind == literal_column(_KIND_LITERALS[kind])
+        )
         .returning(table.c.id)
     )
     return db.session.execute(statement).scalar() is not None

@@ -77,6 +77,8 @@ SCRIPTS = {
     "match_latency": "--database-url {db} --queries 10 --duration 1 --rounds 1 --people 400",
     "import_throughput": "--database-url {db} --rows 40 --population 200 --batch 20",
     "duplicate_scan": "--database-url {db} --chunk 50",
+    "payment_throughput": "--database-url {db} --duration 1 --warmup 1 --rounds 1 "
+    "--payments 40 --bodies 50",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

@@ -22,6 +22,7 @@ from cgcrm.payments.finance_schemas import (
     CashUpQuerySchema,
     CashUpSchema,
     ReconciliationQuerySchema,
+    ReconciliationRunSchema,
     ReconciliationSchema,
 )
 from cgcrm.payments.journal_export import CSV_MEDIA_TYPE, journal_csv, journal_rows
@@ -76,13 +77,13 @@ class ReconciliationView(MethodView):
         return reconciliation.get_reconciliation(actor, date, provider)
 
     @requires(scopes.PAYMENTS_WRITE)
-    @blp.arguments(ReconciliationQuerySchema, as_kwargs=True)
+    @blp.arguments(ReconciliationRunSchema, as_kwargs=True)
     @blp.response(200, ReconciliationSchema)
-    def post(self, date: date, provider: str | None = None) -> Any:
+    def post(self, date: date) -> Any:
         """Reconcile a day now (e.g. after a late report), replacing its stored result."""
         actor = current_actor()
-        reconciliation.reconcile_day(date, run_by=actor.principal.ref, provider=provider)
-        return reconciliation.get_reconciliation(actor, date, provider)
+        reconciliation.reconcile_day(date, run_by=actor.principal.ref)
+        return reconciliation.get_reconciliation(actor, date)
 
 
 @blp.route("/cash-up")

@@ -10,13 +10,21 @@ from cgcrm.payments.reconciliation_match import DIFFERENCE_KINDS
 from cgcrm.payments.reconciliation_models import AGREED, DIFFERENCES, REPORT_UNAVAILABLE
 
 _DAY = "A day in the deployment's TIME_ZONE (the journal's business date)."
-_PROVIDER = FullMatch(r"[a-z0-9_]{1,40}", error="a provider name: a-z, 0-9 and _")
+_PROVIDER = FullMatch(r"^[a-z0-9_]{1,40}$", error="a provider name: a-z, 0-9 and _")
 
 
 class ReconciliationQuerySchema(Schema):
     date = BoundedDate(required=True, metadata={"description": _DAY})
     provider = fields.String(
         validate=_PROVIDER, metadata={"description": "Only this provider's run and differences."}
+    )
+
+
+class ReconciliationRunSchema(Schema):
+    date = BoundedDate(
+        required=True,
+        not_in_future=True,
+        metadata={"description": _DAY + " Every configured provider's report is read again."},
     )
 
 
@@ -28,7 +36,7 @@ class CashUpQuerySchema(Schema):
     )
 
 
-class ReconciliationRunSchema(Schema):
+class RunSchema(Schema):
     provider = fields.String()
     status = fields.String(
         metadata={"enum": [AGREED, DIFFERENCES, REPORT_UNAVAILABLE]},
@@ -89,7 +97,7 @@ class ReconciliationSchema(Schema):
         fields.Nested(JournalTotalSchema),
         metadata={"description": "The day's journal per service, channel and currency."},
     )
-    runs = fields.List(fields.Nested(ReconciliationRunSchema))
+    runs = fields.List(fields.Nested(RunSchema))
     differences = fields.List(fields.Nested(DifferenceSchema))
 
 

@@ -31,7 +31,7 @@ from cgcrm.payments.providers.base import SettlementLine, StartOutcome
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-TILL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_./-]{0,99}"
+TILL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$"
 TILL_PATTERN_HELP = "letters, digits, '-', '_', '.' or '/', at most 100"
 
 

@@ -16,10 +16,7 @@ from cgcrm.payments import states
 AMOUNT = validate.Range(min=1, max=10_000_000)
 CURRENCY = FullMatch(r"^[A-Z]{3}$", error="an ISO 4217 code such as AUD")
 PROVIDER = FullMatch(r"^[a-z][a-z0-9_]{0,39}$", error="a provider name such as sandbox")
-RETURN_URL = validate.And(
-    validate.URL(schemes={"http", "https"}, require_tld=False),
-    validate.Length(max=2000),
-)
+RETURN_URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 
 
 class PaymentCreateSchema(ReferenceChecks):
@@ -58,9 +55,10 @@ class PaymentCreateSchema(ReferenceChecks):
     )
     citizen_id = fields.UUID(load_default=None, allow_none=True)
     case_id = fields.UUID(load_default=None, allow_none=True)
-    return_url = fields.String(
+    return_url = Text(
         load_default=None,
         allow_none=True,
+        max_length=2000,
         validate=RETURN_URL,
         metadata={"description": "Required on the web: where the payer returns afterwards."},
     )

@@ -23,6 +23,7 @@ from cgcrm.payments.providers import provider_for
 from cgcrm.payments.references import REFUND_PREFIX, new_reference
 from cgcrm.payments.transitions import (
     actor_principal,
+    call_provider,
     locked_payment,
     record_event,
 )
@@ -114,7 +115,8 @@ def submit_refund(
     )
     db.session.add(refund)
     db.session.flush()
-    outcome = provider_for(payment.provider).refund(payment, refund)
+    provider = provider_for(payment.provider)
+    outcome = call_provider(payment.provider, "refund", lambda: provider.refund(payment, refund))
     db.session.flush()
     record_event(
         payment.id,

@@ -36,6 +36,7 @@ from cgcrm.payments.refunds import (
 )
 from cgcrm.payments.transitions import (
     apply_provider_update,
+    call_provider,
     event_payload,
     finish,
     locked_payment,
@@ -218,7 +219,7 @@ def create_payment(
         add_event("payment.created", "payment", payment.id, event_payload(payment))
         if citizen_id is not None:
             record_access(actor, "payment.created", [citizen_id])
-        outcome = provider.start(payment)
+        outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
         db.session.flush()
@@ -425,7 +426,8 @@ def capture_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
                 "can be captured",
                 state=payment.state,
             )
-        provider_for(payment.provider).capture(payment)
+        provider = provider_for(payment.provider)
+        call_provider(payment.provider, "capture", lambda: provider.capture(payment))
         move(payment, states.SUCCESS, actor=actor.principal.ref, occurred_at=utcnow())
         finish(payment, actor=actor.principal.ref, succeeded=True)
     except Exception:
@@ -448,7 +450,8 @@ def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
                 "submitted can be cancelled",
                 state=payment.state,
             )
-        provider_for(payment.provider).cancel(payment)
+        provider = provider_for(payment.provider)
+        call_provider(payment.provider, "cancel", lambda: provider.cancel(payment))
         move(
             payment,
             states.CANCELLED,

@@ -177,6 +177,10 @@ def move(
     problem = states.code_problem(to_state, code)
     if problem:
         raise ValidationError(problem, errors={"code": [problem]})
+    if occurred_at.tzinfo is None:
+        raise ValidationError(
+            "occurred_at needs its offset", errors={"occurred_at": ["naive date-time"]}
+        )
     if card is not None:
         check_card(card)
     if to_state == payment.state:

@@ -38,20 +38,13 @@ def take(app: Flask, department: str = "RATES", **overrides: Any) -> dict[str, A
 
 
 def refund(app: Flask, payment_id: Any, amount: int) -> None:
-    """Hand ``amount`` back from the till: the refund is submitted, then paid out."""
+    """Hand ``amount`` back from the till: paid out at once."""
     with app.app_context():
         available = service.get_payment(actor(), payment_id).refund_summary.amount_available
         made = service.create_refund(
             actor(), payment_id, {"amount": amount, "refund_amount_available": available}
         )
-        if made.state == states.REFUND_SUBMITTED:
-            assert made.provider_reference is not None
-            service.apply_refund_update(
-                made.provider_reference,
-                states.REFUND_SUCCESS,
-                actor="provider:cash",
-                occurred_at=utcnow(),
-            )
+        assert made.state == states.REFUND_SUCCESS
         db.session.remove()
 
 
@@ -76,6 +69,26 @@ def test_cash_at_the_counter_succeeds_at_once_posts_and_counts(app: Flask) -> No
         assert (contact.channel_code, contact.outcome) == ("counter", "completed")
         payment = db.session.get(Payment, taken["id"])
         assert payment is not None and payment.provider_data["till"] == "RATES-T1"
+
+
+def test_a_counter_refund_is_paid_out_at_once_and_posted(app: Flask, cashier: Api) -> None:
+    taken = take(app)
+    detail = cashier.get(f"/api/v1/payments/{taken['id']}").get_json()
+    response = cashier.post(
+        f"/api/v1/payments/{taken['id']}/refunds",
+        json={
+            "amount": 1500,
+            "refund_amount_available": detail["refund_summary"]["amount_available"],
+        },
+        headers={"Idempotency-Key": f"refund-{taken['reference']}"},
+    )
+    assert response.status_code in (201, 202), response.get_json()
+    assert response.get_json()["status"] == "success", response.get_json()
+    with app.app_context():
+        amounts = db.session.scalars(
+            select(JournalEntry.amount_minor).where(JournalEntry.payment_id == taken["id"])
+        ).all()
+        assert sorted(amounts) == [-1500, FEE]
 
 
 def test_card_present_is_recorded_the_same_way(app: Flask) -> None:

@@ -4,7 +4,7 @@ Staff record a payment after the money changed hands, naming the till that took 
 (``till_reference``), so there is nothing to wait for: ``start`` answers ``success`` at once and
 the payment service applies it through ``apply_provider_update`` (journal entry, completed
 contact, ``payment.succeeded``) in the same transaction. A refund at the counter is handed over
-from the till at once in the same way.
+from the till at once in the same way (``refund`` answers ``success``).
 
 Our own records are the provider's: the settlement report of a day is the till records, the
 payments and refunds this provider completed on that local day (TIME_ZONE). The reconciliation
@@ -84,9 +84,11 @@ class CashProvider:
     def cancel(self, payment: Payment) -> None:
         """Nothing to tell anyone: a counter payment is never left open to cancel."""
 
-    def refund(self, payment: Payment, refund: Refund) -> None:
-        """Money handed back from the till: the refund's own reference at this provider."""
+    def refund(self, payment: Payment, refund: Refund) -> str:
+        """Money handed back from the till, at once: the refund's own reference here, and its
+        outcome (``success``), which the payment service applies in the same transaction."""
         refund.provider_reference = f"{self.prefix}-{refund.reference}"
+        return states.REFUND_SUCCESS
 
     def settlement_report(self, day: date) -> list[SettlementLine]:
         """The till records of local ``day``: payments captured and refunds paid out."""

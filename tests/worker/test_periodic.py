@@ -166,6 +166,13 @@ def test_the_admin_view_and_readyz_show_when_periodic_jobs_ran_and_flag_the_late
     _stamp(job_queues, app, "metrics-reconcile", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "expire-survey-invitations", enqueued_at=now - 2, succeeded_at=now - 1)
     _stamp(job_queues, app, "expire-payments", enqueued_at=now - 2, succeeded_at=now - 1)
+    _stamp(
+        job_queues,
+        app,
+        "sandbox-redeliver-notifications",
+        enqueued_at=now - 2,
+        succeeded_at=now - 1,
+    )
     _stamp(job_queues, app, "housekeeping", succeeded_at=now - late, failed_at=now - 5)
     # redeliver-unhandled-events: never ran
 

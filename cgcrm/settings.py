@@ -131,6 +131,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How many of the latest interactions the citizen overview shows.",
     ),
     Setting(
+        "OVERVIEW_RECENT_PAYMENTS",
+        int,
+        20,
+        "How many of the latest payments the citizen overview shows.",
+    ),
+    Setting(
         "METRICS_CATCH_UP_INTERVAL",
         int,
         300,

@@ -266,6 +266,8 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
         # A period's end after its start.
         if "started_from" in query and "started_before" in query:
             query.pop("started_before")
+        if "created_from" in query and "created_before" in query:
+            query.pop("created_before")
         # A reporting range ends on or after its first day and spans at most MAX_RANGE_DAYS.
         for first, last in (("from", "to"), ("from_a", "to_a"), ("from_b", "to_b")):
             if first in query and last in query:
@@ -337,6 +339,17 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
             case.body["started_at"] = started.isoformat()
             if case.body.get("ended_at") is not None:
                 case.body["ended_at"] = (started + timedelta(minutes=5)).isoformat()
+    # A payment (issue 12): the service's fee may be nothing, so the amount is given; the
+    # currency is the service's; the manual provider takes every channel; the key is required.
+    if case.path == "/api/v1/payments" and case.method.upper() == "POST":
+        if isinstance(case.body, dict):
+            case.body["amount"] = case.body.get("amount") or 500
+            case.body["provider"] = "manual"
+            if "currency" in case.body:
+                case.body["currency"] = "AUD"
+            if case.body.get("channel") == "web":
+                case.body["return_url"] = "https://example.org/paid"
+        case.headers = {**(case.headers or {}), "Idempotency-Key": uuid.uuid4().hex}
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex  # a key reused is a 422, rightly
 

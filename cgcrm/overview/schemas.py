@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 from cgcrm.cases.schemas import CaseSchema
 from cgcrm.citizens.schemas import CitizenSchema
 from cgcrm.interactions.schemas import InteractionSchema
+from cgcrm.payments.schemas import PaymentSchema
 
 
 class ChannelUseSchema(Schema):
@@ -21,6 +22,9 @@ class WithheldSchema(Schema):
     )
     open_cases = fields.Integer(
         metadata={"description": "Open cases of other departments that you may not see."}
+    )
+    payments = fields.Integer(
+        metadata={"description": "Payments other departments took that you may not see."}
     )
 
 
@@ -37,4 +41,8 @@ class OverviewSchema(Schema):
         allow_none=True, metadata={"description": "The channel of the most recent contact."}
     )
     withheld = fields.Nested(WithheldSchema)
+    payments = fields.List(
+        fields.Nested(PaymentSchema),
+        metadata={"description": "The latest payments, newest first, with their state."},
+    )
     generated_at = fields.AwareDateTime()

@@ -24,6 +24,8 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
+from cgcrm.payments.service import citizen_payments
+from cgcrm.payments.views import PaymentView
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Overview:
     latest_interactions: list[Interaction]
     channels: list[ChannelUse]
     withheld: dict[str, int] = field(default_factory=dict)
+    # The latest payments (issue 12), newest first.
+    payments: list[PaymentView] = field(default_factory=list)
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -116,11 +120,17 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             citizen, visible, int(current_app.config["OVERVIEW_RECENT_INTERACTIONS"])
         )
         open_cases, withheld_cases = _open_cases(actor, citizen)
+        payments, withheld_payments = citizen_payments(
+            actor,
+            citizen.id,
+            bool(citizen.shares_across_government),
+            int(current_app.config["OVERVIEW_RECENT_PAYMENTS"]),
+        )
         record_access(
             actor,
             "citizen.overview_read",
             [citizen.id],
-            fields=["record", "cases", "interactions"],
+            fields=["record", "cases", "interactions", "payments"],
             reason=reason,
         )
         db.session.commit()
@@ -132,5 +142,10 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
         open_cases=open_cases,
         latest_interactions=latest,
         channels=channels,
-        withheld={"interactions": withheld_interactions, "open_cases": withheld_cases},
+        withheld={
+            "interactions": withheld_interactions,
+            "open_cases": withheld_cases,
+            "payments": withheld_payments,
+        },
+        payments=payments,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cgcrm.core.errors import Conflict
+from cgcrm.core.errors import Conflict, DomainError, ValidationError
 
 
 class TransitionRefused(Conflict):
@@ -18,3 +18,13 @@ class TransitionRefused(Conflict):
         super().__init__(detail, current_state=current_state, requested_state=requested_state)
         self.current_state = current_state
         self.requested_state = requested_state
+
+
+class ProviderUnavailable(DomainError):
+    """The payment provider failed or did not answer; nothing was written (retry later)."""
+
+    status, title, slug = 503, "Service unavailable", "payment-provider-unavailable"
+
+
+class InvalidCard(ValidationError):
+    """A provider reported card details that are not a brand, four digits and MM/YY."""

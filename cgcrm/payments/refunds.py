@@ -23,6 +23,7 @@ from cgcrm.payments.providers import provider_for
 from cgcrm.payments.references import REFUND_PREFIX, new_reference
 from cgcrm.payments.transitions import (
     actor_principal,
+    call_provider,
     locked_payment,
     record_event,
 )
@@ -114,7 +115,8 @@ def submit_refund(
     )
     db.session.add(refund)
     db.session.flush()
-    provider_for(payment.provider).refund(payment, refund)
+    provider = provider_for(payment.provider)
+    outcome = call_provider(payment.provider, "refund", lambda: provider.refund(payment, refund))
     db.session.flush()
     record_event(
         payment.id,
@@ -127,7 +129,52 @@ def submit_refund(
     add_event("refund.submitted", "refund", refund.id, _refund_payload(payment, refund))
     if payment.citizen_id is not None:
         record_access(actor, "payment.refund_submitted", [payment.citizen_id])
+    if outcome is not None and outcome != refund.state:
+        _settle(payment, refund, outcome, actor=f"provider:{payment.provider}", occurred_at=now)
     return refund
+
+
+def _settle(
+    payment: Payment, refund: Refund, to_state: str, *, actor: str, occurred_at: datetime
+) -> None:
+    """Finish a submitted refund of a locked payment, in the current transaction.
+
+    :raises ValidationError: ``to_state`` is not ``success`` or ``error``.
+    :raises TransitionRefused: the refund already finished.
+    """
+    if to_state not in states.REFUND_FINISHED:
+        raise ValidationError(
+            f"a refund cannot become {to_state}", errors={"state": ["success or error"]}
+        )
+    if refund.state in states.REFUND_FINISHED:
+        raise TransitionRefused(
+            f"refund {refund.reference} is {refund.state}; it cannot become {to_state}",
+            current_state=refund.state,
+            requested_state=to_state,
+        )
+    from_state = refund.state
+    refund.state = to_state
+    refund.finished_at = utcnow()
+    db.session.flush()
+    record_event(
+        payment.id,
+        f"refund_{from_state}",
+        f"refund_{to_state}",
+        actor=actor,
+        occurred_at=occurred_at,
+        detail={"refund_id": str(refund.id), "reference": refund.reference},
+    )
+    event = "refund.succeeded" if to_state == states.REFUND_SUCCESS else "refund.error"
+    add_event(event, "refund", refund.id, _refund_payload(payment, refund))
+    if payment.citizen_id is not None:
+        principal = actor_principal(actor, payment.department_code)
+        record_access(
+            Actor(principal, f"refund-{refund.id.hex[:16]}"),
+            f"payment.refund_{to_state}",
+            [payment.citizen_id],
+        )
+    if to_state == states.REFUND_SUCCESS:
+        ledger.post_refund_succeeded(refund)
 
 
 def apply_refund_update(
@@ -162,35 +209,7 @@ def apply_refund_update(
         if refund.state == to_state:
             db.session.commit()
             return refund
-        if refund.state in states.REFUND_FINISHED:
-            raise TransitionRefused(
-                f"refund {refund.reference} is {refund.state}; it cannot become {to_state}",
-                current_state=refund.state,
-                requested_state=to_state,
-            )
-        from_state = refund.state
-        refund.state = to_state
-        refund.finished_at = utcnow()
-        db.session.flush()
-        record_event(
-            payment.id,
-            f"refund_{from_state}",
-            f"refund_{to_state}",
-            actor=actor,
-            occurred_at=occurred_at,
-            detail={"refund_id": str(refund.id), "reference": refund.reference},
-        )
-        event = "refund.succeeded" if to_state == states.REFUND_SUCCESS else "refund.error"
-        add_event(event, "refund", refund.id, _refund_payload(payment, refund))
-        if payment.citizen_id is not None:
-            principal = actor_principal(actor, payment.department_code)
-            record_access(
-                Actor(principal, f"refund-{refund.id.hex[:16]}"),
-                f"payment.refund_{to_state}",
-                [payment.citizen_id],
-            )
-        if to_state == states.REFUND_SUCCESS:
-            ledger.post_refund_succeeded(refund)
+        _settle(payment, refund, to_state, actor=actor, occurred_at=occurred_at)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -31,7 +31,7 @@ from cgcrm.payments.schemas import (
     RefundCreateSchema,
     RefundSchema,
 )
-from cgcrm.payments.views import PaymentView
+from cgcrm.payments.views import PaymentView as ShownPayment
 
 blp = Blueprint(
     "payments",
@@ -41,12 +41,12 @@ blp = Blueprint(
 )
 
 
-def _cursor_key(view: PaymentView) -> str:
+def _cursor_key(view: ShownPayment) -> str:
     return moment_and_id_key(view.payment.created_at, view.payment.id)
 
 
-def _location(view: PaymentView) -> dict[str, str]:
-    return {"Location": url_for("payments.PaymentItemView", payment_id=view.payment.id)}
+def _location(view: ShownPayment) -> dict[str, str]:
+    return {"Location": url_for("payments.PaymentView", payment_id=view.payment.id)}
 
 
 def _refund_location(refund: Refund) -> dict[str, str]:
@@ -97,7 +97,7 @@ class PaymentsView(MethodView):
 
 
 @blp.route("/<uuid:payment_id>")
-class PaymentItemView(MethodView):
+class PaymentView(MethodView):
     @requires(scopes.CITIZENS_READ)
     @blp.response(200, PaymentSchema)
     def get(self, payment_id: uuid.UUID) -> Any:
@@ -119,6 +119,7 @@ class PaymentCaptureView(MethodView):
     @requires(scopes.PAYMENTS_WRITE)
     @blp.arguments(PaymentActionSchema)
     @blp.response(200, PaymentSchema)
+    @blp.doc(operationId="capturePayment")
     @blp.alt_response(409, description="The payment is not capturable.")
     def post(self, _: dict[str, Any], payment_id: uuid.UUID) -> Any:
         """Take the money of a payment authorised with delayed capture."""
@@ -130,6 +131,7 @@ class PaymentCancelView(MethodView):
     @requires(scopes.PAYMENTS_WRITE)
     @blp.arguments(PaymentActionSchema)
     @blp.response(200, PaymentSchema)
+    @blp.doc(operationId="cancelPayment")
     @blp.alt_response(409, description="The payer has submitted it already, or it finished.")
     def post(self, _: dict[str, Any], payment_id: uuid.UUID) -> Any:
         """Cancel a payment the payer has not submitted yet (cancelled, P0040)."""

@@ -16,9 +16,10 @@ from cgcrm.payments import states
 AMOUNT = validate.Range(min=1, max=10_000_000)
 CURRENCY = FullMatch(r"^[A-Z]{3}$", error="an ISO 4217 code such as AUD")
 PROVIDER = FullMatch(r"^[a-z][a-z0-9_]{0,39}$", error="a provider name such as sandbox")
-RETURN_URL = validate.And(
-    validate.URL(schemes={"http", "https"}, require_tld=False),
-    validate.Length(max=2000),
+# The whole rule is the pattern, so the document states exactly what is taken.
+RETURN_URL = FullMatch(
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[!-~]{0,1700})?$",
+    error="an http(s) URL of printable ASCII, at most 2000 characters",
 )
 
 
@@ -123,8 +124,10 @@ class PaymentQuerySchema(Schema):
 class PaymentStateSchema(Schema):
     status = fields.String(metadata={"description": " | ".join(states.STATES)})
     finished = fields.Boolean()
-    code = fields.String(metadata={"description": "P0010 … P0050, when failed/cancelled/error"})
-    message = fields.String()
+    code = fields.String(
+        metadata={"description": "P0010 … P0050, when failed/cancelled/error", "x-optional": True}
+    )
+    message = fields.String(metadata={"x-optional": True})
 
 
 class RefundSummarySchema(Schema):

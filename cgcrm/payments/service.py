@@ -1,20 +1,21 @@
-"""Rules of the payment service. Each public function is one transaction; none touches Flask's
-request. Providers (and the notification endpoint) report outcomes through
-``apply_provider_update`` and ``apply_refund_update``."""
+"""Rules of the payment service: taking, capturing, cancelling and refunding payments. Each
+public function is one transaction; none touches Flask's request. Providers (and the
+notification endpoint) report outcomes through ``apply_provider_update`` and
+``apply_refund_update``; the reads live in ``cgcrm.payments.reading`` and are named here too,
+so the routes call one module."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, false, func, or_, select, true, tuple_
+from sqlalchemy import select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
-from cgcrm.citizens import sharing
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
@@ -25,20 +26,29 @@ from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions import case_links
 from cgcrm.payments import references, states
-from cgcrm.payments.models import Payment, PaymentEvent, Refund
+from cgcrm.payments.models import Payment, Refund
 from cgcrm.payments.providers import default_provider_name, provider_for
 from cgcrm.payments.providers.base import PaymentProvider
+from cgcrm.payments.reading import (
+    citizen_payments,
+    get_payment,
+    get_refund,
+    list_payments,
+    list_refunds,
+    payment_events,
+    refund_summaries,
+    visible_payment,
+)
 from cgcrm.payments.refunds import (
-    RefundSummary,
     apply_refund_update,
     submit_refund,
     summarise,
 )
 from cgcrm.payments.transitions import (
     apply_provider_update,
+    call_provider,
     event_payload,
     finish,
-    locked_payment,
     move,
     record_event,
 )
@@ -49,6 +59,7 @@ __all__ = [
     "apply_refund_update",
     "cancel_payment",
     "capture_payment",
+    "citizen_payments",
     "create_payment",
     "create_refund",
     "get_payment",
@@ -217,7 +228,7 @@ def create_payment(
         add_event("payment.created", "payment", payment.id, event_payload(payment))
         if citizen_id is not None:
             record_access(actor, "payment.created", [citizen_id])
-        outcome = provider.start(payment)
+        outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
         db.session.flush()
@@ -238,145 +249,6 @@ def create_payment(
     return view
 
 
-def _visible(actor: Actor) -> ColumnElement[bool]:
-    """Which payments ``actor`` sees (``citizens.sharing``, by the taking department's code)."""
-    if sharing.sees_every_department(actor):
-        return true()
-    own = actor.principal.department_code
-    own_department = Payment.department_code == own if own is not None else false()
-    return or_(own_department, Citizen.shares_across_government.is_(True))
-
-
-def _visible_payment(actor: Actor, payment_id: uuid.UUID, *, lock: bool = False) -> Payment:
-    query = (
-        select(Payment)
-        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
-        .where(Payment.id == payment_id, _visible(actor))
-    )
-    found = db.session.execute(query).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"no payment with id {payment_id}")
-    return locked_payment(id=payment_id) if lock else found
-
-
-def get_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
-    """One payment the caller may see, with its refund summary; reading a citizen's is audited.
-
-    :raises NotFound: no such payment, or another department's the caller may not see.
-    """
-    try:
-        payment = _visible_payment(actor, payment_id)
-        summary = summarise(payment)
-        if payment.citizen_id is not None:
-            record_access(actor, "payment.read", [payment.citizen_id])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return PaymentView(payment, summary)
-
-
-def refund_summaries(payments: list[Payment]) -> dict[uuid.UUID, RefundSummary]:
-    """The refund summary of each payment, with one query for all of them."""
-    succeeded = [p.id for p in payments if p.state == states.SUCCESS]
-    totals: dict[uuid.UUID, int] = {}
-    if succeeded:
-        rows = db.session.execute(
-            select(Refund.payment_id, func.sum(Refund.amount_minor))
-            .where(Refund.payment_id.in_(succeeded), Refund.state != states.REFUND_ERROR)
-            .group_by(Refund.payment_id)
-        )
-        totals = {payment_id: int(total) for payment_id, total in rows}
-    return {p.id: summarise(p, totals.get(p.id, 0)) for p in payments}
-
-
-def _reference_clause(text: str) -> ColumnElement[bool]:
-    """Our reference (check character verified) or, failing that, the service's own."""
-    try:
-        ours = references.normalise(text)
-    except ValueError:
-        return Payment.service_reference == text
-    return or_(Payment.reference == ours, Payment.service_reference == text)
-
-
-def list_payments(
-    actor: Actor,
-    *,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None = None,
-    reference: str | None = None,
-    citizen_id: uuid.UUID | None = None,
-    service_code: str | None = None,
-    state: str | None = None,
-    channel: str | None = None,
-    provider: str | None = None,
-    created_from: datetime | None = None,
-    created_before: datetime | None = None,
-) -> list[PaymentView]:
-    """A page of the payments the caller may see, newest first, with their refund summaries.
-
-    Every citizen on the page is audited as disclosed.
-    """
-    query = (
-        select(Payment)
-        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
-        .where(_visible(actor))
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(tuple_(Payment.created_at, Payment.id) < after)
-    if reference:
-        query = query.where(_reference_clause(reference))
-    if citizen_id is not None:
-        query = query.where(Payment.citizen_id == citizen_id)
-    if service_code is not None:
-        query = query.where(Payment.service_code == service_code)
-    if state is not None:
-        query = query.where(Payment.state == state)
-    if channel is not None:
-        query = query.where(Payment.channel == channel)
-    if provider is not None:
-        query = query.where(Payment.provider == provider)
-    if created_from is not None:
-        query = query.where(Payment.created_at >= created_from)
-    if created_before is not None:
-        query = query.where(Payment.created_at < created_before)
-    try:
-        payments = list(db.session.scalars(query))
-        summaries = refund_summaries(payments)
-        citizens = [p.citizen_id for p in payments if p.citizen_id is not None]
-        record_access(actor, "payment.listed", citizens)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return [PaymentView(p, summaries[p.id]) for p in payments]
-
-
-def payment_events(actor: Actor, payment_id: uuid.UUID) -> list[PaymentEvent]:
-    """The whole history of a payment the caller may see, oldest first.
-
-    :raises NotFound: no such payment, or one the caller may not see.
-    """
-    try:
-        payment = _visible_payment(actor, payment_id)
-        events = list(
-            db.session.scalars(
-                select(PaymentEvent)
-                .where(PaymentEvent.payment_id == payment.id)
-                .order_by(PaymentEvent.id)
-            )
-        )
-        if payment.citizen_id is not None:
-            record_access(actor, "payment.history_read", [payment.citizen_id])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return events
-
-
 def capture_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     """Capture a payment authorised with delayed capture: the provider takes the money and the
     payment succeeds (journal entry, completed contact, ``payment.succeeded``).
@@ -385,14 +257,15 @@ def capture_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     :raises Conflict: the payment is not ``capturable``.
     """
     try:
-        payment = _visible_payment(actor, payment_id, lock=True)
+        payment = visible_payment(actor, payment_id, lock=True)
         if payment.state != states.CAPTURABLE:
             raise Conflict(
                 f"payment {payment.reference} is {payment.state}; only a capturable payment "
                 "can be captured",
                 state=payment.state,
             )
-        provider_for(payment.provider).capture(payment)
+        provider = provider_for(payment.provider)
+        call_provider(payment.provider, "capture", lambda: provider.capture(payment))
         move(payment, states.SUCCESS, actor=actor.principal.ref, occurred_at=utcnow())
         finish(payment, actor=actor.principal.ref, succeeded=True)
     except Exception:
@@ -408,14 +281,15 @@ def cancel_payment(actor: Actor, payment_id: uuid.UUID) -> PaymentView:
     :raises Conflict: the payment was submitted or has finished.
     """
     try:
-        payment = _visible_payment(actor, payment_id, lock=True)
+        payment = visible_payment(actor, payment_id, lock=True)
         if payment.state not in states.CANCELLABLE:
             raise Conflict(
                 f"payment {payment.reference} is {payment.state}; only a payment not yet "
                 "submitted can be cancelled",
                 state=payment.state,
             )
-        provider_for(payment.provider).cancel(payment)
+        provider = provider_for(payment.provider)
+        call_provider(payment.provider, "cancel", lambda: provider.cancel(payment))
         move(
             payment,
             states.CANCELLED,
@@ -448,7 +322,7 @@ def create_refund(
     :raises ValidationError: the amount exceeds what is available.
     """
     try:
-        payment = _visible_payment(actor, payment_id, lock=True)
+        payment = visible_payment(actor, payment_id, lock=True)
         refund = submit_refund(actor, payment, data["amount"], data["refund_amount_available"])
         if before_commit:
             before_commit(refund)
@@ -456,44 +330,4 @@ def create_refund(
     except Exception:
         db.session.rollback()
         raise
-    return refund
-
-
-def list_refunds(actor: Actor, payment_id: uuid.UUID) -> list[Refund]:
-    """Every refund of a payment the caller may see, oldest first.
-
-    :raises NotFound: no such payment, or one the caller may not see.
-    """
-    try:
-        payment = _visible_payment(actor, payment_id)
-        refunds = list(
-            db.session.scalars(
-                select(Refund)
-                .where(Refund.payment_id == payment.id)
-                .order_by(Refund.created_at, Refund.id)
-            )
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return refunds
-
-
-def get_refund(actor: Actor, payment_id: uuid.UUID, refund_id: uuid.UUID) -> Refund:
-    """One refund of a payment the caller may see.
-
-    :raises NotFound: no such payment or refund, or one the caller may not see.
-    """
-    try:
-        payment = _visible_payment(actor, payment_id)
-        refund = db.session.execute(
-            select(Refund).where(Refund.id == refund_id, Refund.payment_id == payment.id)
-        ).scalar_one_or_none()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    if refund is None:
-        raise NotFound(f"no refund with id {refund_id} of payment {payment_id}")
     return refund

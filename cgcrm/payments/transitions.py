@@ -9,10 +9,12 @@ transaction; ``finish`` ends it.
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -21,18 +23,22 @@ from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
-from cgcrm.core.errors import NotFound, ValidationError
+from cgcrm.core.errors import DomainError, NotFound, ValidationError
 from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor, Principal
 from cgcrm.core.scopes import CROSS_DEPARTMENT
 from cgcrm.extensions import db
 from cgcrm.interactions.service import record_interaction
 from cgcrm.payments import ledger, states
-from cgcrm.payments.errors import TransitionRefused
+from cgcrm.payments.errors import InvalidCard, ProviderUnavailable, TransitionRefused
 from cgcrm.payments.models import Payment, PaymentEvent
 from cgcrm.payments.providers.base import CardSummary
 
 Hook = Callable[[Payment], None]
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+_LAST4 = re.compile(r"^[0-9]{4}$")
+_EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{2}$")
 
 # How far a merge chain is followed to find the record a contact is recorded against.
 _MERGE_HOPS = 10
@@ -49,6 +55,37 @@ def actor_principal(actor: str, department_code: str | None) -> Principal:
         department_code=department_code,
         scopes=frozenset({CROSS_DEPARTMENT}),
     )
+
+
+def call_provider(provider: str, action: str, call: Callable[[], T]) -> T:
+    """``call()``, a call into a provider; its failure becomes ``ProviderUnavailable`` (503),
+    so the caller's transaction rolls back whole and the client may retry.
+
+    :raises DomainError: what the provider raised as one (a refusal it explains).
+    :raises ProviderUnavailable: any other failure of the provider.
+    """
+    try:
+        return call()
+    except DomainError:
+        raise
+    except Exception as exc:
+        log.exception("payment provider %s failed to %s", provider, action)
+        raise ProviderUnavailable(
+            f"the payment provider {provider} could not {action}; nothing was done, try again"
+        ) from exc
+
+
+def check_card(card: CardSummary) -> None:
+    """:raises InvalidCard: not a brand, the last four digits and an MM/YY expiry."""
+    problems = {}
+    if not card.brand or len(card.brand) > 40:
+        problems["card.brand"] = ["1 to 40 characters"]
+    if not _LAST4.match(card.last4 or ""):
+        problems["card.last4"] = ["four digits"]
+    if not _EXPIRY.match(card.expiry or ""):
+        problems["card.expiry"] = ["MM/YY"]
+    if problems:
+        raise InvalidCard("the card summary is not valid", errors=problems)
 
 
 def locked_payment(**where: Any) -> Payment:
@@ -140,6 +177,12 @@ def move(
     problem = states.code_problem(to_state, code)
     if problem:
         raise ValidationError(problem, errors={"code": [problem]})
+    if occurred_at.tzinfo is None:
+        raise ValidationError(
+            "occurred_at needs its offset", errors={"occurred_at": ["naive date-time"]}
+        )
+    if card is not None:
+        check_card(card)
     if to_state == payment.state:
         return False
     if not states.moves_forward(payment.state, to_state):

@@ -214,3 +214,28 @@ def test_list_search_and_keyset_pages(app: Flask, cashier: Api) -> None:
     created = cashier.get(f"{URL}/{ids[0]}").get_json()["created_at"]
     period = cashier.get(URL, query_string={"created_before": created}).get_json()
     assert period == []
+
+
+def test_payments_show_in_the_citizens_360_view(
+    app: Flask, cashier: Api, other_department: Api, make_api: Any
+) -> None:
+    from tests.conftest import new_citizen_payload
+
+    registrar = make_api("citizens:read citizens:write", "RATES")
+    citizen_id = registrar.post("/api/v1/citizens", json=new_citizen_payload()).get_json()["id"]
+    paid = succeed(app, cashier, citizen_id=citizen_id)
+    pending = create(cashier, citizen_id=citizen_id, amount=300).get_json()
+    theirs = create(other_department, citizen_id=citizen_id, amount=700).get_json()
+    overview = cashier.get(f"/api/v1/citizens/{citizen_id}/overview")
+    assert overview.status_code == 200, overview.get_json()
+    shown = overview.get_json()
+    assert [p["payment_id"] for p in shown["payments"]] == [
+        pending["payment_id"],
+        paid["payment_id"],
+    ]
+    assert shown["payments"][1]["state"]["status"] == "success"
+    assert shown["payments"][1]["refund_summary"]["status"] == "available"
+    assert shown["withheld"]["payments"] == 1
+    # The successful payment is also a completed contact in the citizen's history.
+    assert [c["channel"] for c in shown["latest_interactions"]] == ["counter"]
+    assert theirs["payment_id"] not in {p["payment_id"] for p in shown["payments"]}

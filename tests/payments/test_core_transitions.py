@@ -108,3 +108,13 @@ def test_expiry_time_is_ninety_minutes(app: Flask) -> None:
         payment = db.session.get(Payment, payment_id)
         assert payment is not None
         assert payment.expires_at - payment.created_at == timedelta(minutes=90)
+
+
+def test_a_card_summary_is_only_brand_last_four_and_expiry(app: Flask) -> None:
+    from cgcrm.payments.errors import InvalidCard
+
+    _, reference = _create(app)
+    with pytest.raises(InvalidCard) as refused:
+        _update(app, reference, states.SUCCESS, card=CardSummary("visa", "4242424242424242", "1"))
+    assert set(refused.value.errors or {}) == {"card.last4", "card.expiry"}
+    assert _update(app, reference, states.STARTED) == states.STARTED  # nothing was written

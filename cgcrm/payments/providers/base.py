@@ -71,9 +71,13 @@ class PaymentProvider(Protocol):
         """Tell the provider the service cancelled the payment (before it was submitted)."""
         ...
 
-    def refund(self, payment: Payment, refund: Refund) -> None:
-        """Ask for ``refund`` of ``payment``; may set ``refund.provider_reference``. The outcome
-        arrives later through ``apply_refund_update``."""
+    def refund(self, payment: Payment, refund: Refund) -> str | None:
+        """Ask for ``refund`` of ``payment``; may set ``refund.provider_reference``.
+
+        :returns: None when the outcome arrives later (through ``apply_refund_update``), or the
+            outcome already known (``success``, ``error``: cash paid out of the till at once),
+            applied in the same transaction.
+        """
         ...
 
     def settlement_report(self, day: date) -> list[SettlementLine]:

@@ -32,8 +32,9 @@ class ManualProvider:
     def cancel(self, payment: Payment) -> None:
         return None
 
-    def refund(self, payment: Payment, refund: Refund) -> None:
+    def refund(self, payment: Payment, refund: Refund) -> str | None:
         refund.provider_reference = f"manual-{refund.reference}"
+        return None
 
     def settlement_report(self, day: date) -> list[SettlementLine]:
         return []

@@ -198,7 +198,7 @@ def read_update(raw: bytes) -> Update:
         raise NotificationMalformed(
             f"the notification's {', '.join(problems)} cannot be read", fields=problems
         )
-    assert notification_id and reference and occurred_at and isinstance(state, str)
+    assert notification_id and kind and reference and occurred_at and state
     card = _card(resource.get("card")) if kind == "payment" else None
     kept = {
         "id": notification_id,

@@ -58,13 +58,14 @@ class SandboxProvider:
         assert payment.provider_reference is not None
         gateway.cancel_charge(gateway.charge_by_reference(payment.provider_reference, lock=True))
 
-    def refund(self, payment: Payment, refund: Refund) -> None:
+    def refund(self, payment: Payment, refund: Refund) -> str | None:
         """Ask the gateway for a refund, keyed on our refund's reference; it pays it in a job
-        and tells us (success or error)."""
+        and tells us (success or error), so there is no outcome yet (None)."""
         assert payment.provider_reference is not None
         charge = gateway.charge_by_reference(payment.provider_reference, lock=True)
         taken = gateway.open_refund(charge, refund.reference, refund.amount_minor)
         refund.provider_reference = taken.provider_reference
+        return None
 
     def settlement_report(self, day: date) -> list[SettlementLine]:
         """The lines of the gateway's settlement file of ``day`` (a local day of TIME_ZONE)."""

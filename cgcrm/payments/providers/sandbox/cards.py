@@ -28,6 +28,8 @@ class Outcome(enum.StrEnum):
     ERROR = "error"
     # The acquirer never answers: the charge stays submitted until something resolves it.
     SILENT = "silent"
+    # Approved, but every refund of it fails at the gateway (refund error).
+    NO_REFUND = "norefund"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ TEST_CARDS: tuple[TestCard, ...] = (
     TestCard("4000000000000069", "visa", Outcome.DECLINE, "declined: card expired (P0010)"),
     TestCard("4000000000000119", "visa", Outcome.ERROR, "processing error (error, P0050)"),
     TestCard("4000000000000259", "visa", Outcome.SILENT, "the acquirer never answers"),
+    TestCard("4000000000005126", "visa", Outcome.NO_REFUND, "succeeds; its refunds fail"),
 )
 _BY_NUMBER = {card.number: card for card in TEST_CARDS}
 

@@ -91,10 +91,21 @@ def _taken(status: int | None, body: bytes) -> bool:
     return status == 409 and ALREADY_RECEIVED.encode() in body
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer like any other: never followed (it could lead off the machine)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# No proxy from the environment either: the address given is the one we talk to.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
 def _post_http(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Attempt:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             status = int(response.status)
             return Attempt(status, None, _taken(status, response.read(4096)))
     except urllib.error.HTTPError as refused:
@@ -127,11 +138,14 @@ def send(body: bytes) -> Attempt:
         "User-Agent": "cgcrm-sandbox-gateway/1",
     }
     url = str(config["SANDBOX_NOTIFICATION_URL"])
-    if url:
-        return _post_http(
-            check_loopback(url), body, headers, float(config["SANDBOX_DELIVERY_TIMEOUT"])
-        )
-    return _post_wsgi(body, headers)
+    if not url:
+        return _post_wsgi(body, headers)
+    try:
+        check_loopback(url)
+    except ValueError as refused:
+        log.error("sandbox: %s; notification not sent", refused)
+        return Attempt(None, str(refused), False)
+    return _post_http(url, body, headers, float(config["SANDBOX_DELIVERY_TIMEOUT"]))
 
 
 def _lease(notification_id: uuid.UUID) -> str | None:

@@ -317,7 +317,7 @@ def authorise(charge_id: uuid.UUID) -> str | None:
     if outcome is Outcome.SILENT:
         return None
     now = utcnow()
-    if outcome is Outcome.APPROVE:
+    if outcome in (Outcome.APPROVE, Outcome.NO_REFUND):
         charge.authorised_at = now
         if charge.delayed_capture:
             _touch(charge, "authorised", now)
@@ -358,7 +358,8 @@ def settle_refund(refund_id: uuid.UUID) -> str | None:
         return None
     now = utcnow()
     available = charge.amount_minor - _committed_refunds(charge, excluding=refund.id)
-    refund.state = "success" if refund.amount_minor <= available else "error"
+    refusing = charge.planned_outcome == Outcome.NO_REFUND.value
+    refund.state = "success" if refund.amount_minor <= available and not refusing else "error"
     refund.settled_at = now
     _issue(
         charge,

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
+from cgcrm.payments.expiry import expire_payments
 from cgcrm.payments.ledger import JournalEntry
 from cgcrm.payments.providers.sandbox.models import SandboxCharge
 from tests.conftest import Api
@@ -205,6 +206,15 @@ def test_links_that_cannot_be_used(app: Flask, cashier: Api, client: Any) -> Non
         )
         db.session.commit()
     assert client.get(page_path(stale["next_url"])).status_code == 410
+    # Our payment expired while the page was open: the payer is told before typing a card.
+    expiring = create_web_payment(cashier)
+    _html, token = open_page(client, expiring["next_url"])
+    with app.app_context():
+        assert expire_payments(utcnow() + timedelta(minutes=91)) == 2  # and the stale one
+        db.session.remove()
+    assert client.get(page_path(expiring["next_url"])).status_code == 410
+    late = pay_by_card_with(client, expiring["next_url"], token)
+    assert late.status_code == 410 and "expired" in late.get_data(as_text=True)
 
 
 def test_delayed_capture_waits_in_capturable_until_the_service_captures(
@@ -226,3 +236,8 @@ def test_delayed_capture_waits_in_capturable_until_the_service_captures(
         ("success", "applied"),
     ]
     assert get_payment(cashier, created["payment_id"])["state"]["status"] == "success"
+
+
+def pay_by_card_with(client: Any, next_url: str, token: str) -> Any:
+    form = {"csrf_token": token, "card_number": GOOD_CARD, "expiry": "12/30", "cvc": "123"}
+    return client.post(page_path(next_url), data={**form, "cardholder_name": "Jane Citizen"})

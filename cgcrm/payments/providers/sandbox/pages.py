@@ -35,12 +35,14 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from cgcrm.core.access import allows_anonymous, requires
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import DomainError
 from cgcrm.extensions import db
 from cgcrm.payments import states
+from cgcrm.payments.models import Payment
 from cgcrm.payments.providers.base import CardSummary
 from cgcrm.payments.providers.sandbox import gateway
 from cgcrm.payments.providers.sandbox.cards import CardErrors, check_card
@@ -218,6 +220,15 @@ def _open_charge(token: str) -> tuple[SandboxCharge | None, Response | None]:
         return None, _message(EXPIRED, charge)
     if charge.state not in gateway.OPEN_CHARGE_STATES:
         return None, _message(ENDED.get(charge.state, CLOSED), charge)
+    # Our payment may have finished without the gateway hearing of it (it expired, P0020):
+    # the payer is told before typing a card rather than after.
+    ours = db.session.execute(
+        select(Payment.state, Payment.failure_code).where(
+            Payment.provider_reference == charge.provider_reference
+        )
+    ).first()
+    if ours is not None and states.finished(ours.state):
+        return None, _message(EXPIRED if ours.failure_code == states.EXPIRED else CLOSED, charge)
     return charge, None
 
 

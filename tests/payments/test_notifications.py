@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -271,3 +272,28 @@ def test_a_rotated_secret_still_verifies(
         client, body, {signatures.HEADER: header, "Content-Type": "application/json"}
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_the_same_notification_delivered_at_once_is_applied_once(
+    app: Flask, cashier: Api, client: Any
+) -> None:
+    created = _submitted(cashier, client)
+    body, headers = signed_notification(app, created["provider_id"], "success")
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        browser = app.test_client()
+        barrier.wait()
+        statuses.append(post_notification(browser, body, headers).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200] + [409] * 5
+    outcomes = sorted(row.outcome for row in notifications(app))
+    assert outcomes == ["applied"] + ["refused_replay"] * 5
+    history = cashier.get(f"/api/v1/payments/{created['payment_id']}/events").get_json()
+    assert [event["to_state"] for event in history].count("success") == 1

@@ -241,3 +241,37 @@ def test_delayed_capture_waits_in_capturable_until_the_service_captures(
 def pay_by_card_with(client: Any, next_url: str, token: str) -> Any:
     form = {"csrf_token": token, "card_number": GOOD_CARD, "expiry": "12/30", "cvc": "123"}
     return client.post(page_path(next_url), data={**form, "cardholder_name": "Jane Citizen"})
+
+
+def test_hostile_input_to_the_page_is_never_a_500(app: Flask, cashier: Api, client: Any) -> None:
+    created = create_web_payment(cashier)
+    path = page_path(created["next_url"])
+    _html, token = open_page(client, created["next_url"])
+    hostile = [
+        "\x00",
+        "4444\x003333",
+        "٤٤٤٤٣٣٣٣٢٢٢٢١١١١",  # digits of another script
+        "x" * 100_000,
+        "<script>alert(1)</script>",
+        "12/" + "9" * 5000,
+        "‮",
+    ]
+    for value in hostile:
+        form = {
+            "csrf_token": token,
+            "card_number": value,
+            "expiry": value,
+            "cardholder_name": value,
+            "cvc": value,
+        }
+        response = client.post(path, data=form)
+        assert response.status_code == 422, (value[:20], response.status_code)
+        assert "<script>alert" not in response.get_data(as_text=True)
+    raw = f"csrf_token={token}&card_number=%ED%A0%80&cardholder_name=%FF&expiry=%00".encode()
+    invalid_utf8 = client.post(path, data=raw, content_type="application/x-www-form-urlencoded")
+    assert invalid_utf8.status_code == 422
+    assert client.post(path, data=b"\xff\xfe", content_type="text/plain").status_code == 400
+    assert client.post(path, json={"card_number": GOOD_CARD}).status_code == 400
+    for token_text in ("%00", "x" * 5000, "..%2F..%2Fetc", "é"):
+        assert client.get(f"/pay/card/{token_text}").status_code == 404
+    assert get_payment(cashier, created["payment_id"])["state"]["status"] == "started"

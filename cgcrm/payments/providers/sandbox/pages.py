@@ -114,9 +114,9 @@ def _csrf_token(charge: SandboxCharge, nonce: str) -> str:
 
 
 def _csrf_ok(charge: SandboxCharge) -> bool:
-    nonce = request.cookies.get(_cookie_name(), "")
+    nonce = _cookie_nonce()
     sent = request.form.get("csrf_token", "")
-    if not (16 <= len(nonce) <= 100 and nonce.isascii() and sent.isascii()):
+    if nonce is None or not sent.isascii():
         return False
     return hmac.compare_digest(_csrf_token(charge, nonce), sent)
 
@@ -174,8 +174,14 @@ def _message(status_heading: tuple[int, str, str], charge: SandboxCharge | None)
     )
 
 
+def _cookie_nonce() -> str | None:
+    nonce = request.cookies.get(_cookie_name(), "")
+    return nonce if 16 <= len(nonce) <= 100 and nonce.isascii() else None
+
+
 def _with_csrf(template: str, status: int, charge: SandboxCharge, **context: Any) -> Response:
-    nonce = secrets.token_urlsafe(24)
+    # The browser's value is kept while it has one, so a second tab's form stays good.
+    nonce = _cookie_nonce() or secrets.token_urlsafe(24)
     response = _page(template, status, charge, csrf_token=_csrf_token(charge, nonce), **context)
     production = current_app.config["ENV"] == "production"
     response.set_cookie(

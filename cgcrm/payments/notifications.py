@@ -122,7 +122,7 @@ def _refuse(
 ) -> DomainError:
     """Store a refused notification with its security event (one commit); the error to raise."""
     db.session.rollback()
-    row = {**row, "accepted": False, "outcome": outcome}
+    row = {**row, "accepted": False, "outcome": outcome, "body": None}
     db.session.execute(PaymentNotification.__table__.insert().values(**row))
     record_security_event(  # commits the row with the event
         REFUSED_EVENT,

@@ -340,13 +340,13 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
             if case.body.get("ended_at") is not None:
                 case.body["ended_at"] = (started + timedelta(minutes=5)).isoformat()
     # A payment (issue 12): the service's fee may be nothing, so the amount is given; the
-    # currency is the service's; the manual provider takes every channel; the key is required.
+    # currency defaults to the service's; the manual provider takes every channel; the key is
+    # required.
     if case.path == "/api/v1/payments" and case.method.upper() == "POST":
         if isinstance(case.body, dict):
             case.body["amount"] = case.body.get("amount") or 500
             case.body["provider"] = "manual"
-            if "currency" in case.body:
-                case.body["currency"] = "AUD"
+            case.body.pop("currency", None)  # the service's, which a PATCH may have changed
             if case.body.get("channel") == "web":
                 case.body["return_url"] = "https://example.org/paid"
         case.headers = {**(case.headers or {}), "Idempotency-Key": uuid.uuid4().hex}

@@ -107,6 +107,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
     from cgcrm.payments import notification_routes
     from cgcrm.payments.finance_routes import blp as payment_finance_blp
+    from cgcrm.payments.notification_log_routes import blp as payment_notification_log_blp
     from cgcrm.payments.providers.sandbox import models as _sandbox_models  # noqa: F401
     from cgcrm.payments.providers.sandbox.pages import bp as sandbox_pages_bp
     from cgcrm.payments.providers.sandbox.routes import blp as sandbox_moto_blp
@@ -171,6 +172,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # hand; the sandbox gateway's card page (HTML for people) and its MOTO entry.
     app.register_blueprint(notification_routes.blp)
     api.document_paths(notification_routes.OPENAPI_PATHS)
+    api.register_blueprint(payment_notification_log_blp)
     app.register_blueprint(sandbox_pages_bp)
     api.register_blueprint(sandbox_moto_blp)
     api.document_paths(health.OPENAPI_PATHS)

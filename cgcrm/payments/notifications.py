@@ -21,7 +21,6 @@ the hash of what was sent) and written as a security event (``cgcrm.security`` l
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 import uuid
@@ -34,12 +33,15 @@ from sqlalchemy import select
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import DomainError, NotFound, ValidationError
+from cgcrm.core.ids import new_id
+from cgcrm.core.outbox import add_event
 from cgcrm.core.security_events import record_security_event
 from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 from cgcrm.payments import signatures, states
 from cgcrm.payments.errors import TransitionRefused
 from cgcrm.payments.models import Payment, Refund
+from cgcrm.payments.notification_body import NotificationMalformed, Update, read_update
 from cgcrm.payments.notification_models import (
     APPLIED,
     LATE,
@@ -51,17 +53,14 @@ from cgcrm.payments.notification_models import (
     UNKNOWN,
     PaymentNotification,
 )
-from cgcrm.payments.providers.base import CardSummary
 from cgcrm.payments.refunds import apply_refund_update
 from cgcrm.payments.transitions import apply_provider_update
 
 log = logging.getLogger(__name__)
 
 REFUSED_EVENT = "payment_notification.refused"
+FLAGGED_EVENT = "payment.notification_flagged"
 MAX_BODY = 64 * 1024
-_ID_MAX = 80
-_REFERENCE_MAX = 80
-_CARD_EXPIRY = ("0", "1")
 
 
 class NotificationSignatureInvalid(DomainError):
@@ -76,10 +75,6 @@ class NotificationReplayed(DomainError):
     status, title, slug = 409, "Conflict", "notification-replayed"
 
 
-class NotificationMalformed(DomainError):
-    status, title, slug = 400, "Bad request", "notification-malformed"
-
-
 @dataclass(frozen=True)
 class Received:
     """What became of an accepted notification."""
@@ -88,21 +83,6 @@ class Received:
     outcome: str
     flagged: bool
     state: str | None
-
-
-@dataclass(frozen=True)
-class Update:
-    """A notification's body, read and checked."""
-
-    notification_id: str
-    kind: str  # payment or refund
-    provider_reference: str
-    state: str
-    code: str | None
-    card: CardSummary | None
-    occurred_at: datetime
-    sequence: int | None
-    kept: dict[str, Any]  # what is stored of the body
 
 
 def shared_secrets(provider: str) -> list[str]:
@@ -118,110 +98,12 @@ def shared_secrets(provider: str) -> list[str]:
     )
 
 
-# --- reading a body ---
-
-
-def _text(value: Any, limit: int) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= limit and value.isprintable():
-        return value
-    return None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _card(value: Any) -> CardSummary | None:
-    """Brand, last four and expiry; anything else a provider put there is not kept."""
-    if not isinstance(value, dict):
-        return None
-    brand = _text(value.get("brand"), 20)
-    last4 = value.get("last4")
-    expiry = value.get("expiry")
-    if not (brand and isinstance(last4, str) and len(last4) == 4 and last4.isdigit()):
-        return None
-    if not (isinstance(expiry, str) and len(expiry) == 5 and expiry[2] == "/"):
-        return None
-    if not (expiry[:2].isdigit() and expiry[3:].isdigit() and expiry[0] in _CARD_EXPIRY):
-        return None
-    return CardSummary(brand=brand, last4=last4, expiry=expiry)
-
-
-def read_update(raw: bytes) -> Update:
-    """The update a verified body carries.
-
-    :raises NotificationMalformed: not JSON, or not a notification we understand.
-    """
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise NotificationMalformed("the notification is not JSON") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("resource"), dict):
-        raise NotificationMalformed("the notification has no resource")
-    resource = body["resource"]
-    notification_id = _text(body.get("id"), _ID_MAX)
-    kind = _text(resource.get("type"), 10)
-    reference = _text(resource.get("provider_reference"), _REFERENCE_MAX)
-    state = _text(resource.get("state"), 20)
-    occurred_at = _moment(resource.get("occurred_at"))
-    code = resource.get("code")
-    if code is not None and not isinstance(code, str):
-        code = "?"
-    sequence = body.get("sequence")
-    problems = []
-    if notification_id is None:
-        problems.append("id")
-    if kind not in {"payment", "refund"}:
-        problems.append("resource.type")
-    if reference is None:
-        problems.append("resource.provider_reference")
-    allowed = states.RANKS if kind == "payment" else states.REFUND_STATES
-    if not isinstance(state, str) or state not in allowed:
-        problems.append("resource.state")
-    if code is not None and code not in states.CODES:
-        problems.append("resource.code")
-    elif kind == "payment" and isinstance(state, str) and state in states.RANKS:
-        effective = code if code is not None else states.default_code(state)
-        if states.code_problem(state, effective):
-            problems.append("resource.code")
-    if occurred_at is None:
-        problems.append("resource.occurred_at")
-    if sequence is not None and not (isinstance(sequence, int) and 0 <= sequence < 2**31):
-        problems.append("sequence")
-    if problems:
-        raise NotificationMalformed(
-            f"the notification's {', '.join(problems)} cannot be read", fields=problems
-        )
-    assert notification_id and kind and reference and occurred_at and state
-    card = _card(resource.get("card")) if kind == "payment" else None
-    kept = {
-        "id": notification_id,
-        "type": _text(body.get("type"), 40),
-        "sequence": sequence,
-        "resource": {
-            "type": kind,
-            "provider_reference": reference,
-            "state": state,
-            "code": code,
-            "occurred_at": occurred_at.isoformat(),
-            "card": card.__dict__ if card else None,
-        },
-    }
-    return Update(notification_id, kind, reference, state, code, card, occurred_at, sequence, kept)
-
-
 # --- recording ---
 
 
 def _row(provider: str, digest: str, request_id: str | None, **values: Any) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "provider": provider,
         "body_sha256": digest,
         "request_id": request_id,
@@ -240,7 +122,7 @@ def _refuse(
 ) -> DomainError:
     """Store a refused notification with its security event (one commit); the error to raise."""
     db.session.rollback()
-    row = {**row, "accepted": False, "outcome": outcome}
+    row = {**row, "accepted": False, "outcome": outcome, "body": None}
     db.session.execute(PaymentNotification.__table__.insert().values(**row))
     record_security_event(  # commits the row with the event
         REFUSED_EVENT,
@@ -307,10 +189,29 @@ def _apply(update: Update, provider: str) -> str:
 
 
 def _record_unapplied(row: dict[str, Any], outcome: str, flagged: bool, detail: str) -> bool:
-    """Claim the notification with an outcome other than applied (a new transaction)."""
+    """Claim the notification with an outcome other than applied (a new transaction); a
+    flagged one is announced (``payment.notification_flagged``) in the same transaction."""
     db.session.rollback()
-    claimed = _claim({**row, "outcome": outcome, "flagged": flagged, "detail": detail[:300]})
-    db.session.commit()
+    try:
+        claimed = _claim({**row, "outcome": outcome, "flagged": flagged, "detail": detail[:300]})
+        if claimed and flagged:
+            add_event(
+                FLAGGED_EVENT,
+                "payment_notification",
+                row["id"],
+                {
+                    "notification_id": row["notification_id"],
+                    "provider": row["provider"],
+                    "outcome": outcome,
+                    "payment_id": str(row["payment_id"]) if row.get("payment_id") else None,
+                    "provider_reference": row["provider_reference"],
+                    "state": row["to_state"],
+                },
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return claimed
 
 

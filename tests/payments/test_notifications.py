@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -12,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from cgcrm.core.clock import utcnow
+from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.security_events import SecurityEvent
 from cgcrm.extensions import db
 from cgcrm.payments import signatures
@@ -156,7 +158,7 @@ def test_out_of_order_deliveries_never_move_a_payment_backwards(
 
 
 def test_a_notification_after_expiry_is_recorded_and_flagged(
-    app: Flask, cashier: Api, client: Any
+    app: Flask, cashier: Api, client: Any, other_department: Api
 ) -> None:
     created = _submitted(cashier, client)
     with app.app_context():
@@ -174,10 +176,29 @@ def test_a_notification_after_expiry_is_recorded_and_flagged(
     assert row.payment_id == uuid.UUID(created["payment_id"])
     assert "failed" in (row.detail or "")
     assert get_payment(cashier, created["payment_id"])["state"]["status"] == "failed"
+    with app.app_context():
+        [announced] = db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "payment.notification_flagged")
+        ).all()
+        assert announced.payload["outcome"] == "late"
+        assert announced.payload["payment_id"] == created["payment_id"]
+        db.session.remove()
+    # A person finds it: flagged, about their department's payment.
+    listed = cashier.get("/api/v1/payments/notifications", query_string={"flagged": "true"})
+    assert listed.status_code == 200, listed.get_json()
+    [shown] = listed.get_json()
+    assert (shown["outcome"], shown["payment_id"], shown["to_state"]) == (
+        "late",
+        created["payment_id"],
+        "success",
+    )
+    assert other_department.get("/api/v1/payments/notifications").get_json() == []
+    not_flagged = cashier.get("/api/v1/payments/notifications", query_string={"flagged": "false"})
+    assert not_flagged.get_json() == []
 
 
 def test_unknown_references_and_unreadable_bodies_are_kept_and_flagged(
-    app: Flask, client: Any
+    app: Flask, client: Any, make_api: Any
 ) -> None:
     body, headers = signed_notification(app, "sbx_ch_nosuchcharge", "success")
     response = post_notification(client, body, headers)
@@ -211,6 +232,9 @@ def test_unknown_references_and_unreadable_bodies_are_kept_and_flagged(
     bad_code = signed_notification(app, "sbx_ch_x", "failed", code="P0040")
     assert post_notification(client, *bad_code).status_code == 400
     rows = notifications(app)
+    admin = make_api("payments:write admin")
+    listed = admin.get("/api/v1/payments/notifications", query_string={"limit": 2})
+    assert len(listed.get_json()) == 2 and 'rel="next"' in listed.headers["Link"]
     assert [(r.outcome, r.flagged) for r in rows] == [
         ("unknown", True),
         ("refused_malformed", True),
@@ -248,3 +272,28 @@ def test_a_rotated_secret_still_verifies(
         client, body, {signatures.HEADER: header, "Content-Type": "application/json"}
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_the_same_notification_delivered_at_once_is_applied_once(
+    app: Flask, cashier: Api, client: Any
+) -> None:
+    created = _submitted(cashier, client)
+    body, headers = signed_notification(app, created["provider_id"], "success")
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        browser = app.test_client()
+        barrier.wait()
+        statuses.append(post_notification(browser, body, headers).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200] + [409] * 5
+    outcomes = sorted(row.outcome for row in notifications(app))
+    assert outcomes == ["applied"] + ["refused_replay"] * 5
+    history = cashier.get(f"/api/v1/payments/{created['payment_id']}/events").get_json()
+    assert [event["to_state"] for event in history].count("success") == 1

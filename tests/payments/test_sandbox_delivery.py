@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
+from cgcrm.payments.expiry import expire_payments
 from cgcrm.payments.ledger import JournalEntry
 from cgcrm.payments.providers import provider_for
 from cgcrm.payments.providers.sandbox import gateway, jobs
@@ -23,6 +25,7 @@ from tests.conftest import Api
 from tests.live_server import gunicorn_serving
 from tests.payments.sandbox_helpers import (
     NOTIFICATIONS,
+    SILENT_CARD,
     charge_of,
     create_web_payment,
     get_payment,
@@ -154,3 +157,19 @@ def test_only_loopback_addresses_are_ever_called(
         assert pending.last_error == "SANDBOX_NOTIFICATION_URL must be a loopback address"
         db.session.remove()
     assert get_payment(cashier, created["payment_id"])["state"]["status"] == "submitted"
+
+
+def test_an_acquirer_that_never_answers_leaves_the_payment_to_expire_uncharged(
+    app: Flask, cashier: Api, client: Any, burst_worker: Any, settlement_dir: Path
+) -> None:
+    created = create_web_payment(cashier)
+    assert pay_by_card(client, created["next_url"], SILENT_CARD).status_code == 303
+    burst_worker()
+    assert charge_of(app, created["provider_id"]).state == "submitted"
+    assert get_payment(cashier, created["payment_id"])["state"]["status"] == "submitted"
+    with app.app_context():
+        assert expire_payments(utcnow() + timedelta(minutes=91)) == 1
+        assert provider_for("sandbox").settlement_report(local_day(utcnow())) == []
+        db.session.remove()
+    state = get_payment(cashier, created["payment_id"])["state"]
+    assert (state["status"], state["code"]) == ("failed", "P0020")

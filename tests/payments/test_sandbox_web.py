@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
+from cgcrm.payments.expiry import expire_payments
 from cgcrm.payments.ledger import JournalEntry
 from cgcrm.payments.providers.sandbox.models import SandboxCharge
 from tests.conftest import Api
@@ -205,6 +206,15 @@ def test_links_that_cannot_be_used(app: Flask, cashier: Api, client: Any) -> Non
         )
         db.session.commit()
     assert client.get(page_path(stale["next_url"])).status_code == 410
+    # Our payment expired while the page was open: the payer is told before typing a card.
+    expiring = create_web_payment(cashier)
+    _html, token = open_page(client, expiring["next_url"])
+    with app.app_context():
+        assert expire_payments(utcnow() + timedelta(minutes=91)) == 2  # and the stale one
+        db.session.remove()
+    assert client.get(page_path(expiring["next_url"])).status_code == 410
+    late = pay_by_card_with(client, expiring["next_url"], token)
+    assert late.status_code == 410 and "expired" in late.get_data(as_text=True)
 
 
 def test_delayed_capture_waits_in_capturable_until_the_service_captures(
@@ -226,3 +236,42 @@ def test_delayed_capture_waits_in_capturable_until_the_service_captures(
         ("success", "applied"),
     ]
     assert get_payment(cashier, created["payment_id"])["state"]["status"] == "success"
+
+
+def pay_by_card_with(client: Any, next_url: str, token: str) -> Any:
+    form = {"csrf_token": token, "card_number": GOOD_CARD, "expiry": "12/30", "cvc": "123"}
+    return client.post(page_path(next_url), data={**form, "cardholder_name": "Jane Citizen"})
+
+
+def test_hostile_input_to_the_page_is_never_a_500(app: Flask, cashier: Api, client: Any) -> None:
+    created = create_web_payment(cashier)
+    path = page_path(created["next_url"])
+    _html, token = open_page(client, created["next_url"])
+    hostile = [
+        "\x00",
+        "4444\x003333",
+        "٤٤٤٤٣٣٣٣٢٢٢٢١١١١",  # digits of another script
+        "x" * 100_000,
+        "<script>alert(1)</script>",
+        "12/" + "9" * 5000,
+        "‮",
+    ]
+    for value in hostile:
+        form = {
+            "csrf_token": token,
+            "card_number": value,
+            "expiry": value,
+            "cardholder_name": value,
+            "cvc": value,
+        }
+        response = client.post(path, data=form)
+        assert response.status_code == 422, (value[:20], response.status_code)
+        assert "<script>alert" not in response.get_data(as_text=True)
+    raw = f"csrf_token={token}&card_number=%ED%A0%80&cardholder_name=%FF&expiry=%00".encode()
+    invalid_utf8 = client.post(path, data=raw, content_type="application/x-www-form-urlencoded")
+    assert invalid_utf8.status_code == 422
+    assert client.post(path, data=b"\xff\xfe", content_type="text/plain").status_code == 400
+    assert client.post(path, json={"card_number": GOOD_CARD}).status_code == 400
+    for token_text in ("%00", "x" * 5000, "..%2F..%2Fetc", "é"):
+        assert client.get(f"/pay/card/{token_text}").status_code == 404
+    assert get_payment(cashier, created["payment_id"])["state"]["status"] == "started"

@@ -86,6 +86,7 @@ def open_charge(
 
     :returns: the charge and the card page's link token (None for MOTO, which has no page;
         a new token for a charge found again while its page is still open).
+    :raises Conflict: the charge found for that payment is of another amount or currency.
     """
     now = utcnow()
     table = SandboxCharge.__table__
@@ -111,6 +112,11 @@ def open_charge(
         .where(SandboxCharge.merchant_reference == merchant_reference)
         .with_for_update()
     ).one()
+    if (charge.amount_minor, charge.currency) != (amount_minor, currency):
+        raise Conflict(
+            f"the gateway already has a charge of {charge.amount_minor} {charge.currency} for "
+            f"{merchant_reference}"
+        )
     token = None
     if not charge.moto and charge.state in OPEN_CHARGE_STATES:
         token = secrets.token_urlsafe(32)

@@ -35,12 +35,14 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from cgcrm.core.access import allows_anonymous, requires
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import DomainError
 from cgcrm.extensions import db
 from cgcrm.payments import states
+from cgcrm.payments.models import Payment
 from cgcrm.payments.providers.base import CardSummary
 from cgcrm.payments.providers.sandbox import gateway
 from cgcrm.payments.providers.sandbox.cards import CardErrors, check_card
@@ -112,9 +114,9 @@ def _csrf_token(charge: SandboxCharge, nonce: str) -> str:
 
 
 def _csrf_ok(charge: SandboxCharge) -> bool:
-    nonce = request.cookies.get(_cookie_name(), "")
+    nonce = _cookie_nonce()
     sent = request.form.get("csrf_token", "")
-    if not (16 <= len(nonce) <= 100 and nonce.isascii() and sent.isascii()):
+    if nonce is None or not sent.isascii():
         return False
     return hmac.compare_digest(_csrf_token(charge, nonce), sent)
 
@@ -172,8 +174,14 @@ def _message(status_heading: tuple[int, str, str], charge: SandboxCharge | None)
     )
 
 
+def _cookie_nonce() -> str | None:
+    nonce = request.cookies.get(_cookie_name(), "")
+    return nonce if 16 <= len(nonce) <= 100 and nonce.isascii() else None
+
+
 def _with_csrf(template: str, status: int, charge: SandboxCharge, **context: Any) -> Response:
-    nonce = secrets.token_urlsafe(24)
+    # The browser's value is kept while it has one, so a second tab's form stays good.
+    nonce = _cookie_nonce() or secrets.token_urlsafe(24)
     response = _page(template, status, charge, csrf_token=_csrf_token(charge, nonce), **context)
     production = current_app.config["ENV"] == "production"
     response.set_cookie(
@@ -218,6 +226,15 @@ def _open_charge(token: str) -> tuple[SandboxCharge | None, Response | None]:
         return None, _message(EXPIRED, charge)
     if charge.state not in gateway.OPEN_CHARGE_STATES:
         return None, _message(ENDED.get(charge.state, CLOSED), charge)
+    # Our payment may have finished without the gateway hearing of it (it expired, P0020):
+    # the payer is told before typing a card rather than after.
+    ours = db.session.execute(
+        select(Payment.state, Payment.failure_code).where(
+            Payment.provider_reference == charge.provider_reference
+        )
+    ).first()
+    if ours is not None and states.finished(ours.state):
+        return None, _message(EXPIRED if ours.failure_code == states.EXPIRED else CLOSED, charge)
     return charge, None
 
 

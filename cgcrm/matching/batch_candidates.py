@@ -21,18 +21,18 @@ that are ten times slower.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, bindparam, text
+from sqlalchemy import ARRAY, BindParameter, Date, Integer, String, bindparam, text
 
 from cgcrm.extensions import db
 from cgcrm.matching import realtime
 from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate, score_features
 from cgcrm.matching.model import active_model
-from cgcrm.matching.normalise import Features
-from cgcrm.matching.store import load_features
+from cgcrm.matching.normalise import Features, address_form_of, distinct, name_form, name_words
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
 # as the real-time match scores, so a row's candidates are the ones it would get through
@@ -71,8 +71,7 @@ def _keys(name: str) -> str:
     )
 
 
-_STATEMENT = text(
-    f"""
+_CANDIDATES = f"""
 WITH r AS MATERIALIZED (
   SELECT * FROM unnest(CAST(:r_pos AS int[]), CAST(:r_given AS text[]),
                        CAST(:r_family AS text[]), CAST(:r_dob AS date[]),
@@ -161,7 +160,44 @@ SELECT pos, citizen_id FROM ranked WHERE place <= :keep
 UNION
 SELECT pos, citizen_id FROM dated WHERE by_value
 """
-).bindparams(
+
+# Each stored candidate once, with the rows it is a candidate of and its features: each list
+# one string, its items split by the record separator (U+001E) and their parts by the unit
+# separator (U+001F), control characters that no stored text holds (``core.text_rules``).
+# Parsing those is a split; the JSON or array columns of ``store`` cost several times more.
+_WITH_FEATURES = f"""
+{_CANDIDATES.rstrip().rsplit("SELECT pos, citizen_id FROM ranked", 1)[0]},
+kept AS (
+  SELECT pos, citizen_id FROM ranked WHERE place <= :keep
+  UNION
+  SELECT pos, citizen_id FROM dated WHERE by_value
+)
+SELECT array_agg(k.pos), c.id, c.date_of_birth, c.middle_names,
+  (SELECT string_agg(concat_ws(chr(31), n.kind, coalesce(n.given_name, ''),
+                               coalesce(n.family_name, '')), chr(30) ORDER BY n.position)
+     FROM citizen_names n WHERE n.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), p.kind, p.value), chr(30))
+     FROM contact_points p WHERE p.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), coalesce(a.line1, ''), coalesce(a.line2, ''),
+                               coalesce(a.locality, ''), coalesce(a.postcode, '')),
+                     chr(30) ORDER BY a.position)
+     FROM addresses a WHERE a.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), i.system, i.value_index), chr(30))
+     FROM external_identifiers i WHERE i.citizen_id = c.id)
+FROM kept k JOIN citizens c ON c.id = k.citizen_id
+GROUP BY c.id
+"""
+
+
+def _compact(sql: str) -> str:
+    """``sql`` without comments and the white space that separates nothing: psycopg keeps
+    the parse of a statement's placeholders only for statements up to 4 kB, and parsed this
+    one afresh on every batch (as ``realtime`` found of its own)."""
+    spaced = " ".join(" ".join(line.split("--")[0] for line in sql.splitlines()).split())
+    return re.sub(r" ?([(),]) ?", r"\1", spaced)
+
+
+_BINDS: tuple[BindParameter[Any], ...] = (
     *(bindparam(f"{name}_pos", type_=ARRAY(Integer)) for name in _KEY_LISTS),
     *(bindparam(f"{name}_key", type_=ARRAY(String)) for name in _KEY_LISTS),
     *(bindparam(name, type_=ARRAY(Integer)) for name in ("r_pos", "r_year")),
@@ -171,6 +207,8 @@ SELECT pos, citizen_id FROM dated WHERE by_value
     ),
     *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
 )
+_STATEMENT = text(_compact(_CANDIDATES)).bindparams(*_BINDS)
+_STATEMENT_WITH_FEATURES = text(_compact(_WITH_FEATURES)).bindparams(*_BINDS)
 
 
 def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
@@ -228,24 +266,80 @@ def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[lis
     return found
 
 
+def _items(flat: str | None) -> list[list[str]]:
+    return [item.split("\x1f") for item in flat.split("\x1e")] if flat else []
+
+
+def _features(
+    dob: Any,
+    middle: str | None,
+    names: str | None,
+    points: str | None,
+    places: str | None,
+    idents: str | None,
+) -> Features:
+    """A candidate's features from the lists ``_WITH_FEATURES`` returns: what
+    ``store.load_features`` builds from its rows (an empty part is a missing one)."""
+    forms = (
+        name_form(given or None, family or None, kind) for kind, given, family in _items(names)
+    )
+    addresses = (
+        address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
+        for line1, line2, locality, postcode in _items(places)
+    )
+    contact = _items(points)
+    return Features(
+        names=distinct(form for form in forms if form is not None),
+        date_of_birth=dob,
+        addresses=tuple(a for a in addresses if a is not None),
+        emails=frozenset(value for kind, value in contact if kind == "email"),
+        phones=frozenset(value for kind, value in contact if kind == "phone"),
+        identifiers=frozenset((system, index) for system, index in _items(idents)),
+        middle_names=name_words(middle),
+    )
+
+
+def candidates_with_features(
+    batch: Sequence[Features], *, keep: int = KEEP
+) -> tuple[list[list[uuid.UUID]], dict[uuid.UUID, Features]]:
+    """``candidate_ids_of`` and the candidates' features (``store.load_features``), in one
+    statement: each stored candidate is read once, however many records of the batch found it.
+    """
+    found: list[list[uuid.UUID]] = [[] for _ in batch]
+    stored: dict[uuid.UUID, Features] = {}
+    if not batch:
+        return found, stored
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    db.session.execute(text("SET LOCAL jit = off"))
+    rows = db.session.execute(_STATEMENT_WITH_FEATURES, {**batch_parameters(batch), "keep": keep})
+    for positions, citizen_id, *values in rows:
+        stored[citizen_id] = _features(*values)
+        for position in positions:
+            found[position].append(citizen_id)
+    return found, stored
+
+
 def find_candidates_of(
     batch: Sequence[Features], *, limit: int = 10, keep: int = KEEP
 ) -> list[list[Candidate]]:
     """``engine.find_candidates`` of every record of ``batch`` (PostgreSQL only): candidates
-    best first, each record's own, scored by the engine; features loaded once for the batch."""
-    ids_of = candidate_ids_of(batch, keep=keep)
-    stored = load_features({i for ids in ids_of for i in ids})
+    best first, each record's own, scored by the engine; each candidate read once for the
+    batch, with its features, by the statement that finds it."""
+    ids_of, stored = candidates_with_features(batch, keep=keep)
     model = active_model.get()
     answers = []
     for features, ids in zip(batch, ids_of, strict=True):
         scored = []
         for citizen_id in ids:
-            other = stored.get(citizen_id)
-            if other is None:  # merged since the statement read it
-                continue
-            result = score_features(features, other, model)
+            result = score_features(features, stored[citizen_id], model)
             if result.weight > MIN_CANDIDATE_WEIGHT:
-                scored.append(Candidate(citizen_id, result.score, result.band, result.explanation))
-        scored.sort(key=lambda c: (-c.score, str(c.citizen_id)))
-        answers.append(scored[:limit])
+                scored.append((citizen_id, result))
+        scored.sort(key=lambda item: (-item[1].score, str(item[0])))
+        # Explanations are built for the ones returned only.
+        answers.append(
+            [
+                Candidate(citizen_id, result.score, result.band, result.explanation)
+                for citizen_id, result in scored[:limit]
+            ]
+        )
     return answers

@@ -30,9 +30,10 @@ from sqlalchemy import ARRAY, BindParameter, Date, Integer, String, bindparam, t
 
 from cgcrm.extensions import db
 from cgcrm.matching import realtime
-from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate, score_features
+from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate
 from cgcrm.matching.model import active_model
 from cgcrm.matching.normalise import Features, address_form_of, distinct, name_form, name_words
+from cgcrm.matching.scoring import score_batch
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
 # as the real-time match scores, so a row's candidates are the ones it would get through
@@ -320,20 +321,34 @@ def candidates_with_features(
 
 
 def find_candidates_of(
-    batch: Sequence[Features], *, limit: int = 10, keep: int = KEEP
+    batch: Sequence[Features],
+    *,
+    limit: int = 10,
+    keep: int = KEEP,
+    at_least_possible: bool = False,
 ) -> list[list[Candidate]]:
     """``engine.find_candidates`` of every record of ``batch`` (PostgreSQL only): candidates
     best first, each record's own, scored by the engine; each candidate read once for the
-    batch, with its features, by the statement that finds it."""
+    batch, with its features, by the statement that finds it.
+
+    :param at_least_possible: only candidates in the ``match`` and ``possible`` bands (what
+        an import decides on); the others are not scored when their names cannot lift them
+        there (``scoring.score_batch``).
+    """
     ids_of, stored = candidates_with_features(batch, keep=keep)
     model = active_model.get()
     answers = []
     for features, ids in zip(batch, ids_of, strict=True):
         scored = []
-        for citizen_id in ids:
-            result = score_features(features, stored[citizen_id], model)
-            if result.weight > MIN_CANDIDATE_WEIGHT:
-                scored.append((citizen_id, result))
+        results = score_batch(
+            features, [stored[i] for i in ids], model, at_least_possible=at_least_possible
+        )
+        for citizen_id, result in zip(ids, results, strict=True):
+            if result is None or result.weight <= MIN_CANDIDATE_WEIGHT:
+                continue
+            if at_least_possible and result.band == "non_match":
+                continue
+            scored.append((citizen_id, result))
         scored.sort(key=lambda item: (-item[1].score, str(item[0])))
         # Explanations are built for the ones returned only.
         answers.append(

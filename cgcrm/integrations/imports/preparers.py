@@ -35,6 +35,7 @@ from cgcrm.worker import lifeline
 # pickled): the application and the function preparing one batch.
 _APP: Flask | None = None
 _PREPARE: Callable[[Sequence[Any]], Any] | None = None
+_BATCHES: list[Sequence[Any]] = []
 
 
 def _close_database_sockets(port: int) -> None:
@@ -76,11 +77,13 @@ def _start_child() -> None:
         db.engine.dispose(close=False)
 
 
-def _prepare_in_child(rows: Sequence[Any]) -> Any:
+def _prepare_in_child(index: int) -> Any:
+    """``prepare`` of the batch at ``index`` (the batches are inherited: only results are
+    pickled)."""
     assert _APP is not None and _PREPARE is not None
     with _APP.app_context():
         try:
-            return _PREPARE(rows)
+            return _PREPARE(_BATCHES[index])
         finally:
             db.session.rollback()
             db.session.remove()
@@ -97,11 +100,11 @@ def prepared_in_processes(
     ``prepare`` runs in a child with an application context and a session of its own; what it
     returns is pickled back. Closing the generator (a batch failed) stops the children.
     """
-    global _APP, _PREPARE
+    global _APP, _PREPARE, _BATCHES
     if not batches:
         return
     lifeline.children_die_with_this_process()
-    _APP, _PREPARE = app, prepare
+    _APP, _PREPARE, _BATCHES = app, prepare, batches
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
         max_workers=min(processes, len(batches)), mp_context=context, initializer=_start_child
@@ -111,12 +114,12 @@ def prepared_in_processes(
         submitted = 0
         for _ in range(len(batches)):
             while submitted < len(batches) and len(pending) <= processes:
-                pending.append(pool.submit(_prepare_in_child, batches[submitted]))
+                pending.append(pool.submit(_prepare_in_child, submitted))
                 submitted += 1
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _APP, _PREPARE = None, None
+        _APP, _PREPARE, _BATCHES = None, None, []
 
 
 def available() -> bool:

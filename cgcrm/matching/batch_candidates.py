@@ -65,10 +65,18 @@ _KEY_LISTS = {
 }
 
 
+# The lists of keys reach PostgreSQL as one string each, split there (``_joined``): psycopg
+# writes a list parameter element by element in Python, and these hold tens of thousands.
+# Their keys are never empty and hold no unit separator (U+001F): name keys are letters,
+# postcode keys, emails, phones and identifier hashes hold no control character.
+_SEPARATOR = "\x1f"
+
+
 def _keys(name: str) -> str:
     return (
-        f"{name} AS MATERIALIZED (SELECT * FROM unnest(CAST(:{name}_pos AS int[]), "
-        f"CAST(:{name}_key AS text[])) AS t(pos, key))"
+        f"{name} AS MATERIALIZED (SELECT * FROM unnest("
+        f"CAST(string_to_array(:{name}_pos, ',') AS int[]), "
+        f"string_to_array(:{name}_key, chr(31))) AS t(pos, key))"
     )
 
 
@@ -199,8 +207,7 @@ def _compact(sql: str) -> str:
 
 
 _BINDS: tuple[BindParameter[Any], ...] = (
-    *(bindparam(f"{name}_pos", type_=ARRAY(Integer)) for name in _KEY_LISTS),
-    *(bindparam(f"{name}_key", type_=ARRAY(String)) for name in _KEY_LISTS),
+    *(bindparam(f"{name}_{part}", type_=String) for name in _KEY_LISTS for part in ("pos", "key")),
     *(bindparam(name, type_=ARRAY(Integer)) for name in ("r_pos", "r_year")),
     *(
         bindparam(name, type_=ARRAY(String))
@@ -248,6 +255,15 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
     return columns
 
 
+def _joined(parameters: dict[str, list[Any]]) -> dict[str, Any]:
+    """``batch_parameters`` as the statement takes them: each list of keys one string."""
+    bound: dict[str, Any] = dict(parameters)
+    for name in _KEY_LISTS:
+        bound[f"{name}_pos"] = ",".join(map(str, parameters[f"{name}_pos"]))
+        bound[f"{name}_key"] = _SEPARATOR.join(parameters[f"{name}_key"])
+    return bound
+
+
 def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[list[uuid.UUID]]:
     """For each record of ``batch``, the current stored citizens worth scoring against it (the
     best ``keep`` by the real-time ranking, and every one an exact value found).
@@ -261,7 +277,7 @@ def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[lis
     # JIT (its compilation took longer than the statement it was compiling).
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(_STATEMENT, {**batch_parameters(batch), "keep": keep})
+    rows = db.session.execute(_STATEMENT, {**_joined(batch_parameters(batch)), "keep": keep})
     for position, citizen_id in rows:
         found[position].append(citizen_id)
     return found
@@ -312,7 +328,9 @@ def candidates_with_features(
         return found, stored
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(_STATEMENT_WITH_FEATURES, {**batch_parameters(batch), "keep": keep})
+    rows = db.session.execute(
+        _STATEMENT_WITH_FEATURES, {**_joined(batch_parameters(batch)), "keep": keep}
+    )
     for positions, citizen_id, *values in rows:
         stored[citizen_id] = _features(*values)
         for position in positions:

@@ -16,8 +16,12 @@ runs in this process, timed from start to done.
 Every row's outcome is checked against the truth: a known person must link to the stored
 record (found by the original's identifier), a new one must be created, a repeat must link to
 the record its first copy made. ``review`` outcomes are counted apart (a person decides). CPU
-seconds of this process and of its database backend are reported beside the wall time: the
-machine is shared, and rows per CPU second say what the code costs whatever the load.
+seconds are reported beside the wall time: this process's (``python``), the processes the job
+forks to prepare batches (``python_children``, ``IMPORT_PREPARE_PROCESSES``, ``--processes``)
+and every backend of the database (sampled from a thread of its own, since the children's
+backends end before the job does), with CPU milliseconds per row: the machine is shared, and
+CPU per row says what the code costs whatever the load. ``--profile`` sees this process only
+(run it with ``--processes 0`` to see the preparation too, in a thread).
 """
 
 from __future__ import annotations

@@ -16,8 +16,12 @@ runs in this process, timed from start to done.
 Every row's outcome is checked against the truth: a known person must link to the stored
 record (found by the original's identifier), a new one must be created, a repeat must link to
 the record its first copy made. ``review`` outcomes are counted apart (a person decides). CPU
-seconds of this process and of its database backend are reported beside the wall time: the
-machine is shared, and rows per CPU second say what the code costs whatever the load.
+seconds are reported beside the wall time: this process's (``python``), the processes the job
+forks to prepare batches (``python_children``, ``IMPORT_PREPARE_PROCESSES``, ``--processes``)
+and every backend of the database (sampled from a thread of its own, since the children's
+backends end before the job does), with CPU milliseconds per row: the machine is shared, and
+CPU per row says what the code costs whatever the load. ``--profile`` sees this process only
+(run it with ``--processes 0`` to see the preparation too, in a thread).
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ import logging
 import os
 import pstats
 import random
+import resource
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from _common import make_app
 from matching_corruption import Corruptor, corrupt, load_nicknames
 from sqlalchemy import select, text
@@ -132,6 +139,14 @@ def judge(import_id: Any, truths: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(sorted(verdicts.items()))
 
 
+def _cpu_of(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _backends_cpu() -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend connected to this database, when they run on
     this machine (nobody else uses the benchmark's database)."""
@@ -139,13 +154,57 @@ def _backends_cpu() -> dict[int, float]:
     for pid in db.session.scalars(
         text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
     ):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = _cpu_of(pid)
+        if cpu is not None:
+            seconds[pid] = cpu
     db.session.commit()
     return seconds
+
+
+class BackendSampler:
+    """The CPU of every backend of the database, sampled every ``interval`` seconds from a
+    thread of its own connection: the import's preparing processes connect and disconnect
+    during the run, and a backend that has gone can no longer be read. Each backend counts
+    as its last sample (at most ``interval`` late)."""
+
+    def __init__(self, database_url: str, interval: float = 0.2) -> None:
+        self.url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        self.interval = interval
+        self.seen: dict[int, float] = {}
+        # This thread's own CPU, which is the bench's, not the import's.
+        self.own_cpu = 0.0
+        self.first: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            own = connection.info.backend_pid
+            while True:
+                pids = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    )
+                ]
+                for pid in pids:
+                    cpu = _cpu_of(pid)
+                    if pid != own and cpu is not None:
+                        self.first.setdefault(pid, cpu)
+                        self.seen[pid] = cpu
+                if self._stop.wait(self.interval):
+                    self.own_cpu = time.thread_time()
+                    return
+
+    def start(self, before: dict[int, float]) -> None:
+        self.first.update(before)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """CPU seconds the backends spent since ``start``."""
+        self._stop.set()
+        self._thread.join()
+        return sum(self.seen[pid] - self.first[pid] for pid in self.seen)
 
 
 def main() -> None:
@@ -162,6 +221,12 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=100000, help="people loaded")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="IMPORT_PREPARE_PROCESSES for the run (default: the setting's)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="profile order (pstats keys)")
     args = parser.parse_args()
@@ -178,8 +243,12 @@ def main() -> None:
         import_id = created.id
         db.session.remove()
         profiler = cProfile.Profile() if args.profile else None
+        if args.processes is not None:
+            app.config["IMPORT_PREPARE_PROCESSES"] = args.processes
         load_before = os.getloadavg()
-        backends_before = _backends_cpu()
+        sampler = BackendSampler(args.database_url)
+        sampler.start(_backends_cpu())
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -187,10 +256,15 @@ def main() -> None:
         if profiler:
             profiler.disable()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        backend_cpu = round(
-            sum(after - backends_before.get(pid, 0.0) for pid, after in _backends_cpu().items()),
-            2,
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_cpu = (
+            children.ru_utime
+            - children_before.ru_utime
+            + children.ru_stime
+            - children_before.ru_stime
         )
+        backend_cpu = round(sampler.stop(), 2)
+        cpu -= sampler.own_cpu
         done = db.session.get(CitizenImport, import_id)
         assert done is not None
         result = {
@@ -199,8 +273,16 @@ def main() -> None:
             "rows": done.rows_done,
             "seconds": round(elapsed, 2),
             "rows_per_second": round(done.rows_done / elapsed, 1),
-            "cpu_seconds": {"python": round(cpu, 2), "postgres": backend_cpu},
-            "rows_per_cpu_second": round(done.rows_done / (cpu + backend_cpu), 1),
+            "cpu_seconds": {
+                "python": round(cpu, 2),
+                "python_children": round(children_cpu, 2),
+                "postgres": backend_cpu,
+            },
+            "cpu_ms_per_row": {
+                "python": round((cpu + children_cpu) * 1000 / done.rows_done, 3),
+                "postgres": round(backend_cpu * 1000 / done.rows_done, 3),
+            },
+            "rows_per_cpu_second": round(done.rows_done / (cpu + children_cpu + backend_cpu), 1),
             "load_average": {"before": load_before, "after": os.getloadavg()},
             "counts": {k: getattr(done, k) for k in ("created", "linked", "review", "rejected")},
             "truth": judge(import_id, truths),
@@ -211,7 +293,7 @@ def main() -> None:
         }
         print(json.dumps(result))
         if profiler:
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(120)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,14 @@ SETTINGS: tuple[Setting, ...] = (
         "after the last committed batch).",
     ),
     Setting(
+        "IMPORT_PREPARE_PROCESSES",
+        int,
+        2,
+        "Processes an import job forks to prepare its batches (validation, record building, "
+        "the population's candidates and their scores) ahead of the batch being written, on "
+        "PostgreSQL; 0 prepares them in a thread of the job's process.",
+    ),
+    Setting(
         "IMPORT_JOB_TIMEOUT",
         int,
         3600,

@@ -21,18 +21,19 @@ that are ten times slower.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, bindparam, text
+from sqlalchemy import ARRAY, BindParameter, Date, Integer, String, bindparam, text
 
 from cgcrm.extensions import db
 from cgcrm.matching import realtime
-from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate, score_features
+from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate
 from cgcrm.matching.model import active_model
-from cgcrm.matching.normalise import Features
-from cgcrm.matching.store import load_features
+from cgcrm.matching.normalise import Features, address_form_of, distinct, name_form, name_words
+from cgcrm.matching.scoring import score_batch
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
 # as the real-time match scores, so a row's candidates are the ones it would get through
@@ -64,15 +65,22 @@ _KEY_LISTS = {
 }
 
 
+# The lists of keys reach PostgreSQL as one string each, split there (``_joined``): psycopg
+# writes a list parameter element by element in Python, and these hold tens of thousands.
+# Their keys are never empty and hold no unit separator (U+001F): name keys are letters,
+# postcode keys, emails, phones and identifier hashes hold no control character.
+_SEPARATOR = "\x1f"
+
+
 def _keys(name: str) -> str:
     return (
-        f"{name} AS MATERIALIZED (SELECT * FROM unnest(CAST(:{name}_pos AS int[]), "
-        f"CAST(:{name}_key AS text[])) AS t(pos, key))"
+        f"{name} AS MATERIALIZED (SELECT * FROM unnest("
+        f"CAST(string_to_array(:{name}_pos, ',') AS int[]), "
+        f"string_to_array(:{name}_key, chr(31))) AS t(pos, key))"
     )
 
 
-_STATEMENT = text(
-    f"""
+_CANDIDATES = f"""
 WITH r AS MATERIALIZED (
   SELECT * FROM unnest(CAST(:r_pos AS int[]), CAST(:r_given AS text[]),
                        CAST(:r_family AS text[]), CAST(:r_dob AS date[]),
@@ -161,9 +169,45 @@ SELECT pos, citizen_id FROM ranked WHERE place <= :keep
 UNION
 SELECT pos, citizen_id FROM dated WHERE by_value
 """
-).bindparams(
-    *(bindparam(f"{name}_pos", type_=ARRAY(Integer)) for name in _KEY_LISTS),
-    *(bindparam(f"{name}_key", type_=ARRAY(String)) for name in _KEY_LISTS),
+
+# Each stored candidate once, with the rows it is a candidate of and its features: each list
+# one string, its items split by the record separator (U+001E) and their parts by the unit
+# separator (U+001F), control characters that no stored text holds (``core.text_rules``).
+# Parsing those is a split; the JSON or array columns of ``store`` cost several times more.
+_WITH_FEATURES = f"""
+{_CANDIDATES.rstrip().rsplit("SELECT pos, citizen_id FROM ranked", 1)[0]},
+kept AS (
+  SELECT pos, citizen_id FROM ranked WHERE place <= :keep
+  UNION
+  SELECT pos, citizen_id FROM dated WHERE by_value
+)
+SELECT array_agg(k.pos), c.id, c.date_of_birth, c.middle_names,
+  (SELECT string_agg(concat_ws(chr(31), n.kind, coalesce(n.given_name, ''),
+                               coalesce(n.family_name, '')), chr(30) ORDER BY n.position)
+     FROM citizen_names n WHERE n.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), p.kind, p.value), chr(30))
+     FROM contact_points p WHERE p.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), coalesce(a.line1, ''), coalesce(a.line2, ''),
+                               coalesce(a.locality, ''), coalesce(a.postcode, '')),
+                     chr(30) ORDER BY a.position)
+     FROM addresses a WHERE a.citizen_id = c.id),
+  (SELECT string_agg(concat_ws(chr(31), i.system, i.value_index), chr(30))
+     FROM external_identifiers i WHERE i.citizen_id = c.id)
+FROM kept k JOIN citizens c ON c.id = k.citizen_id
+GROUP BY c.id
+"""
+
+
+def _compact(sql: str) -> str:
+    """``sql`` without comments and the white space that separates nothing: psycopg keeps
+    the parse of a statement's placeholders only for statements up to 4 kB, and parsed this
+    one afresh on every batch (as ``realtime`` found of its own)."""
+    spaced = " ".join(" ".join(line.split("--")[0] for line in sql.splitlines()).split())
+    return re.sub(r" ?([(),]) ?", r"\1", spaced)
+
+
+_BINDS: tuple[BindParameter[Any], ...] = (
+    *(bindparam(f"{name}_{part}", type_=String) for name in _KEY_LISTS for part in ("pos", "key")),
     *(bindparam(name, type_=ARRAY(Integer)) for name in ("r_pos", "r_year")),
     *(
         bindparam(name, type_=ARRAY(String))
@@ -171,6 +215,8 @@ SELECT pos, citizen_id FROM dated WHERE by_value
     ),
     *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
 )
+_STATEMENT = text(_compact(_CANDIDATES)).bindparams(*_BINDS)
+_STATEMENT_WITH_FEATURES = text(_compact(_WITH_FEATURES)).bindparams(*_BINDS)
 
 
 def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
@@ -209,6 +255,15 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
     return columns
 
 
+def _joined(parameters: dict[str, list[Any]]) -> dict[str, Any]:
+    """``batch_parameters`` as the statement takes them: each list of keys one string."""
+    bound: dict[str, Any] = dict(parameters)
+    for name in _KEY_LISTS:
+        bound[f"{name}_pos"] = ",".join(map(str, parameters[f"{name}_pos"]))
+        bound[f"{name}_key"] = _SEPARATOR.join(parameters[f"{name}_key"])
+    return bound
+
+
 def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[list[uuid.UUID]]:
     """For each record of ``batch``, the current stored citizens worth scoring against it (the
     best ``keep`` by the real-time ranking, and every one an exact value found).
@@ -222,30 +277,102 @@ def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[lis
     # JIT (its compilation took longer than the statement it was compiling).
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(_STATEMENT, {**batch_parameters(batch), "keep": keep})
+    rows = db.session.execute(_STATEMENT, {**_joined(batch_parameters(batch)), "keep": keep})
     for position, citizen_id in rows:
         found[position].append(citizen_id)
     return found
 
 
+def _items(flat: str | None) -> list[list[str]]:
+    return [item.split("\x1f") for item in flat.split("\x1e")] if flat else []
+
+
+def _features(
+    dob: Any,
+    middle: str | None,
+    names: str | None,
+    points: str | None,
+    places: str | None,
+    idents: str | None,
+) -> Features:
+    """A candidate's features from the lists ``_WITH_FEATURES`` returns: what
+    ``store.load_features`` builds from its rows (an empty part is a missing one)."""
+    forms = (
+        name_form(given or None, family or None, kind) for kind, given, family in _items(names)
+    )
+    addresses = (
+        address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
+        for line1, line2, locality, postcode in _items(places)
+    )
+    contact = _items(points)
+    return Features(
+        names=distinct(form for form in forms if form is not None),
+        date_of_birth=dob,
+        addresses=tuple(a for a in addresses if a is not None),
+        emails=frozenset(value for kind, value in contact if kind == "email"),
+        phones=frozenset(value for kind, value in contact if kind == "phone"),
+        identifiers=frozenset((system, index) for system, index in _items(idents)),
+        middle_names=name_words(middle),
+    )
+
+
+def candidates_with_features(
+    batch: Sequence[Features], *, keep: int = KEEP
+) -> tuple[list[list[uuid.UUID]], dict[uuid.UUID, Features]]:
+    """``candidate_ids_of`` and the candidates' features (``store.load_features``), in one
+    statement: each stored candidate is read once, however many records of the batch found it.
+    """
+    found: list[list[uuid.UUID]] = [[] for _ in batch]
+    stored: dict[uuid.UUID, Features] = {}
+    if not batch:
+        return found, stored
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    db.session.execute(text("SET LOCAL jit = off"))
+    rows = db.session.execute(
+        _STATEMENT_WITH_FEATURES, {**_joined(batch_parameters(batch)), "keep": keep}
+    )
+    for positions, citizen_id, *values in rows:
+        stored[citizen_id] = _features(*values)
+        for position in positions:
+            found[position].append(citizen_id)
+    return found, stored
+
+
 def find_candidates_of(
-    batch: Sequence[Features], *, limit: int = 10, keep: int = KEEP
+    batch: Sequence[Features],
+    *,
+    limit: int = 10,
+    keep: int = KEEP,
+    at_least_possible: bool = False,
 ) -> list[list[Candidate]]:
     """``engine.find_candidates`` of every record of ``batch`` (PostgreSQL only): candidates
-    best first, each record's own, scored by the engine; features loaded once for the batch."""
-    ids_of = candidate_ids_of(batch, keep=keep)
-    stored = load_features({i for ids in ids_of for i in ids})
+    best first, each record's own, scored by the engine; each candidate read once for the
+    batch, with its features, by the statement that finds it.
+
+    :param at_least_possible: only candidates in the ``match`` and ``possible`` bands (what
+        an import decides on); the others are not scored when their names cannot lift them
+        there (``scoring.score_batch``).
+    """
+    ids_of, stored = candidates_with_features(batch, keep=keep)
     model = active_model.get()
     answers = []
     for features, ids in zip(batch, ids_of, strict=True):
         scored = []
-        for citizen_id in ids:
-            other = stored.get(citizen_id)
-            if other is None:  # merged since the statement read it
+        results = score_batch(
+            features, [stored[i] for i in ids], model, at_least_possible=at_least_possible
+        )
+        for citizen_id, result in zip(ids, results, strict=True):
+            if result is None or result.weight <= MIN_CANDIDATE_WEIGHT:
                 continue
-            result = score_features(features, other, model)
-            if result.weight > MIN_CANDIDATE_WEIGHT:
-                scored.append(Candidate(citizen_id, result.score, result.band, result.explanation))
-        scored.sort(key=lambda c: (-c.score, str(c.citizen_id)))
-        answers.append(scored[:limit])
+            if at_least_possible and result.band == "non_match":
+                continue
+            scored.append((citizen_id, result))
+        scored.sort(key=lambda item: (-item[1].score, str(item[0])))
+        # Explanations are built for the ones returned only.
+        answers.append(
+            [
+                Candidate(citizen_id, result.score, result.band, result.explanation)
+                for citizen_id, result in scored[:limit]
+            ]
+        )
     return answers

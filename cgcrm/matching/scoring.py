@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cgcrm.matching import compare
+from cgcrm.matching.compare import LEVELS
 from cgcrm.matching.model import ScoringModel
 from cgcrm.matching.normalise import Features
 
@@ -62,10 +65,8 @@ def _best_names(
     return best, best_swapped
 
 
-def _levels(
-    a: Features, b: Features, model: ScoringModel
-) -> tuple[dict[str, tuple[str, float]], bool]:
-    levels, is_swapped = _best_names(a, b, model)
+def _other_levels(a: Features, b: Features, model: ScoringModel) -> dict[str, tuple[str, float]]:
+    """The level and weight of every field but the names that both people have."""
     others = (
         ("date_of_birth", compare.compare_dob(a.date_of_birth, b.date_of_birth)),
         ("address", compare.compare_addresses(a, b)),
@@ -73,9 +74,17 @@ def _levels(
         ("phone", compare.compare_phones(a.phones, b.phones)),
         ("identifier", compare.compare_identifiers(a.identifiers, b.identifiers)),
     )
-    for name, level in others:
-        if level is not None:
-            levels[name] = (level, model.weight(name, level))
+    return {name: (level, model.weight(name, level)) for name, level in others if level is not None}
+
+
+def _levels(
+    a: Features,
+    b: Features,
+    model: ScoringModel,
+    others: dict[str, tuple[str, float]] | None = None,
+) -> tuple[dict[str, tuple[str, float]], bool]:
+    levels, is_swapped = _best_names(a, b, model)
+    levels.update(_other_levels(a, b, model) if others is None else others)
     generations_apart = compare.dobs_far_apart(a.date_of_birth, b.date_of_birth)
     return _household(levels, generations_apart, is_swapped), is_swapped
 
@@ -127,7 +136,92 @@ def score_pair(a: Features, b: Features, model: ScoringModel) -> Score:
     The explanation has, per field both have, its level and weight (log2 of m over u), and
     ``name_order: swapped`` when the names agree only read the other way round.
     """
-    levels, is_swapped = _levels(a, b, model)
+    return _scored(*_levels(a, b, model), model)
+
+
+def _scored(levels: dict[str, tuple[str, float]], is_swapped: bool, model: ScoringModel) -> Score:
     total = sum(weight for _, weight in levels.values())
     probability = model.probability(total)
     return Score(round(probability, 6), model.band(probability), total, levels, is_swapped)
+
+
+class NameCeiling:
+    """The most one person's names can weigh against another's, bounded without comparing
+    them: per part, the exact agreement (weighed by the term frequency of ``a``'s name, as
+    ``_best_names`` weighs it) where the other holds the same key, else the best agreement
+    short of exact; never less than nothing (a part either lacks counts for nothing). Every
+    name of ``a`` counts as written and read the other way round, as ``name_pairings`` reads
+    them."""
+
+    def __init__(self, a: Features, model: ScoringModel) -> None:
+        forms = (*a.names, *(compare.swapped(form) for form in a.names))
+        self.given = [
+            (form.given, form.first_given, model.weight("given_name", "exact", form.first_given))
+            for form in forms
+            if form.given
+        ]
+        self.family = [
+            (form.family, model.weight("family_name", "exact", form.family))
+            for form in forms
+            if form.family
+        ]
+        self.given_inexact = max(
+            model.weight("given_name", level) for level in LEVELS["given_name"][1:]
+        )
+        self.family_inexact = max(
+            model.weight("family_name", level) for level in LEVELS["family_name"][1:]
+        )
+
+    def against(self, b: Features) -> float:
+        given, family = self.given_inexact, self.family_inexact
+        if self.given:
+            keys = {form.given for form in b.names if form.given}
+            firsts = {form.first_given for form in b.names if form.given}
+            for key, first, weight in self.given:
+                if key in keys or first in firsts:
+                    given = max(given, weight)
+        if self.family:
+            families = {form.family for form in b.names if form.family}
+            for key, weight in self.family:
+                if key in families:
+                    family = max(family, weight)
+        return max(0.0, given) + max(0.0, family)
+
+
+def possible_weight(model: ScoringModel) -> float:
+    """The least total weight whose probability reaches the ``possible`` band, less a margin
+    for rounding: a pair that weighs less than this is a ``non_match``."""
+    threshold = model.possible_threshold
+    if threshold <= 0:
+        return -math.inf  # every pair is at least possible
+    threshold = min(threshold, 1 - 1e-12)
+    return math.log2(threshold / (1 - threshold)) - model.prior_weight - 1e-6
+
+
+def score_batch(
+    a: Features,
+    others: Sequence[Features],
+    model: ScoringModel,
+    *,
+    at_least_possible: bool = False,
+) -> list[Score | None]:
+    """``score_pair(a, b)`` of every ``b`` of ``others``, ``a``'s names bounded once.
+
+    With ``at_least_possible``, a pair whose fields other than the names, with the most
+    the names can weigh (``NameCeiling``), still fall short of the ``possible`` band
+    is not scored: its place holds None (it is a ``non_match``, whatever its names). The
+    names are most of a pair's cost; the others are a few comparisons of short values. The
+    scores given are ``score_pair``'s, to the last bit.
+    """
+    if not at_least_possible:
+        return [score_pair(a, b, model) for b in others]
+    floor = possible_weight(model)
+    names = NameCeiling(a, model)
+    scored: list[Score | None] = []
+    for b in others:
+        fields = _other_levels(a, b, model)
+        if sum(weight for _, weight in fields.values()) + names.against(b) < floor:
+            scored.append(None)
+        else:
+            scored.append(_scored(*_levels(a, b, model, fields), model))
+    return scored

@@ -52,6 +52,22 @@ def test_a_batch_finds_the_candidates_the_engine_finds(rates: Any, app: Flask) -
     assert not any(c.band != "non_match" for c in batch[5])
 
 
+def test_candidates_come_with_the_features_the_store_loads(rates: Any, app: Flask) -> None:
+    for person in PEOPLE:
+        created = rates.post("/api/v1/citizens?on_match=create", json=person)
+        assert created.status_code == 201, created.get_json()
+    probes = _probes()
+    with app.app_context():
+        features = [engine.features_of(body) for body in probes]
+        ids_of, stored = batch_candidates.candidates_with_features(features)
+        assert [sorted(ids) for ids in ids_of] == [
+            sorted(ids) for ids in batch_candidates.candidate_ids_of(features)
+        ]
+        assert stored and stored == engine.load_features(set(stored))
+        assert any(f.addresses and f.emails and f.names for f in stored.values())
+        db.session.rollback()
+
+
 VOLATILE = {"id", "created_at", "updated_at", "version", "etag"}
 
 

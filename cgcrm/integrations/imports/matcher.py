@@ -32,7 +32,7 @@ class RowMatcher:
         One statement finds the candidates of the whole batch; their features are loaded
         once and scored by the engine.
         """
-        found = batch_candidates.find_candidates_of(batch, limit=CANDIDATES)
+        found = batch_candidates.find_candidates_of(batch, limit=CANDIDATES, at_least_possible=True)
         return [_best(candidates) for candidates in found]
 
     def file_best(self, features: Features) -> engine.Candidate | None:

@@ -1,0 +1,80 @@
+"""The batch scorer is the pair scorer: same scores to the last bit, and what it leaves out
+(``at_least_possible``) is a ``non_match`` by the pair scorer too."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from cgcrm.citizens.synthetic.generator import generate_citizens
+from cgcrm.matching.engine import features_of
+from cgcrm.matching.model import ScoringModel, default_parameters
+from cgcrm.matching.normalise import Features
+from cgcrm.matching.scoring import NameCeiling, score_batch, score_pair
+
+
+def _variants(person: dict[str, Any], other: dict[str, Any], rng: random.Random) -> list[dict]:
+    """``person`` as others might record them, and people who merely resemble them."""
+    given, family = person.get("given_name") or "", person.get("family_name") or ""
+    dob = person.get("date_of_birth")
+    typo = given[:1] + given[2:] if len(given) > 3 else given + "e"
+    copies = [
+        person,
+        dict(person, given_name=typo),
+        dict(person, given_name=family, family_name=given),  # surname first
+        dict(person, contact_points=[], identifiers=[], addresses=[]),
+        dict(person, date_of_birth=f"{dob[:5]}{dob[8:10]}-{dob[5:7]}" if dob else None),
+        dict(other, family_name=family),  # a namesake of the family
+        dict(other, given_name=given, family_name=family),  # a namesake
+        dict(person, given_name=other.get("given_name")),  # a sibling at the same address
+        dict(other, date_of_birth=dob),  # a stranger born the same day
+        other,
+    ]
+    rng.shuffle(copies)
+    return copies
+
+
+def _features(body: dict[str, Any]) -> Features:
+    try:
+        return features_of(body)
+    except ValueError:  # a transposed date that is no date
+        return features_of(dict(body, date_of_birth=None))
+
+
+@pytest.mark.parametrize("population", [1_000_000, 20_000, 10])
+def test_batch_scores_are_pair_scores_and_only_non_matches_are_left_out(population: int) -> None:
+    model = ScoringModel.build(default_parameters(), population=population)
+    people = list(generate_citizens(300, seed=71))
+    rng = random.Random(5)
+    pairs = left_out = 0
+    for person in people:
+        a = _features(person)
+        others = [_features(v) for v in _variants(person, rng.choice(people), rng)]
+        full = [score_pair(a, b, model) for b in others]
+        assert score_batch(a, others, model) == full
+        for expected, got, b in zip(
+            full, score_batch(a, others, model, at_least_possible=True), others, strict=True
+        ):
+            pairs += 1
+            # The bound is a bound: the names never weigh more than it says.
+            names = sum(
+                weight
+                for field, (_, weight) in expected.levels.items()
+                if field in ("given_name", "family_name")
+            )
+            assert names <= NameCeiling(a, model).against(b) + 1e-9
+            if got is None:
+                left_out += 1
+                assert expected.band == "non_match"
+            else:
+                assert got == expected
+                assert (got.score, got.weight, got.band) == (
+                    expected.score,
+                    expected.weight,
+                    expected.band,
+                )
+    assert pairs == 3000
+    if population >= 20_000:
+        assert left_out > 0

@@ -90,7 +90,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
     from cgcrm.identity.revocations import init_revocations
+    from cgcrm.identity.pages import bp as signin_bp
     from cgcrm.identity.routes import blp as oauth_blp
+    from cgcrm.identity.user_routes import blp as identity_blp
     from cgcrm.integrations.imports.routes import blp as imports_blp
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
@@ -142,6 +144,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
+    app.register_blueprint(signin_bp)
     app.register_blueprint(swagger_ui_assets(SWAGGER_UI_ASSETS))
     api.register_blueprint(catalog_blp)
     # Before citizens: /citizens/match is matched as a path of its own, not an id.
@@ -156,6 +159,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(imports_blp)
     api.register_blueprint(scans_blp)
     api.register_blueprint(duplicates_blp)
+    api.register_blueprint(identity_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     api.document_paths(health.OPENAPI_PATHS)

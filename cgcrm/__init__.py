@@ -89,8 +89,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
-    from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.pages import bp as signin_bp
+    from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
     from cgcrm.identity.user_routes import blp as identity_blp
     from cgcrm.integrations.imports.routes import blp as imports_blp

@@ -60,7 +60,10 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
         return
     previous = getattr(request, "refresh_token", None)
     code = getattr(request, "authorization_code", None)
-    family_id = previous.family_id if previous is not None else code.family_id
+    source = previous if previous is not None else code
+    if source is None:  # only the code and refresh grants include a refresh token
+        raise RuntimeError("a refresh token issued outside a sign-in")
+    family_id = source.family_id
     claims = signing_keys().trusted_claims(token["access_token"]) or {}
     db.session.add(
         RefreshToken(

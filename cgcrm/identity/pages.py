@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,7 +53,7 @@ def _page(template: str, status: int, **context: Any) -> Response:
     return response
 
 
-def _form(grant: Any, status: int, email: str = "", errors: list[tuple[str, str]] = ()) -> Any:
+def _form(grant: Any, status: int, email: str = "", errors: Sequence[tuple[str, str]] = ()) -> Any:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if len(cookie) != 43:
         cookie = secrets.token_urlsafe(32)

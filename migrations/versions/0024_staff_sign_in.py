@@ -12,7 +12,6 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0024"
 down_revision = "0018"
 branch_labels = None

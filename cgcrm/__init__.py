@@ -57,7 +57,18 @@ def _configure_api(app: Flask) -> None:
                                     scope: scopes.DESCRIPTIONS.get(scope, scope)
                                     for scope in sorted(scopes.ALL_SCOPES)
                                 },
-                            }
+                            },
+                            # Staff sign-in (PKCE S256 required; a client registers its exact
+                            # redirect URIs).
+                            "authorizationCode": {
+                                "authorizationUrl": "/oauth/authorize",
+                                "tokenUrl": "/oauth/token",
+                                "refreshUrl": "/oauth/token",
+                                "scopes": {
+                                    scope: scopes.DESCRIPTIONS.get(scope, scope)
+                                    for scope in sorted(scopes.ALL_SCOPES)
+                                },
+                            },
                         },
                     }
                 }

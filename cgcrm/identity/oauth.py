@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,6 +193,9 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
             raise
 
 
+_NONCE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
 def _refuse_unheld(requested: set[str], held: frozenset[str] | set[str], whom: str) -> None:
     if requested - held:
         raise InvalidScopeError(
@@ -208,7 +212,10 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
         requested = set((self.request.payload.scope or "").split())
+        nonce = self.request.payload.data.get("nonce")
         try:
+            if nonce is not None and not _NONCE.fullmatch(nonce):
+                raise InvalidRequestError("nonce must be 1 to 255 printable ASCII characters")
             _refuse_unheld(requested, set(self.request.client.scope.split()), "client")
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri

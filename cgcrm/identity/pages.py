@@ -134,4 +134,6 @@ def authorize_submit() -> Any:
     redirect_uri = grant.request.payload.redirect_uri or ""
     parts = urlsplit(redirect_uri)
     g.form_action_sources = f"{parts.scheme}://{parts.netloc}"
-    return _server().create_authorization_response(grant_user=outcome.user)
+    return _server().create_authorization_response(
+        request=grant.request, grant_user=outcome.user, grant=grant
+    )

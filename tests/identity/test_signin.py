@@ -131,6 +131,7 @@ def test_the_page_is_accessible_and_protected(app: Flask, client: Any) -> None:
         ({"code_challenge_method": "plain"}, "invalid_request"),
         ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
         ({"scope": "citizens:read cross_department"}, "invalid_scope"),
+        ({"nonce": "bad\x00nonce"}, "invalid_request"),
     ],
 )
 def test_bad_requests_go_back_to_the_client(
@@ -155,9 +156,18 @@ def test_a_scope_the_user_lacks_is_refused_not_trimmed(app: Flask, client: Any) 
 def test_an_unregistered_redirect_uri_never_redirects(app: Flask, client: Any) -> None:
     console = register(app)
     _, challenge = pkce()
-    for uri in (REDIRECT + "/x", REDIRECT.upper(), "https://evil.example/cb"):
+    for uri in (REDIRECT + "/x", REDIRECT.upper(), "https://evil.example/cb", None):
         response = client.get(_authorize_url(console, challenge, redirect_uri=uri))
         assert response.status_code == 400 and "Location" not in response.headers
+    implicit = client.get(_authorize_url(console, challenge, response_type="token"))
+    assert implicit.status_code in {302, 400}
+    if implicit.status_code == 302:
+        assert "error=unsupported_response_type" in implicit.headers["Location"]
+    for client_id in ("nobody", "x\x00y", "", console.client_id + "x"):
+        response = client.get(_authorize_url(console, challenge, client_id=client_id))
+        assert response.status_code == 400 and "Location" not in response.headers
+        posted = client.post(_authorize_url(console, challenge, client_id=client_id), data={})
+        assert posted.status_code == 400 and "Location" not in posted.headers
 
 
 def test_a_code_works_once_and_only_with_its_verifier(app: Flask, client: Any) -> None:

@@ -171,7 +171,7 @@ def set_password(email: str, password: str) -> StaffUser:
     return user
 
 
-def disable_user(user_id: uuid.UUID, by: str) -> StaffUser:
+def disable_user(user_id: uuid.UUID, by: str, reason: str | None = None) -> StaffUser:
     """Disable a staff user: no more sign-ins, every refresh token revoked now, and the access
     tokens they issued refused within the revocation window (REVOCATION_REFRESH_SECONDS).
 
@@ -186,6 +186,6 @@ def disable_user(user_id: uuid.UUID, by: str) -> StaffUser:
     revoked = revoke_user_tokens(user.id)
     db.session.commit()
     record_security_event(
-        USER_DISABLED, user_id=str(user.id), by=by, refresh_tokens_revoked=revoked
+        USER_DISABLED, user_id=str(user.id), by=by, reason=reason, refresh_tokens_revoked=revoked
     )
     return user

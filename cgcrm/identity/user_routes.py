@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 
 from cgcrm.core import scopes
 from cgcrm.core.access import current_actor, requires
+from cgcrm.core.fields import Text
 from cgcrm.core.openapi import Blueprint
 from cgcrm.extensions import db
 from cgcrm.identity import service
@@ -71,12 +72,19 @@ class MeView(MethodView):
         return answer
 
 
+class DisableSchema(Schema):
+    reason = Text(max_length=500, metadata={"description": "Why, for the security event."})
+
+
 @blp.route("/staff-users/<uuid:user_id>/disable")
 class DisableView(MethodView):
     @requires(scopes.ADMIN)
+    @blp.arguments(DisableSchema)
     @blp.response(200, StaffUserSchema)
     @blp.alt_response(404, description="No such staff user.")
-    def post(self, user_id: uuid.UUID) -> Any:
+    def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
         """Disable a staff user: no more sign-ins; refresh tokens revoked at once, access
         tokens within the revocation window."""
-        return service.disable_user(user_id, by=current_actor().principal.ref)
+        return service.disable_user(
+            user_id, by=current_actor().principal.ref, reason=data.get("reason")
+        )

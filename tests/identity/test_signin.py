@@ -300,3 +300,30 @@ def test_password_rules() -> None:
     assert password_problems("clerkclerk2024!", "clerkclerk@council.example")
     assert not password_problems("correct horse battery staple")
     assert not password_problems("zwölf Zeichen lang, ohne Regeln")
+
+
+def test_hostile_sign_in_input_is_refused_plainly(app: Flask, client: Any) -> None:
+    console = register(app)
+    _, challenge = pkce()
+    url = _authorize_url(console, challenge)
+    csrf = csrf_of(client.get(url).get_data(as_text=True))
+    for email, password in (
+        ("a\x00b@council.example", PASSWORD),
+        ("x" * 5000, PASSWORD),
+        (console.email, "p" * 100_000),
+        (console.email, "nul \x00 in a long password"),
+    ):
+        response = client.post(url, data={"email": email, "password": password, "csrf": csrf})
+        assert response.status_code in {400, 429}, response.status_code
+    raw = f"email=%ED%A0%80%FF&password=%ED%A0%80%00xxxxxxxxxxxxx&csrf={csrf}"
+    response = client.post(url, data=raw, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in {400, 429}, response.status_code
+    for bad in ({"state": "s\x00"}, {"scope": "\x00"}, {"code_challenge": "short"}):
+        # state is only echoed back (percent-encoded); none of them is a 500.
+        assert client.get(_authorize_url(console, challenge, **bad)).status_code in {200, 302, 400}
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "\x00" * 300},
+        auth=(console.client_id, console.client_secret),
+    )
+    assert token.status_code == 400 and token.get_json()["error"] == "invalid_grant"

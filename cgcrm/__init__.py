@@ -57,7 +57,18 @@ def _configure_api(app: Flask) -> None:
                                     scope: scopes.DESCRIPTIONS.get(scope, scope)
                                     for scope in sorted(scopes.ALL_SCOPES)
                                 },
-                            }
+                            },
+                            # Staff sign-in (PKCE S256 required; a client registers its exact
+                            # redirect URIs).
+                            "authorizationCode": {
+                                "authorizationUrl": "/oauth/authorize",
+                                "tokenUrl": "/oauth/token",
+                                "refreshUrl": "/oauth/token",
+                                "scopes": {
+                                    scope: scopes.DESCRIPTIONS.get(scope, scope)
+                                    for scope in sorted(scopes.ALL_SCOPES)
+                                },
+                            },
                         },
                     }
                 }
@@ -89,8 +100,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
+    from cgcrm.identity.pages import bp as signin_bp
     from cgcrm.identity.revocations import init_revocations
     from cgcrm.identity.routes import blp as oauth_blp
+    from cgcrm.identity.user_routes import blp as identity_blp
     from cgcrm.integrations.imports.routes import blp as imports_blp
     from cgcrm.interactions.case_links import install_case_lookup
     from cgcrm.interactions.routes import blp as interactions_blp
@@ -150,6 +163,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
+    app.register_blueprint(signin_bp)
     app.register_blueprint(swagger_ui_assets(SWAGGER_UI_ASSETS))
     api.register_blueprint(catalog_blp)
     # Before citizens: /citizens/match is matched as a path of its own, not an id.
@@ -166,6 +180,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(scans_blp)
     api.register_blueprint(duplicates_blp)
     api.register_blueprint(payment_finance_blp)
+    api.register_blueprint(identity_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     # Payments (issue 12): providers' signed notifications, public by name and documented by

@@ -95,23 +95,50 @@ def create_client_command(name: str, department_code: str, scope: str) -> None:
 @click.argument("email")
 @click.option(
     "--role",
+    "roles",
     required=True,
-    help="front_office, case_officer, supervisor, analyst, auditor or admin.",
+    multiple=True,
+    help="front_office, case_worker, supervisor, finance, auditor or admin (repeatable).",
 )
-@click.option("--department", "department_code", default=None, help="Department code.")
+@click.option("--department", "department_code", required=True, help="Department code.")
 @click.option("--name", "display_name", default=None)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 12 characters, not a common password (prompted when not given).",
+)
 def create_user_command(
-    email: str, role: str, department_code: str | None, display_name: str | None
+    email: str,
+    roles: tuple[str, ...],
+    department_code: str,
+    display_name: str | None,
+    password: str,
 ) -> None:
-    """Register a staff user with a role."""
+    """Register a staff user of a department, with roles and a password to sign in with."""
     from cgcrm.identity.service import create_user
 
     try:
-        user = create_user(email, role, department_code, display_name)
+        user = create_user(email, list(roles), department_code, display_name, password)
     except DomainError as exc:
         _fail(exc)
         return
-    click.echo(f"staff user {user.email} ({user.role}) id {user.id}")
+    click.echo(f"staff user {user.email} ({' '.join(user.role_names)}) id {user.id}")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable a staff user: no more sign-ins, refresh tokens revoked."""
+    from cgcrm.identity.models import StaffUser
+    from cgcrm.identity.service import disable_user
+
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user with email {email!r}")
+    disable_user(user.id, by="system:cli")
+    click.echo(f"staff user {user.email} disabled")
 
 
 @dataclass(frozen=True)

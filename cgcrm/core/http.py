@@ -85,7 +85,11 @@ def _page_policy(response: Response) -> str:
         for script in _INLINE_SCRIPT.findall(response.get_data()):
             digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
             hashes += f" 'sha256-{digest}'"
-    return PAGE_POLICY.format(hashes=hashes)
+    policy = PAGE_POLICY.format(hashes=hashes)
+    # A form whose post redirects elsewhere (the sign-in page back to an OAuth client) names
+    # that origin, or browsers enforcing form-action on redirects would block it.
+    extra = g.get("form_action_sources")
+    return policy.replace("form-action 'self'", f"form-action 'self' {extra}") if extra else policy
 
 
 def add_security_headers(response: Response) -> Response:

@@ -1,5 +1,7 @@
 """The scopes a principal may hold (DESIGN.md §4). Imports nothing of ours."""
 
+from collections.abc import Iterable
+
 CITIZENS_READ = "citizens:read"
 CITIZENS_WRITE = "citizens:write"
 INTERACTIONS_WRITE = "interactions:write"
@@ -33,9 +35,13 @@ ALL_SCOPES = frozenset(
     }
 )
 
-# Staff roles map to scopes; a staff user's token carries its role's scopes.
+# Staff roles map to scopes: the one declared table (issue 13). A staff user holds the union of
+# their roles' scopes, and a token issued to them carries no scope outside it (nor outside its
+# client's). Only ``admin`` holds ``cross_department``: every other user sees other departments'
+# records as a client of their department does.
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    # Front office takes consents at the counter and on the phone, in the contact it records.
+    # Front office takes consents at the counter and on the phone, in the contact it records,
+    # and takes payments there.
     "front_office": frozenset(
         {
             CITIZENS_READ,
@@ -46,7 +52,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             CONSENTS_RECORD,
         }
     ),
-    "case_officer": frozenset({CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE}),
+    "case_worker": frozenset({CITIZENS_READ, CITIZENS_WRITE, INTERACTIONS_WRITE, CASES_WRITE}),
     "supervisor": frozenset(
         {
             CITIZENS_READ,
@@ -58,10 +64,19 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             CONSENTS_RECORD,
         }
     ),
-    "analyst": frozenset({METRICS_READ}),
-    "auditor": frozenset({CITIZENS_READ, AUDIT}),
+    "finance": frozenset({CITIZENS_READ, PAYMENTS_WRITE, METRICS_READ}),
+    "auditor": frozenset({CITIZENS_READ, AUDIT, METRICS_READ}),
     "admin": ALL_SCOPES,
 }
+
+
+def role_scopes(roles: Iterable[str]) -> frozenset[str]:
+    """The scopes a holder of ``roles`` holds (unknown role names give none)."""
+    held: frozenset[str] = frozenset()
+    for role in roles:
+        held |= ROLE_SCOPES.get(role, frozenset())
+    return held
+
 
 # What each scope allows, as the OpenAPI document's security scheme tells client developers.
 # Every scope in ALL_SCOPES has one (a test checks it).

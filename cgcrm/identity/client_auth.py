@@ -44,6 +44,22 @@ class UnknownClient:
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in {"client_secret_basic", "client_secret_post"}
 
+    # At the authorization endpoint an unknown id has no redirect URI, so nothing redirects.
+    name = "an unknown client"
+    scope = ""
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def get_default_redirect_uri(self) -> None:
+        return None
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return False
+
 
 class ClientLocked(InvalidClientError):  # type: ignore[misc]
     """Authlib's answer to a wrong secret, with Retry-After."""

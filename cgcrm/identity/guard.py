@@ -46,6 +46,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "oauth.introspect_token",
         "oauth.jwks",
         "oauth.server_metadata",
+        # Staff sign-in (authorization endpoint): the page is how a caller gets a token.
+        "signin.authorize_form",
+        "signin.authorize_submit",
         "api-docs.openapi_json",
         "api-docs.openapi_swagger_ui",
         "swagger_ui_assets.static",

@@ -83,6 +83,7 @@ TOKEN = {
         "token_type": {"type": "string", "example": "Bearer"},
         "expires_in": {"type": "integer"},
         "scope": {"type": "string"},
+        "refresh_token": {"type": "string", "description": "staff sign-ins only"},
     },
     "required": ["access_token", "token_type", "expires_in", "scope"],
 }
@@ -97,10 +98,18 @@ JSON_OBJECT = {"type": "object", "additionalProperties": True}
 OAUTH_PATHS: dict[str, dict[str, Any]] = {
     "/oauth/token": _form_operation(
         "issueToken",
-        "Issue an access token (client credentials; HTTP Basic or client_secret_post).",
+        "Issue an access token: client credentials, or a staff sign-in's authorization code "
+        "(PKCE S256) or refresh token (rotated on every use). HTTP Basic or client_secret_post.",
         {
-            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "grant_type": {
+                "type": "string",
+                "enum": ["client_credentials", "authorization_code", "refresh_token"],
+            },
             "scope": {"type": "string", "description": "space-separated; defaults to all held"},
+            "code": {"type": "string", "description": "authorization_code: the code"},
+            "redirect_uri": {"type": "string", "description": "authorization_code: as sent"},
+            "code_verifier": {"type": "string", "description": "authorization_code: PKCE"},
+            "refresh_token": {"type": "string", "description": "refresh_token: the token"},
         },
         ["grant_type"],
         _json(TOKEN, "A signed RFC 9068 access token."),

@@ -71,3 +71,8 @@ def revoke(jti: str, expires_at: int) -> None:
         db.session.add(RevokedToken(jti=jti, expires_at=datetime.fromtimestamp(expires_at, UTC)))
     db.session.commit()
     _revocations().add(jti)
+
+
+def add_revoked(jti: str) -> None:
+    """Refuse ``jti`` in this process from now on (the caller stores it in the same commit)."""
+    _revocations().add(jti)

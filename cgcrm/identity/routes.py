@@ -61,11 +61,14 @@ def server_metadata() -> Any:
     return jsonify(
         {
             "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth/authorize",
             "token_endpoint": f"{issuer}/oauth/token",
             "revocation_endpoint": f"{issuer}/oauth/revoke",
             "introspection_endpoint": f"{issuer}/oauth/introspect",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
-            "grant_types_supported": ["client_credentials"],
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": [
                 "client_secret_basic",
                 "client_secret_post",

@@ -37,9 +37,10 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             "exp": now + self._get_expires_in(client, grant_type),
             "jti": self.get_jti(client, grant_type, user, scope),
             "scope": scope,
-            "dept": client.department.code,
-            "dept_id": str(client.department_id),
         }
+        # A staff user acts for their own department, whichever department's console they use.
+        department = user.department if user is not None else client.department
+        claims |= {"dept": department.code, "dept_id": str(department.id)}
         keys = signing_keys()
         header = {"alg": self.alg, "typ": "at+jwt", "kid": keys.kid}
         return jwt.encode(header, claims, keys.private)

@@ -183,7 +183,7 @@ def test_patch_needs_if_match_and_changes_only_what_it_may(app: Flask, rates: An
 
 def test_assignment_to_a_team_or_a_staff_user(app: Flask, rates: Any) -> None:
     with app.app_context():
-        user = create_user("officer@example.gov", "case_officer", "RATES")
+        user = create_user("officer@example.gov", ["case_worker"], "RATES")
         user_id = str(user.id)
         db.session.remove()
     case = open_case(rates)

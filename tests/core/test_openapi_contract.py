@@ -79,7 +79,7 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
         anonymous = [{}] if anonymous_allowed(app, endpoint, method.upper()) else []
         assert operation["security"] == [*anonymous, {"oauth2": expected}], f"{method} {path}"
     # Every route is in the document, but the document itself and the pages for people: its
-    # viewer and the citizen's survey page.
+    # viewer, the citizen's survey page and the staff sign-in page.
     routes = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert routes - documented == {
         "api-docs.openapi_json",
@@ -92,6 +92,8 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
         "sandbox_pages.submit_card_details",
         "sandbox_pages.cancel_page",
         "sandbox_pages.cancel_payment",
+        "signin.authorize_form",
+        "signin.authorize_submit",
     }
 
 

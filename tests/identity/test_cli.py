@@ -54,12 +54,20 @@ def test_users_create(app: Flask) -> None:
             "front_office",
             "--department",
             "CUSTOMER",
+            "--password",
+            "a long passphrase of mine",
         ]
     )
     assert ok.exit_code == 0, ok.output
     assert "officer@council.example" in ok.output
+    weak = ["--department", "CUSTOMER", "--password", "password1234"]
+    common = runner.invoke(
+        args=["users", "create", "y@council.example", "--role", "case_worker", *weak]
+    )
+    assert common.exit_code != 0 and "too common" in common.output
     again = runner.invoke(
-        args=["users", "create", "officer@council.example", "--role", "front_office"]
+        args=["users", "create", "officer@council.example", "--role", "front_office"],
+        input="a long passphrase of mine\na long passphrase of mine\n",
     )
     assert again.exit_code != 0
     bad_role = runner.invoke(args=["users", "create", "x@council.example", "--role", "king"])

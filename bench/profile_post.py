@@ -96,6 +96,65 @@ def timed_run(database_url: str, send: Callable[[Any], Any], bodies: list[Any]) 
     }
 
 
+def backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends connected to the database (the app's pooled connection)."""
+    with psycopg.connect(psycopg_url(database_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def _process_cpu(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def ab_run(
+    database_url: str, app: Any, send: Callable[[Any], Any], bodies: list[Any]
+) -> dict[str, Any]:
+    """Creates with and without matching in turn, request by request, in one process: both
+    sides measured under the same load (a shared machine's load moves CPU times by a third).
+    PostgreSQL's CPU is read from /proc around each request (10 ms ticks: exact in sum)."""
+    from cgcrm.citizens import match_links
+
+    lookup = app.extensions[match_links._EXTENSION]
+    pids = backend_pids(database_url)
+    sides = {"with": [0.0, 0.0, 0], "without": [0.0, 0.0, 0]}
+    for index, body in enumerate(bodies):
+        side = "with" if index % 2 == 0 else "without"
+        if side == "with":
+            app.extensions[match_links._EXTENSION] = lookup
+        else:
+            app.extensions.pop(match_links._EXTENSION, None)
+        backend, cpu = _process_cpu(pids), time.process_time()
+        send(body)
+        sides[side][0] += time.process_time() - cpu
+        sides[side][1] += _process_cpu(pids) - backend
+        sides[side][2] += 1
+    app.extensions[match_links._EXTENSION] = lookup
+    result: dict[str, Any] = {}
+    for side, (app_cpu, backend_cpu, count) in sides.items():
+        result[side] = {
+            "app_cpu_ms": round(app_cpu / count * 1000, 2),
+            "postgres_cpu_ms": round(backend_cpu / count * 1000, 2),
+            "cpu_ms": round((app_cpu + backend_cpu) / count * 1000, 2),
+        }
+    result["cpu_ratio_without_over_with"] = round(
+        result["without"]["cpu_ms"] / result["with"]["cpu_ms"], 3
+    )
+    result["load_average"] = os.getloadavg()
+    return result
+
+
 def _interactions(args: argparse.Namespace) -> tuple[Any, Callable[[Any], Any], list[Any]]:
     from interaction_throughput import SCOPES, make_bodies
 
@@ -142,12 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--no-profile", action="store_true", help="the timed run only")
+    parser.add_argument(
+        "--ab",
+        action="store_true",
+        help="citizens: creates with and without matching in turn (same load), no profile",
+    )
     args = parser.parse_args(argv)
 
     since = dt.datetime.now(dt.UTC)
     app, send, bodies = (_citizens if args.endpoint == "citizens" else _interactions)(args)
     title = f"POST /{args.endpoint}" + (" without matching" if args.no_match else "")
     print_breakdown(title, sql_breakdown(app, send, bodies[:400]))
+    if args.ab:
+        measured = bodies[400 : 400 + 2 * args.requests]
+        result = ab_run(args.database_url, app, send, measured)
+        print(f"\nwith / without matching in turn: {json.dumps(result)}")
+        return 0
     timed = timed_run(args.database_url, send, bodies[400 : 400 + args.requests])
     print(f"\ntimed (no profiler): {json.dumps(timed)}")
     if not args.no_profile:

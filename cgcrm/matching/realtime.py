@@ -51,8 +51,8 @@ _NAME_RANK = """greatest(
       similarity({t}.given_key, :given) + similarity({t}.family_key, :family),
       0.98 * (similarity({t}.given_key, :family) + similarity({t}.family_key, :given)))"""
 
-# The (family, given) pairs' rows: the four probes they replace had NAME_ROWS each.
-PAIR_ROWS = 4 * NAME_ROWS
+# The (family, given) pairs' rows each way: the two probes they replace had NAME_ROWS each.
+PAIR_ROWS = 2 * NAME_ROWS
 _SPACE_BY_PUNCTUATION = re.compile(r" ?([(),]) ?")
 
 
@@ -68,13 +68,24 @@ def _compact(sql: str) -> str:
 
 _STATEMENT = _compact(
     f"""
-WITH name_hits AS (
-  -- One part as written, the other widened, in both orders: every (family, given) pair is one
-  -- index probe, whatever the plan (a generic plan, used from the second run on a connection,
-  -- cannot see how long the arrays are, and filtered the widened part instead of probing it).
-  (SELECT n.citizen_id, n.given_key, n.family_key
-    FROM unnest(CAST(:pair_family AS text[]), CAST(:pair_given AS text[])) AS p(family, given)
+WITH family_exact AS (SELECT unnest(CAST(:family_exact AS text[])) AS key),
+given_exact AS (SELECT unnest(CAST(:given_exact AS text[])) AS key),
+pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up in either
+  -- order, each one index probe whatever the plan (a generic plan, used from the second run
+  -- on a connection, cannot see how long the arrays are, and filtered the widened part
+  -- instead of probing it).
+  SELECT f.key AS family, g.key AS given
+    FROM family_exact f CROSS JOIN unnest(CAST(:given_wide AS text[])) AS g(key)
+  UNION
+  SELECT w.key, g.key FROM given_exact g CROSS JOIN unnest(CAST(:family_wide AS text[])) AS w(key)
+), name_hits AS (
+  (SELECT n.citizen_id, n.given_key, n.family_key FROM pairs p
     JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
+    LIMIT {PAIR_ROWS})
+  UNION ALL
+  (SELECT n.citizen_id, n.given_key, n.family_key FROM pairs p
+    JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
     LIMIT {PAIR_ROWS})
   UNION ALL
   (SELECT citizen_id, given_key, family_key FROM citizen_names
@@ -99,9 +110,10 @@ WITH name_hits AS (
       -- Both parts a typo away ("Elhsabeth Mungre") and no date of birth to probe: nothing
       -- else can find the person (costly in a big postcode, so only then).
       (SELECT n.citizen_id, n.given_key, n.family_key
-        FROM unnest(CAST(:typo_family AS text[]), CAST(:typo_given AS text[]))
-          AS p(family, given)
-        JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given)
+        FROM unnest(CAST(:family_wide AS text[])) AS f(key)
+        CROSS JOIN unnest(CAST(:given_wide AS text[])) AS g(key)
+        JOIN citizen_names n ON n.family_key = f.key AND n.given_key = g.key
+        WHERE :typos_in_both)
     ) n ON n.citizen_id = a.citizen_id
     WHERE cardinality(CAST(:postcode_probe AS text[])) > 0 AND a.postcode_key = ANY(:postcode_probe)
     LIMIT {NAME_ROWS})
@@ -221,32 +233,6 @@ def parameters(
     }
 
 
-def _pairs(family: Collection[str], given: Collection[str]) -> tuple[list[str], list[str]]:
-    """Every (family, given) pair of the two lists, as two aligned lists."""
-    pairs = [(f, g) for f in family for g in given]
-    return [f for f, _ in pairs], [g for _, g in pairs]
-
-
-def statement_parameters(
-    features: Features, keep: int = KEEP, exclude: Collection[uuid.UUID] = ()
-) -> dict[str, Any]:
-    """``parameters`` as the statement takes them: the name probes as (family, given) pairs."""
-    found = parameters(features, keep, exclude)
-    family_exact, given_exact = found["family_exact"], found["given_exact"]
-    pairs = {(f, g) for f in family_exact for g in found["given_wide"]}
-    pairs.update((f, g) for g in given_exact for f in found["family_wide"])
-    # The same, read the other way round (a record written family name first).
-    pairs.update([(g, f) for f, g in pairs])
-    ordered = sorted(pairs)
-    found["pair_family"] = [f for f, _ in ordered]
-    found["pair_given"] = [g for _, g in ordered]
-    typos = found["typos_in_both"] and found["postcode_probe"]
-    found["typo_family"], found["typo_given"] = (
-        _pairs(found["family_wide"], found["given_wide"]) if typos else ([], [])
-    )
-    return found
-
-
 def candidate_features(
     features: Features, *, keep: int = KEEP, exclude: Collection[uuid.UUID] = ()
 ) -> dict[uuid.UUID, Features]:
@@ -259,9 +245,7 @@ def candidate_features(
     """
     connection: Any = db.session.connection().connection.driver_connection
     connection.execute(_GENERIC_PLAN, prepare=True)
-    rows = connection.execute(
-        _SQL, statement_parameters(features, keep, exclude), prepare=True
-    ).fetchall()
+    rows = connection.execute(_SQL, parameters(features, keep, exclude), prepare=True).fetchall()
     found: dict[uuid.UUID, Features] = {}
     for citizen_id, dob, middle, names, points, places, idents in rows:
         forms = [name_form(given, family, kind) for kind, given, family in names]

@@ -102,7 +102,10 @@ pairs AS MATERIALIZED (
         WHERE given_key = ANY(:given_known))
       UNION ALL
       (SELECT citizen_id, given_key, family_key FROM citizen_names
-        WHERE family_key = ANY(:family_exact) OR family_key = ANY(:given_exact))
+        WHERE family_key = ANY(:family_exact))
+      UNION ALL
+      (SELECT citizen_id, given_key, family_key FROM citizen_names
+        WHERE family_key = ANY(:given_exact))
       UNION ALL
       (SELECT citizen_id, given_key, family_key FROM citizen_names
         WHERE given_key = ANY(:family_exact))

@@ -44,3 +44,13 @@ def test_a_key_learnt_later_is_a_neighbour_with_letters_not_seen_before() -> Non
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
     dictionary.learn([("hqll", "")])
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull", "hqll"}
+
+
+def test_a_new_key_forgets_only_the_cached_words_it_can_reach() -> None:
+    dictionary = _dictionary(["hall", "hull", "smith"])
+    assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
+    assert dictionary.neighbours("smiht", edits=1) == {"smith"}
+    dictionary.learn([("smyth", "")])
+    assert ("hxll", 1) in dictionary._neighbours  # another first letter: kept
+    assert ("smiht", 1) not in dictionary._neighbours
+    assert dictionary.neighbours("smiht", edits=1) == {"smith"}

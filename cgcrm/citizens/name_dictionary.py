@@ -39,14 +39,16 @@ class _NameDictionary:
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
         self._by_shape: dict[tuple[str, int], list[str]] = {}
-        self._by_sound: dict[str, list[str]] = {}
+        # Sounds' keys as tuples (tens of thousands of lists were tracked by the garbage
+        # collector, and each full collection walked them).
+        self._by_sound: dict[str, tuple[str, ...]] = {}
         # Every key, and the letters they are written with: the keys one edit from a word are
         # found by writing out that word's edits and looking each up (``_one_edit``).
         self._tokens: set[str] = set()
         self._letters = ""
         # Names repeat (most people share a few thousand): a word's neighbours are kept until
         # a key within their reach is added.
-        self._neighbours: dict[tuple[str, int], frozenset[str]] = {}
+        self._neighbours: dict[tuple[str, int], tuple[str, ...]] = {}
         # The cached words by first letter and length, to forget those a new key can reach.
         self._cached_by_shape: dict[tuple[str, int], set[tuple[str, int]]] = {}
 
@@ -76,7 +78,7 @@ class _NameDictionary:
                 continue
             shape = (token[:1], len(token))
             self._by_shape.setdefault(shape, []).append(token)
-            self._by_sound.setdefault(phonetic, []).append(token)
+            self._by_sound[phonetic] = (*self._by_sound.get(phonetic, ()), token)
             self._tokens.add(token)
             if not set(token) <= set(self._letters):
                 self._letters = "".join(sorted(set(self._letters) | set(token)))
@@ -94,7 +96,7 @@ class _NameDictionary:
             return rows
         return [(t, p) for t, p in db.session.execute(select(NameToken.token, NameToken.phonetic))]
 
-    def _load(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, list[str]]]:
+    def _load(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, tuple[str, ...]]]:
         with self._lock:
             if time.monotonic() - self._loaded_at >= RELOAD_AFTER_SECONDS:
                 rows = self._rows()
@@ -105,7 +107,8 @@ class _NameDictionary:
                     for token, phonetic in rows:
                         shapes.setdefault((token[:1], len(token)), []).append(token)
                         sounds.setdefault(phonetic, []).append(token)
-                    self._by_shape, self._by_sound = shapes, sounds
+                    self._by_shape = shapes
+                    self._by_sound = {key: tuple(found) for key, found in sounds.items()}
                     self._tokens = {token for token, _ in rows}
                     self._letters = "".join(sorted(set("".join(self._tokens))))
                     self._neighbours, self._cached_by_shape = {}, {}
@@ -139,7 +142,7 @@ class _NameDictionary:
         if len(self._neighbours) >= CACHED_WORDS:
             self._neighbours.clear()
             self._cached_by_shape.clear()
-        self._neighbours[(word, edits)] = frozenset(found)
+        self._neighbours[(word, edits)] = tuple(found)
         self._cached_by_shape.setdefault((word[:1], len(word)), set()).add((word, edits))
         return found
 
@@ -160,9 +163,9 @@ class _NameDictionary:
         edited.extend(word + letter for letter in letters)
         return {key for key in edited if key[:1] == first and key in tokens}
 
-    def same_sound(self, phonetic: str) -> list[str]:
+    def same_sound(self, phonetic: str) -> tuple[str, ...]:
         """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""
-        return self._load()[1].get(phonetic, []) if phonetic else []
+        return self._load()[1].get(phonetic, ()) if phonetic else ()
 
 
 name_dictionary = _NameDictionary()

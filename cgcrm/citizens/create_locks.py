@@ -21,6 +21,7 @@ from typing import Any
 from flask import current_app
 
 from cgcrm.citizens import normalize
+from cgcrm.core.driver import execute_prepared
 from cgcrm.extensions import db
 
 # Through psycopg directly, prepared at once: a create runs it every time, and SQLAlchemy's
@@ -77,5 +78,4 @@ def serialise_same_person(data: Mapping[str, Any]) -> None:
         return
     keys = lock_keys(data, current_app.config["DEFAULT_PHONE_REGION"])
     if keys:
-        connection: Any = db.session.connection().connection.driver_connection
-        connection.execute(_LOCKS, (keys,), prepare=True).fetchall()
+        execute_prepared(_LOCKS, (keys,))

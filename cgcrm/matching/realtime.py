@@ -23,7 +23,7 @@ from typing import Any
 
 from cgcrm.citizens import normalize
 from cgcrm.citizens.name_dictionary import name_dictionary
-from cgcrm.extensions import db
+from cgcrm.core.driver import execute_prepared
 from cgcrm.matching.normalise import (
     Features,
     NameForm,
@@ -246,9 +246,8 @@ def candidate_features(
     its result cost about 0.3 ms a match, for nothing: the text and its types never change),
     planned once per connection (``_GENERIC_PLAN``).
     """
-    connection: Any = db.session.connection().connection.driver_connection
-    connection.execute(_GENERIC_PLAN, prepare=True)
-    rows = connection.execute(_SQL, parameters(features, keep, exclude), prepare=True).fetchall()
+    execute_prepared(_GENERIC_PLAN, ())
+    rows = execute_prepared(_SQL, parameters(features, keep, exclude))
     found: dict[uuid.UUID, Features] = {}
     for citizen_id, dob, middle, names, points, places, idents in rows:
         forms = [name_form(given, family, kind) for kind, given, family in names]

@@ -186,6 +186,45 @@ def new_people(count: int, seed: int) -> list[dict[str, Any]]:
     ]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def _server_pids(base: str) -> list[int]:
+    """gunicorn's master and workers serving ``base`` (their command line names its port)."""
+    bind = base.split("//", 1)[1]
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if bind.encode() in handle.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _backend_pids(database_url: str) -> list[int]:
+    with psycopg.connect(psycopg_url(database_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
 def measure_creates(
     database_url: str,
     credentials: tuple[str, str],
@@ -202,15 +241,54 @@ def measure_creates(
         with gunicorn(spec, app_env(database_url), workers=args.workers) as base:
             token = fetch_token(base, *credentials)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            servers_cpu = _cpu_seconds(_server_pids(base))
+            backends = {pid: _cpu_seconds([pid]) for pid in _backend_pids(database_url)}
             result = python_load(base, requests, headers, args.duration, args.connections)
+            # CPU of the server (master and workers) and of the database's backends during the
+            # run, per create: what a shared machine's load does not change much (the rate
+            # falls with the CPU the other work takes).
+            app_cpu = _cpu_seconds(_server_pids(base)) - servers_cpu
+            postgres_cpu = sum(
+                _cpu_seconds([pid]) - backends.get(pid, 0.0) for pid in _backend_pids(database_url)
+            )
+            created = max(result["requests"], 1)
+            result["app_cpu_ms"] = round(app_cpu / created * 1000, 2)
+            result["postgres_cpu_ms"] = round(postgres_cpu / created * 1000, 2)
         if result["requests"] > len(bodies):
             print(f"  note: {label} sent {result['requests']} creates for {len(bodies)} people")
         results.append({"server": label, "app": spec, **result})
         print(
             f"  {label:<18} {result['req_per_s']:>8.1f} creates/s  p50 {result['p50_ms']:.1f} ms"
-            f"  p95 {result['p95_ms']:.1f} ms  non-2xx {result['non_2xx']}"
+            f"  p95 {result['p95_ms']:.1f} ms  non-2xx {result['non_2xx']}  CPU a create: app "
+            f"{result['app_cpu_ms']} ms, PostgreSQL {result['postgres_cpu_ms']} ms"
         )
     return results
+
+
+def measure_matches(
+    args: argparse.Namespace,
+    credentials: tuple[str, str],
+    report: dict[str, Any],
+) -> None:
+    people = sample_people(args.database_url, args.queries, args.seed)
+    queries = corrupted_queries(people, args.seed)
+    print(f"{len(queries)} corrupted copies of loaded citizens")
+    report["queries"] = len(queries)
+    report["match_in_process"] = measure_in_process(args.database_url, credentials, queries)
+    r = report["match_in_process"]
+    print(
+        f"match in-process: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  p99 {r['p99_ms']} ms "
+        f"(app CPU {r['app_cpu_ms_mean']} ms a match); "
+        f"true citizen first {r['true_citizen_first']:.1%}, in top 10 "
+        f"{r['true_citizen_in_top10']:.1%}"
+    )
+    if not args.skip_http:
+        report["match_http"] = measure_http(args.database_url, credentials, queries)
+        r = report["match_http"]
+        print(
+            f"match over HTTP (gunicorn -w 2, one client): p50 {r['p50_ms']} ms  "
+            f"p95 {r['p95_ms']} ms"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-match", action="store_true", help="the create runs only")
     parser.add_argument("--skip-creates", action="store_true")
     parser.add_argument("--duration", type=int, default=20, help="seconds per create run")
     parser.add_argument("--connections", type=int, default=4)
@@ -238,27 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(psycopg_url(args.database_url)) as conn:
         row = conn.execute("SELECT count(*) FROM citizens").fetchone()
         population = int(row[0]) if row else 0
+    print(f"{population:,} citizens")
     credentials = bench_client(args.database_url)
-    people = sample_people(args.database_url, args.queries, args.seed)
-    queries = corrupted_queries(people, args.seed)
-    print(f"{population:,} citizens; {len(queries)} corrupted copies of loaded citizens")
-    report: dict[str, Any] = {"citizens": population, "queries": len(queries)}
-
-    report["match_in_process"] = measure_in_process(args.database_url, credentials, queries)
-    r = report["match_in_process"]
-    print(
-        f"match in-process: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  p99 {r['p99_ms']} ms "
-        f"(app CPU {r['app_cpu_ms_mean']} ms a match); "
-        f"true citizen first {r['true_citizen_first']:.1%}, in top 10 "
-        f"{r['true_citizen_in_top10']:.1%}"
-    )
-    if not args.skip_http:
-        report["match_http"] = measure_http(args.database_url, credentials, queries)
-        r = report["match_http"]
-        print(
-            f"match over HTTP (gunicorn -w 2, one client): p50 {r['p50_ms']} ms  "
-            f"p95 {r['p95_ms']} ms"
-        )
+    report: dict[str, Any] = {"citizens": population}
+    if not args.skip_match:
+        measure_matches(args, credentials, report)
 
     if not args.skip_creates:
         print(

@@ -204,6 +204,16 @@ def create_citizen(
         # The matcher before the lists: a person already recorded is named (or linked) even
         # when the body repeats that person's identifier.
         to_review = _match_first(data, on_match)
+    except (Conflict, match_links.ExistingRecord):
+        # Nothing was written: ending the transaction with a commit releases its locks as a
+        # rollback would, without making the driver forget its prepared statements (psycopg
+        # drops them all on a rollback; the match's plan would then be made again).
+        db.session.commit()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    try:
         _attach_lists(actor, citizen, data, None)
         db.session.add(citizen)
         _flush_or_conflict()

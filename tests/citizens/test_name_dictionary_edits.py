@@ -1,0 +1,56 @@
+"""The dictionary's one-edit neighbours, found by writing out a word's edits, are exactly what
+an optimal-string-alignment scan of its buckets finds."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+
+from rapidfuzz.distance import OSA
+
+from cgcrm.citizens.name_dictionary import _NameDictionary
+
+
+def _dictionary(tokens: list[str]) -> _NameDictionary:
+    dictionary = _NameDictionary()
+    dictionary._loaded_at = time.monotonic()  # as if loaded (empty), so that it learns
+    dictionary.learn((token, "") for token in tokens)
+    return dictionary
+
+
+def _scanned(word: str, tokens: list[str]) -> set[str]:
+    return {t for t in tokens if t[:1] == word[:1] and OSA.distance(word, t) <= 1}
+
+
+def test_one_edit_neighbours_are_those_an_osa_scan_finds() -> None:
+    rng = random.Random(7)
+    letters = "aeilnorst" + "bz"
+    tokens = sorted(
+        {"".join(rng.choice(letters) for _ in range(rng.randint(1, 7))) for _ in range(3000)}
+    )
+    dictionary = _dictionary(tokens)
+    words = [*tokens[::7], "", "a", "zz", "xylophone", "naa", "aan"]
+    for token in tokens[::5]:  # each with one edit made
+        chars = list(token)
+        chars[rng.randrange(len(chars))] = rng.choice(string.ascii_lowercase)
+        words.append("".join(chars))
+    for word in words:
+        assert dictionary.neighbours(word, edits=1) == _scanned(word, tokens), word
+
+
+def test_a_key_learnt_later_is_a_neighbour_with_letters_not_seen_before() -> None:
+    dictionary = _dictionary(["hall", "hull"])
+    assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
+    dictionary.learn([("hqll", "")])
+    assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull", "hqll"}
+
+
+def test_a_new_key_forgets_only_the_cached_words_it_can_reach() -> None:
+    dictionary = _dictionary(["hall", "hull", "smith"])
+    assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
+    assert dictionary.neighbours("smiht", edits=1) == {"smith"}
+    dictionary.learn([("smyth", "")])
+    assert ("hxll", 1) in dictionary._neighbours  # another first letter: kept
+    assert ("smiht", 1) not in dictionary._neighbours
+    assert dictionary.neighbours("smiht", edits=1) == {"smith"}

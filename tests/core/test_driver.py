@@ -1,0 +1,35 @@
+"""Statements sent through the driver keep SQLAlchemy's errors and the session's transaction."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+from cgcrm.core.driver import execute_prepared
+from cgcrm.extensions import db
+
+
+def test_rows_come_back_in_the_session_transaction(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the driver path is PostgreSQL's")
+        db.session.execute(text("SELECT set_config('application_name', 'driver-test', true)"))
+        assert execute_prepared("SELECT current_setting('application_name'), %s", (2,)) == [
+            ("driver-test", 2)
+        ]
+        db.session.rollback()
+
+
+def test_a_driver_error_is_the_one_sqlalchemy_raises(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the driver path is PostgreSQL's")
+        with pytest.raises(ProgrammingError) as raised:
+            execute_prepared("SELECT * FROM no_such_table WHERE id = %s", (1,))
+        assert isinstance(raised.value, DBAPIError)
+        assert not raised.value.connection_invalidated
+        db.session.rollback()
+        assert execute_prepared("SELECT %s::int", (1,)) == [(1,)]
+        db.session.rollback()

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from cgcrm.cases.reference import new_reference
@@ -383,6 +384,33 @@ FUZZ_HEALTH_CHECKS = [
     HealthCheck.large_base_example,
 ]
 
+
+def _negation_only_claims_valid_text(case: Any) -> bool:
+    """Whether a "negative" case's only mutations say our text fields break their ``format``
+    while every such value is text the server rightly accepts (or null where null is allowed).
+
+    schemathesis cannot check a custom format, yet may still count a value as violating it
+    (its issue 4527); the request is then valid and a 200 is the right answer. The decision
+    re-checks the values as sent, so a real violation (a control character, say) still fails.
+    """
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    mutations = getattr(meta.phase.data, "mutations", None) or ()
+    if not mutations or any(tuple(m.keywords) != ("format",) for m in mutations):
+        return False
+    for mutation in mutations:
+        value: Any = case.body
+        try:
+            for part in mutation.path:
+                value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if value is not None and not (isinstance(value, str) and _acceptable_text(value)):
+            return False
+    return True
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
@@ -402,7 +430,8 @@ def test_every_operation_conforms_to_the_document(
     _steer_valid_case(case, known_ids)
     response = case.call(headers=bearer)
     # Every check schemathesis has, with its default configuration.
-    case.validate_response(response, headers=bearer)
+    excluded = [negative_data_rejection] if _negation_only_claims_valid_text(case) else None
+    case.validate_response(response, headers=bearer, excluded_checks=excluded)
     if response.status_code >= 400 and case.path.startswith("/oauth/"):
         assert _header(response, "Content-Type").startswith("application/json")
         assert "error" in json.loads(response.content)

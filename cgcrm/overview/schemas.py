@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from cgcrm.assurance.schemas import AssuranceSchema
 from cgcrm.cases.schemas import CaseSchema
 from cgcrm.citizens.schemas import CitizenSchema
 from cgcrm.interactions.schemas import InteractionSchema
@@ -37,4 +38,7 @@ class OverviewSchema(Schema):
         allow_none=True, metadata={"description": "The channel of the most recent contact."}
     )
     withheld = fields.Nested(WithheldSchema)
+    assurance = fields.Nested(
+        AssuranceSchema, metadata={"description": "Identity assurance level and its evidence."}
+    )
     generated_at = fields.AwareDateTime()

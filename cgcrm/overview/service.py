@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from cgcrm.assurance.evidence import Assurance, assurance_of
 from cgcrm.cases.models import OPEN_STATUSES, Case
 from cgcrm.cases.service import may_see_case
 from cgcrm.citizens import sharing
@@ -40,6 +41,7 @@ class Overview:
     latest_interactions: list[Interaction]
     channels: list[ChannelUse]
     withheld: dict[str, int] = field(default_factory=dict)
+    assurance: Assurance | None = None
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -116,11 +118,12 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             citizen, visible, int(current_app.config["OVERVIEW_RECENT_INTERACTIONS"])
         )
         open_cases, withheld_cases = _open_cases(actor, citizen)
+        assurance = assurance_of(citizen.id)
         record_access(
             actor,
             "citizen.overview_read",
             [citizen.id],
-            fields=["record", "cases", "interactions"],
+            fields=["record", "cases", "interactions", "assurance"],
             reason=reason,
         )
         db.session.commit()
@@ -133,4 +136,5 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
         latest_interactions=latest,
         channels=channels,
         withheld={"interactions": withheld_interactions, "open_cases": withheld_cases},
+        assurance=assurance,
     )

@@ -113,6 +113,12 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "matching.scan_start",
         "cgcrm.matching.scan_jobs:start_scan",
     ),
+    # Issue 13: a one-time code is made and sent once its request committed.
+    HandlerSpec(
+        "assurance.code_requested",
+        "assurance.send_code",
+        "cgcrm.assurance.jobs:send_verification_code",
+    ),
 )
 
 

@@ -112,4 +112,4 @@ class CodeChallengeSchema(Schema):
 
 
 class CodeConfirmSchema(Schema):
-    code = fields.String(required=True, validate=FullMatch(r"\d{6}", error="six digits"))
+    code = fields.String(required=True, validate=FullMatch(r"[0-9]{6}", error="six digits"))

@@ -55,14 +55,23 @@ EXTERNAL_LEVELS: Mapping[str, str] = {
     "urn:cgcrm:ial:high": "high",
 }
 
-# Knowledge questions a service may ask on the phone, checked against the record.
+# Knowledge questions a service may ask on the phone, checked against the record. The last
+# payment's amount is named (the example) but cannot be checked until payments land on
+# main: no service may ask it before then (a test holds SERVICE_QUESTIONS to CHECKED_QUESTIONS).
 KNOWN_QUESTIONS = ("date_of_birth", "postcode", "family_name", "last_payment_amount")
+CHECKED_QUESTIONS = ("date_of_birth", "postcode", "family_name")
 # Per service, the questions that must all be answered right; services not listed use DEFAULT.
 DEFAULT_QUESTIONS: tuple[str, ...] = ("date_of_birth", "postcode")
 SERVICE_QUESTIONS: Mapping[str, tuple[str, ...]] = {
     # Payments are not on main yet: the payment question joins when payments can answer it.
     "RATES-PAY": ("date_of_birth", "postcode"),
     "COMM-HARDSHIP": ("date_of_birth", "postcode", "family_name"),
+}
+# Where each kind of evidence is gathered when the caller does not say.
+DEFAULT_CHANNELS: Mapping[str, str] = {
+    DOCUMENT_CHECK: "counter",
+    EXTERNAL_SIGNIN: "web",
+    KNOWLEDGE_QUESTIONS: "phone",
 }
 # Wrong answers (a failed attempt) in a day after which the phone route is closed for the day.
 KNOWLEDGE_FAILURES_PER_DAY = 3

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from cgcrm.assurance import rules
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.core.channels import CHANNEL_CODES
-from cgcrm.core.fields import BoundedDict, FullMatch, Text
+from cgcrm.core.fields import BoundedDateTime, BoundedDict, FullMatch, Text
 
 # Six or more digits in a row, with or without separators: what a full document number
 # looks like. Evidence keeps the last digits only.
@@ -23,7 +23,7 @@ class VerificationCreateSchema(Schema):
 
     method = fields.String(required=True, validate=validate.OneOf(rules.DIRECT_METHODS))
     channel = fields.String(validate=validate.OneOf(CHANNEL_CODES))
-    expires_at = fields.AwareDateTime(
+    expires_at = BoundedDateTime(
         metadata={"description": "Shorter than the method's longest validity; default: that."}
     )
     service_code = Text(max_length=40, metadata={"description": "For knowledge questions."})

@@ -250,6 +250,11 @@ def record_verification(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any
         citizen = _citizen(citizen_id, for_update=True)
         expires_at = _expiry(method, now, data.get("expires_at"))
         service_code = data.get("service_code")
+        if service_code is not None and catalog_codes.service_by_code(service_code) is None:
+            raise ValidationError(
+                f"no service with code {service_code}",
+                errors={"service_code": ["unknown service"]},
+            )
         if method == rules.DOCUMENT_CHECK:
             strength, details = _document(data)
             outcome = "passed"
@@ -270,7 +275,7 @@ def record_verification(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any
             outcome=outcome,
             strength=strength,
             details=details,
-            channel=data.get("channel"),
+            channel=data.get("channel") or rules.DEFAULT_CHANNELS[method],
             service_code=service_code,
             now=now,
             expires_at=now if failed else expires_at,

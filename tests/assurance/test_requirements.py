@@ -122,3 +122,8 @@ def test_the_360_view_shows_the_level_and_its_evidence(
     assert view["assurance"]["level"] == "low"
     assert view["citizen"]["assurance"]["level"] == "low"
     assert [e["method"] for e in view["assurance"]["evidence"]] == ["document_check"]
+
+
+def test_services_ask_only_questions_the_record_can_answer() -> None:
+    asked = {q for questions in rules.SERVICE_QUESTIONS.values() for q in questions}
+    assert asked | set(rules.DEFAULT_QUESTIONS) <= set(rules.CHECKED_QUESTIONS)

@@ -31,7 +31,7 @@ class VerificationCreateSchema(Schema):
     document_type = fields.String(validate=validate.OneOf(rules.DOCUMENT_TYPES))
     last_digits = fields.String(
         validate=FullMatch(
-            r"[A-Za-z0-9]{2,4}",
+            r"^[A-Za-z0-9]{2,4}$",
             error="the last 2 to 4 characters of the document number only, never the number",
         )
     )
@@ -112,4 +112,4 @@ class CodeChallengeSchema(Schema):
 
 
 class CodeConfirmSchema(Schema):
-    code = fields.String(required=True, validate=FullMatch(r"[0-9]{6}", error="six digits"))
+    code = fields.String(required=True, validate=FullMatch(r"^[0-9]{6}$", error="six digits"))

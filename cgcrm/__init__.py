@@ -81,9 +81,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build an application: settings, extensions, blueprints, guards, error handlers, CLI."""
     from cgcrm import cli, health
     from cgcrm.admin.routes import blp as admin_blp
+    from cgcrm.assurance.routes import blp as assurance_blp
+    from cgcrm.assurance.service import check_record_change, summary_for_record
     from cgcrm.cases.routes import blp as cases_blp
     from cgcrm.cases.service import get_case
     from cgcrm.catalog.routes import blp as catalog_blp
+    from cgcrm.citizens.assurance_links import install_assurance
     from cgcrm.citizens.consents import register_contact_finder
     from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.citizens.routes import blp as citizens_blp
@@ -160,6 +163,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_contact_finder(app, contact_evidence)
     # Creating a citizen asks the matcher first; matching builds on citizens (DESIGN.md §2).
     install_match_lookup(app, CreateMatchLookup())
+    # The record shows and enforces assurance, which builds on citizens (DESIGN.md §2).
+    install_assurance(app, summary_for_record, check_record_change)
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
@@ -181,6 +186,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(duplicates_blp)
     api.register_blueprint(payment_finance_blp)
     api.register_blueprint(identity_blp)
+    api.register_blueprint(assurance_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)
     # Payments (issue 12): providers' signed notifications, public by name and documented by

@@ -246,6 +246,19 @@ class CitizenSchema(Schema):
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    assurance = fields.Method(
+        "_assurance",
+        metadata={
+            "description": "Identity assurance: level (none, low, medium, high), when it drops "
+            "(valid_until) and the evidence it rests on (cgcrm.assurance).",
+            "type": ["object", "null"],
+        },
+    )
+
+    def _assurance(self, citizen: Any) -> dict[str, Any] | None:
+        from cgcrm.citizens.assurance_links import assurance_summary
+
+        return assurance_summary(citizen.id)
 
     def _live_record(self, citizen: Any) -> str | None:
         if citizen.status != "merged":

@@ -13,7 +13,15 @@ from sqlalchemy import func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from cgcrm.citizens import audit_scope, consents, create_locks, match_links, record, sharing
+from cgcrm.citizens import (
+    assurance_links,
+    audit_scope,
+    consents,
+    create_locks,
+    match_links,
+    record,
+    sharing,
+)
 from cgcrm.citizens.models import Citizen, Consent, ExternalIdentifier, next_version
 from cgcrm.citizens.reading import CitizenRecord, read_audited, read_record
 from cgcrm.core.audit import AuditEvent, access_rows, record_access
@@ -321,6 +329,7 @@ def update_citizen(
                 f"{citizen.version}: GET it again and reapply your change",
                 current_version=citizen.version,
             )
+        assurance_links.check_change(citizen, changes)
         if not changes:
             # Nothing to change: no new version, no event; the caller still gets the record.
             db.session.commit()

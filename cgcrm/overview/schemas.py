@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from cgcrm.assurance.schemas import AssuranceSchema
 from cgcrm.cases.schemas import CaseSchema
 from cgcrm.citizens.schemas import CitizenSchema
 from cgcrm.interactions.schemas import InteractionSchema
@@ -44,5 +45,8 @@ class OverviewSchema(Schema):
     payments = fields.List(
         fields.Nested(PaymentSchema),
         metadata={"description": "The latest payments, newest first, with their state."},
+    )
+    assurance = fields.Nested(
+        AssuranceSchema, metadata={"description": "Identity assurance level and its evidence."}
     )
     generated_at = fields.AwareDateTime()

@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from cgcrm.assurance.evidence import Assurance, assurance_of
 from cgcrm.cases.models import OPEN_STATUSES, Case
 from cgcrm.cases.service import may_see_case
 from cgcrm.citizens import sharing
@@ -44,6 +45,7 @@ class Overview:
     withheld: dict[str, int] = field(default_factory=dict)
     # The latest payments (issue 12), newest first.
     payments: list[PaymentView] = field(default_factory=list)
+    assurance: Assurance | None = None
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -126,11 +128,12 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             bool(citizen.shares_across_government),
             int(current_app.config["OVERVIEW_RECENT_PAYMENTS"]),
         )
+        assurance = assurance_of(citizen.id)
         record_access(
             actor,
             "citizen.overview_read",
             [citizen.id],
-            fields=["record", "cases", "interactions", "payments"],
+            fields=["record", "cases", "interactions", "payments", "assurance"],
             reason=reason,
         )
         db.session.commit()
@@ -148,4 +151,5 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             "payments": withheld_payments,
         },
         payments=payments,
+        assurance=assurance,
     )

@@ -119,6 +119,12 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         "payments.sandbox_gateway",
         "cgcrm.payments.providers.sandbox.jobs:queue_gateway_work",
     ),
+    # Issue 13: a one-time code is made and sent once its request committed.
+    HandlerSpec(
+        "assurance.code_requested",
+        "assurance.send_code",
+        "cgcrm.assurance.jobs:send_verification_code",
+    ),
 )
 
 

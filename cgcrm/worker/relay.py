@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # notifications queue, all others, for now, to metrics.
 EVENT_ROUTES: tuple[tuple[str, str], ...] = (
     ("citizen.consent_recorded", "notifications"),
+    ("assurance.code_requested", "notifications"),
     ("citizen_import.", "imports"),
     ("duplicate_scan.", "imports"),
     ("", "metrics"),

@@ -222,7 +222,8 @@ def _knowledge(actor: Actor, citizen: Citizen, data: dict[str, Any], now: dateti
         raise TooManyAttempts(
             f"{failures} wrong answers to knowledge questions for this citizen in the last 24 "
             "hours: use another kind of evidence (a code to a contact point, a document at the "
-            "counter) or try again tomorrow"
+            "counter) or try again tomorrow",
+            retry_after=timedelta(days=1).total_seconds(),
         )
     # Every answer is checked, whatever the first gives, so timing says nothing of which failed.
     results = [_answer_matches(citizen, q, answers[q]) for q in asked]
@@ -379,7 +380,8 @@ def start_code(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) -> Cod
         )
         if (recent or 0) >= CODES_PER_HOUR:
             raise TooManyAttempts(
-                f"{recent} codes were asked for this citizen in the last hour; wait and retry"
+                f"{recent} codes were asked for this citizen in the last hour; wait and retry",
+                retry_after=timedelta(hours=1).total_seconds(),
             )
         point = points[0]
         challenge = CodeChallenge(

@@ -118,6 +118,11 @@ def handle_domain_error(error: DomainError) -> Response:
     extra = dict(error.extra)
     headers: dict[str, str] = {}
     www_error = extra.pop("www_error", None)
+    retry_after = extra.pop("retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, int(retry_after)))
+    elif error.status == 429:
+        headers["Retry-After"] = "1"  # every 429 names when to retry (the document requires it)
     if error.status == 401 or www_error:
         value = 'Bearer realm="cgcrm"'
         if www_error:

@@ -83,6 +83,7 @@ def test_an_expired_code_is_refused_and_codes_are_rationed(
         assert rates.post(f"{verifications}/codes", json={"kind": "phone"}).status_code == 202
     rationed = rates.post(f"{verifications}/codes", json={"kind": "phone"})
     assert rationed.status_code == 429, rationed.get_json()
+    assert rationed.headers["Retry-After"] == "3600"
 
 
 def test_bad_code_requests_are_problems_not_errors(

@@ -154,6 +154,7 @@ def test_the_phone_route_closes_after_three_wrong_answers_in_a_day(
         assert rates.post(verifications, json=wrong).status_code == 422
     closed = rates.post(verifications, json=wrong)
     assert closed.status_code == 429 and closed.content_type == "application/problem+json"
+    assert closed.headers["Retry-After"] == "86400"
     right = {**wrong, "answers": {"date_of_birth": "1984-03-02", "postcode": "2150"}}
     assert rates.post(verifications, json=right).status_code == 429
 

@@ -1,6 +1,7 @@
 """Where one payment create, or one signed notification, spends its CPU: the real app in-process.
 
-    python bench/profile_payment.py --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench \\
+    python bench/profile_payment.py \\
+        --database-url postgresql://postgres@127.0.0.1:5432/cgcrm_bench \\
         --kind create|notify [--channel counter|web] [--requests 300]
 
 Sends requests through Flask's test client, sequentially, after a warm-up; prints the SQL
@@ -14,7 +15,6 @@ import argparse
 import cProfile
 import datetime as dt
 import io
-import json
 import pstats
 import time
 import uuid
@@ -23,7 +23,6 @@ from _common import bench_client
 from _inprocess import print_breakdown, sql_breakdown, token_client
 from payment_throughput import (
     NOTIFY_CLIENT,
-    NOTIFY_PATH,
     SCOPES,
     cleanup,
     notification_requests,
@@ -68,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             assert response.status_code < 300, response.get_data(as_text=True)
             return response
 
-    print_breakdown(f"{args.kind} ({args.channel})", sql_breakdown(app, send, items[: total // 2 + 15]))
+    half = total // 2 + 15
+    print_breakdown(f"{args.kind} ({args.channel})", sql_breakdown(app, send, items[:half]))
     if args.profile:
-        rest = items[total // 2 + 15 :]
+        rest = items[half:]
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
             print(out.getvalue())
-    print(cleanup(args.database_url, since, [f"client:{credentials[0]}", f"client:{NOTIFY_CLIENT}"]))
-    _ = (json, NOTIFY_PATH)
+    actors = [f"client:{credentials[0]}", f"client:{NOTIFY_CLIENT}"]
+    print(cleanup(args.database_url, since, actors))
     return 0
 
 

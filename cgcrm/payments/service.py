@@ -12,16 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
 from cgcrm.citizens.models import Citizen
-from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, FieldErrors, NotFound, ValidationError
 from cgcrm.core.ids import new_id
-from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions import case_links
@@ -47,10 +45,9 @@ from cgcrm.payments.refunds import (
 from cgcrm.payments.transitions import (
     apply_provider_update,
     call_provider,
-    event_payload,
     finish,
     move,
-    record_event,
+    record_history,
 )
 from cgcrm.payments.views import PaymentView
 
@@ -73,8 +70,14 @@ __all__ = [
 BeforeCommit = Callable[[PaymentView], None]
 
 
-def _service(code: str) -> Service:
-    service = db.session.execute(select(Service).where(Service.code == code)).scalar_one_or_none()
+def _service(code: str) -> Row[Any]:
+    """The service's code, name, fee, currency and department: one Core look-up (no ORM load,
+    no look-up of its channel costs); read in the transaction, so a changed fee counts at once."""
+    service = db.session.execute(
+        select(
+            Service.code, Service.name, Service.fee_minor, Service.currency, Service.department_id
+        ).where(Service.code == code)
+    ).first()
     if service is None:
         raise ValidationError(
             f"no service with code {code}", errors={"service_code": ["unknown service"]}
@@ -82,7 +85,7 @@ def _service(code: str) -> Service:
     return service
 
 
-def _department_code(actor: Actor, service: Service | None) -> str:
+def _department_code(actor: Actor, service: Row[Any] | None) -> str:
     """The department taking the payment: the caller's, or the service's for a principal
     without one (it sees and refunds the payment, like the contacts it records)."""
     if actor.principal.department_code:
@@ -123,7 +126,7 @@ def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) 
         )
 
 
-def _amount(data: dict[str, Any], service: Service | None) -> tuple[int, str] | None:
+def _amount(data: dict[str, Any], service: Row[Any] | None) -> tuple[int, str] | None:
     """The amount (the service's fee unless given) and currency (the service's) to take."""
     if service is None:
         return None
@@ -216,22 +219,22 @@ def create_payment(
             version=1,
         )
         db.session.add(payment)
+        # The provider first, so the INSERT carries what it set (its reference, the card
+        # page): no UPDATE of the new row before its first move.
+        outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
+        if outcome.next_url:
+            payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
         db.session.flush()
-        record_event(
-            payment.id,
+        record_history(
+            payment,
             None,
             states.CREATED,
             actor=actor.principal.ref,
             occurred_at=now,
             detail={"request_id": actor.request_id},
+            outbox="payment.created",
+            audit=(actor, "payment.created"),
         )
-        add_event("payment.created", "payment", payment.id, event_payload(payment))
-        if citizen_id is not None:
-            record_access(actor, "payment.created", [citizen_id])
-        outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
-        if outcome.next_url:
-            payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
-        db.session.flush()
         succeeded = False
         if outcome.state and outcome.state != payment.state:
             move(payment, outcome.state, actor=f"provider:{provider_name}", occurred_at=now)
@@ -242,6 +245,8 @@ def create_payment(
             actor=f"provider:{provider_name}",
             succeeded=succeeded,
             hook=(lambda _: before_commit(view)) if before_commit else None,
+            # Checked above in this transaction, and the contact's INSERT checks it again.
+            citizen_current=True,
         )
     except Exception:
         db.session.rollback()

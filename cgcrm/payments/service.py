@@ -45,6 +45,7 @@ from cgcrm.payments.refunds import (
 from cgcrm.payments.transitions import (
     apply_provider_update,
     call_provider,
+    event_payload,
     finish,
     move,
     record_history,
@@ -224,21 +225,36 @@ def create_payment(
         outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
-        db.session.flush()
-        record_history(
-            payment,
-            None,
-            states.CREATED,
-            actor=actor.principal.ref,
-            occurred_at=now,
-            detail={"request_id": actor.request_id},
-            outbox="payment.created",
-            audit=(actor, "payment.created"),
-        )
+        created = event_payload(payment)
+
+        def record_created() -> None:
+            record_history(
+                payment,
+                None,
+                states.CREATED,
+                actor=actor.principal.ref,
+                occurred_at=now,
+                detail={"request_id": actor.request_id},
+                outbox="payment.created",
+                audit=(actor, "payment.created"),
+                payload=created,
+            )
+
         succeeded = False
         if outcome.state and outcome.state != payment.state:
-            move(payment, outcome.state, actor=f"provider:{provider_name}", occurred_at=now)
+            # Settled at once (cash): the new row is written in its final state, its
+            # creation recorded before the move.
+            move(
+                payment,
+                outcome.state,
+                actor=f"provider:{provider_name}",
+                occurred_at=now,
+                written=record_created,
+            )
             succeeded = payment.state == states.SUCCESS
+        else:
+            db.session.flush()
+            record_created()
         view = PaymentView(payment, summarise(payment, 0))
         finish(
             payment,

@@ -199,10 +199,16 @@ def record_history(
     detail: dict[str, Any] | None = None,
     outbox: str,
     audit: tuple[Actor, str] | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """Record one step of a payment in the current transaction: its line in ``payment_events``,
     the outbox event ``outbox`` (``event_payload``) and, with ``audit`` (who, which action),
-    the audit event on its citizen, when it has one. One statement on PostgreSQL."""
+    the audit event on its citizen, when it has one. One statement on PostgreSQL.
+
+    :param payload: the outbox event's payload, when not the payment as it stands now.
+    """
+    if payload is None:
+        payload = event_payload(payment)
     audited = audit is not None and payment.citizen_id is not None
     if db.session.get_bind().dialect.name != "postgresql":
         record_event(
@@ -214,7 +220,7 @@ def record_history(
             code=code,
             detail=detail,
         )
-        add_event(outbox, "payment", payment.id, event_payload(payment))
+        add_event(outbox, "payment", payment.id, payload)
         if audited and audit is not None:
             record_access(audit[0], audit[1], [payment.citizen_id])
         return
@@ -232,7 +238,7 @@ def record_history(
         "ob_type": outbox,
         "ob_aggregate_type": "payment",
         "ob_aggregate_id": payment.id,
-        "ob_payload": event_payload(payment),
+        "ob_payload": payload,
         "ob_occurred_at": now,
         "ob_deliveries": 0,
     }
@@ -273,8 +279,13 @@ def move(
     code: str | None = None,
     card: CardSummary | None = None,
     detail: dict[str, Any] | None = None,
+    written: Callable[[], None] | None = None,
 ) -> bool:
     """Move a locked payment forward to ``to_state`` in the current transaction.
+
+    :param written: called once the payment's row is written, before the move's history: a
+        create whose provider settled at once moves the new payment before its first INSERT
+        (one INSERT in the final state, no UPDATE) and records its creation here.
 
     :returns: False when it already was in ``to_state`` (a repeated update changes nothing).
     :raises ValidationError: unknown state, or a code that does not go with it.
@@ -319,6 +330,8 @@ def move(
             card.expiry,
         )
     db.session.flush()
+    if written is not None:
+        written()
     record_history(
         payment,
         from_state,

@@ -209,7 +209,8 @@ def record_history(
     """
     if payload is None:
         payload = event_payload(payment)
-    audited = audit is not None and payment.citizen_id is not None
+    citizen_id = payment.citizen_id
+    audited = audit is not None and citizen_id is not None
     if db.session.get_bind().dialect.name != "postgresql":
         record_event(
             payment.id,
@@ -221,8 +222,8 @@ def record_history(
             detail=detail,
         )
         add_event(outbox, "payment", payment.id, payload)
-        if audited and audit is not None:
-            record_access(audit[0], audit[1], [payment.citizen_id])
+        if audit is not None and citizen_id is not None:
+            record_access(audit[0], audit[1], [citizen_id])
         return
     now = utcnow()
     params: dict[str, Any] = {
@@ -242,8 +243,8 @@ def record_history(
         "ob_occurred_at": now,
         "ob_deliveries": 0,
     }
-    if audited and audit is not None:
-        (row,) = access_rows(audit[0], audit[1], [payment.citizen_id])
+    if audit is not None and citizen_id is not None:
+        (row,) = access_rows(audit[0], audit[1], [citizen_id])
         params.update({f"au_{name}": row[name] for name in _AUDIT_COLUMNS})
     db.session.execute(_history_statement(audited), params)
 

@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
             print(out.getvalue())
-    actors = [f"client:{credentials[0]}", f"client:{NOTIFY_CLIENT}"]
+    actors = [f"client:{credentials[0]}"]
+    if args.kind == "notify":  # the web payments notified were made as NOTIFY_CLIENT
+        actors.append(f"client:{NOTIFY_CLIENT}")
     print(cleanup(args.database_url, since, actors))
     return 0
 

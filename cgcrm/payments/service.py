@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, bindparam, literal, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
@@ -71,19 +72,41 @@ __all__ = [
 BeforeCommit = Callable[[PaymentView], None]
 
 
-def _service(code: str) -> Row[Any]:
-    """The service's code, name, fee, currency and department: one Core look-up (no ORM load,
-    no look-up of its channel costs); read in the transaction, so a changed fee counts at once."""
-    service = db.session.execute(
-        select(
-            Service.code, Service.name, Service.fee_minor, Service.currency, Service.department_id
-        ).where(Service.code == code)
-    ).first()
-    if service is None:
+@cache
+def _look_up_statement() -> Select[Any]:
+    """The service (code, name, fee, currency, department) and the citizen (status, merged
+    into) a payment names, in one round trip: each row is NULL when unknown."""
+    services, citizens = Service.__table__, Citizen.__table__
+    one = select(literal(1).label("one")).subquery()
+    return select(
+        services.c.code,
+        services.c.name,
+        services.c.fee_minor,
+        services.c.currency,
+        services.c.department_id,
+        citizens.c.id.label("citizen_id"),
+        citizens.c.status.label("citizen_status"),
+        citizens.c.merged_into_id,
+    ).select_from(
+        one.outerjoin(services, services.c.code == bindparam("service_code")).outerjoin(
+            citizens, citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
+        )
+    )
+
+
+def _look_up(code: str, citizen_id: uuid.UUID | None) -> Row[Any]:
+    """Read in the transaction (Core, no ORM load), so a changed fee counts at once."""
+    return db.session.execute(
+        _look_up_statement(), {"service_code": code, "citizen_id": citizen_id}
+    ).one()
+
+
+def _service(found: Row[Any], code: str) -> Row[Any]:
+    if found.code is None:
         raise ValidationError(
             f"no service with code {code}", errors={"service_code": ["unknown service"]}
         )
-    return service
+    return found
 
 
 def _department_code(actor: Actor, service: Row[Any] | None) -> str:
@@ -99,18 +122,16 @@ def _department_code(actor: Actor, service: Row[Any] | None) -> str:
     return department.code
 
 
-def _check_citizen(citizen_id: uuid.UUID) -> None:
-    found = db.session.execute(
-        select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
-    ).first()
-    if found is None:
+def _check_citizen(found: Row[Any], citizen_id: uuid.UUID) -> None:
+    if found.citizen_id is None:
         raise ValidationError(
             f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
         )
-    if found[0] == "merged":
+    if found.citizen_status == "merged":
         raise Conflict(
-            f"citizen {citizen_id} was merged into {found[1]}; take the payment against that",
-            merged_into=str(found[1]),
+            f"citizen {citizen_id} was merged into {found.merged_into_id}; take the payment "
+            "against that",
+            merged_into=str(found.merged_into_id),
         )
 
 
@@ -177,14 +198,15 @@ def create_payment(
     """
     try:
         errors = FieldErrors()
-        service = errors.check(lambda: _service(data["service_code"]))
+        citizen_id = data.get("citizen_id")
+        found = _look_up(data["service_code"], citizen_id)
+        service = errors.check(lambda: _service(found, data["service_code"]))
         priced = errors.check(lambda: _amount(data, service))
         chosen = errors.check(lambda: _provider(data))
         if data["channel"] == "web" and not data.get("return_url"):
             errors.add("return_url", "required for a web payment")
-        citizen_id = data.get("citizen_id")
         if citizen_id is not None:
-            errors.check(lambda: _check_citizen(citizen_id))
+            errors.check(lambda: _check_citizen(found, citizen_id))
         if data.get("case_id") is not None:
             errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
         department_code = errors.check(lambda: _department_code(actor, service))

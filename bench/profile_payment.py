@@ -19,7 +19,7 @@ import pstats
 import time
 import uuid
 
-from _common import bench_client
+from _common import OUT_DIR, bench_client
 from _inprocess import print_breakdown, sql_breakdown, token_client
 from payment_throughput import (
     NOTIFY_CLIENT,
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
             print(out.getvalue())
+        OUT_DIR.mkdir(exist_ok=True)
+        profiler.dump_stats(OUT_DIR / f"profile_payment_{args.kind}.pstats")
     actors = [f"client:{credentials[0]}"]
     if args.kind == "notify":  # the web payments notified were made as NOTIFY_CLIENT
         actors.append(f"client:{NOTIFY_CLIENT}")

@@ -1,8 +1,9 @@
 """Idempotency keys (DESIGN.md §3): a retried create replays its first response.
 
-The key is reserved in its own short transaction, so a concurrent duplicate sees it at once and
-gets 409 instead of waiting; the response is stored in the same transaction as the change it
-describes, so a stored response always means the change committed.
+The key is reserved in the transaction of the change itself, under a transaction-scoped advisory
+lock taken without waiting, so a concurrent duplicate gets 409 at once instead of waiting; the
+response is stored in that same transaction, so a stored response always means the change
+committed, and a failed change leaves no reservation behind.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, delete, select
+from sqlalchemy import Integer, String, TextClause, bindparam, delete, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -62,86 +64,155 @@ def validate_key(key: str) -> str:
     return key
 
 
+# The advisory locks of idempotency keys: (this class, a hash of the key) in the two-int4 key
+# space, apart from the one-bigint locks of cgcrm.core.advisory.
+_LOCK_CLASS = 0x1DE0
+
+
+def _lock_hash(principal_id: str, scope: str, key: str) -> int:
+    digest = hashlib.sha256(f"{principal_id}\n{scope}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+@cache
+def _claim_statement() -> TextClause:
+    """Take the key's transaction-scoped advisory lock without waiting and, when taken,
+    insert the reservation unless the key is already stored: one round trip.
+
+    The INSERT's conflict check reads the latest committed rows (not the statement's
+    snapshot), so a request whose first use committed a moment ago is seen as a repeat.
+    """
+    table = IdempotencyRecord.__table__
+    return text(
+        "WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:lock_class, :lock_hash)"
+        " AS got), claimed AS (INSERT INTO idempotency_keys (principal_id, scope, key,"
+        " request_hash, created_at, expires_at) SELECT :principal_id, :scope, :key,"
+        " :request_hash, :created_at, :expires_at FROM lock WHERE lock.got"
+        " ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT (SELECT got FROM lock), EXISTS (SELECT FROM claimed)"
+    ).bindparams(
+        bindparam("created_at", type_=table.c.created_at.type),
+        bindparam("expires_at", type_=table.c.expires_at.type),
+    )
+
+
+def _claim(values: dict[str, Any]) -> bool | None:
+    """True: the caller owns the key now; False: the key is stored; None: in use right now."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":  # one writer at a time anyway
+        table = IdempotencyRecord.__table__
+        inserted = session.execute(
+            insert_ignoring_conflicts(table).values(**values).returning(table.c.key)
+        ).scalar()
+        return inserted is not None
+    locked, claimed = session.execute(
+        _claim_statement(),
+        {
+            **values,
+            "lock_class": _LOCK_CLASS,
+            "lock_hash": _lock_hash(values["principal_id"], values["scope"], values["key"]),
+        },
+    ).one()
+    if not locked:
+        return None
+    return bool(claimed)
+
+
 def reserve(
     principal_id: str, scope: str, key: str, request_hash: str, ttl: int, lock_timeout: int
 ) -> StoredResponse | None:
-    """Claim a key, or return the response of the request that already used it.
+    """Claim a key in the caller's transaction, or return the response of the request that
+    already used it.
 
-    Commits its own transaction. Returns None when the caller now owns the key.
+    Returns None when the caller now owns the key: the session's transaction holds the key's
+    advisory lock and its reservation, and the change and its response (``complete``) must
+    commit in it; a rollback forgets the reservation. A concurrent request with the same key
+    fails to take the lock and gets 409 at once; once the first commits, repeats replay it.
+    Otherwise ends the transaction it began.
 
     :raises Conflict: the first request with this key is still in flight.
     :raises ValidationError: the key was used with a different body.
     """
     validate_key(key)
     now = utcnow()
-    table = IdempotencyRecord.__table__
-    # Expired or abandoned reservations give way to the new request.
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.principal_id == principal_id,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            (IdempotencyRecord.expires_at < now)
-            | (
-                IdempotencyRecord.status_code.is_(None)
-                & (IdempotencyRecord.created_at < now - timedelta(seconds=lock_timeout))
-            ),
-        )
+    values = {
+        "principal_id": principal_id,
+        "scope": scope,
+        "key": key,
+        "request_hash": request_hash,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl),
+    }
+    where = (
+        (IdempotencyRecord.principal_id == principal_id)
+        & (IdempotencyRecord.scope == scope)
+        & (IdempotencyRecord.key == key)
     )
-    inserted = db.session.execute(
-        insert_ignoring_conflicts(table)
-        .values(
-            principal_id=principal_id,
-            scope=scope,
-            key=key,
-            request_hash=request_hash,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-        )
-        # rowcount is not reliable across drivers for ON CONFLICT; RETURNING is.
-        .returning(table.c.key)
-    ).scalar()
-    if inserted is not None:
-        db.session.commit()
-        return None
-    record = db.session.execute(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_id == principal_id,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-        )
-    ).scalar_one()
-    db.session.commit()
-    if record.request_hash != request_hash:
-        raise ValidationError(
-            "this Idempotency-Key was already used with a different request body",
-            errors={"Idempotency-Key": ["reused with a different body"]},
-        )
-    if record.status_code is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed; retry later")
-    return StoredResponse(record.status_code, record.response_body, record.response_headers or {})
+    table = IdempotencyRecord.__table__
+    try:
+        for _ in range(3):
+            claimed = _claim(values)
+            if claimed is None:
+                raise Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry later"
+                )
+            if claimed:
+                return None
+            record = db.session.execute(
+                select(
+                    table.c.request_hash,
+                    table.c.status_code,
+                    table.c.response_body,
+                    table.c.response_headers,
+                    table.c.created_at,
+                    table.c.expires_at,
+                ).where(where)
+            ).first()
+            if record is None:  # expired and swept meanwhile: claim it again
+                continue
+            abandoned = record.status_code is None and record.created_at < now - timedelta(
+                seconds=lock_timeout
+            )
+            if record.expires_at < now or abandoned:
+                # Expired or abandoned reservations give way to the new request.
+                db.session.execute(delete(IdempotencyRecord).where(where))
+                continue
+            if record.request_hash != request_hash:
+                raise ValidationError(
+                    "this Idempotency-Key was already used with a different request body",
+                    errors={"Idempotency-Key": ["reused with a different body"]},
+                )
+            if record.status_code is None:
+                raise Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry later"
+                )
+            db.session.rollback()
+            return StoredResponse(
+                record.status_code, record.response_body, record.response_headers or {}
+            )
+        raise Conflict("this Idempotency-Key keeps changing hands; retry later")
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def complete(
     principal_id: str, scope: str, key: str, status_code: int, body: Any, headers: dict[str, str]
 ) -> None:
-    """Store the response in the current transaction (the one that made the change)."""
-    record = db.session.get(IdempotencyRecord, (principal_id, scope, key))
-    if record is not None:
-        record.status_code = status_code
-        record.response_body = body
-        record.response_headers = headers
-
-
-def release(principal_id: str, scope: str, key: str) -> None:
-    """Forget a reservation whose request failed, so the client may retry with the same key."""
-    db.session.rollback()
+    """Store the response in the current transaction (the one that made the change and holds
+    the reservation)."""
     db.session.execute(
-        delete(IdempotencyRecord).where(
+        update(IdempotencyRecord)
+        .where(
             IdempotencyRecord.principal_id == principal_id,
             IdempotencyRecord.scope == scope,
             IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None),
         )
+        .values(status_code=status_code, response_body=body, response_headers=headers)
     )
-    db.session.commit()
+
+
+def release(principal_id: str, scope: str, key: str) -> None:
+    """Forget a reservation whose request failed, so the client may retry with the same key:
+    the reservation lives in the failed request's transaction, so rolling it back is enough."""
+    db.session.rollback()

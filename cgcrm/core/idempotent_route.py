@@ -28,7 +28,8 @@ def run_idempotent(
     :param schema: serialises what ``create`` returned (the stored body of a replay); made
         only when there is a key, so plain creates do not build it.
     :param headers: the response headers for what ``create`` returned.
-    :returns: what ``create`` returned with its headers, or the replayed Response.
+    :returns: what ``create`` returned with its headers (no key), or the Response: the one
+        stored for the key (serialised once) or the replayed one.
     """
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -53,14 +54,21 @@ def run_idempotent(
         response.headers["Idempotent-Replayed"] = "true"
         return response
 
+    dumped: list[Any] = []
+
     def remember(result: T) -> None:
-        idempotency.complete(
-            principal_id, scope, key, status, schema().dump(result), headers(result)
-        )
+        body = schema().dump(result)
+        dumped.append(body)
+        idempotency.complete(principal_id, scope, key, status, body, headers(result))
 
     try:
         result = create(remember)
-        return result, headers(result)
     except Exception:
         idempotency.release(principal_id, scope, key)
         raise
+    if not dumped:  # pragma: no cover - every create calls its hook before committing
+        return result, headers(result)
+    # The body just stored is the response: serialised once, as a replay would send it.
+    response = Response(json.dumps(dumped[0]), status=status, mimetype="application/json")
+    response.headers.update(headers(result))
+    return response

@@ -54,7 +54,7 @@ from cgcrm.payments.notification_models import (
     PaymentNotification,
 )
 from cgcrm.payments.refunds import apply_refund_update
-from cgcrm.payments.transitions import apply_provider_update
+from cgcrm.payments.transitions import apply_provider_update, locked_payment
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +147,18 @@ def _claim(row: dict[str, Any]) -> bool:
     return inserted is not None
 
 
-def _payment_of(update: Update) -> uuid.UUID | None:
+def _payment_of(update: Update) -> tuple[uuid.UUID | None, Payment | None]:
+    """The id of the payment the update is about and, for a payment's own update, the payment
+    itself with its row locked for this transaction (one look-up serves the record and the
+    move)."""
     if update.kind == "payment":
-        query = select(Payment.id).where(Payment.provider_reference == update.provider_reference)
-    else:
-        query = select(Refund.payment_id).where(
-            Refund.provider_reference == update.provider_reference
-        )
-    return db.session.execute(query).scalar_one_or_none()
+        try:
+            payment = locked_payment(provider_reference=update.provider_reference)
+        except NotFound:
+            return None, None
+        return payment.id, payment
+    query = select(Refund.payment_id).where(Refund.provider_reference == update.provider_reference)
+    return db.session.execute(query).scalar_one_or_none(), None
 
 
 def _late(refused: TransitionRefused, kind: str) -> bool:
@@ -168,7 +172,7 @@ def _late(refused: TransitionRefused, kind: str) -> bool:
     return states.finished(current)
 
 
-def _apply(update: Update, provider: str) -> str:
+def _apply(update: Update, provider: str, locked: Payment | None) -> str:
     """Apply the update (one transaction, committed with the claimed row); the state after."""
     actor = f"provider:{provider}"
     if update.kind == "refund":
@@ -184,6 +188,7 @@ def _apply(update: Update, provider: str) -> str:
         actor=actor,
         occurred_at=update.occurred_at,
         detail={"notification_id": update.notification_id, "sequence": update.sequence},
+        locked=locked,
     )
     return payment.state
 
@@ -266,15 +271,19 @@ def receive_notification(
         code=update.code,
         occurred_at=update.occurred_at,
         body=update.kept,
-        payment_id=_payment_of(update),
     )
+    try:
+        row["payment_id"], locked = _payment_of(update)
+    except Exception:
+        db.session.rollback()
+        raise
     replay = NotificationReplayed(
         f"notification {update.notification_id} was already received; it is not applied again"
     )
     try:
         if not _claim({**row, "outcome": APPLIED}):
             raise _refuse(replay, REFUSED_REPLAY, row, address=address)
-        state = _apply(update, provider)  # commits the claimed row with the payment's move
+        state = _apply(update, provider, locked)  # commits the claimed row with the payment's move
     except TransitionRefused as refused:
         late = _late(refused, update.kind)
         outcome = LATE if late else OUT_OF_DATE

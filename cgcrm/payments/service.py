@@ -9,19 +9,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, literal, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
 from cgcrm.citizens.models import Citizen
-from cgcrm.core.audit import record_access
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, FieldErrors, NotFound, ValidationError
 from cgcrm.core.ids import new_id
-from cgcrm.core.outbox import add_event
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.interactions import case_links
@@ -50,7 +49,7 @@ from cgcrm.payments.transitions import (
     event_payload,
     finish,
     move,
-    record_event,
+    record_history,
 )
 from cgcrm.payments.views import PaymentView
 
@@ -73,16 +72,44 @@ __all__ = [
 BeforeCommit = Callable[[PaymentView], None]
 
 
-def _service(code: str) -> Service:
-    service = db.session.execute(select(Service).where(Service.code == code)).scalar_one_or_none()
-    if service is None:
+@cache
+def _look_up_statement() -> Select[Any]:
+    """The service (code, name, fee, currency, department) and the citizen (status, merged
+    into) a payment names, in one round trip: each row is NULL when unknown."""
+    services, citizens = Service.__table__, Citizen.__table__
+    one = select(literal(1).label("one")).subquery()
+    return select(
+        services.c.code,
+        services.c.name,
+        services.c.fee_minor,
+        services.c.currency,
+        services.c.department_id,
+        citizens.c.id.label("citizen_id"),
+        citizens.c.status.label("citizen_status"),
+        citizens.c.merged_into_id,
+    ).select_from(
+        one.outerjoin(services, services.c.code == bindparam("service_code")).outerjoin(
+            citizens, citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
+        )
+    )
+
+
+def _look_up(code: str, citizen_id: uuid.UUID | None) -> Row[Any]:
+    """Read in the transaction (Core, no ORM load), so a changed fee counts at once."""
+    return db.session.execute(
+        _look_up_statement(), {"service_code": code, "citizen_id": citizen_id}
+    ).one()
+
+
+def _service(found: Row[Any], code: str) -> Row[Any]:
+    if found.code is None:
         raise ValidationError(
             f"no service with code {code}", errors={"service_code": ["unknown service"]}
         )
-    return service
+    return found
 
 
-def _department_code(actor: Actor, service: Service | None) -> str:
+def _department_code(actor: Actor, service: Row[Any] | None) -> str:
     """The department taking the payment: the caller's, or the service's for a principal
     without one (it sees and refunds the payment, like the contacts it records)."""
     if actor.principal.department_code:
@@ -95,18 +122,16 @@ def _department_code(actor: Actor, service: Service | None) -> str:
     return department.code
 
 
-def _check_citizen(citizen_id: uuid.UUID) -> None:
-    found = db.session.execute(
-        select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
-    ).first()
-    if found is None:
+def _check_citizen(found: Row[Any], citizen_id: uuid.UUID) -> None:
+    if found.citizen_id is None:
         raise ValidationError(
             f"no citizen with id {citizen_id}", errors={"citizen_id": ["unknown citizen"]}
         )
-    if found[0] == "merged":
+    if found.citizen_status == "merged":
         raise Conflict(
-            f"citizen {citizen_id} was merged into {found[1]}; take the payment against that",
-            merged_into=str(found[1]),
+            f"citizen {citizen_id} was merged into {found.merged_into_id}; take the payment "
+            "against that",
+            merged_into=str(found.merged_into_id),
         )
 
 
@@ -123,7 +148,7 @@ def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) 
         )
 
 
-def _amount(data: dict[str, Any], service: Service | None) -> tuple[int, str] | None:
+def _amount(data: dict[str, Any], service: Row[Any] | None) -> tuple[int, str] | None:
     """The amount (the service's fee unless given) and currency (the service's) to take."""
     if service is None:
         return None
@@ -173,14 +198,15 @@ def create_payment(
     """
     try:
         errors = FieldErrors()
-        service = errors.check(lambda: _service(data["service_code"]))
+        citizen_id = data.get("citizen_id")
+        found = _look_up(data["service_code"], citizen_id)
+        service = errors.check(lambda: _service(found, data["service_code"]))
         priced = errors.check(lambda: _amount(data, service))
         chosen = errors.check(lambda: _provider(data))
         if data["channel"] == "web" and not data.get("return_url"):
             errors.add("return_url", "required for a web payment")
-        citizen_id = data.get("citizen_id")
         if citizen_id is not None:
-            errors.check(lambda: _check_citizen(citizen_id))
+            errors.check(lambda: _check_citizen(found, citizen_id))
         if data.get("case_id") is not None:
             errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
         department_code = errors.check(lambda: _department_code(actor, service))
@@ -216,32 +242,49 @@ def create_payment(
             version=1,
         )
         db.session.add(payment)
-        db.session.flush()
-        record_event(
-            payment.id,
-            None,
-            states.CREATED,
-            actor=actor.principal.ref,
-            occurred_at=now,
-            detail={"request_id": actor.request_id},
-        )
-        add_event("payment.created", "payment", payment.id, event_payload(payment))
-        if citizen_id is not None:
-            record_access(actor, "payment.created", [citizen_id])
+        # The provider first, so the INSERT carries what it set (its reference, the card
+        # page): no UPDATE of the new row before its first move.
         outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
-        db.session.flush()
+        created = event_payload(payment)
+
+        def record_created() -> None:
+            record_history(
+                payment,
+                None,
+                states.CREATED,
+                actor=actor.principal.ref,
+                occurred_at=now,
+                detail={"request_id": actor.request_id},
+                outbox="payment.created",
+                audit=(actor, "payment.created"),
+                payload=created,
+            )
+
         succeeded = False
         if outcome.state and outcome.state != payment.state:
-            move(payment, outcome.state, actor=f"provider:{provider_name}", occurred_at=now)
+            # Settled at once (cash): the new row is written in its final state, its
+            # creation recorded before the move.
+            move(
+                payment,
+                outcome.state,
+                actor=f"provider:{provider_name}",
+                occurred_at=now,
+                written=record_created,
+            )
             succeeded = payment.state == states.SUCCESS
+        else:
+            db.session.flush()
+            record_created()
         view = PaymentView(payment, summarise(payment, 0))
         finish(
             payment,
             actor=f"provider:{provider_name}",
             succeeded=succeeded,
             hook=(lambda _: before_commit(view)) if before_commit else None,
+            # Checked above in this transaction, and the contact's INSERT checks it again.
+            citizen_current=True,
         )
     except Exception:
         db.session.rollback()

@@ -213,10 +213,15 @@ def create_citizen(
         # when the body repeats that person's identifier.
         to_review = _match_first(data, on_match)
     except (Conflict, match_links.ExistingRecord):
-        # Nothing was written: ending the transaction with a commit releases its locks as a
-        # rollback would, without making the driver forget its prepared statements (psycopg
-        # drops them all on a rollback; the match's plan would then be made again).
-        db.session.commit()
+        # Nothing of the create was written: ending the transaction with a commit releases its
+        # locks as a rollback would, without making the driver forget its prepared statements
+        # (psycopg drops them all on a rollback; the match's plan would then be made again).
+        # With an Idempotency-Key (``before_commit``) the transaction holds the key's claim,
+        # which a refused request must not keep: that one rolls back.
+        if before_commit is None:
+            db.session.commit()
+        else:
+            db.session.rollback()
         raise
     except Exception:
         db.session.rollback()

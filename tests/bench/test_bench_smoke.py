@@ -79,6 +79,7 @@ SCRIPTS = {
     "duplicate_scan": "--database-url {db} --chunk 50",
     "payment_throughput": "--database-url {db} --duration 1 --warmup 1 --rounds 1 "
     "--payments 40 --bodies 50",
+    "profile_payment": "--database-url {db} --requests 10 --top 5",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
+from cgcrm.core.errors import NotFound, ValidationError
 from cgcrm.core.principal import Actor
 
 
@@ -47,3 +48,21 @@ def find_case(actor: Actor, case_id: uuid.UUID) -> LinkedCase:
     if lookup is None:
         raise RuntimeError("no case look-up installed: build the app with cgcrm.create_app")
     return lookup(actor, case_id)
+
+
+def check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
+    """Refuse a record naming a case the actor may not see, or another citizen's case.
+
+    :raises ValidationError: naming ``case_id`` (an unknown case reads as a field error, as
+        the actor may not learn whether it exists).
+    """
+    try:
+        case = find_case(actor, case_id)
+    except NotFound as exc:
+        raise ValidationError(
+            f"no case with id {case_id}", errors={"case_id": ["unknown case"]}
+        ) from exc
+    if citizen_id is not None and case.citizen_id not in (None, citizen_id):
+        raise ValidationError(
+            "the case belongs to another citizen", errors={"case_id": ["another citizen's case"]}
+        )

@@ -103,19 +103,6 @@ def _guarded_insert() -> Insert:
     )
 
 
-def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
-    try:
-        case = case_links.find_case(actor, case_id)
-    except NotFound as exc:
-        raise ValidationError(
-            f"no case with id {case_id}", errors={"case_id": ["unknown case"]}
-        ) from exc
-    if citizen_id is not None and case.citizen_id not in (None, citizen_id):
-        raise ValidationError(
-            "the case belongs to another citizen", errors={"case_id": ["another citizen's case"]}
-        )
-
-
 def record_interaction(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
 ) -> RecordedInteraction:
@@ -143,7 +130,7 @@ def record_interaction(
         department = errors.check(lambda: _department(actor, data.get("department_code"), service))
         citizen_id = data.get("citizen_id")
         if data.get("case_id") is not None:
-            errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
+            errors.check(lambda: case_links.check_case(actor, data["case_id"], citizen_id))
         errors.raise_if_any()
         row = dict(
             id=new_id(),

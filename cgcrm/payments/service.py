@@ -19,7 +19,7 @@ from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
-from cgcrm.core.errors import Conflict, FieldErrors, NotFound, ValidationError
+from cgcrm.core.errors import Conflict, FieldErrors, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -135,19 +135,6 @@ def _check_citizen(found: Row[Any], citizen_id: uuid.UUID) -> None:
         )
 
 
-def _check_case(actor: Actor, case_id: uuid.UUID, citizen_id: uuid.UUID | None) -> None:
-    try:
-        case = case_links.find_case(actor, case_id)
-    except NotFound as exc:
-        raise ValidationError(
-            f"no case with id {case_id}", errors={"case_id": ["unknown case"]}
-        ) from exc
-    if citizen_id is not None and case.citizen_id not in (None, citizen_id):
-        raise ValidationError(
-            "the case belongs to another citizen", errors={"case_id": ["another citizen's case"]}
-        )
-
-
 def _amount(data: dict[str, Any], service: Row[Any] | None) -> tuple[int, str] | None:
     """The amount (the service's fee unless given) and currency (the service's) to take."""
     if service is None:
@@ -208,7 +195,7 @@ def create_payment(
         if citizen_id is not None:
             errors.check(lambda: _check_citizen(found, citizen_id))
         if data.get("case_id") is not None:
-            errors.check(lambda: _check_case(actor, data["case_id"], citizen_id))
+            errors.check(lambda: case_links.check_case(actor, data["case_id"], citizen_id))
         department_code = errors.check(lambda: _department_code(actor, service))
         errors.raise_if_any()
         amount, currency = priced

@@ -159,7 +159,9 @@ class DemoClient:
 DEMO_COUNTER = DemoClient(
     DEMO_CLIENT_ID,
     "Demo counter system",
-    "citizens:read citizens:write interactions:write cases:write audit consents:record",
+    # payments:write: the README's payment example takes a fee at this counter.
+    "citizens:read citizens:write interactions:write cases:write audit consents:record "
+    "payments:write",
     "demo-client.json",
 )
 # An administrator reads the KPIs, the jobs and every department's records.

@@ -99,6 +99,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.core.problems import register_problem_handlers
     from cgcrm.core.ratelimit import init_rate_limits
     from cgcrm.identity import openapi_paths as oauth_paths
+    from cgcrm.identity.account_routes import blp as account_blp
     from cgcrm.identity.callers import claimed_client_id, token_client_id
     from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
@@ -186,6 +187,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(duplicates_blp)
     api.register_blueprint(payment_finance_blp)
     api.register_blueprint(identity_blp)
+    api.register_blueprint(account_blp)
     api.register_blueprint(assurance_blp)
     # The citizen's survey page: HTML for people, not part of the API's document.
     app.register_blueprint(survey_pages_bp)

@@ -13,10 +13,12 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app, g
+from flask import request as flask_request
 from sqlalchemy import select
 
 from cgcrm.core import scopes
 from cgcrm.core.clock import utcnow
+from cgcrm.core.ids import new_id
 from cgcrm.core.ratelimit import caller_address
 from cgcrm.core.security_events import record_security_event
 from cgcrm.extensions import db
@@ -31,6 +33,7 @@ from cgcrm.identity.models import OAuthClient, RefreshToken, StaffUser
 from cgcrm.identity.passwords import stand_in_password_hash
 from cgcrm.identity.refresh import TOKEN_REPLAYED, from_timestamp, revoke_family, token_hash
 from cgcrm.identity.revocations import revoke
+from cgcrm.identity.sessions import start_session
 from cgcrm.identity.signin import init_signin
 from cgcrm.identity.tokens import AccessTokenGenerator, decode_access_token, signing_keys
 
@@ -243,8 +246,10 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         return secrets.token_urlsafe(32)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
+        family_id = new_id()
         db.session.add(
             AuthorizationCodeRow(
+                family_id=family_id,
                 code_hash=token_hash(code),
                 client_id=request.client.client_id,
                 user_id=request.user.id,
@@ -255,6 +260,15 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 code_challenge_method="S256",
                 expires_at=utcnow() + timedelta(seconds=self.CODE_SECONDS),
             )
+        )
+        # The sign-in page's request is the user's browser: where the session came from.
+        start_session(
+            family_id,
+            request.user.id,
+            request.client.client_id,
+            caller_address(current_app.config["RATE_LIMIT_PROXY_HOPS"]),
+            flask_request.headers.get("User-Agent"),
+            g.get("signin_methods", ("pwd",)),
         )
         db.session.commit()
 

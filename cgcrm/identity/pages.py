@@ -11,6 +11,11 @@ CSRF: the form carries an HMAC (keyed with SECRET_KEY) of a random value also se
 HttpOnly, SameSite=Strict cookie scoped to this path; a post whose two do not agree is refused.
 An error in the request itself (unknown client, unregistered redirect URI) is a page of its own
 and never redirects; any other error is redirected to the client as RFC 6749 §4.1.2.1 says.
+
+A user with a TOTP second factor gets a second page after a right password, asking for the
+6-digit code (or a recovery code); it posts to the same URL with a ``pending`` field: a signed,
+five-minute token naming the user, tied to this browser's CSRF cookie and to this authorization
+request. No server-side state is kept between the two pages.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint, Response, current_app, g, make_response, render_template, request
+from itsdangerous import BadData, URLSafeTimedSerializer
 
-from cgcrm.identity.signin import check_credentials
+from cgcrm.identity.signin import check_credentials, check_second_factor
 
 bp = Blueprint("signin", __name__, template_folder="templates")
 
@@ -35,7 +42,12 @@ MESSAGES = {
     "password": "Enter your password",
     "wrong": "Enter a correct email address and password",
     "csrf": "Your sign-in page expired. Enter your email address and password again",
+    "expired": "Your sign-in took too long. Enter your email address and password again",
+    "code": "Enter the security code",
+    "wrong_code": "Enter a correct security code",
 }
+# How long after the password the security code may be entered.
+PENDING_SECONDS = 300
 
 
 def _server() -> Any:
@@ -54,17 +66,29 @@ def _page(template: str, status: int, **context: Any) -> Response:
 
 
 def _form(grant: Any, status: int, email: str = "", errors: Sequence[tuple[str, str]] = ()) -> Any:
+    return _with_csrf("identity/signin.html", grant, status, errors, email=email)
+
+
+def _code_form(
+    grant: Any, status: int, pending: str, errors: Sequence[tuple[str, str]] = ()
+) -> Any:
+    return _with_csrf("identity/second_factor.html", grant, status, errors, pending=pending)
+
+
+def _with_csrf(
+    template: str, grant: Any, status: int, errors: Sequence[tuple[str, str]], **context: Any
+) -> Any:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if len(cookie) != 43:
         cookie = secrets.token_urlsafe(32)
     response = _page(
-        "identity/signin.html",
+        template,
         status,
         client_name=grant.client.name,
         action=request.full_path,
-        email=email,
         errors=list(errors),
         csrf=_csrf_mac(cookie),
+        **context,
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -75,6 +99,49 @@ def _form(grant: Any, status: int, email: str = "", errors: Sequence[tuple[str, 
         httponly=True,
         samesite="Strict",
     )
+    return response
+
+
+def _pending_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="signin-second-factor")
+
+
+def _binding(cookie: str) -> tuple[str, str]:
+    """What a half-done sign-in is tied to: this browser (its CSRF cookie) and this
+    authorization request (client, redirect URI, PKCE challenge, state: the query string)."""
+    request_key = hashlib.sha256(request.full_path.encode("utf-8", "surrogatepass")).hexdigest()
+    return _csrf_mac(cookie)[:32], request_key[:32]
+
+
+def _pending_token(user_id: uuid.UUID, cookie: str) -> str:
+    browser, authorization = _binding(cookie)
+    token: str = _pending_signer().dumps({"u": str(user_id), "b": browser, "r": authorization})
+    return token
+
+
+def _pending_user(token: str, cookie: str) -> uuid.UUID | None:
+    """The user whose password was right in this browser, for this request, lately; or None."""
+    try:
+        data = _pending_signer().loads(token[:500], max_age=PENDING_SECONDS)
+        if [data["b"], data["r"]] != list(_binding(cookie)):
+            return None
+        return uuid.UUID(data["u"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+
+
+def _wait_message(wait: int) -> str:
+    minutes = max(1, -(-wait // 60))
+    if wait < 60:
+        return f"You have tried to sign in too many times. Wait {wait} seconds, then try again"
+    return (
+        "You have tried to sign in too many times. "
+        f"Try again in {minutes} minute{'s' if minutes > 1 else ''}"
+    )
+
+
+def _too_many(response: Response, wait: int) -> Response:
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -107,33 +174,54 @@ def authorize_submit() -> Any:
     except OAuth2Error as error:
         return _request_error(error)
     email = request.form.get("email", "")[:254].strip()
-    password = request.form.get("password", "")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.form.get("csrf", "")
     if not cookie or not hmac.compare_digest(_csrf_mac(cookie), sent):
         return _form(grant, 400, email, [("email", MESSAGES["csrf"])])
+    if "pending" in request.form:
+        return _second_step(grant, cookie)
+    password = request.form.get("password", "")
     missing = [(f, MESSAGES[f]) for f, v in (("email", email), ("password", password)) if not v]
     if missing:
         return _form(grant, 400, email, missing)
     outcome = check_credentials(email, password, grant.client.client_id)
     if outcome.user is None:
         if outcome.wait:
-            minutes = max(1, -(-outcome.wait // 60))
-            message = (
-                "You have tried to sign in too many times. "
-                f"Wait {outcome.wait} seconds, then try again"
-                if outcome.wait < 60
-                else "You have tried to sign in too many times. "
-                f"Try again in {minutes} minute{'s' if minutes > 1 else ''}"
+            return _too_many(
+                _form(grant, 429, email, [("email", _wait_message(outcome.wait))]), outcome.wait
             )
-            response = _form(grant, 429, email, [("email", message)])
-            response.headers["Retry-After"] = str(outcome.wait)
-            return response
         return _form(grant, 400, email, [("email", MESSAGES["wrong"])])
+    if outcome.needs_second_factor:
+        return _code_form(grant, 200, _pending_token(outcome.user.id, cookie))
+    return _authorized(grant, outcome.user, outcome.methods)
+
+
+def _second_step(grant: Any, cookie: str) -> Any:
+    """The code step: the password was right (the signed ``pending`` field says for whom)."""
+    pending = request.form.get("pending", "")
+    user_id = _pending_user(pending, cookie)
+    if user_id is None:
+        return _form(grant, 400, "", [("email", MESSAGES["expired"])])
+    code = request.form.get("code", "")[:64].strip()
+    if not code:
+        return _code_form(grant, 400, pending, [("code", MESSAGES["code"])])
+    outcome = check_second_factor(user_id, code, grant.client.client_id)
+    if outcome.user is None:
+        if outcome.wait:
+            return _too_many(
+                _code_form(grant, 429, pending, [("code", _wait_message(outcome.wait))]),
+                outcome.wait,
+            )
+        return _code_form(grant, 400, pending, [("code", MESSAGES["wrong_code"])])
+    return _authorized(grant, outcome.user, outcome.methods)
+
+
+def _authorized(grant: Any, user: Any, methods: tuple[str, ...]) -> Any:
     # CSP form-action must allow the redirect that follows the post (core.http reads this).
     redirect_uri = grant.request.payload.redirect_uri or ""
     parts = urlsplit(redirect_uri)
     g.form_action_sources = f"{parts.scheme}://{parts.netloc}"
+    g.signin_methods = methods  # recorded with the session (oauth.save_authorization_code)
     return _server().create_authorization_response(
-        request=grant.request, grant_user=outcome.user, grant=grant
+        request=grant.request, grant_user=user, grant=grant
     )

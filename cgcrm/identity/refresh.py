@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
+from cgcrm.identity.account_models import StaffSession
 from cgcrm.identity.models import RefreshToken, RevokedToken
 from cgcrm.identity.revocations import add_revoked
 
@@ -29,9 +30,14 @@ def token_hash(token: str) -> str:
 
 
 def revoke_family(family_id: uuid.UUID) -> int:
-    """Revoke every refresh token of the family and every access token it issued; the caller
-    commits. Returns how many refresh tokens were still live."""
+    """Revoke every refresh token of the family and every access token it issued, and mark
+    its session ended; the caller commits. Returns how many refresh tokens were still live."""
     now = utcnow()
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.family_id == family_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     rows = db.session.scalars(
         select(RefreshToken).where(RefreshToken.family_id == family_id).with_for_update()
     ).all()

@@ -10,11 +10,15 @@
 - An unknown email, a user without a password, a disabled user and a wrong password all cost
   one argon2 verification and get one answer.
 - Locks are security events (``user.locked``, ``address.locked``), and so is each sign-in.
+- A user with a TOTP second factor (``identity.totp``) passes the password step, then the code
+  step behind the same throttle: a wrong code counts as a wrong password, and the failures are
+  cleared only when the whole sign-in succeeds. Using a recovery code is a security event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,7 @@ from cgcrm.core.security_events import record_security_event
 from cgcrm.extensions import db
 from cgcrm.identity.models import StaffUser
 from cgcrm.identity.passwords import MAX_LENGTH, hash_password, verify_password
+from cgcrm.identity.totp import RECOVERY, check_code, confirmed_factor, recovery_codes_left
 
 SLOW_AFTER = 3
 MAX_SLOW_SECONDS = 60
@@ -35,6 +40,7 @@ ADDRESS_FACTOR = 4
 USER_LOCKED = "user.locked"
 ADDRESS_LOCKED = "address.locked"
 USER_SIGNED_IN = "user.signed_in"
+RECOVERY_CODE_USED = "user.recovery_code_used"
 _EXTENSION = "cgcrm.signin_throttle"
 
 
@@ -94,17 +100,34 @@ def build_signin_throttle(config: Any) -> SignInThrottle:
 class SignInOutcome:
     user: StaffUser | None
     wait: int = 0  # seconds before the next attempt may be made (0: now)
+    # The password was right, and the user's second factor is still to be checked: the
+    # failures counted so far stand until it is (a known password must not reset them).
+    needs_second_factor: bool = False
+    methods: tuple[str, ...] = ("pwd",)  # RFC 8176 names of what the user proved
 
 
 def email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def check_credentials(email: str, password: str, client_id: str | None) -> SignInOutcome:
-    """The user these credentials sign in, or None with the wait before the next attempt."""
+def _throttle() -> SignInThrottle:
     throttle: SignInThrottle = current_app.extensions[_EXTENSION]
+    return throttle
+
+
+def _address() -> str:
+    return caller_address(current_app.config["RATE_LIMIT_PROXY_HOPS"])
+
+
+def check_credentials(email: str, password: str, client_id: str | None) -> SignInOutcome:
+    """The user these credentials sign in, or None with the wait before the next attempt.
+
+    A user with a confirmed second factor comes back with ``needs_second_factor``: the sign-in
+    is not done (nor recorded) until ``check_second_factor`` accepts a code.
+    """
+    throttle = _throttle()
     key = email_key(email)
-    address = caller_address(current_app.config["RATE_LIMIT_PROXY_HOPS"])
+    address = _address()
     wait = throttle.wait_for(key, address)
     if wait:
         return SignInOutcome(None, wait)
@@ -114,19 +137,93 @@ def check_credentials(email: str, password: str, client_id: str | None) -> SignI
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == normalised))
     matches, rehash = verify_password(user.password_hash if user else None, password)
     if user is not None and matches and user.active and user.department_id is not None:
-        throttle.succeeded(key)
         if rehash and len(password) <= MAX_LENGTH:
             user.password_hash = hash_password(password)
             db.session.commit()
+        if confirmed_factor(user.id) is not None:
+            return SignInOutcome(user, needs_second_factor=True)
+        _signed_in(throttle, key, user, client_id, address, ("pwd",))
+        return SignInOutcome(user)
+    return SignInOutcome(None, _failed(throttle, key, address, client_id))
+
+
+def check_second_factor(user_id: uuid.UUID, code: str, client_id: str | None) -> SignInOutcome:
+    """Finish a sign-in whose password was right with a TOTP or recovery code, behind the same
+    throttle as the password (failures count against the user's email and the address).
+
+    :param user_id: the user the password step named (from the page's signed token).
+    """
+    throttle = _throttle()
+    address = _address()
+    user = db.session.get(StaffUser, user_id)
+    if user is None or not user.active:
+        return SignInOutcome(None)
+    key = email_key(user.email)
+    wait = throttle.wait_for(key, address)
+    if wait:
+        return SignInOutcome(None, wait)
+    used = check_code(user.id, code)
+    if used is None:
+        return SignInOutcome(None, _failed(throttle, key, address, client_id))
+    if used == RECOVERY:
         record_security_event(
-            USER_SIGNED_IN,
+            RECOVERY_CODE_USED,
             client_id=client_id,
             address=address,
             request_id=g.get("request_id"),
             user_id=str(user.id),
-            at=utcnow().isoformat(),
+            recovery_codes_left=recovery_codes_left(user.id),
         )
-        return SignInOutcome(user)
+    methods = ("pwd", "otp")
+    _signed_in(throttle, key, user, client_id, address, methods)
+    return SignInOutcome(user, methods=methods)
+
+
+def check_account_code(
+    user: StaffUser, code: str, *, pending: bool = False
+) -> tuple[str | None, int]:
+    """Check a code the user sends to manage their own second factor (the API), counted as a
+    sign-in failure when wrong: a stolen access token must not become a way to guess codes.
+
+    :returns: what was spent (``OTP``, ``RECOVERY``) or None, and the wait before the next
+        attempt (when waiting, nothing was checked).
+    """
+    throttle = _throttle()
+    key = email_key(user.email)
+    address = _address()
+    wait = throttle.wait_for(key, address)
+    if wait:
+        return None, wait
+    used = check_code(user.id, code, pending=pending)
+    if used is None:
+        _failed(throttle, key, address, None)
+        return None, 0
+    throttle.succeeded(key)
+    return used, 0
+
+
+def _signed_in(
+    throttle: SignInThrottle,
+    key: str,
+    user: StaffUser,
+    client_id: str | None,
+    address: str,
+    methods: tuple[str, ...],
+) -> None:
+    throttle.succeeded(key)
+    record_security_event(
+        USER_SIGNED_IN,
+        client_id=client_id,
+        address=address,
+        request_id=g.get("request_id"),
+        user_id=str(user.id),
+        at=utcnow().isoformat(),
+        methods=list(methods),
+    )
+
+
+def _failed(throttle: SignInThrottle, key: str, address: str, client_id: str | None) -> int:
+    """Count a failure; record the locks it sets. Returns the wait it causes."""
     wait, locks = throttle.failed(key, address)
     for kind in locks:
         record_security_event(
@@ -138,7 +235,7 @@ def check_credentials(email: str, password: str, client_id: str | None) -> SignI
             failures=throttle.failures * (ADDRESS_FACTOR if kind == ADDRESS_LOCKED else 1),
             locked_seconds=throttle.seconds,
         )
-    return SignInOutcome(None, wait)
+    return wait
 
 
 def init_signin(app: Any) -> None:

@@ -110,12 +110,15 @@ def list_sessions(user_id: uuid.UUID, access_jti: str | None) -> list[SessionVie
         s.family_id: s
         for s in db.session.scalars(select(StaffSession).where(StaffSession.family_id.in_(ids)))
     }
+    # A Result has keys(): dict() would read it as a mapping, so the pairs are listed first.
     names = dict(
-        db.session.execute(
-            select(OAuthClient.client_id, OAuthClient.name).where(
-                OAuthClient.client_id.in_({client for _, client, *_ in families})
-            )
-        ).tuples()
+        list(
+            db.session.execute(
+                select(OAuthClient.client_id, OAuthClient.name).where(
+                    OAuthClient.client_id.in_({client for _, client, *_ in families})
+                )
+            ).tuples()
+        )
     )
     mine = current_family(access_jti)
     views = []

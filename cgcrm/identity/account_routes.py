@@ -90,6 +90,7 @@ class SessionSchema(Schema):
 @blp.route("/totp")
 class TotpView(MethodView):
     @requires()
+    @blp.doc(operationId="getTotpStatus")
     @blp.response(200, TotpStatusSchema)
     def get(self) -> Any:
         """Whether sign-in asks this user for a TOTP code."""
@@ -97,6 +98,7 @@ class TotpView(MethodView):
         return second_factor.totp_status(user)
 
     @requires()
+    @blp.doc(operationId="startTotpEnrolment")
     @blp.arguments(TotpStartSchema)
     @blp.response(201, TotpEnrolmentSchema)
     @blp.alt_response(409, description="TOTP is already enabled.")
@@ -106,6 +108,7 @@ class TotpView(MethodView):
         return second_factor.start_totp_enrolment(user)
 
     @requires()
+    @blp.doc(operationId="disableTotp")
     @blp.arguments(TotpCodeSchema)
     @blp.response(204)
     @blp.alt_response(409, description="TOTP is not enabled.")
@@ -118,6 +121,7 @@ class TotpView(MethodView):
 @blp.route("/totp/confirm")
 class TotpConfirmView(MethodView):
     @requires()
+    @blp.doc(operationId="confirmTotp")
     @blp.arguments(TotpCodeSchema)
     @blp.response(200, TotpEnabledSchema)
     @blp.alt_response(409, description="No enrolment is pending.")
@@ -130,6 +134,7 @@ class TotpConfirmView(MethodView):
 @blp.route("/sessions")
 class SessionsView(MethodView):
     @requires()
+    @blp.doc(operationId="listSessions")
     @blp.response(200, SessionSchema(many=True))
     def get(self) -> Any:
         """The caller's live sessions (one per sign-in), the most recently used first."""
@@ -138,6 +143,7 @@ class SessionsView(MethodView):
         return sessions.list_sessions(user.id, principal.token_id)
 
     @requires()
+    @blp.doc(operationId="endOtherSessions")
     @blp.response(204)
     def delete(self) -> None:
         """End every session of the caller but the one of this access token."""
@@ -149,6 +155,7 @@ class SessionsView(MethodView):
 @blp.route("/sessions/<uuid:session_id>")
 class SessionView(MethodView):
     @requires()
+    @blp.doc(operationId="endSession")
     @blp.response(204)
     @blp.alt_response(404, description="No live session of the caller with this id.")
     def delete(self, session_id: uuid.UUID) -> None:

@@ -89,12 +89,14 @@ def _live_families(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def current_family(access_jti: str | None) -> uuid.UUID | None:
-    """The family whose refresh token was issued beside this access token, if any."""
+def current_family(user_id: uuid.UUID, access_jti: str | None) -> uuid.UUID | None:
+    """The user's family whose refresh token was issued beside this access token, if any."""
     if not access_jti:
         return None
     family: uuid.UUID | None = db.session.scalar(
-        select(RefreshToken.family_id).where(RefreshToken.access_jti == access_jti).limit(1)
+        select(RefreshToken.family_id)
+        .where(RefreshToken.user_id == user_id, RefreshToken.access_jti == access_jti)
+        .limit(1)
     )
     return family
 
@@ -120,7 +122,7 @@ def list_sessions(user_id: uuid.UUID, access_jti: str | None) -> list[SessionVie
             ).tuples()
         )
     )
-    mine = current_family(access_jti)
+    mine = current_family(user_id, access_jti)
     views = []
     for family, client_id, first_issued, newest, expires_at in families:
         session = recorded.get(family)
@@ -159,7 +161,7 @@ def end_other_sessions(user_id: uuid.UUID, access_jti: str | None, by: str) -> i
 
     :returns: how many sessions ended.
     """
-    keep = current_family(access_jti)
+    keep = current_family(user_id, access_jti)
     ending = [family for family, *_ in _live_families(user_id) if family != keep]
     revoked = sum(revoke_family(family) for family in ending)
     db.session.commit()

@@ -48,7 +48,8 @@ RECOVERY_LENGTH = 16
 OTP = "otp"
 RECOVERY = "recovery"
 
-_TOTP_CODE = re.compile(rf"\d{{{DIGITS}}}")
+# ASCII digits only: \d would take other scripts' digits too.
+_TOTP_CODE = re.compile(rf"[0-9]{{{DIGITS}}}")
 _RECOVERY_CODE = re.compile(rf"[{RECOVERY_ALPHABET}]{{{RECOVERY_LENGTH}}}")
 
 

@@ -262,3 +262,37 @@ def test_disable_needs_a_current_code_and_only_a_user_has_one(
     refused = machine.get("/api/v1/me/totp")
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert machine.post("/api/v1/me/totp", json={}).status_code == 403
+
+
+def test_hostile_codes_are_refused_plainly(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own_throttle(app, monkeypatch, AUTH_LOCKOUT_FAILURES=50)
+    console = register(app)
+    tokens = sign_in(client, console)
+    secret, _ = _enrol(client, tokens)
+    _, challenge = pkce()
+    url, page = password_step(client, console, challenge)
+    # Digits of another script, NUL, 100 kB, lookalikes of a recovery code.
+    for code in (
+        "١٢٣٤٥٦",
+        "12\x003456",
+        "9" * 100_000,
+        "\uff21\uff22\uff23\uff24-" * 4,
+        "\u212a" * 16,
+    ):
+        answer = code_step(client, url, page, code)
+        assert answer.status_code in {400, 429}, answer.status_code
+    html = page.get_data(as_text=True)
+    raw = f"csrf={csrf_of(html)}&pending={pending_of(html)}&code=%ED%A0%80%FF123456"
+    answer = client.post(url, data=raw, content_type="application/x-www-form-urlencoded")
+    assert answer.status_code in {400, 429}
+    for code in ("١٢٣٤٥٦", "\x00", ""):
+        refused = client.post(
+            "/api/v1/me/totp/confirm", json={"code": code}, headers=bearer(tokens)
+        )
+        assert refused.status_code in {409, 422}, refused.get_data(as_text=True)
+        gone = client.delete("/api/v1/me/totp", json={"code": code}, headers=bearer(tokens))
+        assert gone.status_code in {422, 429}, gone.get_data(as_text=True)
+    assert client.get("/api/v1/me/totp", headers=bearer(tokens)).get_json()["enabled"] is True
+    del secret

@@ -26,8 +26,10 @@ from cgcrm.identity.client_auth import (
     build_lockout,
     stand_in_hash,
 )
+from cgcrm.identity.federation.directory import init_federation
 from cgcrm.identity.models import AuthorizationCode as AuthorizationCodeRow
 from cgcrm.identity.models import OAuthClient, RefreshToken, StaffUser
+from cgcrm.identity.oidc import Authentication, StaffOpenIDCode, password_authentication
 from cgcrm.identity.passwords import stand_in_password_hash
 from cgcrm.identity.refresh import TOKEN_REPLAYED, from_timestamp, revoke_family, token_hash
 from cgcrm.identity.revocations import revoke
@@ -155,13 +157,16 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     )
     app.config.setdefault("REFRESH_TOKEN_TTL", 8 * 3600)
     server.register_grant(ClientCredentials)
-    server.register_grant(AuthorizationCode, [S256Only(required=True)])
+    server.register_grant(
+        AuthorizationCode, [S256Only(required=True), StaffOpenIDCode(require_nonce=True)]
+    )
     server.register_grant(RotatingRefreshToken)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     app.extensions["cgcrm.authorization_server"] = server
     app.extensions["cgcrm.lockout"] = build_lockout(app.config)
     init_signin(app)
+    init_federation(app)
     stand_in_hash()  # made now, so the first unknown id is not the slow one
     stand_in_password_hash()
     return server
@@ -196,6 +201,11 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
 _NONCE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
+def _held_by(user: StaffUser) -> frozenset[str]:
+    """A user's roles' scopes, and the OpenID scopes that describe the user themself."""
+    return user.scopes | scopes.IDENTITY_SCOPES
+
+
 def _refuse_unheld(requested: set[str], held: frozenset[str] | set[str], whom: str) -> None:
     if requested - held:
         raise InvalidScopeError(
@@ -226,11 +236,12 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         client_scopes = set(self.request.client.scope.split())
         requested = set((self.request.payload.scope or "").split())
         try:
-            _refuse_unheld(requested, grant_user.scopes, "user")
+            _refuse_unheld(requested, _held_by(grant_user), "user")
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise
-        granted = requested or (client_scopes & grant_user.scopes)
+        # Never OpenID by default: an ID token is asked for (openid, with a nonce) or not made.
+        granted = requested or (client_scopes & grant_user.scopes) - scopes.IDENTITY_SCOPES
         if not granted:
             raise InvalidScopeError(
                 description="the user holds none of this client's scopes",
@@ -243,6 +254,10 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         return secrets.token_urlsafe(32)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
+        # The sign-in page or the federation callback says how the user authenticated.
+        how: Authentication = getattr(request, "authentication", None) or (
+            password_authentication()
+        )
         db.session.add(
             AuthorizationCodeRow(
                 code_hash=token_hash(code),
@@ -254,6 +269,9 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 code_challenge=request.payload.data["code_challenge"],
                 code_challenge_method="S256",
                 expires_at=utcnow() + timedelta(seconds=self.CODE_SECONDS),
+                auth_time=how.auth_time,
+                acr=how.acr,
+                amr=" ".join(how.amr) or None,
             )
         )
         db.session.commit()
@@ -320,7 +338,7 @@ class RotatingRefreshToken(grants.RefreshTokenGrant):  # type: ignore[misc]
     def issue_token(self, user: StaffUser, refresh_token: RefreshToken) -> Any:
         scope = self.request.payload.scope or refresh_token.get_scope()
         # Roles may have changed since the sign-in: never carry a scope no longer held.
-        _refuse_unheld(set(scope.split()), user.scopes, "user")
+        _refuse_unheld(set(scope.split()), _held_by(user), "user")
         return super().issue_token(user, refresh_token)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint, Response, current_app, g, make_response, render_template, request
 
+from cgcrm.identity.federation.directory import directory
 from cgcrm.identity.signin import check_credentials
 
 bp = Blueprint("signin", __name__, template_folder="templates")
@@ -65,6 +66,7 @@ def _form(grant: Any, status: int, email: str = "", errors: Sequence[tuple[str, 
         email=email,
         errors=list(errors),
         csrf=_csrf_mac(cookie),
+        federation=_federation_links(),
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -76,6 +78,15 @@ def _form(grant: Any, status: int, email: str = "", errors: Sequence[tuple[str, 
         samesite="Strict",
     )
     return response
+
+
+def _federation_links() -> list[tuple[str, str]]:
+    """ "Sign in with <provider>" links, each carrying the client's request along."""
+    query = request.query_string.decode("ascii", "replace")
+    return [
+        (provider.title, f"/oauth/federation/{provider.name}/start?{query}")
+        for provider in directory().providers()
+    ]
 
 
 def _request_error(error: OAuth2Error) -> Any:

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error, grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app, g
+from flask.wrappers import Request
 from sqlalchemy import select
 
 from cgcrm.core import scopes
@@ -140,6 +142,13 @@ class CgcrmAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         return authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+
+    def create_oauth2_request(self, request: Any) -> Any:
+        # Authlib's Flask server reads the current request whatever it is given; a federated
+        # sign-in resumes the client's stored request from the provider's callback.
+        if isinstance(request, Request):
+            return FlaskOAuth2Request(request)
+        return super().create_oauth2_request(request)
 
 
 def build_authorization_server(app: Flask) -> AuthorizationServer:

@@ -571,3 +571,37 @@ def test_our_provider_with_authlibs_client(identity_provider: IdentityProvider) 
     replay = requests.get(again, allow_redirects=False, timeout=10)
     assert replay.status_code == 302
     assert parse_qs(urlsplit(replay.headers["Location"]).query)["error"] == ["invalid_request"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        # The discovery document names another issuer than the one configured.
+        (
+            lambda idp: {
+                "discovery_url": f"{idp.base}/.well-known/openid-configuration",
+                "issuer": "http://127.0.0.1:9",
+            },
+            "provider_metadata",
+        ),
+        # Nobody answers at the configured address.
+        (lambda idp: {"issuer": f"http://127.0.0.1:{free_port()}"}, "provider_unavailable"),
+    ],
+)
+def test_a_provider_we_cannot_use_is_said_so_before_leaving(
+    app: Flask,
+    client: FlaskClient,
+    console: Console,
+    federate: Callable[..., None],
+    identity_provider: IdentityProvider,
+    overrides: Callable[[IdentityProvider], dict[str, Any]],
+    reason: str,
+) -> None:
+    federate(**overrides(identity_provider))
+    _, challenge = pkce()
+    page = client.get(_authorize_url(console, challenge, "n"))
+    link = re.search(r'href="(/oauth/federation/gov/start\?[^"]+)"', page.text)
+    assert link
+    start = client.get(html.unescape(link.group(1)))
+    assert start.status_code == 502 and f"Error code: {reason}" in start.text
+    assert "Location" not in start.headers

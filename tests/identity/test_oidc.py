@@ -9,12 +9,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
+from cgcrm.extensions import db
+from cgcrm.identity.models import StaffUser
 from cgcrm.identity.oidc import ACR_PASSWORD
 from cgcrm.identity.signin import build_signin_throttle
 from tests.identity.signin_helpers import PASSWORD, REDIRECT, Console, csrf_of, pkce, register
@@ -200,3 +203,20 @@ def test_userinfo_needs_an_openid_token_of_a_user(
 def test_clients_may_register_the_openid_scopes(app: Flask) -> None:
     console = register(app, scope="openid profile email", email="other@council.example")
     assert console.client_id
+
+
+def test_userinfo_refuses_a_disabled_user(
+    app: Flask, client: FlaskClient, console: Console
+) -> None:
+    tokens = _tokens(client, console)
+    with app.app_context():
+        user = db.session.scalars(
+            sa.select(StaffUser).where(StaffUser.email == console.email)
+        ).one()
+        user.active = False
+        db.session.commit()
+        db.session.remove()
+    response = client.get(
+        "/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert response.status_code == 401

@@ -101,6 +101,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.identity import openapi_paths as oauth_paths
     from cgcrm.identity.account_routes import blp as account_blp
     from cgcrm.identity.callers import claimed_client_id, token_client_id
+    from cgcrm.identity.federation.pages import bp as federation_bp
     from cgcrm.identity.guard import authenticate_request, declared_scopes
     from cgcrm.identity.keys import load_signing_keys
     from cgcrm.identity.oauth import build_authorization_server
@@ -170,6 +171,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)
     app.register_blueprint(signin_bp)
+    app.register_blueprint(federation_bp)
     app.register_blueprint(swagger_ui_assets(SWAGGER_UI_ASSETS))
     api.register_blueprint(catalog_blp)
     # Before citizens: /citizens/match is matched as a path of its own, not an id.

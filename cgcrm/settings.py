@@ -645,6 +645,35 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", int, 5000, "Port of `make run`."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("SQL_ECHO", bool, False, "Log every SQL statement (debugging only)."),
+    # --- OpenID Connect provider and federation (helper 3) ---
+    Setting(
+        "ID_TOKEN_TTL",
+        int,
+        600,
+        "Lifetime in seconds of the OpenID Connect ID tokens we issue (a client reads one at "
+        "sign-in; API calls use the access token).",
+    ),
+    Setting(
+        "FEDERATION_PROVIDERS",
+        str,
+        "[]",
+        "JSON list of external OpenID providers staff may sign in through "
+        "(cgcrm.identity.federation.providers documents each entry: name, title, issuer, "
+        "client_id, client_secret, acr_values, minimum_acr, claim mapping, role rules, "
+        "unknown_users). A config file may give the list itself.",
+    ),
+    Setting(
+        "FEDERATION_HTTP_TIMEOUT",
+        float,
+        5.0,
+        "Seconds to wait for an external OpenID provider (discovery, keys, token endpoint).",
+    ),
+    Setting(
+        "FEDERATION_SIGN_IN_TTL",
+        int,
+        600,
+        "Seconds a sign-in through an external provider may take before its answer is refused.",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -32,11 +32,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_serving(app: Flask, log_file: Path, workers: int = 1) -> Iterator[str]:
-    """Serve ``wsgi:app`` with our gunicorn config; yield the base URL; stop it afterwards."""
-    port = free_port()
+def gunicorn_serving(
+    app: Flask,
+    log_file: Path,
+    workers: int = 1,
+    *,
+    port: int | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Serve ``wsgi:app`` with our gunicorn config; yield the base URL; stop it afterwards.
+
+    :param port: a free port chosen beforehand (a server that must know its own address).
+    :param settings: more ``CGCRM_*`` settings for the server, e.g. its ``JWT_ISSUER``.
+    """
+    port = port or free_port()
     env = {**os.environ, "CGCRM_ENV": "test", "PYTHONPATH": str(PROJECT_ROOT)}
     env |= {f"CGCRM_{name}": str(app.config[name]) for name in PASSED_SETTINGS}
+    env |= {f"CGCRM_{name}": value for name, value in (settings or {}).items()}
     command = [
         str(GUNICORN),
         "--config",

@@ -17,6 +17,12 @@ CONSENTS_RECORD = "consents:record"
 IDENTIFIERS_READ = "identifiers:read"
 # Paging through the whole population (GET /citizens without a narrowing filter).
 CITIZENS_EXPORT = "citizens:export"
+# OpenID Connect: who the signed-in staff user is (an ID token and the userinfo endpoint).
+OPENID = "openid"
+PROFILE = "profile"
+EMAIL = "email"
+# Every staff user holds these, whatever their roles: they describe the user, not the data.
+IDENTITY_SCOPES = frozenset({OPENID, PROFILE, EMAIL})
 
 ALL_SCOPES = frozenset(
     {
@@ -32,6 +38,7 @@ ALL_SCOPES = frozenset(
         CONSENTS_RECORD,
         IDENTIFIERS_READ,
         CITIZENS_EXPORT,
+        *IDENTITY_SCOPES,
     }
 )
 
@@ -96,4 +103,7 @@ DESCRIPTIONS: dict[str, str] = {
     IDENTIFIERS_READ: "See every department's external identifiers of a citizen in full "
     "(others see the system and a masked value).",
     CITIZENS_EXPORT: "List citizens without a narrowing filter (page through the population).",
+    OPENID: "Sign a staff user in with OpenID Connect: an ID token, and the userinfo endpoint.",
+    PROFILE: "With openid: the staff user's name, department and roles.",
+    EMAIL: "With openid: the staff user's email address.",
 }

@@ -46,6 +46,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "oauth.introspect_token",
         "oauth.jwks",
         "oauth.server_metadata",
+        "oauth.openid_configuration",
+        # Sign-in through an external OpenID provider: pages of the sign-in, as the form is.
+        "federation.start",
+        "federation.callback",
         # Staff sign-in (authorization endpoint): the page is how a caller gets a token.
         "signin.authorize_form",
         "signin.authorize_submit",

@@ -142,6 +142,13 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How the user authenticated, for the ID token (OIDC Core §2): when, the context class
+    # (ours, or an external provider's as it asserted it) and the methods (RFC 8176).
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acr: Mapped[str | None] = mapped_column(Text, nullable=True)
+    amr: Mapped[str | None] = mapped_column(Text, nullable=True)  # space-separated
+
+    __table_args__ = (Index("ix_oauth_authorization_codes_client_nonce", "client_id", "nonce"),)
 
     # Authlib's AuthorizationCodeMixin.
     def get_redirect_uri(self) -> str:
@@ -154,7 +161,13 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
         return self.nonce
 
     def get_auth_time(self) -> int:
-        return int(self.created_at.timestamp())
+        return int((self.auth_time or self.created_at).timestamp())
+
+    def get_acr(self) -> str | None:
+        return self.acr
+
+    def get_amr(self) -> list[str] | None:
+        return self.amr.split() if self.amr else None
 
 
 class RefreshToken(db.Model):  # type: ignore[name-defined,misc]

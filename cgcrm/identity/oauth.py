@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error, grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, current_app, g
 from flask import request as flask_request
+from flask.wrappers import Request
 from sqlalchemy import select
 
 from cgcrm.core import scopes
@@ -28,8 +30,10 @@ from cgcrm.identity.client_auth import (
     build_lockout,
     stand_in_hash,
 )
+from cgcrm.identity.federation.directory import init_federation
 from cgcrm.identity.models import AuthorizationCode as AuthorizationCodeRow
 from cgcrm.identity.models import OAuthClient, RefreshToken, StaffUser
+from cgcrm.identity.oidc import Authentication, StaffOpenIDCode, local_authentication
 from cgcrm.identity.passwords import stand_in_password_hash
 from cgcrm.identity.refresh import TOKEN_REPLAYED, from_timestamp, revoke_family, token_hash
 from cgcrm.identity.revocations import revoke
@@ -142,6 +146,13 @@ class CgcrmAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         return authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
 
+    def create_oauth2_request(self, request: Any) -> Any:
+        # Authlib's Flask server reads the current request whatever it is given; a federated
+        # sign-in resumes the client's stored request from the provider's callback.
+        if isinstance(request, Request):
+            return FlaskOAuth2Request(request)
+        return super().create_oauth2_request(request)
+
 
 def build_authorization_server(app: Flask) -> AuthorizationServer:
     """One server per application; registered in ``app.extensions``."""
@@ -158,13 +169,16 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     )
     app.config.setdefault("REFRESH_TOKEN_TTL", 8 * 3600)
     server.register_grant(ClientCredentials)
-    server.register_grant(AuthorizationCode, [S256Only(required=True)])
+    server.register_grant(
+        AuthorizationCode, [S256Only(required=True), StaffOpenIDCode(require_nonce=True)]
+    )
     server.register_grant(RotatingRefreshToken)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     app.extensions["cgcrm.authorization_server"] = server
     app.extensions["cgcrm.lockout"] = build_lockout(app.config)
     init_signin(app)
+    init_federation(app)
     stand_in_hash()  # made now, so the first unknown id is not the slow one
     stand_in_password_hash()
     return server
@@ -199,6 +213,11 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
 _NONCE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
+def _held_by(user: StaffUser) -> frozenset[str]:
+    """A user's roles' scopes, and the OpenID scopes that describe the user themself."""
+    return user.scopes | scopes.IDENTITY_SCOPES
+
+
 def _refuse_unheld(requested: set[str], held: frozenset[str] | set[str], whom: str) -> None:
     if requested - held:
         raise InvalidScopeError(
@@ -229,11 +248,12 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         client_scopes = set(self.request.client.scope.split())
         requested = set((self.request.payload.scope or "").split())
         try:
-            _refuse_unheld(requested, grant_user.scopes, "user")
+            _refuse_unheld(requested, _held_by(grant_user), "user")
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise
-        granted = requested or (client_scopes & grant_user.scopes)
+        # Never OpenID by default: an ID token is asked for (openid, with a nonce) or not made.
+        granted = requested or (client_scopes & grant_user.scopes) - scopes.IDENTITY_SCOPES
         if not granted:
             raise InvalidScopeError(
                 description="the user holds none of this client's scopes",
@@ -247,6 +267,11 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         family_id = new_id()
+        # The federation callback says how the user authenticated; the sign-in page says
+        # whether a second factor followed the password.
+        how: Authentication = getattr(request, "authentication", None) or (
+            local_authentication(g.get("signin_methods", ("pwd",)))
+        )
         db.session.add(
             AuthorizationCodeRow(
                 family_id=family_id,
@@ -259,6 +284,9 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 code_challenge=request.payload.data["code_challenge"],
                 code_challenge_method="S256",
                 expires_at=utcnow() + timedelta(seconds=self.CODE_SECONDS),
+                auth_time=how.auth_time,
+                acr=how.acr,
+                amr=" ".join(how.amr) or None,
             )
         )
         # The sign-in page's request is the user's browser: where the session came from.
@@ -268,7 +296,7 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             request.client.client_id,
             caller_address(current_app.config["RATE_LIMIT_PROXY_HOPS"]),
             flask_request.headers.get("User-Agent"),
-            g.get("signin_methods", ("pwd",)),
+            how.amr,
         )
         db.session.commit()
 
@@ -334,7 +362,7 @@ class RotatingRefreshToken(grants.RefreshTokenGrant):  # type: ignore[misc]
     def issue_token(self, user: StaffUser, refresh_token: RefreshToken) -> Any:
         scope = self.request.payload.scope or refresh_token.get_scope()
         # Roles may have changed since the sign-in: never carry a scope no longer held.
-        _refuse_unheld(set(scope.split()), user.scopes, "user")
+        _refuse_unheld(set(scope.split()), _held_by(user), "user")
         return super().issue_token(user, refresh_token)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:

@@ -14,6 +14,7 @@ OAUTH_ERROR = {
     },
     "required": ["error"],
 }
+JSON_PROBLEM = {"type": "object", "description": "RFC 9457 problem details"}
 _FORM = "application/x-www-form-urlencoded"
 _COMMON_HEADERS = {
     "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"},
@@ -27,6 +28,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
         "description": description,
         "headers": _COMMON_HEADERS,
         "content": {"application/json": {"schema": schema}},
+    }
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _COMMON_HEADERS,
+        "content": {"application/problem+json": {"schema": JSON_PROBLEM}},
     }
 
 
@@ -151,6 +160,29 @@ OAUTH_PATHS: dict[str, dict[str, Any]] = {
             "security": [],
             "responses": {"200": _json(JSON_OBJECT, "The server's endpoints and abilities.")},
         }
+    },
+    "/.well-known/openid-configuration": {
+        "get": {
+            "operationId": "getOpenIdConfiguration",
+            "summary": "OpenID Connect discovery: endpoints, scopes, claims, acr values.",
+            "tags": ["oauth"],
+            "security": [],
+            "responses": {"200": _json(JSON_OBJECT, "OpenID Provider Metadata.")},
+        }
+    },
+    "/oauth/userinfo": {
+        method: {
+            "operationId": f"{method}UserInfo",
+            "summary": "OpenID Connect userinfo: the claims about the signed-in staff user.",
+            "tags": ["oauth"],
+            "security": [{"oauth2": ["openid"]}],
+            "responses": {
+                "200": _json(JSON_OBJECT, "sub, and name, department, roles, email per scope."),
+                "401": _problem("No valid access token, or the user was disabled."),
+                "403": _problem("The token lacks openid, or is a client's own token."),
+            },
+        }
+        for method in ("get", "post")
     },
 }
 SECURITY_SCHEMES = {

@@ -32,6 +32,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint, Response, current_app, g, make_response, render_template, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from cgcrm.identity.federation.directory import directory
 from cgcrm.identity.signin import check_credentials, check_second_factor
 
 bp = Blueprint("signin", __name__, template_folder="templates")
@@ -88,6 +89,7 @@ def _with_csrf(
         action=request.full_path,
         errors=list(errors),
         csrf=_csrf_mac(cookie),
+        federation=_federation_links(),
         **context,
     )
     response.set_cookie(
@@ -100,6 +102,15 @@ def _with_csrf(
         samesite="Strict",
     )
     return response
+
+
+def _federation_links() -> list[tuple[str, str]]:
+    """ "Sign in with <provider>" links, each carrying the client's request along."""
+    query = request.query_string.decode("ascii", "replace")
+    return [
+        (provider.title, f"/oauth/federation/{provider.name}/start?{query}")
+        for provider in directory().providers()
+    ]
 
 
 def _pending_signer() -> URLSafeTimedSerializer:

@@ -7,6 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from cgcrm.core import scopes
+from cgcrm.core.access import current_actor, requires
+from cgcrm.identity.federation.directory import federated_acr_values
+from cgcrm.identity.oidc import discovery_document, userinfo_for
 
 blp = Blueprint("oauth", __name__)
 
@@ -76,3 +79,20 @@ def server_metadata() -> Any:
             "scopes_supported": sorted(scopes.ALL_SCOPES),
         }
     )
+
+
+@blp.get("/.well-known/openid-configuration")
+def openid_configuration() -> Any:
+    """OpenID Connect discovery: how a console or another system signs staff in through us."""
+    issuer = current_app.config["JWT_ISSUER"]
+    response = jsonify(discovery_document(issuer, federated_acr_values()))
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@blp.route("/oauth/userinfo", methods=["GET", "POST"])
+@requires(scopes.OPENID)
+def userinfo() -> Any:
+    """OpenID Connect userinfo: what the token's scopes allow about the signed-in user."""
+    return jsonify(userinfo_for(current_actor().principal))

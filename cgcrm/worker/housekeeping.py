@@ -12,6 +12,7 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
+from cgcrm.identity.federation.models import FederatedSignIn
 from cgcrm.identity.models import RevokedToken
 from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 
@@ -44,6 +45,7 @@ def purge_expired_records() -> dict[str, int]:
       never);
     - idempotency keys past their expiry;
     - revoked-token entries past the token's own expiry (the token is refused as expired);
+    - sign-ins through an external provider past their expiry (their answer is refused);
     - processed-event markers older than OUTBOX_RETENTION_DAYS whose event is gone. A marker
       guards against redelivery, and only an existing event can be delivered: failed jobs stay
       requeueable only as long as the events (``cgcrm.jobs.job_options``), so no job can bring
@@ -62,6 +64,10 @@ def purge_expired_records() -> dict[str, int]:
                 delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now),
             ),
             ("revoked_tokens", delete(RevokedToken).where(RevokedToken.expires_at < now)),
+            (
+                "federated_sign_ins",
+                delete(FederatedSignIn).where(FederatedSignIn.expires_at < now),
+            ),
             (
                 "processed_events",
                 delete(ProcessedEvent).where(

@@ -94,6 +94,8 @@ def test_every_operation_names_the_scopes_its_guard_enforces(
         "sandbox_pages.cancel_payment",
         "signin.authorize_form",
         "signin.authorize_submit",
+        "federation.start",
+        "federation.callback",
     }
 
 

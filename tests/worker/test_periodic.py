@@ -17,6 +17,7 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
+from cgcrm.identity.federation.models import FederatedSignIn
 from cgcrm.identity.models import RevokedToken
 from cgcrm.worker import periodic_runs
 from cgcrm.worker.housekeeping import purge_expired_records
@@ -118,12 +119,24 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
                 )
             )
             db.session.add(RevokedToken(jti=key, expires_at=expires))
+            db.session.add(
+                FederatedSignIn(
+                    state_hash=key,
+                    provider="gov",
+                    nonce="n",
+                    code_verifier="v",
+                    authorize_query="",
+                    client_id="c",
+                    expires_at=expires,
+                )
+            )
         db.session.commit()
 
         assert purge_expired_records() == {
             "outbox_events": 1,
             "idempotency_keys": 1,
             "revoked_tokens": 1,
+            "federated_sign_ins": 1,
             "processed_events": 1,
         }
         events = set(db.session.scalars(sa.select(OutboxEvent.event_id)))
@@ -131,6 +144,7 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
         assert gone not in set(db.session.scalars(sa.select(ProcessedEvent.event_id)))
         assert list(db.session.scalars(sa.select(IdempotencyRecord.key))) == ["live"]
         assert list(db.session.scalars(sa.select(RevokedToken.jti))) == ["live"]
+        assert list(db.session.scalars(sa.select(FederatedSignIn.state_hash))) == ["live"]
         db.session.remove()
 
 

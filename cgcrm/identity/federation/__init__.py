@@ -1,0 +1,1 @@
+"""Staff sign-in through a government's own OpenID provider (OIDC relying party)."""

@@ -112,7 +112,7 @@ class Introspection(IntrospectionEndpoint):
 
     def create_introspection_payload(self, token: _DecodedToken | None) -> dict[str, Any]:
         now = datetime.now(UTC).timestamp()
-        if not token or token["exp"] < now:
+        if not token or token["exp"] <= now:  # as the guard: dead from its exp on
             return {"active": False}
         keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "dept")
         return {"active": True, "token_type": "Bearer"} | {k: token[k] for k in keys if k in token}

@@ -1,6 +1,7 @@
 """Grants misused on purpose: a code sent twice at the same moment, presented by another client
 or for another redirect URI, scopes asked beyond what was granted (refused, never trimmed), a
-refresh token presented by another client or after the user lost a role.
+refresh token presented by another client or after the user lost a role, or revoked by its
+client.
 
 test_signin.py has the sign-in itself, a code replayed or tried with another verifier, refresh
 reuse and a disabled user; these build on it."""
@@ -183,3 +184,23 @@ def test_a_refresh_token_is_refused_to_another_client(app: Flask, client: Any) -
     assert _refused(_refresh(client, other, tokens["refresh_token"]), "invalid_grant")
     # Still its own client's to use.
     assert _refresh(client, console, tokens["refresh_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("hint", [None, "refresh_token", "access_token"])
+def test_a_refresh_token_revoked_by_its_client_ends_the_sign_in(
+    app: Flask, client: Any, hint: str | None
+) -> None:
+    """RFC 7009 §2.1: the refresh token and the access tokens of its grant (a wrong hint too)."""
+    console = register(app)
+    other = register(app, email="other.clerk@council.example")
+    tokens = _signed_in(client, console)
+    form = {"token": tokens["refresh_token"], **({"token_type_hint": hint} if hint else {})}
+    client.post("/oauth/revoke", data=form, auth=(other.client_id, other.client_secret))
+    assert client.get(WHO_AM_I, headers=_bearer(tokens["access_token"])).status_code == 200
+
+    revoked = client.post(
+        "/oauth/revoke", data=form, auth=(console.client_id, console.client_secret)
+    )
+    assert revoked.status_code == 200
+    assert client.get(WHO_AM_I, headers=_bearer(tokens["access_token"])).status_code == 401
+    assert _refused(_refresh(client, console, tokens["refresh_token"]), "invalid_grant")

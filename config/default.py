@@ -1,4 +1,4 @@
-# Values shared by every environment. Each key is declared and documented in cgcrm/settings.py;
+# Values shared by every environment. Each key is declared and documented in cgcrm/settings/;
 # CGCRM_<KEY> environment variables override anything set here.
 DEFAULT_PHONE_REGION = "AU"
 DEFAULT_COUNTRY = "AU"

@@ -93,15 +93,28 @@ def _query_token(token_string: str) -> _DecodedToken | None:
 
 
 class Revocation(RevocationEndpoint):
-    """RFC 7009: a client may revoke its own tokens; the jti is refused until it expires."""
+    """RFC 7009: a client may revoke its own tokens. An access token's jti is refused until it
+    expires; a refresh token ends its sign-in: its family and the access tokens it issued
+    (§2.1), as a console signing a user out expects."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-    SUPPORTED_TOKEN_TYPES = ("access_token",)
+    SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return _query_token(token_string)
+        # The hint may be wrong (§2.1: then search the other kind too); a JWT is never a
+        # refresh token, so trying it as an access token first costs nothing extra.
+        access = _query_token(token_string)
+        if access is not None or not token_string or len(token_string) > 200:
+            return access
+        return db.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
+        )
 
-    def revoke_token(self, token: _DecodedToken, request: Any) -> None:
+    def revoke_token(self, token: _DecodedToken | RefreshToken, request: Any) -> None:
+        if isinstance(token, RefreshToken):
+            revoke_family(token.family_id)
+            db.session.commit()
+            return
         revoke(token["jti"], token["exp"])
 
 
@@ -119,7 +132,7 @@ class Introspection(IntrospectionEndpoint):
 
     def create_introspection_payload(self, token: _DecodedToken | None) -> dict[str, Any]:
         now = datetime.now(UTC).timestamp()
-        if not token or token["exp"] < now:
+        if not token or token["exp"] <= now:  # as the guard: dead from its exp on
             return {"active": False}
         keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "dept")
         return {"active": True, "token_type": "Bearer"} | {k: token[k] for k in keys if k in token}

@@ -62,7 +62,8 @@ def decode_access_token(
     claims = signing_keys().trusted_claims(token)
     if claims is None:
         return None
-    if verify_expiry and claims["exp"] < _now():
+    # RFC 7519 §4.1.4: refused "on or after" its exp, not only after it.
+    if verify_expiry and claims["exp"] <= _now():
         return None
     if is_revoked(claims["jti"], authoritative=authoritative):
         return None

@@ -66,6 +66,7 @@ SCRIPTS = {
     "post_instructions": "--database-url {db} --requests 5 --warmup 5",
     "verify_loader": "--count 50 --database-prefix {unique}",  # two databases of its own
     "token_timing": "--database-url {server}{unique} --rounds 3",  # a database of its own
+    "token_throughput": "--database-url {server}{unique} --issue 2 --validate 20 --requests 5",
     "bruteforce_starvation": "--database-url {server}{unique} --seconds 1 --attackers 2",
     "ratelimit_cost": "--requests 10",
     "kpi_latency": "--database-url {db} --requests 5 --warmup 2",

@@ -188,7 +188,10 @@ def test_a_code_works_once_and_only_with_its_verifier(app: Flask, client: Any) -
     assert first.status_code == 200
     again = _token(client, console, **form)
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
-    # The replay revoked what the first use issued.
+    # The replay revoked what the first use issued (RFC 6749 §4.1.2): the access token at once,
+    bearer = {"Authorization": f"Bearer {first.get_json()['access_token']}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    # and the refresh token.
     refresh = _token(
         client, console, grant_type="refresh_token", refresh_token=first.get_json()["refresh_token"]
     )
@@ -234,6 +237,10 @@ def test_a_disabled_user_cannot_refresh_or_sign_in(app: Flask, client: Any, make
         db.session.remove()
     admin = make_api("admin")
     assert admin.post(f"/api/v1/staff-users/{user_id}/disable", json={}).status_code == 200
+    # Its access token is refused at once in this process (elsewhere within the revocation
+    # window), and its refresh token cannot mint another.
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
     refresh = _token(
         client, console, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )

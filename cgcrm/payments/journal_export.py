@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -24,6 +23,7 @@ from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
 from cgcrm.payments.ledger import JournalEntry
 from cgcrm.payments.models import Payment, Refund
+from cgcrm.payments.money import decimal_amount
 
 CSV_MEDIA_TYPE = "text/csv"
 COLUMNS = (
@@ -43,19 +43,6 @@ COLUMNS = (
     "amount",
 )
 NUMERIC = frozenset({"entry_id", "amount_minor", "amount"})
-# ISO 4217 minor-unit exponents that are not 2.
-EXPONENTS = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
-    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
-    "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-}  # fmt: skip
-
-
-def decimal_amount(amount_minor: int, currency: str) -> str:
-    """``-1250, "GBP"`` → ``"-12.50"``; ``500, "JPY"`` → ``"500"``."""
-    exponent = EXPONENTS.get(currency.upper(), 2)
-    value = Decimal(amount_minor).scaleb(-exponent)
-    return f"{value:.{exponent}f}"
 
 
 def journal_rows(actor: Actor, day: date) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from cgcrm.interactions.service import record_interaction
 from cgcrm.payments import ledger, states
 from cgcrm.payments.errors import InvalidCard, ProviderUnavailable, TransitionRefused
 from cgcrm.payments.models import Payment, PaymentEvent
+from cgcrm.payments.money import decimal_amount
 from cgcrm.payments.providers.base import CardSummary
 
 Hook = Callable[[Payment], None]
@@ -398,7 +399,10 @@ def _contact(payment: Payment, actor: str, citizen_current: bool = False) -> dic
         "transaction_ref": payment.reference,
         "started_at": min(started, ended),
         "ended_at": ended,
-        "summary": f"Payment {payment.reference} of {payment.amount_minor} {payment.currency}",
+        "summary": (
+            f"Payment {payment.reference} of "
+            f"{decimal_amount(payment.amount_minor, payment.currency)} {payment.currency}"
+        ),
     }
 
 

@@ -86,6 +86,27 @@ def focused(page: Page) -> dict[str, str]:
     return described
 
 
+_FOCUS_CHANGE = """() => {
+  const element = document.activeElement;
+  const looks = () => {
+    const style = getComputedStyle(element);
+    return ["outline-style", "outline-color", "outline-width", "box-shadow", "background-color",
+            "color", "border-color", "text-decoration-line"].map((p) => style.getPropertyValue(p));
+  };
+  const focusedLooks = looks();
+  element.blur();
+  const blurredLooks = looks();
+  element.focus();
+  return focusedLooks.some((value, i) => value !== blurredLooks[i]);
+}"""
+
+
+def focus_is_visible(page: Page) -> bool:
+    """True when the focused element looks different from how it looks unfocused (WCAG 2.4.7).
+    Whether the difference is enough is for a person to judge, on the screenshots."""
+    return bool(page.evaluate(_FOCUS_CHANGE))
+
+
 def tab_to(page: Page, matches: Any, limit: int = 40) -> dict[str, str]:
     """Press Tab until the focused element satisfies ``matches`` (a predicate on ``focused``)."""
     seen = []

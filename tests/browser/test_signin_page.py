@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.browsing import (
     ZOOMED_VIEWPORT,
     axe,
+    focus_is_visible,
     focused,
     has_no_horizontal_scroll,
     screenshot,
@@ -55,12 +56,15 @@ def test_a_user_signs_in_with_the_keyboard_alone(page: Page, stack: LiveStack) -
     page.goto(_authorize_url(stack, state))
 
     assert tab_to(page, lambda f: f["id"] == "email")["label"] == "Email address"
+    assert focus_is_visible(page)
     page.keyboard.type(stack.email("front_office"))
     page.keyboard.press("Tab")
-    assert focused(page)["id"] == "password"
+    assert focused(page)["id"] == "password" and focus_is_visible(page)
     page.keyboard.type(stack.password)
     page.keyboard.press("Tab")
     assert focused(page)["tag"] == "button" and focused(page)["text"] == "Sign in"
+    assert focus_is_visible(page)
+    screenshot(page, "signin-keyboard-focus")
     page.keyboard.press("Enter")
 
     # The client's redirect URI receives the code (no console on this stack to take it).
@@ -93,7 +97,7 @@ def test_the_error_summary_is_focused_and_links_each_error_to_its_field(
 
     # A link of the summary, followed from the keyboard, puts the focus in its field.
     page.keyboard.press("Tab")
-    assert focused(page)["text"] == "Enter your email address"
+    assert focused(page)["text"] == "Enter your email address" and focus_is_visible(page)
     page.keyboard.press("Enter")
     expect(email).to_be_focused()
     summary.get_by_role("link", name="Enter your password").click()
@@ -126,3 +130,9 @@ def test_the_sign_in_page_reflows_at_400_percent_zoom(page: Page, stack: LiveSta
     expect(page.get_by_role("alert")).to_be_visible()
     assert has_no_horizontal_scroll(page)
     screenshot(page, "signin-errors-400-percent")
+
+
+def test_a_broken_sign_in_link_explains_itself_accessibly(page: Page, stack: LiveStack) -> None:
+    page.goto(stack.url("/oauth/authorize?response_type=code&client_id=nobody"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This sign-in link is not valid")
+    axe(page, "the invalid sign-in link page")

@@ -20,12 +20,18 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
 
-install: $(VENV)/.dev-installed
+# The staff console's front-end assets (govuk-frontend, htmx) from the npm registry, pinned by
+# package-lock.json; served by the app from node_modules/, never from a CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.dev-installed node_modules/.installed
 
 ## run: migrate, load demo data and simulate a quarter of activity once, serve the API on
 ## 127.0.0.1:$(PORT) with a background worker (outbox relay, jobs, periodic jobs; needs Redis at
 ## REDIS_URL); Ctrl-C stops both.
-run: $(VENV)/.runtime-installed
+run: $(VENV)/.runtime-installed node_modules/.installed
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) seed
@@ -53,10 +59,10 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy cgcrm
 
-pytest: $(VENV)/.dev-installed chromium
+pytest: $(VENV)/.dev-installed node_modules/.installed chromium
 	CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup -q
 
-smoke: $(VENV)/.dev-installed
+smoke: $(VENV)/.dev-installed node_modules/.installed
 	CGCRM_TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -m smoke -q
 
 ## chromium: Debian's Chromium, which the browser tests (tests/browser) drive through Playwright;
@@ -71,8 +77,8 @@ chromium:
 	fi
 
 ## screenshots: the browser tests again, keeping docs/screenshots/*.png of the pages they visit.
-screenshots: $(VENV)/.dev-installed chromium
+screenshots: $(VENV)/.dev-installed node_modules/.installed chromium
 	CGCRM_SCREENSHOTS=1 CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m browser tests/browser
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -85,17 +85,36 @@ def _query_token(token_string: str) -> _DecodedToken | None:
     return _DecodedToken(claims) if claims else None
 
 
+def _query_refresh_token(token_string: str) -> RefreshToken | None:
+    if not token_string or len(token_string) > 200:
+        return None
+    return db.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
+    )
+
+
 class Revocation(RevocationEndpoint):
-    """RFC 7009: a client may revoke its own tokens; the jti is refused until it expires."""
+    """RFC 7009: a client may revoke its own tokens. An access token's jti is refused until it
+    expires; a refresh token revokes its whole family (the sign-in: every refresh token and the
+    access tokens they issued), which is how a client signs a user out."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-    SUPPORTED_TOKEN_TYPES = ("access_token",)
+    SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return _query_token(token_string)
+        # The hint only says where to look first (RFC 7009 §2.1).
+        if token_type_hint != "refresh_token":
+            found = _query_token(token_string)
+            if found is not None:
+                return found
+        return _query_refresh_token(token_string)
 
-    def revoke_token(self, token: _DecodedToken, request: Any) -> None:
-        revoke(token["jti"], token["exp"])
+    def revoke_token(self, token: _DecodedToken | RefreshToken, request: Any) -> None:
+        if isinstance(token, RefreshToken):
+            revoke_family(token.family_id)
+            db.session.commit()
+        else:
+            revoke(token["jti"], token["exp"])
 
 
 class Introspection(IntrospectionEndpoint):

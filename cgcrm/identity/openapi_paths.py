@@ -116,10 +116,11 @@ OAUTH_PATHS: dict[str, dict[str, Any]] = {
     ),
     "/oauth/revoke": _form_operation(
         "revokeToken",
-        "Revoke one of your access tokens (RFC 7009).",
+        "Revoke one of your access tokens, or a refresh token and with it the whole sign-in "
+        "(RFC 7009).",
         {
             "token": {"type": "string"},
-            "token_type_hint": {"type": "string", "enum": ["access_token"]},
+            "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
         },
         ["token"],
         _json(JSON_OBJECT, "Revoked, or the token was not yours or not known (RFC 7009 §2.2)."),

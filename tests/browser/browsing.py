@@ -128,6 +128,30 @@ def has_no_horizontal_scroll(page: Page) -> bool:
     )
 
 
+_OVERFLOWING = """() => {
+  const limit = document.documentElement.clientWidth;
+  const found = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    // Data tables may scroll sideways (WCAG 1.4.10's exception for two-dimensional content).
+    if (element.closest("table")) continue;
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.right <= limit + 1) continue;
+    const classes = typeof element.className === "string" && element.className
+      ? "." + element.className.trim().split(/\\s+/).join(".") : "";
+    found.push(`${element.tagName.toLowerCase()}${element.id ? "#" + element.id : ""}${classes}`
+               + ` (right edge at ${Math.round(box.right)} px)`);
+  }
+  return found.slice(0, 10);
+}"""
+
+
+def overflowing(page: Page) -> list[str]:
+    """Elements that stick out of the viewport's width, tables apart (WCAG 1.4.10, reflow:
+    at 400 % zoom nothing but a data table should need scrolling sideways)."""
+    found: list[str] = page.evaluate(_OVERFLOWING)
+    return found
+
+
 def screenshot(page: Page, name: str) -> Path | None:
     """Keep ``docs/screenshots/<name>.png`` of the whole page when CGCRM_SCREENSHOTS=1
     (``make screenshots``); otherwise nothing, so ordinary runs leave the tree alone."""

@@ -61,7 +61,12 @@ def test_overview_tells_one_story_across_channels(rates: Any, citizen_id: str):
     assert view["interaction_count"] == 3
     assert [c["reference"] for c in view["open_cases"]] == [case["reference"]]
     assert view["open_cases"][0]["sla"]["state"] in {"on_track", "due_soon"}
-    assert view["withheld"] == {"interactions": 0, "open_cases": 0, "payments": 0}
+    assert view["withheld"] == {
+        "interactions": 0,
+        "open_cases": 0,
+        "payments": 0,
+        "satisfaction": 0,
+    }
 
 
 def test_query_count_does_not_grow_with_history(app: Any, rates: Any, citizen_id: str):
@@ -90,7 +95,12 @@ def test_other_departments_records_are_withheld_and_counted(
     view = rates.get(f"/api/v1/citizens/{citizen_id}/overview").get_json()
     assert [i["channel"] for i in view["latest_interactions"]] == ["phone"]
     assert view["open_cases"] == []
-    assert view["withheld"] == {"interactions": 1, "open_cases": 1, "payments": 0}
+    assert view["withheld"] == {
+        "interactions": 1,
+        "open_cases": 1,
+        "payments": 0,
+        "satisfaction": 0,
+    }
     assert view["last_channel"] == "phone"
 
 

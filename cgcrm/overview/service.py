@@ -148,8 +148,8 @@ def _satisfaction(citizen: CitizenRecord, visible: Any, limit: int) -> tuple[Sat
             SatisfactionAnswer(
                 r.id,
                 r.interaction_id,
-                channel,
-                service,
+                contact.channel_code,
+                contact.service_code,
                 r.csat,
                 r.nps,
                 r.effort,
@@ -157,7 +157,7 @@ def _satisfaction(citizen: CitizenRecord, visible: Any, limit: int) -> tuple[Sat
                 r.source,
                 r.recorded_at,
             )
-            for r, channel, service in latest
+            for r, contact in latest
         ]
     return summary, withheld
 

@@ -1,7 +1,9 @@
 """Browser tests: Playwright driving Debian's Chromium headless against a live stack.
 
-One stack per test session (tests/browser/stack.py: PostgreSQL database of its own, gunicorn,
-``flask worker``, Redis), one Chromium, a fresh browser context per test (its own cookies). A
+One stack for the whole folder (tests/browser/stack.py: PostgreSQL database of its own,
+gunicorn, ``flask worker``, Redis), one Chromium, a fresh browser context per test (its own
+cookies). Package-scoped: under xdist the folder's tests run together on one worker, and the
+stack stops as soon as they are done instead of idling while that worker runs the rest. A
 role's signed-in state is kept once per session and handed to later tests in new contexts, so
 only the tests about signing in walk the sign-in form.
 
@@ -58,7 +60,7 @@ def _clean_state() -> None:
     replaces tests/conftest.py's, which would build the in-process application)."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[LiveStack]:
     from tests.conftest import DEFAULT_DATABASE, REDIS_URL
 
@@ -69,13 +71,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
@@ -148,7 +150,7 @@ def sign_in(stack: LiveStack) -> Callable[[Page, str], None]:
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _signed_in_states() -> dict[str, Any]:
     return {}
 

@@ -4,7 +4,8 @@ Run as ``python -m tests.browser.seed_stack`` with the stack's ``CGCRM_*`` setti
 environment (tests/browser/stack.py does): migrates the database to head, loads the demo
 catalog, registers the staff console's OAuth client and one staff user per role, and creates
 the citizens the journeys look for plus a small synthetic population. A process of its own, as
-``make run``'s ``flask db upgrade`` and ``flask seed`` are, so the test process never holds a
+``make run``'s ``flask db upgrade`` and ``flask seed`` are (its demo staff, password and
+console scopes are those of ``cgcrm.cli``), so the test process never holds a
 second application (the catalog and name caches are per process).
 
 Nothing is written to ``instance/``: a developer's demo credentials stay as they are.
@@ -16,22 +17,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# One staff user per role, each of the department it would work in; password shared.
-STAFF = {
-    "front_office": ("counter@council.example", "CUSTOMER", "Casey Counter"),
-    "case_worker": ("caseworker@council.example", "RATES", "Robin Rates"),
-    "supervisor": ("supervisor@council.example", "CUSTOMER", "Sam Supervisor"),
-    "finance": ("finance@council.example", "RATES", "Frankie Finance"),
-    "auditor": ("auditor@council.example", "CUSTOMER", "Alex Auditor"),
-    "admin": ("admin@council.example", "CUSTOMER", "Demo Administrator"),
-}
-PASSWORD = "a long passphrase for the browser tests"
 
-
-def seed(console_client_id: str, console_secret: str, redirect_uri: str, citizens: int) -> dict:
+def seed(
+    console_client_id: str, console_secret: str, redirect_uri: str, citizens: int
+) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from cgcrm import create_app
@@ -39,9 +32,8 @@ def seed(console_client_id: str, console_secret: str, redirect_uri: str, citizen
     from cgcrm.citizens.schemas import CitizenCreateSchema
     from cgcrm.citizens.service import create_citizen
     from cgcrm.citizens.synthetic import generate_citizens
-    from cgcrm.cli import KNOWN_DEMO_CITIZENS
+    from cgcrm.cli import CONSOLE_SCOPE, DEMO_STAFF, DEMO_STAFF_PASSWORD, KNOWN_DEMO_CITIZENS
     from cgcrm.core.principal import SYSTEM, Actor
-    from cgcrm.core.scopes import ALL_SCOPES
     from cgcrm.extensions import db
     from cgcrm.identity.service import create_client, create_user
 
@@ -49,16 +41,20 @@ def seed(console_client_id: str, console_secret: str, redirect_uri: str, citizen
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         load_catalog(ROOT / "config" / "seed" / "catalog.yaml")
-        create_client(
+        # The console client and demo staff as `flask seed` makes them, but with this stack's
+        # redirect URI and secret (flask seed keeps its secret in instance/).
+        issued = create_client(
             "cgcrm staff console",
             "CUSTOMER",
-            " ".join(sorted(ALL_SCOPES)),
+            CONSOLE_SCOPE,
             client_id=console_client_id,
             client_secret=console_secret,
             redirect_uris=[redirect_uri],
         )
-        for role, (email, department, name) in STAFF.items():
-            create_user(email, [role], department, name, PASSWORD)
+        issued.client.grant_types = "authorization_code refresh_token"
+        db.session.commit()
+        for email, role, department, name in DEMO_STAFF:
+            create_user(email, role, department, name, DEMO_STAFF_PASSWORD)
         actor = Actor(SYSTEM, "browser-tests")
         schema = CitizenCreateSchema()
         known = []
@@ -69,8 +65,8 @@ def seed(console_client_id: str, console_secret: str, redirect_uri: str, citizen
         db.session.remove()
         db.engine.dispose()
     return {
-        "password": PASSWORD,
-        "staff": {role: email for role, (email, _, _) in STAFF.items()},
+        "password": DEMO_STAFF_PASSWORD,
+        "staff": {role: email for email, role, _, _ in DEMO_STAFF},
         "known_citizens": known,
     }
 

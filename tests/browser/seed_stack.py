@@ -62,6 +62,10 @@ def seed(
             known.append(str(create_citizen(actor, schema.load(payload)).id))
         for payload in generate_citizens(citizens, seed=2026):
             create_citizen(actor, schema.load(payload))
+        # A near-duplicate of Jennifer Smith, created anyway and so filed for review: the
+        # duplicate journey (review, merge, undo) works on this pair.
+        near_duplicate = {**KNOWN_DEMO_CITIZENS[1], "given_name": "Jenny"}
+        known.append(str(create_citizen(actor, schema.load(near_duplicate), on_match="create").id))
         db.session.remove()
         db.engine.dispose()
     return {

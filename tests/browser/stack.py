@@ -33,7 +33,9 @@ class LiveStack:
     base_url: str
     password: str
     staff: dict[str, str]  # role -> email
-    known_citizens: list[str]  # ids of cgcrm.cli.KNOWN_DEMO_CITIZENS, in order
+    # ids of cgcrm.cli.KNOWN_DEMO_CITIZENS (John Smith, Jennifer Smith) in order, then of
+    # "Jenny Smith", Jennifer's near-duplicate filed for review
+    known_citizens: list[str]
     console_client_id: str
     logs: Path
 

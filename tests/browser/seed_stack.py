@@ -60,12 +60,12 @@ def seed(
         known = []
         for payload in KNOWN_DEMO_CITIZENS:
             known.append(str(create_citizen(actor, schema.load(payload)).id))
+        # A second record of Jennifer Smith, as another department might make: the matcher
+        # files the pair for review (the duplicates journey merges it and undoes the merge).
+        second = {**KNOWN_DEMO_CITIZENS[1], "given_name": "Jenny"}
+        create_citizen(actor, schema.load(second), on_match="create")
         for payload in generate_citizens(citizens, seed=2026):
             create_citizen(actor, schema.load(payload))
-        # A near-duplicate of Jennifer Smith, created anyway and so filed for review: the
-        # duplicate journey (review, merge, undo) works on this pair.
-        near_duplicate = {**KNOWN_DEMO_CITIZENS[1], "given_name": "Jenny"}
-        known.append(str(create_citizen(actor, schema.load(near_duplicate), on_match="create").id))
         db.session.remove()
         db.engine.dispose()
     return {

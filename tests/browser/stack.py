@@ -33,9 +33,7 @@ class LiveStack:
     base_url: str
     password: str
     staff: dict[str, str]  # role -> email
-    # ids of cgcrm.cli.KNOWN_DEMO_CITIZENS (John Smith, Jennifer Smith) in order, then of
-    # "Jenny Smith", Jennifer's near-duplicate filed for review
-    known_citizens: list[str]
+    known_citizens: list[str]  # ids of cgcrm.cli.KNOWN_DEMO_CITIZENS, in order
     console_client_id: str
     logs: Path
 

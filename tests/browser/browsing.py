@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from tests.browser.stack import LiveStack
 from tests.live_server import PROJECT_ROOT
@@ -19,6 +19,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 # 400 % zoom of a 1280 CSS px wide window: WCAG 1.4.10 reflow's 320 CSS px.
 ZOOMED_VIEWPORT = {"width": 320, "height": 256}
+# Wide enough for the GOV.UK template's desktop layout (its widest breakpoint is 1020 px).
+VIEWPORT = {"width": 1280, "height": 900}
 
 _RUN_AXE = """async (tags) => {
   const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
@@ -161,3 +163,28 @@ def screenshot(page: Page, name: str) -> Path | None:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
     return path
+
+
+class ConsoleErrors:
+    """What a page got wrong in the browser: a script or style the content security policy
+    refused, an uncaught exception, an asset (script, style, image, font) that failed to load.
+    A page that has one is broken for someone. Documents answered with an error status are
+    not counted: a form sent back with its errors is a 400 on purpose."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.messages.append(f"console: {message.text}")
+
+    def _response(self, response: Response) -> None:
+        request = response.request
+        asset = request.resource_type != "document" and not request.url.endswith("/favicon.ico")
+        if response.status >= 400 and asset:
+            self.messages.append(f"{response.status} for {request.resource_type} {request.url}")
+
+    def watch(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("response", self._response)
+        page.on("pageerror", lambda error: self.messages.append(f"uncaught: {error}"))

@@ -20,24 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Playwright,
-    Response,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.browser import browsing
+from tests.browser.browsing import VIEWPORT, ConsoleErrors
 from tests.browser.stack import LiveStack, live_stack
 
 CHROMIUM = Path(os.environ.get("CGCRM_CHROMIUM", "/usr/bin/chromium"))
 SKIP_VARIABLE = "CGCRM_SKIP_BROWSER"
 HERE = Path(__file__).resolve().parent
-# Wide enough for the GOV.UK template's desktop layout (its widest breakpoint is 1020 px).
-VIEWPORT = {"width": 1280, "height": 900}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -45,6 +36,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark every test of this folder ``browser`` and put them in one xdist group (before
     xdist reads the groups); skip them, saying so, when the developer asked to."""
     skip = os.environ.get(SKIP_VARIABLE) == "1"
+    if skip and os.environ.get("CI"):
+        raise pytest.UsageError(f"{SKIP_VARIABLE}=1 is for developers: CI runs the browser tests")
     for item in items:
         if HERE not in Path(str(item.path)).parents:
             continue
@@ -89,31 +82,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
     yield launched
     launched.close()
-
-
-class ConsoleErrors:
-    """What a page got wrong in the browser: a script or style the content security policy
-    refused, an uncaught exception, an asset (script, style, image, font) that failed to load.
-    A page that has one is broken for someone. Documents answered with an error status are
-    not counted: a form sent back with its errors is a 400 on purpose."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.messages.append(f"console: {message.text}")
-
-    def _response(self, response: Response) -> None:
-        request = response.request
-        asset = request.resource_type != "document" and not request.url.endswith("/favicon.ico")
-        if response.status >= 400 and asset:
-            self.messages.append(f"{response.status} for {request.resource_type} {request.url}")
-
-    def watch(self, page: Page) -> None:
-        page.on("console", self._console)
-        page.on("response", self._response)
-        page.on("pageerror", lambda error: self.messages.append(f"uncaught: {error}"))
 
 
 @pytest.fixture

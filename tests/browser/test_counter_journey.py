@@ -3,7 +3,7 @@ sign in, find a citizen despite a typo, open the 360 view, log a contact, open a
 cash payment, record the citizen's satisfaction, sign out. Every page is checked with axe-core
 on the way, forms are first sent empty to check their error summary, and the main pages are
 kept as screenshots (``make screenshots``). Then the journey's first steps with the keyboard
-alone.
+alone, and with JavaScript switched off.
 
 The citizen is the demo's John Smith (born 2 March 1984), searched for as "Jon Smyth".
 """
@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.browsing import axe, focus_is_visible, focused, screenshot, sign_in, tab_to
+from tests.browser.browsing import (
+    VIEWPORT,
+    ConsoleErrors,
+    axe,
+    focus_is_visible,
+    focused,
+    screenshot,
+    sign_in,
+    tab_to,
+)
 from tests.browser.stack import LiveStack
 from tests.browser.unbuilt_pages import skip_if_link_missing, skip_unless_reaches
 
@@ -218,6 +227,38 @@ def test_the_counter_journey_starts_with_the_keyboard_alone(page: Page, stack: L
     page.keyboard.press("Enter")
     expect(page.get_by_role("cell", name="Walked in about a missed bin")).to_be_visible()
     axe(page, "the 360 view after a contact logged by keyboard")
+
+
+def test_the_counter_journey_works_without_javascript(
+    browser: Browser, stack: LiveStack, console_errors: ConsoleErrors
+) -> None:
+    """htmx and GOV.UK Frontend only enhance: with scripts off, the same forms search, open the
+    record and log a contact by plain GETs and POSTs."""
+    context = browser.new_context(
+        base_url=stack.base_url, viewport=VIEWPORT, java_script_enabled=False
+    )
+    context.on("page", console_errors.watch)
+    try:
+        page = context.new_page()
+        sign_in(page, stack, "front_office")
+        page.get_by_label("Find a citizen").fill(TYPO)
+        page.get_by_role("button", name="Search").click()
+        skip_unless_reaches(page, "/console/search?", "search (/console/search)")
+        page.get_by_label("Day").fill("2")
+        page.get_by_label("Month").fill("3")
+        page.get_by_label("Year").fill("1984")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name=CITIZEN).click()
+        action(page, "Log a contact").click()
+        page.get_by_role("group", name="How did they get in touch?").get_by_label(COUNTER).check()
+        page.get_by_label("They contacted us").check()
+        page.get_by_role("group", name="Outcome").get_by_label("Resolved").check()
+        page.get_by_label("Summary (optional)").fill("Came in without a phone")
+        page.get_by_role("button", name="Log contact").click()
+        expect(page.get_by_role("cell", name="Came in without a phone")).to_be_visible()
+    finally:
+        context.close()
+    assert not console_errors.messages, console_errors.messages
 
 
 def _arrow_to(page: Page, label: str, limit: int = 12) -> None:

@@ -90,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.citizens.consents import register_contact_finder
     from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.citizens.routes import blp as citizens_blp
+    from cgcrm.console import init_console
     from cgcrm.core import http
     from cgcrm.core.audit_keys import build_audit_keyring
     from cgcrm.core.crypto import build_cipher
@@ -202,6 +203,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(sandbox_moto_blp)
     api.document_paths(health.OPENAPI_PATHS)
     api.document_paths(oauth_paths.OAUTH_PATHS, oauth_paths.SECURITY_SCHEMES)
+    # The staff console (issue 14): pages for people over the API, reached only through HTTP.
+    init_console(app)
 
     app.before_request(http.assign_request_id)
     # Before authentication: a request over its limit costs one Redis round trip, no more.

@@ -38,6 +38,9 @@ CACHEABLE = {
     "oauth.jwks": "public, max-age=300",
     "oauth.server_metadata": "public, max-age=300",
     "swagger_ui_assets.static": "public, max-age=86400",
+    # The staff console's front-end files (npm packages and its own script).
+    "console.assets": "public, max-age=3600",
+    "console.static": "public, max-age=3600",
 }
 # JSON is never a page: it may load nothing and be framed nowhere.
 DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'"

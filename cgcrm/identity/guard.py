@@ -28,6 +28,7 @@ from cgcrm.identity.tokens import decode_access_token
 
 # Declared in core so the catalog can use them too; re-exported for the routes of the domains.
 __all__ = [
+    "PUBLIC_BLUEPRINTS",
     "PUBLIC_ENDPOINTS",
     "allows_anonymous",
     "authenticate_request",
@@ -64,6 +65,15 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 
+# Web applications served beside the API that sign their own users in and call the API with
+# those users' tokens, like any client: the staff console (cgcrm.console, a session cookie).
+PUBLIC_BLUEPRINTS = frozenset({"console"})
+
+
+def is_public(endpoint: str) -> bool:
+    """An endpoint the guard leaves alone: public by name, or of a public blueprint."""
+    return endpoint in PUBLIC_ENDPOINTS or endpoint.split(".", 1)[0] in PUBLIC_BLUEPRINTS
+
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     dept_id = claims.get("dept_id")
@@ -81,7 +91,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 def authenticate_request() -> None:
     """``before_request``: resolve the principal and enforce the view's scopes."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+    if endpoint is None or is_public(endpoint) or request.method == "OPTIONS":
         return
     # Anonymous means no Authorization header at all: a token sent is checked, never ignored.
     if "Authorization" not in request.headers and anonymous_allowed(

@@ -92,6 +92,14 @@ def _query_token(token_string: str) -> _DecodedToken | None:
     return _DecodedToken(claims) if claims else None
 
 
+def _query_refresh_token(token_string: str) -> RefreshToken | None:
+    if not token_string or len(token_string) > 200:
+        return None
+    return db.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
+    )
+
+
 class Revocation(RevocationEndpoint):
     """RFC 7009: a client may revoke its own tokens. An access token's jti is refused until it
     expires; a refresh token ends its sign-in: its family and the access tokens it issued
@@ -101,14 +109,12 @@ class Revocation(RevocationEndpoint):
     SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        # The hint may be wrong (§2.1: then search the other kind too); a JWT is never a
-        # refresh token, so trying it as an access token first costs nothing extra.
-        access = _query_token(token_string)
-        if access is not None or not token_string or len(token_string) > 200:
-            return access
-        return db.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
-        )
+        # The hint only says where to look first (RFC 7009 §2.1).
+        if token_type_hint != "refresh_token":
+            found = _query_token(token_string)
+            if found is not None:
+                return found
+        return _query_refresh_token(token_string)
 
     def revoke_token(self, token: _DecodedToken | RefreshToken, request: Any) -> None:
         if isinstance(token, RefreshToken):

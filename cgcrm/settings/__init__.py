@@ -12,6 +12,7 @@ from typing import Any
 
 from cgcrm.settings.api import API
 from cgcrm.settings.cases import CASES
+from cgcrm.settings.console import CONSOLE
 from cgcrm.settings.core import (
     ENVIRONMENTS,
     PROJECT_ROOT,
@@ -41,6 +42,7 @@ SETTINGS: tuple[Setting, ...] = (
     *METRICS,
     *PAYMENTS,
     *NOTIFICATIONS,
+    *CONSOLE,
 )
 
 

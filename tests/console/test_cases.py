@@ -76,7 +76,10 @@ def test_a_move_on_a_case_changed_meanwhile_is_refused_and_shown(
     case_url = location(opened).split("?")[0]
     html = text(rates_officer.get(case_url))
     stale = {"csrf_token": hidden(html, "csrf_token"), "version": hidden(html, "version")}
-    assert rates_officer.post(f"{case_url}/transitions", data={**stale, "to": "resolved"}).status_code == 303
+    assert (
+        rates_officer.post(f"{case_url}/transitions", data={**stale, "to": "resolved"}).status_code
+        == 303
+    )
     again = rates_officer.post(f"{case_url}/transitions", data={**stale, "to": "in_progress"})
     assert again.status_code == 409
     body = text(again)
@@ -94,7 +97,11 @@ def test_a_move_the_workflow_does_not_allow_is_an_error_on_the_field(
     html = text(rates_officer.get(case_url))
     refused = rates_officer.post(
         f"{case_url}/transitions",
-        data={"csrf_token": hidden(html, "csrf_token"), "version": hidden(html, "version"), "to": "closed"},
+        data={
+            "csrf_token": hidden(html, "csrf_token"),
+            "version": hidden(html, "version"),
+            "to": "closed",
+        },
     )
     assert refused.status_code == 409
     assert error_links(text(refused)) == ["to"]
@@ -152,9 +159,7 @@ def test_a_case_form_without_the_csrf_token_is_refused(
     assert rates.get("/api/v1/cases", query_string={"citizen_id": citizen_id}).get_json() == []
 
 
-def test_another_departments_case_offers_no_move(
-    sign_in: Any, citizen_id: str
-) -> None:
+def test_another_departments_case_offers_no_move(sign_in: Any, citizen_id: str) -> None:
     waste_officer = sign_in(["front_office"], "WASTE")
     opened = _open(waste_officer, citizen_id)  # a RATES-PAY case belongs to rates
     assert opened.status_code == 303

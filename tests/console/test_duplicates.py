@@ -69,13 +69,17 @@ def test_a_pair_is_compared_merged_with_field_choices_and_undone(
     survivor = rates.get(f"/api/v1/citizens/{b_id}").get_json()
     assert survivor["given_name"] == a_given
     assert rates.get(f"/api/v1/citizens/{a_id}").get_json()["status"] == "merged"
-    undone = reviewer.post(f"{merge_url}/undo", data={"csrf_token": hidden(merge_page, "csrf_token")})
+    undone = reviewer.post(
+        f"{merge_url}/undo", data={"csrf_token": hidden(merge_page, "csrf_token")}
+    )
     assert undone.status_code == 303
     after = text(reviewer.get(location(undone)))
     assert "The merge was undone" in after and "Undo merge" not in after
     assert rates.get(f"/api/v1/citizens/{a_id}").get_json()["status"] != "merged"
     # Undone once: a second undo is refused and said so.
-    again = reviewer.post(f"{merge_url}/undo", data={"csrf_token": hidden(merge_page, "csrf_token")})
+    again = reviewer.post(
+        f"{merge_url}/undo", data={"csrf_token": hidden(merge_page, "csrf_token")}
+    )
     assert again.status_code == 409 and error_links(text(again)) == ["undo"]
 
 
@@ -84,7 +88,9 @@ def test_a_pair_is_dismissed_as_different_people(
 ) -> None:
     compare_url = f"/console/duplicates/{pair['id']}"
     html = text(reviewer.get(compare_url))
-    dismissed = reviewer.post(f"{compare_url}/dismiss", data={"csrf_token": hidden(html, "csrf_token")})
+    dismissed = reviewer.post(
+        f"{compare_url}/dismiss", data={"csrf_token": hidden(html, "csrf_token")}
+    )
     assert dismissed.status_code == 303
     listing = text(reviewer.get(location(dismissed)))
     assert "different people" in listing and "/console/duplicates/" + pair["id"] not in listing
@@ -98,7 +104,9 @@ def test_a_merge_without_a_survivor_is_refused_on_the_field(
 ) -> None:
     compare_url = f"/console/duplicates/{pair['id']}"
     html = text(reviewer.get(compare_url))
-    refused = reviewer.post(f"{compare_url}/merge", data={"csrf_token": hidden(html, "csrf_token"), "survivor": ""})
+    refused = reviewer.post(
+        f"{compare_url}/merge", data={"csrf_token": hidden(html, "csrf_token"), "survivor": ""}
+    )
     body = text(refused)
     assert refused.status_code == 400 and titled_error(body) and error_links(body) == ["survivor"]
 

@@ -26,7 +26,9 @@ def test_a_passport_seen_at_the_counter_is_recorded_and_raises_the_level(
     form = counter.get(url)
     assert form.status_code == 200 and one_h1(text(form))
     done = submit(
-        counter, url, {"method": "document_check", "document_type": "passport", "last_digits": "123"}
+        counter,
+        url,
+        {"method": "document_check", "document_type": "passport", "last_digits": "123"},
     )
     assert done.status_code == 303
     confirmation = text(counter.get(location(done)))
@@ -84,7 +86,13 @@ def test_evidence_form_mistakes_are_linked_to_their_fields(
     date = submit(
         counter,
         url,
-        {"method": "knowledge_questions", "service_code": "RATES-PAY", "dob-day": "31", "dob-month": "2", "dob-year": "1984"},
+        {
+            "method": "knowledge_questions",
+            "service_code": "RATES-PAY",
+            "dob-day": "31",
+            "dob-month": "2",
+            "dob-year": "1984",
+        },
     )
     assert error_links(text(date)) == ["dob-day"]
 

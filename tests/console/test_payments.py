@@ -12,7 +12,15 @@ from flask import Flask
 from cgcrm.catalog.models import Service
 from cgcrm.extensions import db
 from tests.console.conftest import ConsoleBrowser
-from tests.console.journey_helpers import error_links, hidden, location, one_h1, submit, text, titled_error
+from tests.console.journey_helpers import (
+    error_links,
+    hidden,
+    location,
+    one_h1,
+    submit,
+    text,
+    titled_error,
+)
 
 FEE = 6500
 CARD = "5555 5555 5555 4444"
@@ -22,7 +30,9 @@ CARD = "5555 5555 5555 4444"
 def _fee_service(app: Flask) -> None:
     """RATES-CERT: a rates certificate with a fee (the test catalog's services are free)."""
     with app.app_context():
-        rates = db.session.execute(db.select(Service).where(Service.code == "RATES-PAY")).scalar_one()
+        rates = db.session.execute(
+            db.select(Service).where(Service.code == "RATES-PAY")
+        ).scalar_one()
         db.session.add(
             Service(
                 code="RATES-CERT",
@@ -161,9 +171,7 @@ def test_a_phone_payment_is_keyed_by_staff_and_the_card_number_never_comes_back(
 def test_a_web_payment_gives_the_card_page_link_to_hand_over(
     cashier: ConsoleBrowser, citizen_id: str, reader: Any
 ) -> None:
-    taken = _take(
-        cashier, citizen_id, method="web", return_url="https://council.example/paid"
-    )
+    taken = _take(cashier, citizen_id, method="web", return_url="https://council.example/paid")
     assert taken.status_code == 303
     html = text(cashier.get(location(taken)))
     (payment,) = _payments(reader, citizen_id)

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import ConsoleBrowser
-from tests.console.journey_helpers import error_links, hidden, location, one_h1, submit, text, titled_error
+from tests.console.journey_helpers import (
+    error_links,
+    hidden,
+    location,
+    one_h1,
+    submit,
+    text,
+    titled_error,
+)
 from tests.matching.merge_helpers import STARTED, contact
 
 
@@ -31,7 +39,9 @@ def test_an_answer_given_at_the_counter_is_recorded_against_the_contact(
     html = text(form)
     assert form.status_code == 200 and one_h1(html)
     assert f'value="{contact_id}" checked' in html  # the latest contact is chosen
-    done = submit(counter, url, {"interaction_id": contact_id, "csat": "4", "nps": "9", "comment": "Quick"})
+    done = submit(
+        counter, url, {"interaction_id": contact_id, "csat": "4", "nps": "9", "comment": "Quick"}
+    )
     assert done.status_code == 303
     confirmation = counter.get(location(done))
     assert "Satisfaction answer recorded" in text(confirmation) and one_h1(text(confirmation))

@@ -124,17 +124,10 @@ def _compare(pair_id: uuid.UUID, form: Form, status: int = 200) -> Any:
         "a": client.get(f"/api/v1/citizens/{pair['citizen']['id']}"),
         "b": client.get(f"/api/v1/citizens/{pair['other_citizen']['id']}"),
     }
-    rows = [
-        {
-            "name": name,
-            "label": label,
-            "a": _shown(_value(records["a"], name)),
-            "b": _shown(_value(records["b"], name)),
-        }
-        for name, label in MERGE_FIELDS
-    ]
-    for row in rows:
-        row["differs"] = row["a"] != row["b"]
+    rows: list[dict[str, Any]] = []
+    for name, label in MERGE_FIELDS:
+        a, b = _shown(_value(records["a"], name)), _shown(_value(records["b"], name))
+        rows.append({"name": name, "label": label, "a": a, "b": b, "differs": a != b})
     return page(
         "console/duplicates/compare.html",
         status,

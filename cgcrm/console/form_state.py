@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cgcrm.console.api import ApiProblem
+from cgcrm.console.api import ApiProblem, api
 
 SUMMARY = ""
 IDEMPOTENCY_FIELD = "idempotency_key"
 # Long enough to be unguessable, short enough for the API's key rule.
 _KEY_BYTES = 24
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A double click sends the second request while the first still runs: the API answers 409
+# "still being processed". Waiting a little gets the first one's stored answer instead.
+IN_FLIGHT_WAITS = (0.1, 0.2, 0.4, 0.8, 1.5)
 _MONEY = re.compile(r"^\$?\s*(\d{1,6}(?:,\d{3})*|\d+)(?:\.(\d{1,2}))?$")
 
 
@@ -78,6 +82,26 @@ class Form:
     @property
     def failed(self) -> bool:
         return bool(self.errors)
+
+
+def create_once(path: str, body: dict[str, Any], key: str) -> Any:
+    """POST a create with its form's Idempotency-Key: a repeat of the form gets the first
+    create's answer (replayed by the API), also when it arrives while the first still runs.
+
+    :raises ApiProblem: the API's refusal.
+    """
+    for wait in (*IN_FLIGHT_WAITS, None):
+        try:
+            return api().post(path, json=body, headers={"Idempotency-Key": key})
+        except ApiProblem as problem:
+            if wait is None or not _in_flight(problem):
+                raise
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _in_flight(problem: ApiProblem) -> bool:
+    return problem.status == 409 and "still being processed" in problem.detail
 
 
 def new_idempotency_key() -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -23,6 +24,17 @@ from tests.console.journey_helpers import (
 )
 
 FEE = 6500
+
+
+def browser_of(app: Flask, signed_in: ConsoleBrowser) -> ConsoleBrowser:
+    """Another client holding the same session cookie (a second tab of the same browser)."""
+    twin = ConsoleBrowser(app, app.response_class, use_cookies=True)
+    cookie = signed_in.get_cookie("cgcrm_console", path="/console/")
+    assert cookie is not None
+    twin.set_cookie(cookie.key, cookie.value, path="/console/", secure=True)
+    return twin
+
+
 CARD = "5555 5555 5555 4444"
 
 
@@ -117,6 +129,37 @@ def test_submitting_one_payment_form_twice_takes_one_payment(
     # A new render is a new payment.
     assert _take(cashier, citizen_id, method="cash", till_reference="TILL-3").status_code == 303
     assert len(_payments(reader, citizen_id)) == 2
+
+
+def test_a_double_click_sending_both_posts_at_once_takes_one_payment(
+    app: Flask, cashier: ConsoleBrowser, citizen_id: str, reader: Any
+) -> None:
+    url = f"/console/citizens/{citizen_id}/payments/new"
+    html = text(cashier.get(url))
+    data = {
+        "csrf_token": hidden(html, "csrf_token"),
+        "idempotency_key": hidden(html, "idempotency_key"),
+        "service_code": "RATES-CERT",
+        "method": "card_present",
+        "till_reference": "TILL-3",
+    }
+    # Two browsers' worth of the same session: the same cookie, two requests in flight.
+    second = browser_of(app, cashier)
+    start = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def click(client: ConsoleBrowser) -> None:
+        start.wait()
+        answers.append(client.post(url, data=data))
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in (cashier, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [303, 303], [text(a) for a in answers]
+    assert location(answers[0]) == location(answers[1])
+    assert len(_payments(reader, citizen_id)) == 1
 
 
 def test_a_phone_payment_is_keyed_by_staff_and_the_card_number_never_comes_back(

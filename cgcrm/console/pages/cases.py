@@ -17,6 +17,7 @@ from cgcrm.console.display import journey_time
 from cgcrm.console.form_state import (
     IDEMPOTENCY_FIELD,
     Form,
+    create_once,
     idempotency_key,
     new_idempotency_key,
 )
@@ -82,11 +83,7 @@ def new_case(citizen_id: uuid.UUID) -> Any:
         "priority": form.get("priority"),
     }
     try:
-        case = api().post(
-            "/api/v1/cases",
-            json=body,
-            headers={"Idempotency-Key": form.get(IDEMPOTENCY_FIELD)},
-        )
+        case = create_once("/api/v1/cases", body, form.get(IDEMPOTENCY_FIELD))
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 403, 404):
             raise

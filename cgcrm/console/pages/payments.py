@@ -18,6 +18,7 @@ from cgcrm.console.blueprint import bp
 from cgcrm.console.form_state import (
     IDEMPOTENCY_FIELD,
     Form,
+    create_once,
     idempotency_key,
     money,
     new_idempotency_key,
@@ -100,9 +101,7 @@ def new_payment(citizen_id: uuid.UUID) -> Any:
     if form.failed:
         return _payment_form(citizen_id, form, 400)
     try:
-        created = api().post(
-            "/api/v1/payments", json=body, headers={"Idempotency-Key": form.get(IDEMPOTENCY_FIELD)}
-        )
+        created = create_once("/api/v1/payments", body, form.get(IDEMPOTENCY_FIELD))
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 403, 404):
             raise
@@ -113,8 +112,8 @@ def new_payment(citizen_id: uuid.UUID) -> Any:
                 "This form was already used for a payment: check the details and take the "
                 "payment again only if it is a new one",
             )
-        elif problem.status == 409 and not problem.errors:
-            form.error("method", "This payment is being taken already: wait a moment")
+        elif problem.status == 409 and problem.body.get("merged_into"):
+            form.error("method", "This record was merged into another: take the payment there")
         else:
             form.take_problem(problem, API_FIELDS)
         return _payment_form(citizen_id, form, 400 if problem.status == 422 else problem.status)

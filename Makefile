@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= $(or $(CGCRM_PORT),5000)
 TEST_DATABASE_URL ?= $(or $(CGCRM_TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
 
-.PHONY: run test lint typecheck pytest smoke install clean
+.PHONY: run test lint typecheck pytest smoke install clean chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,11 +59,26 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy cgcrm
 
-pytest: $(VENV)/.dev-installed node_modules/.installed
+pytest: $(VENV)/.dev-installed node_modules/.installed chromium
 	CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup -q
 
 smoke: $(VENV)/.dev-installed node_modules/.installed
 	CGCRM_TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -m smoke -q
+
+## chromium: Debian's Chromium, which the browser tests (tests/browser) drive through Playwright;
+## installed with apt-get when missing (needs root). CGCRM_SKIP_BROWSER=1 skips it and them.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ "$$CGCRM_SKIP_BROWSER" != 1 ] && [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser tests (CGCRM_SKIP_BROWSER=1 skips them)"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## screenshots: the browser tests again, keeping docs/screenshots/*.png of the pages they visit.
+screenshots: $(VENV)/.dev-installed node_modules/.installed chromium
+	CGCRM_SCREENSHOTS=1 CGCRM_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m browser tests/browser
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -129,15 +129,3 @@ def parse_money(text: str) -> int | None:
         return None
     cents = (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(cents)
-
-
-def money(minor: Any, currency: str = "") -> str:
-    """Minor units as a page shows them: ``$65.00`` (dollars), else ``65.00 XYZ``."""
-    if minor is None:
-        return ""
-    value = int(minor)
-    sign = "-" if value < 0 else ""
-    text = f"{abs(value) // 100:,}.{abs(value) % 100:02d}"
-    if currency in ("", "AUD", "NZD", "USD", "CAD"):
-        return f"{sign}${text}"
-    return f"{sign}{text} {currency}"

@@ -60,6 +60,10 @@ def seed(
         known = []
         for payload in KNOWN_DEMO_CITIZENS:
             known.append(str(create_citizen(actor, schema.load(payload)).id))
+        # A second record of Jennifer Smith, as another department might make: the matcher
+        # files the pair for review (the duplicates journey merges it and undoes the merge).
+        second = {**KNOWN_DEMO_CITIZENS[1], "given_name": "Jenny"}
+        create_citizen(actor, schema.load(second), on_match="create")
         for payload in generate_citizens(citizens, seed=2026):
             create_citizen(actor, schema.load(payload))
         db.session.remove()

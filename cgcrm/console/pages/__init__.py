@@ -1,6 +1,5 @@
 """One module per area of the console; importing one registers its routes on ``bp``."""
 
-from cgcrm.console import display as _display  # noqa: F401  (the journeys' template filters)
 from cgcrm.console.pages import assets as _assets  # noqa: F401
 from cgcrm.console.pages import auth as _auth  # noqa: F401
 from cgcrm.console.pages import cases as _cases  # noqa: F401

@@ -13,7 +13,7 @@ from flask import redirect, request, url_for
 
 from cgcrm.console.api import ApiProblem, api
 from cgcrm.console.blueprint import bp
-from cgcrm.console.display import journey_time
+from cgcrm.console.filters import date_time
 from cgcrm.console.form_state import (
     IDEMPOTENCY_FIELD,
     Form,
@@ -175,7 +175,7 @@ def _case_page(case_id: uuid.UUID, form: Form, status: int = 200) -> Any:
             [
                 STATUS_NAMES.get(step.get("from") or "", "—"),
                 STATUS_NAMES.get(step["to"], step["to"]),
-                journey_time(step["at"]),
+                date_time(step["at"]),
                 step.get("by") or "",
                 step.get("reason") or "",
             ]

@@ -16,7 +16,7 @@ from cgcrm.console.api import ApiProblem, api
 from cgcrm.console.blueprint import bp
 from cgcrm.console.form_state import Form
 from cgcrm.console.hooks import page
-from cgcrm.console.lookups import citizen_url
+from cgcrm.console.lookups import citizen_heading, citizen_url
 from cgcrm.console.session import signin_required
 
 # The fields a merge chooses (the API's survivorship FIELDS), with what staff call them.
@@ -114,7 +114,7 @@ def _described(pair: dict[str, Any]) -> dict[str, Any]:
 @signin_required
 def duplicate(pair_id: uuid.UUID) -> Any:
     """Two records side by side, why they were paired, and the merge and dismiss forms."""
-    return _compare(pair_id, Form({"survivor": "a"}))
+    return _compare(pair_id, Form())
 
 
 def _compare(pair_id: uuid.UUID, form: Form, status: int = 200) -> Any:
@@ -290,7 +290,7 @@ def _merge_page(merge_id: uuid.UUID, form: Form, status: int = 200) -> Any:
         choices=[
             (
                 labels.get(name, name),
-                "the record that stayed" if side == "survivor" else "the merged record",
+                "the record that stayed" if side == "survivor" else "the record merged into it",
             )
             for name, side in (found.get("fields") or {}).items()
         ],
@@ -299,15 +299,20 @@ def _merge_page(merge_id: uuid.UUID, form: Form, status: int = 200) -> Any:
             for name, counts in (found.get("moved") or {}).items()
         ],
         links={
-            "survivor": Markup('<a class="govuk-link" href="{}">Open record {}</a>').format(
-                citizen_url(found["survivor_id"]), found["survivor_id"]
-            ),
-            "duplicate": Markup('<a class="govuk-link" href="{}">Open record {}</a>').format(
-                citizen_url(found["duplicate_id"]), found["duplicate_id"]
-            ),
+            "survivor": _record_link(found["survivor_id"]),
+            "duplicate": _record_link(found["duplicate_id"]),
         },
         form=form,
         errors=form.errors,
         merged=request.args.get("merged") == "1",
         undone=request.args.get("undone") == "1",
     )
+
+
+def _record_link(citizen_id: str) -> Markup:
+    """A link to a record of the merge, named after the person (its id if it cannot be read)."""
+    try:
+        name = citizen_heading(citizen_id)["name"]
+    except ApiProblem:
+        name = f"record {citizen_id}"
+    return Markup('<a class="govuk-link" href="{}">{}</a>').format(citizen_url(citizen_id), name)

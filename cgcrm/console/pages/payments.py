@@ -15,12 +15,12 @@ from flask import current_app, redirect, request, url_for
 
 from cgcrm.console.api import ApiProblem, api
 from cgcrm.console.blueprint import bp
+from cgcrm.console.filters import money
 from cgcrm.console.form_state import (
     IDEMPOTENCY_FIELD,
     Form,
     create_once,
     idempotency_key,
-    money,
     new_idempotency_key,
     parse_money,
 )
@@ -93,7 +93,7 @@ def new_payment(citizen_id: uuid.UUID) -> Any:
         )
         found = service_by_code(chosen) if chosen else None
         if found and found.get("fee_minor"):
-            form.values["amount"] = money(found["fee_minor"], "").lstrip("$")
+            form.values["amount"] = f"{found['fee_minor'] // 100}.{found['fee_minor'] % 100:02d}"
         return _payment_form(citizen_id, form)
     form = Form.from_request(request.form, PAYMENT_FIELDS)
     form.values[IDEMPOTENCY_FIELD] = idempotency_key(request.form)
@@ -163,7 +163,7 @@ def _payment_form(citizen_id: uuid.UUID, form: Form, status: int = 200) -> Any:
         status,
         citizen=citizen_heading(citizen_id),
         services=[
-            {**s, "fee": money(s.get("fee_minor"), s.get("currency") or "")} for s in services()
+            {**s, "fee": money(s.get("fee_minor"), s.get("currency") or "AUD")} for s in services()
         ],
         methods=METHOD_NAMES,
         form=form,
@@ -216,7 +216,7 @@ def _payment_page(payment_id: uuid.UUID, form: Form, status: int = 200) -> Any:
         payment=found,
         state=state,
         state_name=STATE_NAMES.get(state, state),
-        amount=money(found.get("amount"), found.get("currency") or ""),
+        amount=money(found.get("amount"), found.get("currency") or "AUD"),
         citizen=citizen,
         takes_card=found.get("channel") == "phone" and state == "created",
         form=form,

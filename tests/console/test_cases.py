@@ -139,6 +139,17 @@ def test_submitting_the_same_case_form_twice_opens_one_case(
     assert location(first) == location(second)
     cases = rates.get("/api/v1/cases", query_string={"citizen_id": citizen_id}).get_json()
     assert len(cases) == 1
+    # The same page sent again with other values is not a second case: the page says so and
+    # gives the form a new key, so sending it once more (deliberately) opens one.
+    changed = rates_officer.post(url, data={**data, "summary": "Another matter"})
+    assert changed.status_code == 400 and error_links(text(changed)) == ["service_code"]
+    fresh = hidden(text(changed), "idempotency_key")
+    assert fresh != data["idempotency_key"]
+    again = rates_officer.post(
+        url, data={**data, "summary": "Another matter", "idempotency_key": fresh}
+    )
+    assert again.status_code == 303
+    assert len(rates.get("/api/v1/cases", query_string={"citizen_id": citizen_id}).get_json()) == 2
 
 
 def test_a_case_form_without_the_csrf_token_is_refused(

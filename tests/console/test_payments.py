@@ -126,6 +126,11 @@ def test_submitting_one_payment_form_twice_takes_one_payment(
     assert first.status_code == second.status_code == 303
     assert location(first) == location(second)
     assert len(_payments(reader, citizen_id)) == 1
+    # The same page sent again with another amount takes nothing: the page says so.
+    changed = cashier.post(url, data={**data, "amount": "10.00"})
+    assert changed.status_code == 400 and error_links(text(changed)) == ["method"]
+    assert hidden(text(changed), "idempotency_key") != data["idempotency_key"]
+    assert len(_payments(reader, citizen_id)) == 1
     # A new render is a new payment.
     assert _take(cashier, citizen_id, method="cash", till_reference="TILL-3").status_code == 303
     assert len(_payments(reader, citizen_id)) == 2

@@ -22,7 +22,7 @@ from cgcrm.console.form_state import (
     new_idempotency_key,
 )
 from cgcrm.console.hooks import page
-from cgcrm.console.lookups import citizen_heading, services
+from cgcrm.console.lookups import citizen_heading, service_by_code, services
 from cgcrm.console.session import current_user, signin_required
 
 PRIORITIES = (
@@ -87,10 +87,18 @@ def new_case(citizen_id: uuid.UUID) -> Any:
     except ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 403, 404):
             raise
-        form.take_problem(
-            problem,
-            {"service_code": "service_code", "summary": "summary", "priority": "priority"},
-        )
+        if "Idempotency-Key" in problem.errors:
+            form.values[IDEMPOTENCY_FIELD] = new_idempotency_key()
+            form.error(
+                "service_code",
+                "This form already opened a case: check the citizen's cases, and open another "
+                "only if it is a new one",
+            )
+        else:
+            form.take_problem(
+                problem,
+                {"service_code": "service_code", "summary": "summary", "priority": "priority"},
+            )
         return _case_form(citizen_id, form, 400 if problem.status == 422 else problem.status)
     return redirect(url_for("console.case", case_id=case["id"], opened=1), code=303)
 
@@ -186,6 +194,8 @@ def _case_page(case_id: uuid.UUID, form: Form, status: int = 200) -> Any:
             (to, MOVE_NAMES.get(to, to)) for to in found.get("allowed_transitions") or [] if owner
         ],
         owner=owner,
+        service_name=(service_by_code(found.get("service_code") or "") or {}).get("name")
+        or found.get("service_code"),
         status_names=STATUS_NAMES,
         sla_names=SLA_NAMES,
         form=form,

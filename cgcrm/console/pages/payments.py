@@ -41,6 +41,11 @@ METHOD_NAMES = {
     "phone": "Card details read out on the phone (you key them in)",
     "web": "Online: give the citizen a link to the card page",
 }
+CHANNEL_NAMES = {
+    "counter": "At the counter",
+    "phone": "By phone",
+    "web": "Online",
+}
 STATE_NAMES = {
     "created": "Waiting for card details",
     "started": "The citizen is on the card page",
@@ -219,6 +224,10 @@ def _payment_page(payment_id: uuid.UUID, form: Form, status: int = 200) -> Any:
         amount=money(found.get("amount"), found.get("currency") or "AUD"),
         citizen=citizen,
         takes_card=found.get("channel") == "phone" and state == "created",
+        service_name=(service_by_code(found.get("service_code") or "") or {}).get("name")
+        or found.get("service_code"),
+        channel_name=CHANNEL_NAMES.get(found.get("channel") or "", found.get("channel"))
+        + (" (card keyed by staff)" if found.get("moto") else ""),
         form=form,
         errors=form.errors,
     )

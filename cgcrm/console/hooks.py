@@ -30,8 +30,13 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+STATIC_ENDPOINTS = frozenset({"console.assets", "console.static"})
+
+
 @bp.before_request
 def _open_session_and_check_csrf() -> Any:
+    if request.endpoint in STATIC_ENDPOINTS:
+        return None  # files: no session read from Redis, none kept alive
     session()
     if not csrf_ok():
         return page("console/csrf.html", 400)

@@ -37,6 +37,8 @@ def test_htmx_gets_only_the_results(officer: ConsoleBrowser, citizen_id: str) ->
     assert "<html" not in html and "<h1" not in html
     assert _links(html) == [citizen_id]
     assert "HX-Request" in fragment.headers["Vary"]
+    # The count is announced through the status region outside the swapped results.
+    assert 'id="search-status"' in html and 'hx-swap-oob="true"' in html
 
 
 def test_date_of_birth_and_postcode_narrow(officer: ConsoleBrowser, citizen_id: str) -> None:

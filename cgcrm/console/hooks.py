@@ -99,6 +99,36 @@ NAVIGATION = (
 )
 # Pages under another's entry: the 360 view and its actions belong to "Find a citizen".
 NAVIGATION_SECTIONS = {"console.search": "console.home", "console.citizen": "console.home"}
+# The journeys (helper 7): a citizen's actions under "Find a citizen", a pair's under its list.
+NAVIGATION_SECTIONS.update(
+    dict.fromkeys(
+        (
+            "console.new_case",
+            "console.case",
+            "console.move_case",
+            "console.new_payment",
+            "console.payment",
+            "console.key_card",
+            "console.new_satisfaction",
+            "console.satisfaction_recorded",
+            "console.new_evidence",
+            "console.evidence_recorded",
+        ),
+        "console.home",
+    )
+)
+NAVIGATION_SECTIONS.update(
+    dict.fromkeys(
+        (
+            "console.duplicate",
+            "console.merge_pair",
+            "console.dismiss_pair",
+            "console.merge",
+            "console.undo_merge",
+        ),
+        "console.duplicates",
+    )
+)
 
 
 def has_page(endpoint: str) -> bool:

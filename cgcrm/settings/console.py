@@ -46,4 +46,11 @@ CONSOLE: tuple[Setting, ...] = (
         True,
         "Mark the console's session cookie Secure (browsers keep it on http://localhost too).",
     ),
+    Setting(
+        "CONSOLE_WEB_PAYMENT_RETURN_URL",
+        str,
+        "",
+        "Where a citizen handed a card page link by the staff console returns after paying "
+        "(the council's own page); the console's payment form starts with it filled in.",
+    ),
 )

@@ -69,14 +69,17 @@ def percent_scale() -> Scale:
 
 
 def nice_scale(largest: float, fmt: Format) -> Scale:
-    """0 to a round number at or above ``largest`` (1, 2 or 5 x a power of ten), four steps."""
+    """0 to a round number at or above ``largest`` (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6 or 8 x a
+    power of ten), in four steps."""
     if largest <= 0 or not math.isfinite(largest):
         return Scale(1.0, (0.0, 0.25, 0.5, 0.75, 1.0), fmt)
-    magnitude = 10 ** math.floor(math.log10(largest / 4))
-    step = next(
-        m * magnitude for m in (1, 1.25, 1.5, 2, 2.5, 5, 10) if m * magnitude * 4 >= largest
+    magnitude = 10 ** math.floor(math.log10(largest))
+    maximum = next(
+        round(m * magnitude, 12)
+        for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10)
+        if round(m * magnitude, 12) >= largest
     )
-    return Scale(step * 4, tuple(step * i for i in range(5)), fmt)
+    return Scale(maximum, tuple(round(maximum * i / 4, 12) for i in range(5)), fmt)
 
 
 def _num(value: float) -> str:
@@ -108,12 +111,18 @@ def _open(
 
 
 def _text(
-    x: float, y: float, content: str, anchor: str = "start", size: int = 14, **attrs: str
+    x: float,
+    y: float,
+    content: str,
+    anchor: str = "start",
+    size: int = 14,
+    fill: str = INK,
+    **attrs: str,
 ) -> str:
     extra = "".join(f' {name.replace("_", "-")}="{escape(value)}"' for name, value in attrs.items())
     return (
         f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
-        f'font-family="arial, sans-serif" fill="{INK}"{extra}>{escape(content)}</text>'
+        f'font-family="arial, sans-serif" fill="{fill}"{extra}>{escape(content)}</text>'
     )
 
 

@@ -276,7 +276,8 @@ def test_the_periods_of_the_csv_are_dates(sign_in: Any, days: Days) -> None:
     admin = sign_in(roles=["supervisor"])
     response = admin.get("/console/dashboard.csv?" + urlencode(days.query(interval="day")))
     lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    take_up = [line for line in lines if line["table"] == "digital-take-up"]
+    take_up = [line for line in lines if line["measure"] == "Digital take-up"]
+    assert len(take_up) == 14 + 1
     assert take_up[0]["period_start"] == days.first.isoformat()
     assert take_up[-1]["row"].startswith("Whole period") and take_up[-1]["period_start"] == ""
     assert date.fromisoformat(take_up[-2]["period_end"]) == days.last

@@ -2,4 +2,5 @@
 
 from cgcrm.console.pages import assets as _assets  # noqa: F401
 from cgcrm.console.pages import auth as _auth  # noqa: F401
+from cgcrm.console.pages import dashboard as _dashboard  # noqa: F401
 from cgcrm.console.pages import home as _home  # noqa: F401

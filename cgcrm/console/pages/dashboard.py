@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
 
@@ -98,7 +99,7 @@ def _page(user: User) -> Response:
         services=_options("/api/v1/services", "All services"),
         channels=_options("/api/v1/channels", "All channels"),
         departments=_options("/api/v1/departments", "All departments"),
-        csv_href=url_for("console.dashboard_csv", **filters.query()),
+        csv_href=url_for("console.dashboard_csv") + "?" + urlencode(filters.query()),
     )
 
 

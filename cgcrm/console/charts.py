@@ -102,7 +102,7 @@ def _open(
 ) -> list[str]:
     cid = escape(chart_id)
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="cgcrm-chart" role="img" '
         f'aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {width} {height}" '
         f'width="100%" focusable="false">',
         f'<title id="{cid}-title">{escape(title)}</title>',

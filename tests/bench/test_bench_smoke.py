@@ -80,6 +80,7 @@ SCRIPTS = {
     "payment_throughput": "--database-url {db} --duration 1 --warmup 1 --rounds 1 "
     "--payments 40 --bodies 50",
     "profile_payment": "--database-url {db} --requests 10 --top 5",
+    "dashboard_latency": "--database-url {db} --requests 3 --warmup 1",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

@@ -287,8 +287,12 @@ def kpi_figures(report: dict[str, Any]) -> list[Figure]:
     ]
 
 
-def channel_shift_figure(report: dict[str, Any]) -> Figure:
-    """The matrix of ``GET /api/v1/metrics/channel-shift`` as a heat grid and its table."""
+def channel_shift_figure(report: dict[str, Any], ignored: Sequence[str] = ()) -> Figure:
+    """The matrix of ``GET /api/v1/metrics/channel-shift`` as a heat grid and its table.
+
+    :param ignored: filters of the page the channel shift cannot take (the API narrows it by
+        service only), named in the note so nobody reads it as narrowed by them.
+    """
     key, heading = "channel-shift", "Channel shift"
     a = period_label(
         date.fromisoformat(report["from_a"]), date.fromisoformat(report["to_a"]), "day"
@@ -327,6 +331,8 @@ def channel_shift_figure(report: dict[str, Any]) -> Figure:
         f"({report['moved_to_digital']:,} moved to digital, {report['moved_to_assisted']:,} "
         "to assisted). A citizen's main channel is the kind of most of their contacts."
     )
+    if ignored:
+        note += f" Counted over every {' and every '.join(ignored)}: it is not narrowed by them."
     return Figure(key, heading, chart, table, note)
 
 

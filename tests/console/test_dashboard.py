@@ -233,6 +233,7 @@ def test_filters_stay_in_the_url_and_narrow_the_figures(
     assert take_up.rows[-1][1:] == ["100.0%", "1"]  # on the web, the one completion is digital
     assert tables(html)["sla-attainment-table"].rows[-1][1:] == ["No data"]
     assert "SLA attainment is not counted for one channel" in html
+    assert "Counted over every channel: it is not narrowed by them." in html
 
 
 def test_the_csv_holds_exactly_the_tables_shown(sign_in: Any, days: Days) -> None:

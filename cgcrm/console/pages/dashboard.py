@@ -52,7 +52,8 @@ def _field_errors(problem: ApiProblem) -> dict[str, str]:
 def _figures(filters: Filters) -> list[Figure]:
     report = api().get("/api/v1/metrics/kpis", params=filters.kpi_params())
     shift = api().get("/api/v1/metrics/channel-shift", params=filters.shift_params())
-    return [*kpi_figures(report), channel_shift_figure(shift)]
+    ignored = [name for name in ("channel", "department") if name in filters.codes]
+    return [*kpi_figures(report), channel_shift_figure(shift, ignored)]
 
 
 def _health(user: User) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ def test_an_administrator_reads_the_dashboard_and_downloads_the_csv(
 ) -> None:
     page = page_as("admin")
     page.goto(stack.url("/console/"))
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
     page.get_by_label("Period").select_option("4w")

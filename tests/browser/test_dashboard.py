@@ -41,11 +41,11 @@ def test_an_administrator_reads_the_dashboard_and_downloads_the_csv(
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
-    page.get_by_label("Period").select_option("4w")
-    page.get_by_label("Show by").select_option("week")
+    page.get_by_label("Period", exact=True).select_option("4w")
+    page.get_by_label("Show by", exact=True).select_option("week")
     page.get_by_role("button", name="Show figures").click()
     expect(page).to_have_url(re.compile(r"/console/dashboard\?.*\bperiod=4w&interval=week\b"))
-    expect(page.get_by_label("Show by")).to_have_value("week")
+    expect(page.get_by_label("Show by", exact=True)).to_have_value("week")
 
     for name in CHARTS:
         chart = page.get_by_role("img", name=re.compile("^" + re.escape(name)))

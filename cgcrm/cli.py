@@ -25,6 +25,24 @@ users_cli = AppGroup("users", help="Staff users.")
 
 DEMO_CLIENT_ID = "demo-counter-system"
 DEMO_ADMIN_EMAIL = "admin@council.example"
+# The staff console's sign-in for the demo (issue 14): one password for every demo staff user,
+# printed by `flask demo-info` and in the README. Not made in production.
+DEMO_STAFF_PASSWORD = "counter demo 2026"
+# (email, role, department, name): a counter officer first, the one a visitor signs in as.
+DEMO_STAFF = (
+    ("counter@council.example", "front_office", "CUSTOMER", "Casey Counter"),
+    ("supervisor@council.example", "supervisor", "CUSTOMER", "Sam Supervisor"),
+    # Of the rates department: the 360 view withholds other departments' contacts and cases.
+    ("caseworker@council.example", "case_worker", "RATES", "Robin Rates"),
+    ("finance@council.example", "finance", "CUSTOMER", "Frankie Finance"),
+    ("auditor@council.example", "auditor", "CUSTOMER", "Alex Auditor"),
+    (DEMO_ADMIN_EMAIL, "admin", "CUSTOMER", "Demo Administrator"),
+)
+# What the console may ask for: every scope a staff role holds; each user's roles narrow it.
+CONSOLE_SCOPE = (
+    "citizens:read citizens:write interactions:write cases:write payments:write "
+    "consents:record metrics:read audit admin cross_department identifiers:read"
+)
 # Names people try first, typos and all: the demo has these people whatever the synthetic
 # population holds ("Jon Smyth" a reviewer's first search, "Jenifer Smyth" the README's).
 KNOWN_DEMO_CITIZENS = (
@@ -193,6 +211,42 @@ def _seed_client(demo: DemoClient) -> None:
     click.echo(f"client: added {demo.client_id}")
 
 
+def console_redirect_uris() -> list[str]:
+    port = current_app.config["PORT"]
+    return [f"http://{host}:{port}/console/callback" for host in ("127.0.0.1", "localhost")]
+
+
+def _seed_console_client() -> None:
+    """Register the staff console as a confidential client of the authorization-code grant
+    (no client credentials: it acts only for a signed-in user); its secret goes to
+    ``instance/console-client.json``, where the console reads it. Run again with another
+    port, it adds that port's redirect URIs."""
+    from cgcrm.identity.models import OAuthClient
+    from cgcrm.identity.service import create_client
+
+    client_id = current_app.config["CONSOLE_CLIENT_ID"]
+    uris = console_redirect_uris()
+    client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if client is not None:
+        missing = [uri for uri in uris if uri not in client.redirect_uris.split()]
+        if missing:
+            client.redirect_uris = " ".join([*client.redirect_uris.split(), *missing])
+            db.session.commit()
+            click.echo(f"client: {client_id} may now return to {' '.join(missing)}")
+        return
+    issued = create_client(
+        "cgcrm staff console", "CUSTOMER", CONSOLE_SCOPE, client_id=client_id, redirect_uris=uris
+    )
+    issued.client.grant_types = "authorization_code refresh_token"
+    db.session.commit()
+    path = Path(current_app.instance_path) / "console-client.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"client_id": client_id, "client_secret": issued.client_secret}, handle)
+    click.echo(f"client: added {client_id} (the staff console)")
+
+
 @click.command("seed")
 @with_appcontext
 @click.option("--citizens", "citizen_count", default=500, show_default=True)
@@ -205,15 +259,22 @@ def seed_command(citizen_count: int) -> None:
     from cgcrm.citizens.synthetic import generate_citizens
     from cgcrm.core.principal import SYSTEM, Actor
     from cgcrm.identity.models import StaffUser
-    from cgcrm.identity.service import create_user
+    from cgcrm.identity.service import create_user, set_password
 
     added = load_catalog(PROJECT_ROOT / "config" / "seed" / "catalog.yaml")
     click.echo(f"catalog: added {added}")
-    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_ADMIN_EMAIL)) is None:
-        create_user(DEMO_ADMIN_EMAIL, "admin", "CUSTOMER", "Demo Administrator")
-        click.echo(f"staff: added {DEMO_ADMIN_EMAIL}")
+    production = current_app.config["ENV"] == "production"
+    for email, role, department, name in DEMO_STAFF:
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        password = None if production else DEMO_STAFF_PASSWORD
+        if user is None:
+            create_user(email, role, department, name, password)
+            click.echo(f"staff: added {email} ({role})")
+        elif user.password_hash is None and password is not None:
+            set_password(email, password)  # the administrator of an earlier seed had none
     for demo in DEMO_CLIENTS:
         _seed_client(demo)
+    _seed_console_client()
     existing = db.session.scalar(select(func.count()).select_from(Citizen)) or 0
     if existing == 0:
         actor = Actor(SYSTEM, "seed")
@@ -256,6 +317,11 @@ def demo_info_command(base_url: str | None) -> None:
     base = base_url or f"http://127.0.0.1:{current_app.config['PORT']}"
     today = utcnow().astimezone(ZoneInfo(current_app.config["TIME_ZONE"])).date()
     quarter_start = today - timedelta(days=89)
+    click.echo(f"Staff console: {base}/console/")
+    if current_app.config["ENV"] != "production":
+        for email, role, department, _name in DEMO_STAFF:
+            click.echo(f"  sign in as {email:<28} ({role}, {department})")
+        click.echo(f"  password:  {DEMO_STAFF_PASSWORD}")
     click.echo(f"API:           {base}/api/v1")
     click.echo(f"API docs:      {base}/api/docs")
     click.echo(f"OpenAPI:       {base}/api/v1/openapi.json")

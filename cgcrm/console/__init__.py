@@ -14,6 +14,7 @@ from flask import Flask
 
 def init_console(app: Flask) -> None:
     """Register the console's blueprint, its hooks and its pages on ``app``."""
+    from cgcrm.console import filters as _filters  # noqa: F401  (template filters)
     from cgcrm.console import hooks as _hooks  # noqa: F401  (before/after request on bp)
     from cgcrm.console import pages as _pages  # noqa: F401  (routes on bp)
     from cgcrm.console.blueprint import bp

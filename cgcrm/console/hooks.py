@@ -19,7 +19,7 @@ from flask import (
 from cgcrm.console.api import ApiProblem, SignInAgain
 from cgcrm.console.blueprint import bp
 from cgcrm.console.csrf import HEADER, csrf_ok, csrf_token
-from cgcrm.console.session import current_user, save_session, session, signin_url
+from cgcrm.console.session import current_user, save_session, session, signin_url, take_flash
 
 # No inline script or style anywhere (htmx is told so through its meta config); nothing from
 # another origin. Starts from 'none' so a kind of resource not named here loads nothing.
@@ -116,6 +116,8 @@ def navigation() -> list[dict[str, Any]]:
 def _template_helpers() -> dict[str, Any]:
     return {
         "has_page": has_page,
+        # Read by base.html once; a fragment (htmx) leaves it for the next whole page.
+        "take_flash": take_flash,
         "navigation": navigation(),
         "csrf_token": csrf_token,
         "csrf_header": HEADER,

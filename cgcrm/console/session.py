@@ -202,3 +202,16 @@ def signin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def flash(message: str) -> None:
+    """A success message for the next page this user sees (the GOV.UK success banner)."""
+    session().set("flash", message)
+
+
+def take_flash() -> str | None:
+    current = session()
+    message = current.get("flash")
+    if message:
+        current.drop("flash")
+    return str(message) if message else None

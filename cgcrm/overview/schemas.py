@@ -27,6 +27,30 @@ class WithheldSchema(Schema):
     payments = fields.Integer(
         metadata={"description": "Payments other departments took that you may not see."}
     )
+    satisfaction = fields.Integer(
+        metadata={"description": "Satisfaction answers about contacts you may not see."}
+    )
+
+
+class CitizenSatisfactionAnswerSchema(Schema):
+    id = fields.UUID()
+    interaction_id = fields.UUID()
+    channel = fields.String(metadata={"description": "The channel of the contact answered about."})
+    service_code = fields.String(allow_none=True)
+    csat = fields.Integer(metadata={"description": "5 very satisfied ... 1 very dissatisfied."})
+    nps = fields.Integer(allow_none=True)
+    effort = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "citizen or staff"})
+    recorded_at = fields.AwareDateTime()
+
+
+class CitizenSatisfactionSchema(Schema):
+    answers = fields.Integer(metadata={"description": "Answers about contacts you may see."})
+    mean_csat = fields.Float(allow_none=True)
+    latest = fields.List(
+        fields.Nested(CitizenSatisfactionAnswerSchema), metadata={"description": "Newest first."}
+    )
 
 
 class OverviewSchema(Schema):
@@ -48,5 +72,9 @@ class OverviewSchema(Schema):
     )
     assurance = fields.Nested(
         AssuranceSchema, metadata={"description": "Identity assurance level and its evidence."}
+    )
+    satisfaction = fields.Nested(
+        CitizenSatisfactionSchema,
+        metadata={"description": "Satisfaction answers about the citizen's contacts."},
     )
     generated_at = fields.AwareDateTime()

@@ -1,7 +1,8 @@
 """The 360 view: one citizen's record with their open cases and contacts across every channel.
 
 The number of SQL statements is fixed (the record and its lists, the audit append, one query
-each for open cases, channel counts and latest contacts), whatever the citizen's history holds.
+each for open cases, channel counts and latest contacts, two for satisfaction), whatever the
+citizen's history holds.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cgcrm.extensions import db
 from cgcrm.interactions.models import Interaction
 from cgcrm.payments.service import citizen_payments
 from cgcrm.payments.views import PaymentView
+from cgcrm.surveys.models import SurveyResponse
 
 
 @dataclass
@@ -34,6 +36,30 @@ class ChannelUse:
     channel: str
     interactions: int
     last_contact_at: datetime
+
+
+@dataclass
+class SatisfactionAnswer:
+    """One satisfaction answer about one of the citizen's contacts, with that contact's
+    channel and service."""
+
+    id: uuid.UUID
+    interaction_id: uuid.UUID
+    channel: str
+    service_code: str | None
+    csat: int
+    nps: int | None
+    effort: int | None
+    comment: str | None
+    source: str
+    recorded_at: datetime
+
+
+@dataclass
+class Satisfaction:
+    answers: int = 0
+    mean_csat: float | None = None
+    latest: list[SatisfactionAnswer] = field(default_factory=list)
 
 
 @dataclass
@@ -46,6 +72,8 @@ class Overview:
     # The latest payments (issue 12), newest first.
     payments: list[PaymentView] = field(default_factory=list)
     assurance: Assurance | None = None
+    # Satisfaction answers about the citizen's contacts (those the caller may see).
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -90,6 +118,50 @@ def _latest_interactions(citizen: CitizenRecord, visible: Any, limit: int) -> li
     return list(db.session.scalars(query))
 
 
+def _satisfaction(citizen: CitizenRecord, visible: Any, limit: int) -> tuple[Satisfaction, int]:
+    """How many answers, their mean CSAT and the latest ones, about contacts the caller may
+    see; and how many answers about the others were left out. Two statements."""
+    about_citizen = SurveyResponse.interaction_id == Interaction.id
+    rows = db.session.execute(
+        select(visible.label("visible"), func.count(), func.avg(SurveyResponse.csat))
+        .select_from(SurveyResponse)
+        .join(Interaction, about_citizen)
+        .where(Interaction.citizen_id == citizen.id)
+        .group_by("visible")
+    ).all()
+    summary = Satisfaction()
+    withheld = 0
+    for is_visible, count, mean in rows:
+        if is_visible:
+            summary.answers, summary.mean_csat = count, round(float(mean), 2)
+        else:
+            withheld += count
+    if summary.answers:
+        latest = db.session.execute(
+            select(SurveyResponse, Interaction)
+            .join(Interaction, about_citizen)
+            .where(Interaction.citizen_id == citizen.id, visible)
+            .order_by(SurveyResponse.recorded_at.desc(), SurveyResponse.id.desc())
+            .limit(limit)
+        ).all()
+        summary.latest = [
+            SatisfactionAnswer(
+                r.id,
+                r.interaction_id,
+                contact.channel_code,
+                contact.service_code,
+                r.csat,
+                r.nps,
+                r.effort,
+                r.comment,
+                r.source,
+                r.recorded_at,
+            )
+            for r, contact in latest
+        ]
+    return summary, withheld
+
+
 def _open_cases(actor: Actor, citizen: CitizenRecord) -> tuple[list[Case], int]:
     cases = list(
         db.session.scalars(
@@ -129,11 +201,14 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             int(current_app.config["OVERVIEW_RECENT_PAYMENTS"]),
         )
         assurance = assurance_of(citizen.id)
+        satisfaction, withheld_answers = _satisfaction(
+            citizen, visible, int(current_app.config["OVERVIEW_RECENT_INTERACTIONS"])
+        )
         record_access(
             actor,
             "citizen.overview_read",
             [citizen.id],
-            fields=["record", "cases", "interactions", "payments", "assurance"],
+            fields=["record", "cases", "interactions", "payments", "assurance", "satisfaction"],
             reason=reason,
         )
         db.session.commit()
@@ -149,7 +224,9 @@ def citizen_overview(actor: Actor, citizen_id: uuid.UUID, reason: str | None = N
             "interactions": withheld_interactions,
             "open_cases": withheld_cases,
             "payments": withheld_payments,
+            "satisfaction": withheld_answers,
         },
         payments=payments,
         assurance=assurance,
+        satisfaction=satisfaction,
     )

@@ -57,6 +57,13 @@ class ConsoleBrowser(FlaskClient):
     """A Flask test client that keeps cookies like a browser, with helpers for the console."""
 
     staff: Staff | None = None
+    # Where the browser thinks the site is (the console's callback URL is built from it).
+    origin = "http://localhost"
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str):
+            kwargs.setdefault("base_url", self.origin)
+        return super().open(*args, **kwargs)
 
     @property
     def csrf(self) -> str:
@@ -95,6 +102,8 @@ def console_client(app: Flask, monkeypatch: pytest.MonkeyPatch) -> ConsoleClient
             client_id=client_id,
             redirect_uris=[CALLBACK],
         )
+        issued.client.grant_types = "authorization_code refresh_token"
+        db.session.commit()
         db.session.remove()
     monkeypatch.setitem(app.config, "CONSOLE_CLIENT_ID", client_id)
     monkeypatch.setitem(app.config, "CONSOLE_CLIENT_SECRET", issued.client_secret)
@@ -138,7 +147,7 @@ def sign_in_through_the_flow(client: ConsoleBrowser, staff: Staff) -> Any:
         action, data={"email": staff.email, "password": staff.password, "csrf": csrf}
     )
     assert posted.status_code == 302, posted.get_data(as_text=True)
-    assert posted.headers["Location"].startswith(CALLBACK)
+    assert posted.headers["Location"].startswith(f"{client.origin}/console/callback?")
     landed = client.follow(posted)
     assert landed.status_code == 200, landed.get_data(as_text=True)
     client.staff = staff

@@ -80,3 +80,65 @@ def test_the_assets_come_from_the_npm_packages(anonymous: ConsoleBrowser) -> Non
     assert anonymous.get("/console/assets/../package.json").status_code == 404
     assert anonymous.get("/console/assets/axe-core/axe.min.js").status_code == 404
     assert anonymous.get("/console/static/console.js").status_code == 200
+
+
+def test_the_demo_seed_registers_the_console_and_staff_who_can_sign_in(
+    app: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from cgcrm.cli import DEMO_STAFF, DEMO_STAFF_PASSWORD
+    from tests.console.conftest import Staff, browser, sign_in_through_the_flow
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "CONSOLE_CLIENT_SECRET", "")  # read from the seed's file
+    monkeypatch.setitem(app.config, "PORT", 5077)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--citizens", "3"]).exit_code == 0
+    assert (tmp_path / "console-client.json").stat().st_mode & 0o077 == 0
+    info = runner.invoke(args=["demo-info", "--base-url", "http://127.0.0.1:5077"])
+    assert "Staff console: http://127.0.0.1:5077/console/" in info.output
+    assert f"password:  {DEMO_STAFF_PASSWORD}" in info.output
+
+    counter = browser(app)
+    counter.origin = "http://127.0.0.1:5077"
+    email, role, department, _name = DEMO_STAFF[0]
+    sign_in_through_the_flow(counter, Staff(email, DEMO_STAFF_PASSWORD, [role], department))
+    assert "Casey Counter" in counter.get("/console/").get_data(as_text=True)
+    # The console's client acts only for signed-in users: no client-credentials token.
+    from cgcrm.console.api import _stored_secret
+
+    with app.test_request_context():
+        secret = _stored_secret()
+    refused = counter.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(app.config["CONSOLE_CLIENT_ID"], secret),
+    )
+    assert refused.status_code in {400, 401}
+
+
+def test_an_expired_access_token_is_refreshed_once_and_rotates(
+    app: Any, officer: ConsoleBrowser
+) -> None:
+    from tests.console.session_helpers import put_session, session_data
+
+    key, data = session_data(app, officer)
+    data["expires_at"] = 0  # as if the access token had run out
+    put_session(app, key, data)
+    assert officer.get("/console/search?q=Smith").status_code == 200
+    _, after = session_data(app, officer)
+    assert after["access_token"] != data["access_token"]
+    assert after["refresh_token"] != data["refresh_token"]
+    assert after["expires_at"] > 0
+
+
+def test_a_refused_refresh_sends_the_user_to_sign_in(app: Any, officer: ConsoleBrowser) -> None:
+    from tests.console.session_helpers import put_session, session_data
+
+    key, data = session_data(app, officer)
+    data["expires_at"] = 0
+    data["refresh_token"] = "not-a-token-we-issued"
+    put_session(app, key, data)
+    response = officer.get("/console/search?q=Smith")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/signin?next=")
+    assert officer.get("/console/").status_code == 302

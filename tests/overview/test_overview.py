@@ -61,7 +61,12 @@ def test_overview_tells_one_story_across_channels(rates: Any, citizen_id: str):
     assert view["interaction_count"] == 3
     assert [c["reference"] for c in view["open_cases"]] == [case["reference"]]
     assert view["open_cases"][0]["sla"]["state"] in {"on_track", "due_soon"}
-    assert view["withheld"] == {"interactions": 0, "open_cases": 0, "payments": 0}
+    assert view["withheld"] == {
+        "interactions": 0,
+        "open_cases": 0,
+        "payments": 0,
+        "satisfaction": 0,
+    }
 
 
 def test_query_count_does_not_grow_with_history(app: Any, rates: Any, citizen_id: str):
@@ -90,7 +95,12 @@ def test_other_departments_records_are_withheld_and_counted(
     view = rates.get(f"/api/v1/citizens/{citizen_id}/overview").get_json()
     assert [i["channel"] for i in view["latest_interactions"]] == ["phone"]
     assert view["open_cases"] == []
-    assert view["withheld"] == {"interactions": 1, "open_cases": 1, "payments": 0}
+    assert view["withheld"] == {
+        "interactions": 1,
+        "open_cases": 1,
+        "payments": 0,
+        "satisfaction": 0,
+    }
     assert view["last_channel"] == "phone"
 
 
@@ -131,3 +141,22 @@ def test_overview_read_is_audited(make_api: Any, rates: Any, citizen_id: str):
 def test_unknown_citizen_is_404(rates: Any):
     response = rates.get("/api/v1/citizens/0190a0a0-0000-7000-8000-000000000000/overview")
     assert response.status_code == 404
+
+
+def test_satisfaction_answers_are_in_the_view_scoped_by_department(
+    rates: Any, waste: Any, citizen_id: str
+):
+    answered = record(rates, contact(citizen_id, "phone", 3))
+    theirs = record(waste, contact(citizen_id, "web", 2, service_code="WASTE-MISSED-BIN"))
+    for api, about, csat in ((rates, answered, 4), (waste, theirs, 1)):
+        body = {"interaction_id": about["id"], "csat": csat, "comment": "thanks"}
+        assert api.post("/api/v1/surveys/responses", json=body).status_code == 201
+
+    view = rates.get(f"/api/v1/citizens/{citizen_id}/overview").get_json()
+    assert view["satisfaction"]["answers"] == 1
+    assert view["satisfaction"]["mean_csat"] == 4.0
+    [latest] = view["satisfaction"]["latest"]
+    assert latest["interaction_id"] == answered["id"] and latest["channel"] == "phone"
+    assert latest["csat"] == 4 and latest["service_code"] == "RATES-PAY"
+    assert latest["source"] == "staff"
+    assert view["withheld"]["satisfaction"] == 1

@@ -2,5 +2,8 @@
 
 from cgcrm.console.pages import assets as _assets  # noqa: F401
 from cgcrm.console.pages import auth as _auth  # noqa: F401
+from cgcrm.console.pages import citizen as _citizen  # noqa: F401
+from cgcrm.console.pages import contacts as _contacts  # noqa: F401
 from cgcrm.console.pages import dashboard as _dashboard  # noqa: F401
 from cgcrm.console.pages import home as _home  # noqa: F401
+from cgcrm.console.pages import search as _search  # noqa: F401

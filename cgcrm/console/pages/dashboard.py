@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
 
+from cgcrm.console import catalog
 from cgcrm.console.api import ApiProblem, api
 from cgcrm.console.blueprint import bp
 from cgcrm.console.dashboard_figures import Figure, channel_shift_figure, figures_csv, kpi_figures
@@ -29,12 +30,10 @@ from cgcrm.core.clock import utcnow
 TEMPLATES = "console/dashboard/"
 # The API's answers to a refused filter: shown as the form's errors, not as an error page.
 FILTER_REFUSALS = (400, 422)
-CATALOG_PAGE = {"limit": "200"}
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def _options(path: str, everything: str) -> list[tuple[str, str]]:
-    items = api().get(path, params=CATALOG_PAGE if path != "/api/v1/channels" else None)
+def _options(items: list[dict[str, Any]], everything: str) -> list[tuple[str, str]]:
     return [("", everything)] + [
         (item["code"], f"{item['name']} ({item['code']})") for item in items
     ]
@@ -97,9 +96,9 @@ def _page(user: User) -> Response:
         health=_health(user),
         periods=PERIODS,
         intervals=INTERVALS,
-        services=_options("/api/v1/services", "All services"),
-        channels=_options("/api/v1/channels", "All channels"),
-        departments=_options("/api/v1/departments", "All departments"),
+        services=_options(catalog.services(), "All services"),
+        channels=_options(catalog.channels(), "All channels"),
+        departments=_options(catalog.departments(), "All departments"),
         csv_href=url_for("console.dashboard_csv") + "?" + urlencode(filters.query()),
     )
 

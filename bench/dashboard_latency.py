@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import re
 import secrets
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the period's rollups")
     parser.add_argument("--output", default=str(OUT_DIR / "dashboard_latency.json"))
     args = parser.parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per API call otherwise
     url = args.database_url
     last = dt.date.fromisoformat(args.to) if args.to else last_day(url)
     first = last - dt.timedelta(days=args.days - 1)

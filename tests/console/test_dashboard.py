@@ -75,6 +75,12 @@ class Days:
         return {"from": self.first.isoformat(), "to": self.last.isoformat()} | extra
 
 
+@pytest.fixture(autouse=True)
+def _forget_channel_shifts(app: Flask) -> None:
+    """The console keeps channel-shift answers a few minutes; each test has data of its own."""
+    app.extensions.pop("cgcrm.console.channel_shift", None)
+
+
 @pytest.fixture
 def days(app: Flask, rates: Any) -> Days:
     """The activity of the module docstring, written through the API and processed."""
@@ -170,7 +176,9 @@ def test_the_figures_are_the_apis_and_worked_by_hand(
             "to_b": days.last.isoformat(),
         },
     ).get_json()
-    matrix = page["channel-shift-table"]
+    shift_page = admin.get("/console/dashboard/channel-shift?" + urlencode(days.query()))
+    assert shift_page.status_code == 200
+    matrix = tables(_html(shift_page))["channel-shift-table"]
     assert matrix.head == ["Before", "Mainly assisted after", "Mainly digital after"]
     assert matrix.rows == [
         ["Mainly assisted before", "1", "1"],
@@ -185,6 +193,15 @@ def test_the_figures_are_the_apis_and_worked_by_hand(
 def test_every_chart_is_a_labelled_svg_followed_by_its_table(sign_in: Any, days: Days) -> None:
     admin = sign_in(roles=["admin"])
     html = _html(admin.get("/console/dashboard?" + urlencode(days.query())))
+    # The channel shift comes after the page (htmx), or as a page of its own without script.
+    shift_href = f'href="/console/dashboard/channel-shift?{urlencode(days.query())}"'
+    assert shift_href.replace("&", "&amp;") in html
+    shift = admin.get(
+        "/console/dashboard/channel-shift?" + urlencode(days.query()),
+        headers={"HX-Request": "true"},
+    )
+    assert shift.status_code == 200 and "<html" not in _html(shift)
+    html += _html(shift)
     charts = [svg for svg in svgs(html) if svg.get("role") == "img"]
     ns = "{http://www.w3.org/2000/svg}"
     assert [svg.findtext(f"{ns}title") for svg in charts][:6] == [
@@ -233,13 +250,15 @@ def test_filters_stay_in_the_url_and_narrow_the_figures(
     assert take_up.rows[-1][1:] == ["100.0%", "1"]  # on the web, the one completion is digital
     assert tables(html)["sla-attainment-table"].rows[-1][1:] == ["No data"]
     assert "SLA attainment is not counted for one channel" in html
-    assert "Counted over every channel: it is not narrowed by them." in html
+    shift = admin.get("/console/dashboard/channel-shift?" + urlencode(query))
+    assert "Counted over every channel: it is not narrowed by them." in _html(shift)
 
 
 def test_the_csv_holds_exactly_the_tables_shown(sign_in: Any, days: Days) -> None:
     admin = sign_in(roles=["admin"])
     query = days.query(interval="week")
     page = tables(_html(admin.get("/console/dashboard?" + urlencode(query))))
+    page |= tables(_html(admin.get("/console/dashboard/channel-shift?" + urlencode(query))))
     response = admin.get("/console/dashboard.csv?" + urlencode(query))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -316,7 +335,7 @@ def test_a_supervisor_sees_the_figures_but_not_the_jobs(sign_in: Any, days: Days
 def test_others_get_a_clear_page_and_no_link(sign_in: Any) -> None:
     officer = sign_in(roles=["front_office"])
     assert 'href="/console/dashboard"' not in _html(officer.get("/console/"))
-    for url in ("/console/dashboard", "/console/dashboard.csv"):
+    for url in ("/console/dashboard", "/console/dashboard.csv", "/console/dashboard/channel-shift"):
         response = officer.get(url)
         assert response.status_code == 403
         html = _html(response)

@@ -67,3 +67,20 @@ def channel_names() -> dict[str, str]:
 
 def service_names() -> dict[str, str]:
     return {s["code"]: s["name"] for s in services()}
+
+
+def departments() -> list[dict[str, Any]]:
+    """Every department (code, name), by name (the dashboard's filter)."""
+
+    def load() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            response = api().request("GET", "/api/v1/departments", params=params)
+            found.extend(response.json())
+            cursor = _next_cursor(response.headers.get("Link", ""))
+            if not cursor or len(found) > 5000:
+                return sorted(found, key=lambda d: d["name"])
+
+    return list(_cached("departments", load))

@@ -82,6 +82,8 @@ SCRIPTS = {
     "--payments 40 --bodies 50",
     "profile_payment": "--database-url {db} --requests 10 --top 5",
     "console_latency": "--database-url {db} --requests 5 --warmup 2 --citizens 5",
+    "dashboard_latency": "--database-url {db} --requests 3 --warmup 1",
+    "console_journeys": "--database-url {db} --requests 3 --warmup 1",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600

@@ -5,6 +5,7 @@ from cgcrm.console.pages import auth as _auth  # noqa: F401
 from cgcrm.console.pages import cases as _cases  # noqa: F401
 from cgcrm.console.pages import citizen as _citizen  # noqa: F401
 from cgcrm.console.pages import contacts as _contacts  # noqa: F401
+from cgcrm.console.pages import dashboard as _dashboard  # noqa: F401
 from cgcrm.console.pages import duplicates as _duplicates  # noqa: F401
 from cgcrm.console.pages import evidence as _evidence  # noqa: F401
 from cgcrm.console.pages import home as _home  # noqa: F401

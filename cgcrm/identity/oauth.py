@@ -24,8 +24,9 @@ from cgcrm.identity.client_auth import (
     UnknownClient,
     authenticate_with_lockout,
     build_lockout,
-    stand_in_hash,
+    keep_upgraded_secret_hash,
 )
+from cgcrm.identity.client_secrets import stand_in_hash
 from cgcrm.identity.models import AuthorizationCode as AuthorizationCodeRow
 from cgcrm.identity.models import OAuthClient, RefreshToken, StaffUser
 from cgcrm.identity.passwords import stand_in_password_hash
@@ -147,10 +148,13 @@ class ClientCredentials(grants.ClientCredentialsGrant):
 
 
 class CgcrmAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """Authlib's server, with client authentication behind the lockout."""
+    """Authlib's server, with client authentication behind the lockout; an older stored
+    secret hash that matched is replaced there."""
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
-        return authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+        client = authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+        keep_upgraded_secret_hash(client)
+        return client
 
 
 def build_authorization_server(app: Flask) -> AuthorizationServer:
@@ -175,7 +179,7 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     app.extensions["cgcrm.authorization_server"] = server
     app.extensions["cgcrm.lockout"] = build_lockout(app.config)
     init_signin(app)
-    stand_in_hash()  # made now, so the first unknown id is not the slow one
+    stand_in_hash()  # made now, as the password one (cheap: a SHA-256)
     stand_in_password_hash()
     return server
 

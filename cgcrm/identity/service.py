@@ -17,7 +17,8 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, NotFound, ValidationError
 from cgcrm.core.security_events import record_security_event
 from cgcrm.extensions import db
-from cgcrm.identity.models import OAuthClient, StaffUser, hash_secret
+from cgcrm.identity.client_secrets import hash_client_secret
+from cgcrm.identity.models import OAuthClient, StaffUser
 from cgcrm.identity.passwords import hash_password, password_problems
 from cgcrm.identity.refresh import USER_DISABLED, revoke_user_tokens
 
@@ -25,7 +26,7 @@ from cgcrm.identity.refresh import USER_DISABLED, revoke_user_tokens
 @dataclass(frozen=True)
 class IssuedClient:
     client: OAuthClient
-    client_secret: str  # shown once; only its argon2 hash is stored
+    client_secret: str  # shown once; only its SHA-256 is stored
 
 
 def _department(code: str) -> Department:
@@ -90,7 +91,7 @@ def create_client(
     secret = client_secret or secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id=client_id,
-        client_secret_hash=hash_secret(secret),
+        client_secret_hash=hash_client_secret(secret),
         name=name.strip(),
         department=_department(department_code),
         scope=" ".join(sorted(set(requested))),

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import select, update
 
+from cgcrm.core.errors import ValidationError
 from cgcrm.extensions import db
 from cgcrm.identity import client_auth
 from cgcrm.identity.client_secrets import (
@@ -128,3 +129,14 @@ def test_checking_stored_forms() -> None:
         assert check_client_secret(stored, secret) == (False, None)
     # A presented secret that is not valid UTF-8 text (lone surrogate) is hashed, not an error.
     assert check_client_secret(hash_client_secret(secret), "\udc80") == (False, None)
+
+
+def test_a_fixed_secret_must_be_long(app: Flask) -> None:
+    """SHA-256 is a safe stored form only for a secret nobody could guess."""
+    with app.app_context(), pytest.raises(ValidationError):
+        create_client("dept system", "RATES", "citizens:read", client_secret="demo-secret")
+    with app.app_context():
+        long_one = "k" * 11 + "Q3vX9pL2mN8rT5wY1zB7cD4fG6hJ0"
+        issued = create_client("dept system", "RATES", "citizens:read", client_secret=long_one)
+        assert issued.client.client_secret_hash == hash_client_secret(long_one)
+        db.session.remove()

@@ -89,6 +89,18 @@ def test_a_client_hashed_with_argon2_gets_a_token_and_its_hash_is_replaced(
     assert not _updates(statements)  # replaced once
 
 
+def test_any_endpoint_that_authenticates_a_client_upgrades_its_hash(
+    app: Flask, client: Any
+) -> None:
+    """Introspection too: the upgrade is in the server's client authentication, not a grant."""
+    client_id, secret = _client(app)
+    token = _token(client, client_id, secret).get_json()["access_token"]
+    _as_before(app, client_id, secret)
+    response = client.post("/oauth/introspect", data={"token": token}, auth=(client_id, secret))
+    assert response.status_code == 200 and response.get_json()["active"] is True
+    assert _stored(app, client_id) == hash_client_secret(secret)
+
+
 def test_a_wrong_secret_is_refused_and_changes_no_stored_hash(app: Flask, client: Any) -> None:
     client_id, secret = _client(app)
     assert _token(client, client_id, secret + "x").status_code == 401

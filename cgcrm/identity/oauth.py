@@ -179,7 +179,7 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     app.extensions["cgcrm.authorization_server"] = server
     app.extensions["cgcrm.lockout"] = build_lockout(app.config)
     init_signin(app)
-    stand_in_hash()  # made now, as the password one (cheap: a SHA-256)
+    stand_in_hash()  # made now, once a process (a SHA-256: cheap, unlike the password one)
     stand_in_password_hash()
     return server
 

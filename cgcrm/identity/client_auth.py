@@ -1,7 +1,9 @@
 """Client authentication that does not tell known from unknown ids and locks out guessing.
 
-- An unknown (or inactive) client id is checked against a stand-in hash with the same argon2
-  cost as a real one, so it is refused with the same answer in about the same time.
+- An unknown (or inactive) client id is checked against a stand-in hash of the same kind as a
+  real one (``client_secrets``: one SHA-256 and a constant-time compare), so it is refused with
+  the same answer in about the same time. A client whose stored hash is still argon2 (made
+  before) costs more until its next successful check replaces it.
 - Consecutive failures for one client id (``AUTH_LOCKOUT_FAILURES``, known or not) lock it for
   ``AUTH_LOCKOUT_SECONDS``: while locked it is refused with the same OAuth error as a wrong
   secret, plus ``Retry-After``, before any secret is hashed. Locking is a security event.
@@ -9,9 +11,7 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
-from functools import cache
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidClientError
@@ -20,14 +20,10 @@ from flask import current_app, g
 from cgcrm.core.counters import SharedCounters
 from cgcrm.core.ratelimit import caller_address
 from cgcrm.core.security_events import CLIENT_LOCKED, record_security_event
+from cgcrm.extensions import db
 from cgcrm.identity.callers import claimed_client_id
-from cgcrm.identity.models import hash_secret, verify_secret
-
-
-@cache
-def stand_in_hash() -> str:
-    """A hash of a secret nobody knows, made with the hasher's current cost (once a process)."""
-    return hash_secret(secrets.token_urlsafe(32))
+from cgcrm.identity.client_secrets import check_client_secret, stand_in_hash
+from cgcrm.identity.models import OAuthClient
 
 
 class UnknownClient:
@@ -38,7 +34,7 @@ class UnknownClient:
         self.client_id = client_id
 
     def check_client_secret(self, client_secret: str) -> bool:
-        verify_secret(stand_in_hash(), client_secret)
+        check_client_secret(stand_in_hash(), client_secret)
         return False
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
@@ -149,3 +145,14 @@ def authenticate_with_lockout(
         raise ClientLocked(methods, lockout.seconds) from error
     lockout.succeeded(key)
     return client
+
+
+def keep_upgraded_secret_hash(client: Any) -> None:
+    """Commit the new stored hash of a client whose older (argon2) one just matched.
+
+    Client authentication is the first thing every OAuth endpoint does, so nothing else is
+    pending in the session and the UPDATE joins the transaction that read the client; the
+    client-credentials grant writes nothing and would never commit it. Once a client.
+    """
+    if isinstance(client, OAuthClient) and db.session.is_modified(client):
+        db.session.commit()

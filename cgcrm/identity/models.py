@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,19 +14,7 @@ from cgcrm.core.ids import new_id
 from cgcrm.core.scopes import role_scopes
 from cgcrm.core.types import UTCDateTime
 from cgcrm.extensions import db
-
-_hasher = PasswordHasher()
-
-
-def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
-
-
-def verify_secret(hashed: str, secret: str) -> bool:
-    try:
-        return _hasher.verify(hashed, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+from cgcrm.identity.client_secrets import check_client_secret
 
 
 class StaffUser(db.Model):  # type: ignore[name-defined,misc]
@@ -70,6 +56,7 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # ``client_secrets.hash_client_secret``; older rows hold argon2id until their next token.
     client_secret_hash: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("departments.id"))
@@ -99,7 +86,14 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
         return redirect_uri in self.redirect_uris.split()
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.active and verify_secret(self.client_secret_hash, client_secret)
+        """Also replaces an older (argon2) stored hash that matched; the caller commits it
+        (``client_auth.keep_upgraded_secret_hash``)."""
+        if not self.active:
+            return False
+        matches, upgraded = check_client_secret(self.client_secret_hash, client_secret)
+        if upgraded is not None:
+            self.client_secret_hash = upgraded
+        return matches
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in {"client_secret_basic", "client_secret_post"}

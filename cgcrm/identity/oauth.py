@@ -28,8 +28,9 @@ from cgcrm.identity.client_auth import (
     UnknownClient,
     authenticate_with_lockout,
     build_lockout,
-    stand_in_hash,
+    keep_upgraded_secret_hash,
 )
+from cgcrm.identity.client_secrets import stand_in_hash
 from cgcrm.identity.federation.directory import init_federation
 from cgcrm.identity.models import AuthorizationCode as AuthorizationCodeRow
 from cgcrm.identity.models import OAuthClient, RefreshToken, StaffUser
@@ -160,10 +161,13 @@ class ClientCredentials(grants.ClientCredentialsGrant):
 
 
 class CgcrmAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """Authlib's server, with client authentication behind the lockout."""
+    """Authlib's server, with client authentication behind the lockout; an older stored
+    secret hash that matched is replaced there."""
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
-        return authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+        client = authenticate_with_lockout(super().authenticate_client, request, methods, endpoint)
+        keep_upgraded_secret_hash(client)
+        return client
 
     def create_oauth2_request(self, request: Any) -> Any:
         # Authlib's Flask server reads the current request whatever it is given; a federated
@@ -198,7 +202,7 @@ def build_authorization_server(app: Flask) -> AuthorizationServer:
     app.extensions["cgcrm.lockout"] = build_lockout(app.config)
     init_signin(app)
     init_federation(app)
-    stand_in_hash()  # made now, so the first unknown id is not the slow one
+    stand_in_hash()  # made now, once a process (a SHA-256: cheap, unlike the password one)
     stand_in_password_hash()
     return server
 

@@ -17,15 +17,19 @@ from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, NotFound, ValidationError
 from cgcrm.core.security_events import record_security_event
 from cgcrm.extensions import db
-from cgcrm.identity.models import OAuthClient, StaffUser, hash_secret
+from cgcrm.identity.client_secrets import hash_client_secret
+from cgcrm.identity.models import OAuthClient, StaffUser
 from cgcrm.identity.passwords import hash_password, password_problems
 from cgcrm.identity.refresh import USER_DISABLED, revoke_user_tokens
+
+# 32 URL-safe characters carry 192 bits; a generated secret has 43 (256 bits).
+MIN_FIXED_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
 class IssuedClient:
     client: OAuthClient
-    client_secret: str  # shown once; only its argon2 hash is stored
+    client_secret: str  # shown once; only its SHA-256 is stored
 
 
 def _department(code: str) -> Department:
@@ -57,11 +61,13 @@ def create_client(
 
     :param scope: space-separated scopes the client may ask for.
     :param client_id: fixed id (demo data); generated when None.
-    :param client_secret: fixed secret (demo data); generated when None.
+    :param client_secret: fixed secret (tests, imports); generated when None. At least
+        ``MIN_FIXED_SECRET_LENGTH`` characters: its stored SHA-256 is safe only for a secret
+        nobody could guess.
     :param redirect_uris: exact URIs staff sign-ins may return to; giving any lets the client
         use the authorization-code grant (PKCE S256) and refresh tokens.
     :raises NotFound: unknown department.
-    :raises ValidationError: unknown scopes or empty name.
+    :raises ValidationError: unknown scopes, empty name or a short fixed secret.
     :raises Conflict: the client id exists.
     """
     requested = scope.split()
@@ -73,6 +79,11 @@ def create_client(
         )
     if not name.strip():
         raise ValidationError("a client needs a name", errors={"name": ["required"]})
+    if client_secret is not None and len(client_secret) < MIN_FIXED_SECRET_LENGTH:
+        raise ValidationError(
+            "a client secret must be long and random",
+            errors={"client_secret": [f"at least {MIN_FIXED_SECRET_LENGTH} random characters"]},
+        )
     client_id = client_id or f"cgcrm-{secrets.token_hex(8)}"
     if db.session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == client_id)):
         raise Conflict(f"client {client_id} already exists")
@@ -87,10 +98,10 @@ def create_client(
     grant_types = ["client_credentials"]
     if uris:
         grant_types += ["authorization_code", "refresh_token"]
-    secret = client_secret or secrets.token_urlsafe(32)
+    secret = client_secret if client_secret is not None else secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id=client_id,
-        client_secret_hash=hash_secret(secret),
+        client_secret_hash=hash_client_secret(secret),
         name=name.strip(),
         department=_department(department_code),
         scope=" ".join(sorted(set(requested))),

@@ -142,3 +142,15 @@ def test_a_refused_refresh_sends_the_user_to_sign_in(app: Any, officer: ConsoleB
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/console/signin?next=")
     assert officer.get("/console/").status_code == 302
+
+
+def test_signing_in_again_ends_the_previous_sign_in(app: Any, officer: ConsoleBrowser) -> None:
+    from tests.console.conftest import sign_in_through_the_flow
+    from tests.console.session_helpers import session_tokens
+
+    access, _refresh = session_tokens(app, officer)
+    assert officer.staff is not None
+    sign_in_through_the_flow(officer, officer.staff)
+    refused = officer.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+    assert refused.status_code == 401
+    assert officer.get("/console/").status_code == 200

@@ -229,6 +229,35 @@ def test_refresh_rotates_and_reuse_revokes_the_family(app: Flask, client: Any) -
     assert me.status_code == 401
 
 
+def test_revoking_a_refresh_token_ends_the_whole_sign_in(app: Flask, client: Any) -> None:
+    # RFC 7009: how a client (the staff console) signs its user out.
+    console = register(app)
+    first = _signed_in(client, console)
+    second = _token(
+        client, console, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    ).get_json()
+    other = register(app, email="other.clerk@council.example")
+    refused = client.post(
+        "/oauth/revoke",
+        data={"token": second["refresh_token"], "token_type_hint": "refresh_token"},
+        auth=(other.client_id, other.client_secret),
+    )
+    assert refused.status_code == 400  # not that client's token: nothing revoked
+    revoked = client.post(
+        "/oauth/revoke",
+        data={"token": second["refresh_token"], "token_type_hint": "refresh_token"},
+        auth=(console.client_id, console.client_secret),
+    )
+    assert revoked.status_code == 200
+    again = _token(
+        client, console, grant_type="refresh_token", refresh_token=second["refresh_token"]
+    )
+    assert again.status_code == 400
+    for access in (first["access_token"], second["access_token"]):
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+        assert me.status_code == 401
+
+
 def test_a_disabled_user_cannot_refresh_or_sign_in(app: Flask, client: Any, make_api: Any) -> None:
     console = register(app)
     tokens = _signed_in(client, console)

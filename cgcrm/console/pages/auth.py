@@ -10,10 +10,12 @@ family, access tokens included) and deletes the session.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app, redirect, request, url_for
@@ -31,9 +33,19 @@ def _redirect_uri() -> str:
     return url_for("console.callback", _external=True)
 
 
+def _revoke(current: Any) -> None:
+    """Revoke the session's sign-in at the server (best effort: the session ends anyway)."""
+    token = current.get("refresh_token") or current.get("access_token")
+    if token:
+        hint = "refresh_token" if current.get("refresh_token") else "access_token"
+        with contextlib.suppress(httpx.HTTPError):
+            token_request({"_path": "/oauth/revoke", "token": token, "token_type_hint": hint})
+
+
 @bp.get("/signin")
 def signin() -> Any:
     current = session()
+    _revoke(current)  # signing in again ends the sign-in this browser had
     rotate(current)
     current.clear()
     verifier = generate_token(64)
@@ -102,11 +114,7 @@ def callback() -> Any:
 @bp.post("/signout")
 def signout() -> Any:
     current = session()
-    token = current.get("refresh_token") or current.get("access_token")
-    hint = "refresh_token" if current.get("refresh_token") else "access_token"
-    if token:
-        # Best effort: the session ends here whatever the server answers.
-        token_request({"_path": "/oauth/revoke", "token": token, "token_type_hint": hint})
+    _revoke(current)
     end(current)
     return redirect(url_for("console.signed_out"))
 

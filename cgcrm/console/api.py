@@ -18,9 +18,10 @@ from typing import Any, cast
 
 import httpx
 import redis
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 from cgcrm.console.session import ConsoleSession, reload, session, write
+from cgcrm.core.ratelimit import caller_address
 
 # Refresh a little before the access token expires, not after a refused call.
 EXPIRY_MARGIN = 30
@@ -80,6 +81,22 @@ def _flatten(errors: dict[str, Any], prefix: str, into: dict[str, list[str]]) ->
             into.setdefault(name, []).append(str(value))
 
 
+class _InProcessTransport(httpx.WSGITransport):
+    """In-process, the API sees the address of the browser the console is serving, as a
+    network hop would pass it on: rate limits and throttles then count per person, not every
+    staff user as 127.0.0.1."""
+
+    @property  # type: ignore[override]
+    def remote_addr(self) -> str:
+        if has_request_context():
+            return caller_address(current_app.config["RATE_LIMIT_PROXY_HOPS"])
+        return "127.0.0.1"
+
+    @remote_addr.setter
+    def remote_addr(self, _ignored: str) -> None:
+        """httpx sets a fixed address at construction; the browser's is read per request."""
+
+
 def http_client() -> httpx.Client:
     """One pooled client per application: in-process or to CONSOLE_API_URL."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -89,7 +106,7 @@ def http_client() -> httpx.Client:
         if base:
             client = httpx.Client(base_url=base, timeout=TIMEOUT)
         else:
-            client = httpx.Client(transport=httpx.WSGITransport(app=app), timeout=TIMEOUT)
+            client = httpx.Client(transport=_InProcessTransport(app=app), timeout=TIMEOUT)
         app.extensions["cgcrm.console.http"] = client
     return cast(httpx.Client, client)
 

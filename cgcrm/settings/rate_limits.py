@@ -21,8 +21,10 @@ RATE_LIMITS: tuple[Setting, ...] = (
     Setting(
         "RATE_LIMIT_OAUTH_PER_CLIENT",
         str,
-        "10/60",
-        "Requests to /oauth/* naming one client id may send per window (each may hash a secret).",
+        "600/60",
+        "Requests to /oauth/* naming one client id may send per window. A client's secret is a "
+        "cheap hash and guessing one locks the client id, so this is sized for a staff console "
+        "whose every user's sign-ins and refreshes name its one client id.",
     ),
     Setting(
         "RATE_LIMIT_OAUTH_PER_ADDRESS",

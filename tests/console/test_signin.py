@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.console.conftest import ConsoleBrowser, ConsoleClient
+from flask import Flask
+
+from tests.console.conftest import ConsoleBrowser, ConsoleClient, sign_in_through_the_flow
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in_and_back(anonymous: ConsoleBrowser) -> None:
@@ -154,3 +156,18 @@ def test_signing_in_again_ends_the_previous_sign_in(app: Any, officer: ConsoleBr
     refused = officer.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
     assert refused.status_code == 401
     assert officer.get("/console/").status_code == 200
+
+
+def test_in_process_the_api_counts_the_browsers_address_not_the_consoles(
+    app: Flask, console_client: Any, make_staff: Any, redis_client: Any
+) -> None:
+    # Every staff user's token requests go through the console; were they all 127.0.0.1, one
+    # address's OAuth limit would be shared by the whole office.
+    pattern = f"{app.config['QUEUE_NAMESPACE']}rl:oauth:address:*"
+    for earlier in redis_client.scan_iter(match=pattern):
+        redis_client.delete(earlier)
+    client = ConsoleBrowser(app, app.response_class, use_cookies=True)
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    sign_in_through_the_flow(client, make_staff(["front_office"]))
+    counted = {key.decode().split(":")[-2] for key in redis_client.scan_iter(match=pattern)}
+    assert counted == {"203.0.113.9"}

@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--known", type=float, default=0.5, help="share of corrupted copies")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", help="candidates of every match, JSON lines")
+    parser.add_argument(
+        "--all-bands",
+        action="store_true",
+        help="the match endpoint's look-up instead (every band, up to 10 candidates)",
+    )
     parser.add_argument("--explain", type=int, default=None)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=45)
@@ -64,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app(args.database_url)
     with app.test_request_context():
         lookup = app.extensions[match_links._EXTENSION]
+        if args.all_bands:
+            from cgcrm.matching.engine import find_candidates
+
+            class _AllBands:
+                def find(self, body: dict[str, Any], limit: int) -> Any:
+                    return find_candidates(body, limit=10)
+
+            lookup = _AllBands()
         if args.explain is not None:
             _explain(bodies[args.explain])
             return 0

@@ -110,17 +110,27 @@ pairs AS MATERIALIZED (
   UNION ALL
   -- People at the postcode of a record no exact value can find, with a name part as written
   -- (or a nickname of the given part): per record, bounded as the real-time probe is (a
-  -- hash of every address of the batch's postcodes grew with the population).
+  -- hash of every address of the batch's postcodes grew with the population). The name
+  -- conditions are index-only probes each, as the real-time probe's (an OR of them was
+  -- planned as a bitmap scan reading every found name's heap page).
   SELECT p.pos, h.citizen_id, h.given_key, h.family_key FROM postcode_probe p
     JOIN r ON r.pos = p.pos
     CROSS JOIN LATERAL (
       SELECT n.citizen_id, n.given_key, n.family_key FROM addresses a
-        JOIN citizen_names n ON n.citizen_id = a.citizen_id
+        JOIN (
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE given_key = ANY(string_to_array(r.known, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE family_key = ANY(string_to_array(r.families, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE given_key = ANY(string_to_array(r.families, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE family_key = ANY(string_to_array(r.givens, '|'))
+        ) n ON n.citizen_id = a.citizen_id
         WHERE a.postcode_key = p.key
-          AND (n.given_key = ANY(string_to_array(r.known, '|'))
-               OR n.family_key = ANY(string_to_array(r.families, '|'))
-               OR n.given_key = ANY(string_to_array(r.families, '|'))
-               OR n.family_key = ANY(string_to_array(r.givens, '|')))
         LIMIT {POSTCODE_ROWS}) h
 ), pool AS (
   SELECT h.pos, h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank, false AS by_value

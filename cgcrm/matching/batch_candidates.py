@@ -140,7 +140,7 @@ pairs AS MATERIALIZED (
   SELECT r.pos, c.id, coalesce(
       (SELECT max({_NAME_RANK.format(t="n")}) FROM citizen_names n WHERE n.citizen_id = c.id),
       0), false
-    FROM r JOIN citizens c ON c.date_of_birth IN (r.dob, r.swapped)
+    FROM r JOIN citizens c ON c.date_of_birth = ANY(ARRAY[r.dob, r.swapped])
   UNION ALL
   SELECT v.pos, p.citizen_id, 0, true FROM contacts v
     JOIN contact_points p ON p.value = v.key

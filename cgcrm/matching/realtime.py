@@ -186,9 +186,15 @@ SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id 
 FROM kept k
 """
 )
-# In the driver's own placeholders: the statement runs through psycopg directly (see
-# ``candidate_features``).
-_SQL = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", _STATEMENT)
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
+# In the driver's own placeholders, for reading the statement with named parameters
+# (bench/profile_match.py's EXPLAIN).
+_SQL = _PLACEHOLDER.sub(r"%(\1)s", _STATEMENT)
+# As it is sent: with PostgreSQL's numbered placeholders, one for each name (through psycopg's
+# raw cursor, which does not parse the text: it is longer than the 4 kB whose parse psycopg
+# keeps, and parsing it took longer than the rest of sending it).
+_NAMES = tuple(dict.fromkeys(_PLACEHOLDER.findall(_STATEMENT)))
+_RAW_SQL = _PLACEHOLDER.sub(lambda m: f"${_NAMES.index(m.group(1)) + 1}", _STATEMENT)
 # For this transaction: the statement's plan is made once per connection and kept (the same
 # plan whatever the arrays: index probes; planning it afresh cost more than 0.8 ms a match).
 _GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
@@ -264,7 +270,8 @@ def candidate_features(
     planned once per connection (``_GENERIC_PLAN``).
     """
     execute_prepared(_GENERIC_PLAN, ())
-    rows = execute_prepared(_SQL, parameters(features, keep, exclude))
+    named = parameters(features, keep, exclude)
+    rows = execute_prepared(_RAW_SQL, [named[name] for name in _NAMES], raw=True)
     found: dict[uuid.UUID, Features] = {}
     for citizen_id, dob, middle, names, points, places, idents in rows:
         forms = [name_form(given, family, kind) for kind, given, family in names]

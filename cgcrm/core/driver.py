@@ -19,14 +19,22 @@ from sqlalchemy.exc import DBAPIError
 from cgcrm.extensions import db
 
 
-def execute_prepared(sql: str, params: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
+def execute_prepared(
+    sql: str, params: Mapping[str, Any] | Sequence[Any], *, raw: bool = False
+) -> list[Any]:
     """The rows of ``sql`` (psycopg placeholders) run in the session's current transaction
-    (PostgreSQL only)."""
+    (PostgreSQL only).
+
+    :param raw: ``sql`` is written with PostgreSQL's own placeholders ($1, $2...) and
+        ``params`` is their sequence: psycopg sends it as it is, without parsing it for
+        placeholders (it keeps that parse only for statements of up to 4 kB).
+    """
     connection = db.session.connection()
     fairy = connection.connection
     driver: Any = fairy.driver_connection
     try:
-        rows: list[Any] = driver.execute(sql, params, prepare=True).fetchall()
+        cursor = psycopg.RawCursor(driver) if raw else driver.cursor()
+        rows: list[Any] = cursor.execute(sql, params, prepare=True).fetchall()
     except psycopg.Error as error:
         cause: Any = error
         lost = connection.dialect.is_disconnect(cause, fairy.dbapi_connection, None)

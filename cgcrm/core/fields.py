@@ -60,15 +60,21 @@ class Text(fields.String):
         # as NFC may lengthen a few characters.
         if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValidationError("contains invalid Unicode (unpaired surrogate)") from exc
-        text = unicodedata.normalize("NFC", text.strip())
-        max_marks = self._max_marks()
-        problem = text_problem(text, multiline=self.multiline, max_marks=max_marks)
-        if problem:
-            raise ValidationError(problem)
+        if text.isascii() and text.isprintable():
+            # Most text: NFC leaves it as it is and no rule refuses a printable ASCII
+            # character (no control, format or unassigned one, no mark, no joiner), so the
+            # character by character check is skipped (a bulk import checks every row's).
+            text = text.strip()
+        else:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValidationError("contains invalid Unicode (unpaired surrogate)") from exc
+            text = unicodedata.normalize("NFC", text.strip())
+            max_marks = self._max_marks()
+            problem = text_problem(text, multiline=self.multiline, max_marks=max_marks)
+            if problem:
+                raise ValidationError(problem)
         if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
         if len(text) < self.min_length:

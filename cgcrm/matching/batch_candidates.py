@@ -110,17 +110,27 @@ pairs AS MATERIALIZED (
   UNION ALL
   -- People at the postcode of a record no exact value can find, with a name part as written
   -- (or a nickname of the given part): per record, bounded as the real-time probe is (a
-  -- hash of every address of the batch's postcodes grew with the population).
+  -- hash of every address of the batch's postcodes grew with the population). The name
+  -- conditions are index-only probes each, as the real-time probe's (an OR of them was
+  -- planned as a bitmap scan reading every found name's heap page).
   SELECT p.pos, h.citizen_id, h.given_key, h.family_key FROM postcode_probe p
     JOIN r ON r.pos = p.pos
     CROSS JOIN LATERAL (
       SELECT n.citizen_id, n.given_key, n.family_key FROM addresses a
-        JOIN citizen_names n ON n.citizen_id = a.citizen_id
+        JOIN (
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE given_key = ANY(string_to_array(r.known, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE family_key = ANY(string_to_array(r.families, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE given_key = ANY(string_to_array(r.families, '|'))
+          UNION ALL
+          SELECT citizen_id, given_key, family_key FROM citizen_names
+            WHERE family_key = ANY(string_to_array(r.givens, '|'))
+        ) n ON n.citizen_id = a.citizen_id
         WHERE a.postcode_key = p.key
-          AND (n.given_key = ANY(string_to_array(r.known, '|'))
-               OR n.family_key = ANY(string_to_array(r.families, '|'))
-               OR n.given_key = ANY(string_to_array(r.families, '|'))
-               OR n.family_key = ANY(string_to_array(r.givens, '|')))
         LIMIT {POSTCODE_ROWS}) h
 ), pool AS (
   SELECT h.pos, h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank, false AS by_value
@@ -130,7 +140,7 @@ pairs AS MATERIALIZED (
   SELECT r.pos, c.id, coalesce(
       (SELECT max({_NAME_RANK.format(t="n")}) FROM citizen_names n WHERE n.citizen_id = c.id),
       0), false
-    FROM r JOIN citizens c ON c.date_of_birth IN (r.dob, r.swapped)
+    FROM r JOIN citizens c ON c.date_of_birth = ANY(ARRAY[r.dob, r.swapped])
   UNION ALL
   SELECT v.pos, p.citizen_id, 0, true FROM contacts v
     JOIN contact_points p ON p.value = v.key

@@ -38,7 +38,6 @@ from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jellyfish
 from flask import current_app, has_app_context
 
 from cgcrm.citizens import record
@@ -46,7 +45,7 @@ from cgcrm.extensions import db
 from cgcrm.matching import blocking, realtime
 from cgcrm.matching.model import ScoringModel, active_model
 from cgcrm.matching.normalise import Features, from_body, nickname_groups
-from cgcrm.matching.scoring import Score, score_pair
+from cgcrm.matching.scoring import Score, score_batch, score_pair
 from cgcrm.matching.store import load_features
 
 __all__ = [
@@ -104,9 +103,17 @@ def score_records(
 
 
 def find_candidates(
-    body: Mapping[str, Any], *, limit: int = 10, exclude: Collection[uuid.UUID] = ()
+    body: Mapping[str, Any],
+    *,
+    limit: int = 10,
+    exclude: Collection[uuid.UUID] = (),
+    at_least_possible: bool = False,
 ) -> list[Candidate]:
     """Stored citizens that may be the person ``body`` describes, best first.
+
+    With ``at_least_possible`` only those in band match or possible (a create reads no
+    other): a candidate that cannot reach ``possible`` whatever its names is not scored
+    (``score_batch``).
 
     Runs inside the caller's transaction and does not commit.
     """
@@ -119,11 +126,18 @@ def find_candidates(
     if not stored_features:
         return []
     model = _model()
-    scored = []
-    for citizen_id, stored in stored_features.items():
-        result = score_pair(features, stored, model)
-        if result.weight > MIN_CANDIDATE_WEIGHT:
-            scored.append((citizen_id, result))
+    ids = list(stored_features)
+    results = score_batch(
+        features,
+        [stored_features[i] for i in ids],
+        model,
+        at_least_possible=at_least_possible,
+    )
+    scored = [
+        (citizen_id, result)
+        for citizen_id, result in zip(ids, results, strict=True)
+        if result is not None and result.weight > MIN_CANDIDATE_WEIGHT
+    ]
     scored.sort(key=lambda item: (-item[1].score, str(item[0])))
     return [
         Candidate(citizen_id, result.score, result.band, result.explanation)
@@ -138,8 +152,9 @@ def _block_keys(features: Features) -> set[str]:
         keys.add(f"d:{dob.isoformat()}")
         keys.add(f"d:{dob.year}-{dob.day:02d}-{dob.month:02d}")
     for form in features.names:
-        given = jellyfish.metaphone(form.first_given) if form.first_given else ""
-        family = jellyfish.metaphone(form.family) if form.family else ""
+        # The forms' sounds are the Metaphone keys of the first given word and the family key,
+        # worked out once per distinct name (``name_form``).
+        given, family = form.given_sound, form.family_sound
         keys.add(f"n:{given}|{family}")
         keys.add(f"n:{family}|{given}")
         for group in nickname_groups().get(form.first_given, ()):
@@ -168,6 +183,15 @@ class RecordIndex:
         self._model = model
         self._features: dict[Hashable, Features] = {}
         self._blocks: dict[str, list[Hashable]] = {}
+        # The keys of the record last looked up: an import adds each row it has just looked up.
+        self._last: tuple[Features | None, set[str]] = (None, set())
+
+    def _keys_of(self, features: Features) -> set[str]:
+        last, keys = self._last
+        if last is not features:
+            keys = _block_keys(features)
+            self._last = (features, keys)
+        return keys
 
     def __len__(self) -> int:
         return len(self._features)
@@ -177,7 +201,7 @@ class RecordIndex:
 
     def add_features(self, key: Hashable, features: Features) -> None:
         self._features[key] = features
-        for block in _block_keys(features):
+        for block in self._keys_of(features):
             self._blocks.setdefault(block, []).append(key)
 
     def candidates(
@@ -187,18 +211,26 @@ class RecordIndex:
         return self.candidates_of(features_of(body), limit)
 
     def candidates_of(
-        self, features: Features, limit: int = 10
+        self, features: Features, limit: int = 10, *, at_least_possible: bool = False
     ) -> list[tuple[Hashable, float, str, dict[str, dict[str, Any]]]]:
+        """``candidates``' of features already built; with ``at_least_possible`` only the
+        records in band match or possible (the others are not scored: ``score_batch``)."""
         model = self._model or _model()
         seen: set[Hashable] = set()
-        for block in _block_keys(features):
+        for block in self._keys_of(features):
             members = self._blocks.get(block, ())
             if len(members) <= self.MAX_BLOCK:
                 seen.update(members)
+        keys = list(seen)
+        scores = score_batch(
+            features,
+            [self._features[key] for key in keys],
+            model,
+            at_least_possible=at_least_possible,
+        )
         found = []
-        for key in seen:
-            result = score_pair(features, self._features[key], model)
-            if result.weight > MIN_CANDIDATE_WEIGHT:
+        for key, result in zip(keys, scores, strict=True):
+            if result is not None and result.weight > MIN_CANDIDATE_WEIGHT:
                 found.append((key, result.score, result.band, result.explanation))
         found.sort(key=lambda item: (-item[1], str(item[0])))
         return found[:limit]

@@ -120,9 +120,18 @@ pairs AS MATERIALIZED (
     ) n ON n.citizen_id = a.citizen_id
     WHERE cardinality(CAST(:postcode_probe AS text[])) > 0 AND a.postcode_key = ANY(:postcode_probe)
     LIMIT {NAME_ROWS})
+), key_similarity AS MATERIALIZED (
+  -- The hits share a few dozen keys: each key's trigram similarity to the two parts is
+  -- worked out once, not four times a hit (a common name finds hundreds of people).
+  SELECT k.key, similarity(k.key, :given) AS to_given, similarity(k.key, :family) AS to_family
+  FROM (SELECT given_key AS key FROM name_hits UNION SELECT family_key FROM name_hits) k
 ), by_name AS (
-  SELECT h.citizen_id, max({_NAME_RANK.format(t="h")}) AS name_rank
-  FROM name_hits h GROUP BY h.citizen_id ORDER BY name_rank DESC, h.citizen_id LIMIT {NAME_POOL}
+  SELECT h.citizen_id,
+    max(greatest(g.to_given + f.to_family, 0.98 * (g.to_family + f.to_given))) AS name_rank
+  FROM name_hits h
+    JOIN key_similarity g ON g.key = h.given_key
+    JOIN key_similarity f ON f.key = h.family_key
+  GROUP BY h.citizen_id ORDER BY name_rank DESC, h.citizen_id LIMIT {NAME_POOL}
 ), by_dob AS (
   SELECT c.id AS citizen_id,
     (SELECT max({_NAME_RANK.format(t="n")}) FROM citizen_names n WHERE n.citizen_id = c.id)
@@ -139,24 +148,32 @@ pairs AS MATERIALIZED (
     UNION ALL SELECT citizen_id, coalesce(name_rank, 0), false FROM by_dob
     UNION ALL SELECT citizen_id, 0, true FROM by_value
   ) found GROUP BY citizen_id
-), ranked AS (
+), dated AS (
   SELECT c.id, c.date_of_birth, p.by_value,
     p.name_rank
     + CASE WHEN c.date_of_birth = :dob THEN 1.5
            WHEN c.date_of_birth = ANY(:dobs) THEN 1.2
            WHEN extract(year FROM c.date_of_birth) = :birth_year THEN 0.3
-           ELSE 0 END
+           ELSE 0 END AS rank
+  FROM pool p JOIN citizens c ON c.id = p.citizen_id
+  WHERE c.status <> 'merged' AND c.id <> ALL(:exclude)
+), ranked AS (
+  SELECT d.id, d.date_of_birth,
+    d.rank
     -- Per candidate through its own addresses (an EXISTS was planned as a hash of the whole
     -- postcode's addresses, thousands of rows).
     + CASE WHEN (SELECT bool_or(a.postcode_key = ANY(:postcodes)) FROM addresses a
-                 WHERE a.citizen_id = c.id)
+                 WHERE a.citizen_id = d.id)
            THEN 0.5 ELSE 0 END AS rank
-  FROM pool p JOIN citizens c ON c.id = p.citizen_id
-  WHERE c.status <> 'merged' AND c.id <> ALL(:exclude)
+  FROM dated d
+  -- The postcode adds 0.5 at most: a record more than that below the keep-th best cannot be
+  -- kept, so only the others have their addresses read (the pool holds hundreds).
+  WHERE NOT coalesce(
+    d.rank + 0.5 < (SELECT rank FROM dated ORDER BY rank DESC LIMIT 1 OFFSET :keep - 1), false)
 ), kept AS (
-  (SELECT * FROM ranked ORDER BY rank DESC, id LIMIT :keep)
+  (SELECT id, date_of_birth FROM ranked ORDER BY rank DESC, id LIMIT :keep)
   UNION
-  (SELECT * FROM ranked WHERE by_value)
+  (SELECT id, date_of_birth FROM dated WHERE by_value)
 )
 SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id = k.id),
   ARRAY(SELECT ARRAY[n.kind, n.given_name, n.family_name]
@@ -169,9 +186,15 @@ SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id 
 FROM kept k
 """
 )
-# In the driver's own placeholders: the statement runs through psycopg directly (see
-# ``candidate_features``).
-_SQL = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", _STATEMENT)
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
+# In the driver's own placeholders, for reading the statement with named parameters
+# (bench/profile_match.py's EXPLAIN).
+_SQL = _PLACEHOLDER.sub(r"%(\1)s", _STATEMENT)
+# As it is sent: with PostgreSQL's numbered placeholders, one for each name (through psycopg's
+# raw cursor, which does not parse the text: it is longer than the 4 kB whose parse psycopg
+# keeps, and parsing it took longer than the rest of sending it).
+_NAMES = tuple(dict.fromkeys(_PLACEHOLDER.findall(_STATEMENT)))
+_RAW_SQL = _PLACEHOLDER.sub(lambda m: f"${_NAMES.index(m.group(1)) + 1}", _STATEMENT)
 # For this transaction: the statement's plan is made once per connection and kept (the same
 # plan whatever the arrays: index probes; planning it afresh cost more than 0.8 ms a match).
 _GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
@@ -247,7 +270,8 @@ def candidate_features(
     planned once per connection (``_GENERIC_PLAN``).
     """
     execute_prepared(_GENERIC_PLAN, ())
-    rows = execute_prepared(_SQL, parameters(features, keep, exclude))
+    named = parameters(features, keep, exclude)
+    rows = execute_prepared(_RAW_SQL, [named[name] for name in _NAMES], raw=True)
     found: dict[uuid.UUID, Features] = {}
     for citizen_id, dob, middle, names, points, places, idents in rows:
         forms = [name_form(given, family, kind) for kind, given, family in names]

@@ -39,7 +39,9 @@ class CreateMatchLookup:
     """What ``cgcrm.citizens.match_links`` needs, installed by ``create_app``."""
 
     def find(self, body: Mapping[str, Any], limit: int) -> list[Candidate]:
-        return find_candidates(body, limit=limit)
+        # A create acts on a match and files possibles; it never reads a non_match, so those
+        # are not scored.
+        return find_candidates(body, limit=limit, at_least_possible=True)
 
     def file(self, citizen_id: uuid.UUID, candidate: Any) -> None:
         if candidate.citizen_id is not None and candidate.citizen_id != citizen_id:

@@ -39,7 +39,9 @@ class RowMatcher:
         """The most probable earlier row of the file (as its record), or None."""
         return _best(
             engine.Candidate(uuid.UUID(str(key)), score, band, explanation)
-            for key, score, band, explanation in self.index.candidates_of(features, CANDIDATES)
+            for key, score, band, explanation in self.index.candidates_of(
+                features, CANDIDATES, at_least_possible=True
+            )
         )
 
 

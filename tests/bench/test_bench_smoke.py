@@ -81,6 +81,8 @@ SCRIPTS = {
     "payment_throughput": "--database-url {db} --duration 1 --warmup 1 --rounds 1 "
     "--payments 40 --bodies 50",
     "profile_payment": "--database-url {db} --requests 10 --top 5",
+    "profile_match": "--database-url {db} --people 20 --top 5",
+    "profile_import_prepare": "--database-url {db} --rows 40 --batch 20 --top 5",
     "console_latency": "--database-url {db} --requests 5 --warmup 2 --citizens 5",
     "dashboard_latency": "--database-url {db} --requests 3 --warmup 1",
     "console_journeys": "--database-url {db} --requests 3 --warmup 1",

@@ -60,7 +60,7 @@ def test_answers_on_the_phone_are_checked_against_the_record(
     url = f"/console/citizens/{citizen_id}/evidence/new"
     answers = {
         "method": "knowledge_questions",
-        "service_code": "RATES-PAY",
+        "service_code": "WASTE-MISSED-BIN",
         "dob-day": "2",
         "dob-month": "3",
         "dob-year": "1984",

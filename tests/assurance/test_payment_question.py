@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from cgcrm.assurance import answer_sources, rules
 from cgcrm.assurance.models import Verification
-from cgcrm.core.clock import utcnow
 from cgcrm.extensions import db
-from cgcrm.payments.service import apply_provider_update
+from tests.assurance.payment_helpers import finish, take
 from tests.matching.merge_helpers import create as create_citizen
 from tests.matching.merge_helpers import merge
 
@@ -25,41 +24,6 @@ ASKED = {"method": "knowledge_questions", "channel": "phone", "service_code": "R
 @pytest.fixture
 def cashier(make_api: Any) -> Any:
     return make_api("citizens:read payments:write", "RATES")
-
-
-def take(app: Flask, api: Any, citizen_id: str, amount: int, state: str | None = "success") -> str:
-    """A counter payment of ``amount`` (minor units) for the citizen, then moved to ``state``
-    by its provider (None: left open). Returns the payment's provider reference."""
-    created = api.post(
-        "/api/v1/payments",
-        json={
-            "service_code": "RATES-PAY",
-            "channel": "counter",
-            "provider": "manual",
-            "amount": amount,
-            "citizen_id": citizen_id,
-        },
-        headers={"Idempotency-Key": f"key-{uuid.uuid4().hex}"},
-    )
-    assert created.status_code == 201, created.get_json()
-    reference = str(created.get_json()["provider_id"])
-    if state is not None:
-        finish(app, reference, state)
-    return reference
-
-
-def finish(app: Flask, reference: str, state: str) -> None:
-    with app.app_context():
-        apply_provider_update(
-            reference,
-            state,
-            code="P0010" if state == "failed" else None,
-            card=None,
-            actor="provider:manual",
-            occurred_at=utcnow(),
-            detail={},
-        )
-        db.session.remove()
 
 
 def answer(api: Any, citizen_id: str, amount: str, **answers: str) -> Any:
@@ -75,9 +39,7 @@ def outcomes(app: Flask, citizen_id: str) -> list[str]:
     with app.app_context():
         found = sorted(
             db.session.scalars(
-                select(Verification.outcome).where(
-                    Verification.citizen_id == uuid.UUID(citizen_id)
-                )
+                select(Verification.outcome).where(Verification.citizen_id == uuid.UUID(citizen_id))
             )
         )
         db.session.remove()

@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build an application: settings, extensions, blueprints, guards, error handlers, CLI."""
     from cgcrm import cli, health
     from cgcrm.admin.routes import blp as admin_blp
+    from cgcrm.assurance.answer_sources import install_answer_source
     from cgcrm.assurance.routes import blp as assurance_blp
     from cgcrm.assurance.service import check_record_change, summary_for_record
     from cgcrm.cases.routes import blp as cases_blp
@@ -125,6 +126,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.overview.routes import blp as overview_blp
     from cgcrm.payments import ledger as _payment_ledger  # noqa: F401  (tables for metadata)
     from cgcrm.payments import notification_routes
+    from cgcrm.payments.answers import last_payment_amount
     from cgcrm.payments.finance_routes import blp as payment_finance_blp
     from cgcrm.payments.notification_log_routes import blp as payment_notification_log_blp
     from cgcrm.payments.providers.sandbox import models as _sandbox_models  # noqa: F401
@@ -168,6 +170,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_match_lookup(app, CreateMatchLookup())
     # The record shows and enforces assurance, which builds on citizens (DESIGN.md §2).
     install_assurance(app, summary_for_record, check_record_change)
+    # A knowledge question payments answer; payments sit above assurance (DESIGN.md §2).
+    install_answer_source(app, "last_payment_amount", last_payment_amount)
 
     app.register_blueprint(health.blp)
     app.register_blueprint(oauth_blp)

@@ -20,3 +20,15 @@ class TooManyAttempts(DomainError):
     """Too many codes asked for, or too many wrong answers, for one citizen in the window."""
 
     status, title, slug = 429, "Too many attempts", "too-many-attempts"
+
+
+class QuestionUnavailable(DomainError):
+    """A question the service asks cannot be answered by this citizen: the record holds nothing
+    to check it against (no successful payment for ``last_payment_amount``).
+
+    409, not a wrong answer: the citizen did nothing wrong, so no failed attempt is counted
+    against the day's limit, and the agent learns at once to use other evidence instead of
+    asking again. The problem names the questions (``unavailable``), never an expected value.
+    """
+
+    status, title, slug = 409, "Question not available", "question-not-available"

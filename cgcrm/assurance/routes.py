@@ -39,7 +39,11 @@ class VerificationsView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.arguments(VerificationCreateSchema)
     @blp.response(201, VerificationSchema)
-    @blp.alt_response(409, description="The record was merged into another (merged_into).")
+    @blp.alt_response(
+        409,
+        description="The record was merged into another (merged_into), or the service asks a "
+        "question this citizen cannot answer (unavailable: no successful payment).",
+    )
     @blp.alt_response(429, description="Too many wrong answers to knowledge questions today.")
     def post(self, data: dict[str, Any], citizen_id: uuid.UUID) -> Any:
         """Record identity evidence: a document seen at the counter, a sign-in, answers."""
@@ -60,7 +64,11 @@ class CodesView(MethodView):
     @requires(scopes.CITIZENS_WRITE)
     @blp.arguments(CodeRequestSchema)
     @blp.response(202, CodeChallengeSchema)
-    @blp.alt_response(409, description="The record was merged into another (merged_into).")
+    @blp.alt_response(
+        409,
+        description="The record was merged into another (merged_into), or the service asks a "
+        "question this citizen cannot answer (unavailable: no successful payment).",
+    )
     @blp.alt_response(429, description="Too many codes asked for this citizen in the hour.")
     def post(self, data: dict[str, Any], citizen_id: uuid.UUID) -> Any:
         """Send a one-time code to one of the citizen's contact points."""

@@ -55,16 +55,19 @@ EXTERNAL_LEVELS: Mapping[str, str] = {
     "urn:cgcrm:ial:high": "high",
 }
 
-# Knowledge questions a service may ask on the phone, checked against the record. The last
-# payment's amount is named (the example) but cannot be checked until payments land on
-# main: no service may ask it before then (a test holds SERVICE_QUESTIONS to CHECKED_QUESTIONS).
+# Knowledge questions a service may ask on the phone, checked against the record (a test holds
+# SERVICE_QUESTIONS to CHECKED_QUESTIONS). The citizen record answers the first three; the last
+# payment's amount is answered by payments, through a source create_app installs
+# (``cgcrm.assurance.answer_sources``): the amount of the citizen's latest successful payment.
 KNOWN_QUESTIONS = ("date_of_birth", "postcode", "family_name", "last_payment_amount")
-CHECKED_QUESTIONS = ("date_of_birth", "postcode", "family_name")
+RECORD_QUESTIONS = ("date_of_birth", "postcode", "family_name")
+SOURCED_QUESTIONS = ("last_payment_amount",)
+CHECKED_QUESTIONS = RECORD_QUESTIONS + SOURCED_QUESTIONS
 # Per service, the questions that must all be answered right; services not listed use DEFAULT.
 DEFAULT_QUESTIONS: tuple[str, ...] = ("date_of_birth", "postcode")
 SERVICE_QUESTIONS: Mapping[str, tuple[str, ...]] = {
-    # Payments are not on main yet: the payment question joins when payments can answer it.
-    "RATES-PAY": ("date_of_birth", "postcode"),
+    # A ratepayer knows what they last paid; someone who found a letter in the bin does not.
+    "RATES-PAY": ("date_of_birth", "postcode", "last_payment_amount"),
     "COMM-HARDSHIP": ("date_of_birth", "postcode", "family_name"),
 }
 # Where each kind of evidence is gathered when the caller does not say.

@@ -7,12 +7,13 @@ import hmac
 import re
 import uuid
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
-from cgcrm.assurance import rules
-from cgcrm.assurance.errors import AssuranceRequired, TooManyAttempts
+from cgcrm.assurance import answer_sources, rules
+from cgcrm.assurance.errors import AssuranceRequired, QuestionUnavailable, TooManyAttempts
 from cgcrm.assurance.evidence import Assurance, assurance_of, contact_hash
 from cgcrm.assurance.models import CodeChallenge, Verification
 from cgcrm.catalog.codes import catalog_codes
@@ -163,7 +164,29 @@ def _same(given: str, stored: str) -> bool:
     return hmac.compare_digest(given.encode(), stored.encode())
 
 
-def _answer_matches(citizen: Citizen, question: str, answer: Any) -> bool:
+# An amount as said on the phone, in the payment's major unit: "65", "65.00", "1250.5". No
+# signs, exponents, separators or symbols: anything else is a wrong answer, never a 500, and
+# Decimal never sees "1e999999999" (whose plain form would be a billion characters).
+_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,6})?")
+
+
+def _plain(value: Decimal) -> str:
+    """``Decimal("65.00")`` and ``Decimal("65")`` -> ``"65"``: one spelling per amount."""
+    return format(value.normalize(), "f")
+
+
+def _amount_matches(answer: Any, expected: Decimal) -> bool:
+    given = str(answer).strip()
+    if not _AMOUNT.fullmatch(given):
+        return False
+    return _same(_plain(Decimal(given)), _plain(expected))
+
+
+def _answer_matches(
+    citizen: Citizen, question: str, answer: Any, expected: dict[str, Decimal]
+) -> bool:
+    if question == "last_payment_amount":
+        return _amount_matches(answer, expected[question])
     if question == "date_of_birth":
         try:
             born = date.fromisoformat(str(answer))
@@ -196,6 +219,7 @@ def _knowledge(actor: Actor, citizen: Citizen, data: dict[str, Any], now: dateti
             errors={"service_code": ["required" if code is None else "unknown service"]},
         )
     asked = rules.SERVICE_QUESTIONS.get(code, rules.DEFAULT_QUESTIONS)
+    expected = _sourced_answers(citizen, code, asked)
     answers: dict[str, Any] = data.get("answers") or {}
     errors: dict[str, list[str]] = {}
     for question in asked:
@@ -226,8 +250,41 @@ def _knowledge(actor: Actor, citizen: Citizen, data: dict[str, Any], now: dateti
             retry_after=timedelta(days=1).total_seconds(),
         )
     # Every answer is checked, whatever the first gives, so timing says nothing of which failed.
-    results = [_answer_matches(citizen, q, answers[q]) for q in asked]
+    results = [_answer_matches(citizen, q, answers[q], expected) for q in asked]
     return all(results)
+
+
+def _sourced_answers(citizen: Citizen, code: str, asked: tuple[str, ...]) -> dict[str, Decimal]:
+    """The expected answers to the asked questions the record does not hold (from the sources
+    ``create_app`` installs), read before anything is checked or counted.
+
+    Every source is read for the citizen, whichever department asks: the check answers only
+    right or wrong, never the value, and a payment taken by another department is as much the
+    citizen's as one taken by the caller's.
+
+    :raises QuestionUnavailable: the citizen has nothing to answer one of them with (no
+        successful payment): no attempt is counted; the agent uses other evidence.
+    """
+    expected: dict[str, Decimal] = {}
+    unavailable: list[str] = []
+    for question in asked:
+        if question not in rules.SOURCED_QUESTIONS:
+            continue
+        value = answer_sources.expected_answer(question, citizen.id)
+        if value is None:
+            unavailable.append(question)
+        else:
+            expected[question] = value
+    if unavailable:
+        raise QuestionUnavailable(
+            f"{code} asks {', '.join(unavailable)}, which this citizen cannot answer: there is "
+            "nothing on record to check it against (no successful payment). No attempt was "
+            "counted; record other evidence instead (a code to a contact point, a document at "
+            "the counter)",
+            service_code=code,
+            unavailable=unavailable,
+        )
+    return expected
 
 
 def record_verification(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any]) -> Verification:
@@ -242,6 +299,8 @@ def record_verification(actor: Actor, citizen_id: uuid.UUID, data: dict[str, Any
     :raises Conflict: the record was merged into another.
     :raises ValidationError: missing or invalid details, an expiry beyond the method's longest,
         or answers that do not match the record.
+    :raises QuestionUnavailable: the service asks a question this citizen has nothing to
+        answer with (no successful payment); nothing is recorded.
     :raises TooManyAttempts: too many wrong answers today.
     """
     method = data["method"]

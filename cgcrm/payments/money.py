@@ -12,8 +12,12 @@ EXPONENTS = {
 }  # fmt: skip
 
 
+def major_amount(amount_minor: int, currency: str) -> Decimal:
+    """``1250, "GBP"`` → ``Decimal("12.50")``; ``500, "JPY"`` → ``Decimal("500")``."""
+    return Decimal(amount_minor).scaleb(-EXPONENTS.get(currency.upper(), 2))
+
+
 def decimal_amount(amount_minor: int, currency: str) -> str:
     """``-1250, "GBP"`` → ``"-12.50"``; ``500, "JPY"`` → ``"500"``."""
     exponent = EXPONENTS.get(currency.upper(), 2)
-    value = Decimal(amount_minor).scaleb(-exponent)
-    return f"{value:.{exponent}f}"
+    return f"{major_amount(amount_minor, currency):.{exponent}f}"

@@ -117,7 +117,13 @@ def test_disagreeing_claims_count_as_the_lower(
 def test_knowledge_questions_are_checked_against_the_record_never_stored(
     app: Flask, rates: Any, citizen_id: str, verifications: str
 ) -> None:
-    asked = {"method": "knowledge_questions", "channel": "phone", "service_code": "RATES-PAY"}
+    # A service that asks the default questions, answered by the record alone (the payment
+    # question of RATES-PAY: tests/assurance/test_payment_question.py).
+    asked = {
+        "method": "knowledge_questions",
+        "channel": "phone",
+        "service_code": "WASTE-MISSED-BIN",
+    }
     right = {"date_of_birth": "1984-03-02", "postcode": " 2150 "}
     missing = rates.post(verifications, json={**asked, "answers": {"postcode": "2150"}})
     assert missing.status_code == 422
@@ -147,7 +153,7 @@ def test_the_phone_route_closes_after_three_wrong_answers_in_a_day(
 ) -> None:
     wrong = {
         "method": "knowledge_questions",
-        "service_code": "RATES-PAY",
+        "service_code": "WASTE-MISSED-BIN",
         "answers": {"date_of_birth": "1990-01-01", "postcode": "2150"},
     }
     for _ in range(3):

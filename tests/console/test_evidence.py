@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.assurance.payment_helpers import take
 from tests.console.conftest import ConsoleBrowser
 from tests.console.journey_helpers import error_links, location, one_h1, submit, text, titled_error
 
@@ -60,7 +61,7 @@ def test_answers_on_the_phone_are_checked_against_the_record(
     url = f"/console/citizens/{citizen_id}/evidence/new"
     answers = {
         "method": "knowledge_questions",
-        "service_code": "RATES-PAY",
+        "service_code": "WASTE-MISSED-BIN",
         "dob-day": "2",
         "dob-month": "3",
         "dob-year": "1984",
@@ -106,3 +107,30 @@ def test_evidence_without_the_csrf_token_is_refused(
     )
     assert refused.status_code == 400
     assert _verifications(rates, citizen_id) == []
+
+
+def test_the_last_payment_is_asked_where_the_service_asks_it(
+    app: Any, counter: ConsoleBrowser, citizen_id: str, rates: Any, make_api: Any
+) -> None:
+    url = f"/console/citizens/{citizen_id}/evidence/new"
+    assert 'name="last_payment_amount"' in text(counter.get(url))
+    answers = {
+        "method": "knowledge_questions",
+        "service_code": "RATES-PAY",
+        "dob-day": "2",
+        "dob-month": "3",
+        "dob-year": "1984",
+        "postcode": "2150",
+        "last_payment_amount": "65.00",
+    }
+    # No payment yet: the question cannot be asked, said on its field; no attempt counted.
+    unpaid = submit(counter, url, answers)
+    assert unpaid.status_code == 409 and error_links(text(unpaid)) == ["last_payment_amount"]
+    assert "no payment on record" in text(unpaid)
+    assert _verifications(rates, citizen_id) == []
+    take(app, make_api("citizens:read payments:write", "RATES"), citizen_id, 6500)
+    missing = submit(counter, url, {**answers, "last_payment_amount": ""})
+    assert missing.status_code == 400
+    assert error_links(text(missing)) == ["last_payment_amount"]
+    assert submit(counter, url, answers).status_code == 303
+    assert [v["outcome"] for v in _verifications(rates, citizen_id)] == ["passed"]

@@ -44,6 +44,7 @@ FIELDS = (
     "dob-year",
     "postcode",
     "family_name",
+    "last_payment_amount",
 )
 API_FIELDS = {
     "method": "method",
@@ -55,10 +56,15 @@ API_FIELDS = {
     "answers.date_of_birth": "dob-day",
     "answers.postcode": "postcode",
     "answers.family_name": "family_name",
+    "answers.last_payment_amount": "last_payment_amount",
 }
 TOO_MANY_ANSWERS = (
     "Too many wrong answers for this citizen today: check a document at the counter instead, "
     "or try again tomorrow"
+)
+NOT_ANSWERABLE = (
+    "This citizen has no payment on record, so this service's questions cannot be asked: "
+    "check a document at the counter instead. No attempt was counted"
 )
 LEVEL_NAMES = {"none": "None", "low": "Low", "medium": "Medium", "high": "High"}
 
@@ -79,6 +85,11 @@ def new_evidence(citizen_id: uuid.UUID) -> Any:
         if problem.status == 429:
             form.error("method", TOO_MANY_ANSWERS)
             return _form(citizen_id, form, 429)
+        if problem.status == 409 and problem.body.get("unavailable"):
+            # The citizen has nothing to answer it with (no payment): no attempt was counted.
+            for question in problem.body["unavailable"]:
+                form.error(API_FIELDS.get(f"answers.{question}", "method"), NOT_ANSWERABLE)
+            return _form(citizen_id, form, 409)
         if problem.status == 422 and "answers" in problem.errors:
             form.error("method", "The answers do not match the record: the attempt was recorded")
             return _form(citizen_id, form, 400)
@@ -112,7 +123,7 @@ def _evidence_body(form: Form) -> dict[str, Any]:
         born = _date(form)
         if born is not None:
             answers["date_of_birth"] = born
-        for name in ("postcode", "family_name"):
+        for name in ("postcode", "family_name", "last_payment_amount"):
             if form.get(name):
                 answers[name] = form.get(name)
         if not answers:

@@ -14,7 +14,6 @@ OAUTH_ERROR = {
     },
     "required": ["error"],
 }
-JSON_PROBLEM = {"type": "object", "description": "RFC 9457 problem details"}
 _FORM = "application/x-www-form-urlencoded"
 _COMMON_HEADERS = {
     "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"},
@@ -28,14 +27,6 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
         "description": description,
         "headers": _COMMON_HEADERS,
         "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": _COMMON_HEADERS,
-        "content": {"application/problem+json": {"schema": JSON_PROBLEM}},
     }
 
 
@@ -179,8 +170,9 @@ OAUTH_PATHS: dict[str, dict[str, Any]] = {
             "security": [{"oauth2": ["openid"]}],
             "responses": {
                 "200": _json(JSON_OBJECT, "sub, and name, department, roles, email per scope."),
-                "401": _problem("No valid access token, or the user was disabled."),
-                "403": _problem("The token lacks openid, or is a client's own token."),
+                # Errors under /oauth/ take RFC 6749's shape, as the clients there expect.
+                "401": _json(OAUTH_ERROR, "No valid access token, or the user was disabled."),
+                "403": _json(OAUTH_ERROR, "The token lacks openid, or is a client's own token."),
             },
         }
         for method in ("get", "post")

@@ -100,6 +100,21 @@ def create_once(path: str, body: dict[str, Any], key: str) -> Any:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def refused_as_used(form: Form, problem: ApiProblem, field: str, message: str) -> bool:
+    """Whether ``problem`` refused a create because this form's key was used for another body
+    (the page sent again with other values): then the form gets a fresh key and ``message`` on
+    ``field``. What a form cannot show (a server fault, signed out, no access, not found) is
+    raised again, for the console's error pages.
+    """
+    if problem.status >= 500 or problem.status in (401, 403, 404):
+        raise problem
+    if "Idempotency-Key" not in problem.errors:
+        return False
+    form.values[IDEMPOTENCY_FIELD] = new_idempotency_key()
+    form.error(field, message)
+    return True
+
+
 def _in_flight(problem: ApiProblem) -> bool:
     return problem.status == 409 and "still being processed" in problem.detail
 

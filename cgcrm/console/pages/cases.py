@@ -20,6 +20,7 @@ from cgcrm.console.form_state import (
     create_once,
     idempotency_key,
     new_idempotency_key,
+    refused_as_used,
 )
 from cgcrm.console.hooks import page
 from cgcrm.console.lookups import citizen_heading, service_by_code, services
@@ -85,16 +86,13 @@ def new_case(citizen_id: uuid.UUID) -> Any:
     try:
         case = create_once("/api/v1/cases", body, form.get(IDEMPOTENCY_FIELD))
     except ApiProblem as problem:
-        if problem.status >= 500 or problem.status in (401, 403, 404):
-            raise
-        if "Idempotency-Key" in problem.errors:
-            form.values[IDEMPOTENCY_FIELD] = new_idempotency_key()
-            form.error(
-                "service_code",
-                "This form already opened a case: check the citizen's cases, and open another "
-                "only if it is a new one",
-            )
-        else:
+        if not refused_as_used(
+            form,
+            problem,
+            "service_code",
+            "This form already opened a case: check the citizen's cases, and open another "
+            "only if it is a new one",
+        ):
             form.take_problem(
                 problem,
                 {"service_code": "service_code", "summary": "summary", "priority": "priority"},

@@ -23,6 +23,7 @@ from cgcrm.console.form_state import (
     idempotency_key,
     new_idempotency_key,
     parse_money,
+    refused_as_used,
 )
 from cgcrm.console.hooks import page
 from cgcrm.console.lookups import citizen_heading, service_by_code, services
@@ -108,19 +109,17 @@ def new_payment(citizen_id: uuid.UUID) -> Any:
     try:
         created = create_once("/api/v1/payments", body, form.get(IDEMPOTENCY_FIELD))
     except ApiProblem as problem:
-        if problem.status >= 500 or problem.status in (401, 403, 404):
-            raise
-        if "Idempotency-Key" in problem.errors:
-            form.values[IDEMPOTENCY_FIELD] = new_idempotency_key()
-            form.error(
-                "method",
-                "This form was already used for a payment: check the details and take the "
-                "payment again only if it is a new one",
-            )
-        elif problem.status == 409 and problem.body.get("merged_into"):
-            form.error("method", "This record was merged into another: take the payment there")
-        else:
-            form.take_problem(problem, API_FIELDS)
+        if not refused_as_used(
+            form,
+            problem,
+            "method",
+            "This form was already used for a payment: check the details and take the "
+            "payment again only if it is a new one",
+        ):
+            if problem.status == 409 and problem.body.get("merged_into"):
+                form.error("method", "This record was merged into another: take the payment there")
+            else:
+                form.take_problem(problem, API_FIELDS)
         return _payment_form(citizen_id, form, 400 if problem.status == 422 else problem.status)
     if form.get("till_reference") and body.get("till_reference"):
         session().set(TILL_KEY, form.get("till_reference"))

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from cgcrm.core.access import current_actor, requires
 from cgcrm.core.fields import Text
@@ -33,7 +33,15 @@ class TotpStatusSchema(Schema):
 
 
 class TotpStartSchema(Schema):
-    """No fields: the server makes the secret."""
+    """The user's password again: binding a new authenticator asks for one already bound.
+    The server makes the secret."""
+
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=1024),
+        metadata={"description": "The password the user signs in with."},
+    )
 
 
 class TotpEnrolmentSchema(Schema):
@@ -101,11 +109,13 @@ class TotpView(MethodView):
     @blp.doc(operationId="startTotpEnrolment")
     @blp.arguments(TotpStartSchema)
     @blp.response(201, TotpEnrolmentSchema)
-    @blp.alt_response(409, description="TOTP is already enabled.")
+    @blp.alt_response(409, description="TOTP is already enabled, or the user signs in elsewhere.")
+    @blp.alt_response(422, description="The password is not correct.")
+    @blp.alt_response(429, description="Too many wrong attempts; see Retry-After.")
     def post(self, data: dict[str, Any]) -> Any:
         """Start enrolling a TOTP authenticator: a new secret, active once confirmed."""
         user = second_factor.staff_user_of(current_actor().principal)
-        return second_factor.start_totp_enrolment(user)
+        return second_factor.start_totp_enrolment(user, data["password"])
 
     @requires()
     @blp.doc(operationId="disableTotp")

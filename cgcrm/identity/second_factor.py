@@ -19,7 +19,7 @@ from cgcrm.core.security_events import record_security_event
 from cgcrm.extensions import db
 from cgcrm.identity.account_models import StaffTotp
 from cgcrm.identity.models import StaffUser
-from cgcrm.identity.signin import check_account_code
+from cgcrm.identity.signin import check_account_code, check_account_password
 from cgcrm.identity.totp import (
     NewSecret,
     confirm_factor,
@@ -79,14 +79,32 @@ def totp_status(user: StaffUser) -> TotpStatus:
     )
 
 
-def start_totp_enrolment(user: StaffUser) -> NewSecret:
-    """Make a new secret for the user to put in their authenticator; it is not asked for at
-    sign-in until ``confirm_totp`` sees a code made with it. Starting again replaces it.
+def start_totp_enrolment(user: StaffUser, password: str) -> NewSecret:
+    """Make a new secret for the user to put in their authenticator, once their password
+    proves it is them; it is not asked for at sign-in until ``confirm_totp`` sees a code made
+    with it. Starting again replaces it.
 
-    :raises Conflict: the user already has a confirmed factor (disable it first).
+    :raises Conflict: the user already has a confirmed factor (disable it first), or signs in
+        through an external provider (whose sign-in holds their second factor).
+    :raises ValidationError: a wrong password (counted as a failed sign-in).
+    :raises TooManyAttempts: too many wrong passwords or codes for this user lately.
     """
     if confirmed_factor(user.id) is not None:
         raise Conflict("TOTP is already enabled: disable it before enrolling again")
+    if not user.password_hash:
+        raise Conflict(
+            "you sign in through an external provider: your second factor is set up there"
+        )
+    right, wait = check_account_password(user, password)
+    if wait:
+        raise TooManyAttempts(
+            f"too many wrong attempts: try again in {wait} seconds", retry_after=wait
+        )
+    if not right:
+        raise ValidationError(
+            "the password is not correct",
+            errors={"password": ["enter the password you sign in with"]},
+        )
     secret = new_secret(user.id, user.email)
     db.session.commit()
     return secret

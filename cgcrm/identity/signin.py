@@ -202,6 +202,28 @@ def check_account_code(
     return used, 0
 
 
+def check_account_password(user: StaffUser, password: str) -> tuple[bool, int]:
+    """Check the user's own password before a change to how they sign in (NIST SP 800-63B
+    §6.1.2: binding a new authenticator asks for one already bound), behind the sign-in
+    throttle: a stolen access token alone must not bind the thief's authenticator.
+
+    :returns: whether it was right, and the wait before the next attempt (when waiting,
+        nothing was checked).
+    """
+    throttle = _throttle()
+    key = email_key(user.email)
+    address = _address()
+    wait = throttle.wait_for(key, address)
+    if wait:
+        return False, wait
+    matches, _ = verify_password(user.password_hash, password)
+    if not matches:
+        _failed(throttle, key, address, None)
+        return False, 0
+    throttle.succeeded(key)
+    return True, 0
+
+
 def _signed_in(
     throttle: SignInThrottle,
     key: str,

@@ -30,7 +30,7 @@ from tests.identity.flow_helpers import (
     pending_of,
     sign_in,
 )
-from tests.identity.signin_helpers import csrf_of, pkce, register
+from tests.identity.signin_helpers import PASSWORD, csrf_of, pkce, register
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def _at_moment(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _enrol(client: FlaskClient, tokens: dict[str, Any]) -> tuple[str, list[str]]:
     """Enrol and confirm with the code of the step before MOMENT: the secret and the codes."""
-    started = client.post("/api/v1/me/totp", json={}, headers=bearer(tokens))
+    started = client.post("/api/v1/me/totp", json={"password": PASSWORD}, headers=bearer(tokens))
     assert started.status_code == 201, started.get_data(as_text=True)
     secret = started.get_json()["secret"]
     confirmed = client.post(
@@ -74,7 +74,7 @@ def test_enrol_then_sign_in_with_pkce_and_a_code(
         "recovery_codes_left": 0,
     }
 
-    started = client.post("/api/v1/me/totp", json={}, headers=bearer(tokens))
+    started = client.post("/api/v1/me/totp", json={"password": PASSWORD}, headers=bearer(tokens))
     assert started.status_code == 201
     body = started.get_json()
     secret = body["secret"]
@@ -104,7 +104,7 @@ def test_enrol_then_sign_in_with_pkce_and_a_code(
     assert all(re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", c) for c in codes)
     status = client.get("/api/v1/me/totp", headers=bearer(tokens)).get_json()
     assert status["enabled"] is True and status["recovery_codes_left"] == 10
-    again = client.post("/api/v1/me/totp", json={}, headers=bearer(tokens))
+    again = client.post("/api/v1/me/totp", json={"password": PASSWORD}, headers=bearer(tokens))
     assert again.status_code == 409
 
     # The password alone no longer signs in: a second, accessible page asks for the code.
@@ -261,7 +261,7 @@ def test_disable_needs_a_current_code_and_only_a_user_has_one(
     machine = make_api("admin")
     refused = machine.get("/api/v1/me/totp")
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
-    assert machine.post("/api/v1/me/totp", json={}).status_code == 403
+    assert machine.post("/api/v1/me/totp", json={"password": PASSWORD}).status_code == 403
 
 
 def test_hostile_codes_are_refused_plainly(
@@ -296,3 +296,26 @@ def test_hostile_codes_are_refused_plainly(
         assert gone.status_code in {422, 429}, gone.get_data(as_text=True)
     assert client.get("/api/v1/me/totp", headers=bearer(tokens)).get_json()["enabled"] is True
     del secret
+
+
+def test_enrolling_asks_for_the_password_so_a_stolen_token_cannot(
+    app: Flask, client: FlaskClient
+) -> None:
+    console = register(app)
+    tokens = sign_in(client, console)
+    missing = client.post("/api/v1/me/totp", json={}, headers=bearer(tokens))
+    assert missing.status_code == 422 and "password" in missing.get_json()["errors"]
+    wrong = client.post(
+        "/api/v1/me/totp", json={"password": "not the password at all"}, headers=bearer(tokens)
+    )
+    assert wrong.status_code == 422 and wrong.mimetype == "application/problem+json"
+    assert "password" in wrong.get_json()["errors"]
+    assert client.get("/api/v1/me/totp", headers=bearer(tokens)).get_json()["pending"] is False
+    # Wrong passwords here count as failed sign-ins: guessing ends in the same lock.
+    for _ in range(10):
+        last = client.post(
+            "/api/v1/me/totp", json={"password": "still not the password"}, headers=bearer(tokens)
+        )
+        if last.status_code == 429:
+            break
+    assert last.status_code == 429 and int(last.headers["Retry-After"]) > 0

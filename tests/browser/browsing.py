@@ -121,6 +121,21 @@ def tab_to(page: Page, matches: Any, limit: int = 40) -> dict[str, str]:
     raise AssertionError(f"Tab never reached the element; focus went through: {seen}")
 
 
+def press_on(page: Page, matches: Any, key: str = "Enter", limit: int = 40) -> dict[str, str]:
+    """Tab to the element ``matches`` picks, check its focus shows, and press ``key`` on it."""
+    now = tab_to(page, matches, limit=limit)
+    assert focus_is_visible(page), f"no visible focus on {now}"
+    page.keyboard.press(key)
+    return now
+
+
+def first_stop_is_the_skip_link(page: Page) -> None:
+    """From the top of a freshly loaded page, the first Tab shows the skip link."""
+    page.keyboard.press("Tab")
+    now = focused(page)
+    assert now["text"] == "Skip to main content" and focus_is_visible(page), now
+
+
 def has_no_horizontal_scroll(page: Page) -> bool:
     """True when the page fits its viewport's width (WCAG 1.4.10, reflow)."""
     return bool(

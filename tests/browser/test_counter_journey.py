@@ -11,7 +11,6 @@ The citizen is the demo's John Smith (born 2 March 1984), searched for as "Jon S
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -19,8 +18,10 @@ from tests.browser.browsing import (
     VIEWPORT,
     ConsoleErrors,
     axe,
+    first_stop_is_the_skip_link,
     focus_is_visible,
     focused,
+    press_on,
     screenshot,
     sign_in,
     tab_to,
@@ -156,13 +157,6 @@ def _satisfaction_recorded(page: Page) -> None:
     axe(page, "the satisfaction confirmation")
 
 
-def _back_to_the_citizen(page: Page) -> None:
-    """By keyboard: the "Back to" link comes after the skip link and the header's stops."""
-    _first_stop_is_the_skip_link(page)
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == f"Back to {CITIZEN}")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(CITIZEN)
-
-
 def _the_360_view_shows_all_of_it(page: Page, case_summary: str, amount: str, answer: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(CITIZEN)
     expect(page.get_by_text(case_summary)).to_be_visible()
@@ -237,7 +231,7 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape("/console/search?")))
     expect(page.get_by_role("link", name=CITIZEN).first).to_be_visible()
-    _first_stop_is_the_skip_link(page)
+    first_stop_is_the_skip_link(page)
     axe(page, "search results")
 
     # Narrow by date of birth: the three fields follow each other in Tab order.
@@ -255,15 +249,15 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     expect(page.locator("#search-status")).to_have_text("1 citizen found")
     assert focused(page)["label"] == "Year", focused(page)
     axe(page, "search results narrowed by date of birth")
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == CITIZEN, limit=5)
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == CITIZEN, limit=5)
     check_the_360_view(page)
-    _first_stop_is_the_skip_link(page)
+    first_stop_is_the_skip_link(page)
 
     # Log a contact: sent empty first, the error summary takes the focus and leads to the
     # field; then radios by arrow keys, the select by typing, the button by Enter.
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Log a contact")
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Log a contact")
     _arrived(page, "Log a contact", "the log-a-contact form")
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Log contact")
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Log contact")
     _error_summary_lists(page)
     assert focus_is_visible(page)
     axe(page, "the log-a-contact form with errors")
@@ -283,12 +277,12 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     page.keyboard.press("Space")  # "Resolved", the first
     tab_to(page, lambda f: f["name"] == "summary")
     page.keyboard.type(contact_summary)
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Log contact")
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Log contact")
     expect(page.get_by_role("cell", name=contact_summary)).to_be_visible()
     axe(page, "the 360 view after a contact logged by keyboard")
 
     # Open a case.
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Open a case")
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Open a case")
     _arrived(page, "Open a case", "the open-a-case form")
     tab_to(page, lambda f: f["name"] == "service_code")
     _choose(page, "service_code", "Report a missed bin", "WASTE-MISSED-BIN")
@@ -298,7 +292,7 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     assert focused(page)["name"] == "priority"
     _arrow_to(page, "Normal")
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Open case")
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Open case")
     _case_opened(page, case_summary)
     # The success banner takes the focus (GOV.UK Frontend), so the screen reader reads it out;
     # the "Back to" link above it is one Shift+Tab away.
@@ -311,7 +305,7 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     expect(page.get_by_role("heading", level=1)).to_contain_text(CITIZEN)
 
     # Take a cash payment.
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Take a payment")
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Take a payment")
     _arrived(page, "Take a payment", "the take-a-payment form")
     tab_to(page, lambda f: f["name"] == "service_code")
     _choose(page, "service_code", "Pay council rates", "RATES-PAY")
@@ -323,12 +317,12 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     assert focused(page)["name"] == "till_reference"
     page.keyboard.type(TILL)
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Take payment")
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Take payment")
     _cash_paid(page, amount)
     _back_to_the_citizen(page)
 
     # Record satisfaction: the newest contact is the first radio, the answer by arrows.
-    _press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Record satisfaction")
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == "Record satisfaction")
     _arrived(page, "Record satisfaction", "the satisfaction form")
     tab_to(page, lambda f: f["name"] == "interaction_id")
     page.keyboard.press("Space")
@@ -336,14 +330,14 @@ def test_the_whole_counter_journey_works_with_the_keyboard_alone(
     assert focused(page)["name"] == "csat"
     _arrow_to(page, "Satisfied")  # the second: an arrow press
     # Buttons take Space as well as Enter.
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Record answer", key="Space")
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Record answer", key="Space")
     _satisfaction_recorded(page)
     _back_to_the_citizen(page)
 
     _the_360_view_shows_all_of_it(page, case_summary, amount, "Satisfied")
     # Sign out: the header's button, a few stops after the skip link.
-    _first_stop_is_the_skip_link(page)
-    _press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Sign out")
+    first_stop_is_the_skip_link(page)
+    press_on(page, lambda f: f["tag"] == "button" and f["text"] == "Sign out")
     _signed_out(page, stack)
 
 
@@ -351,21 +345,14 @@ def _arrived(page: Page, heading: str, context: str) -> None:
     """A new page by keyboard: its heading, no axe violation, the skip link its first stop."""
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     axe(page, context)
-    _first_stop_is_the_skip_link(page)
+    first_stop_is_the_skip_link(page)
 
 
-def _first_stop_is_the_skip_link(page: Page) -> None:
-    """From the top of a freshly loaded page, the first Tab shows the skip link."""
-    page.keyboard.press("Tab")
-    now = focused(page)
-    assert now["text"] == "Skip to main content" and focus_is_visible(page), now
-
-
-def _press_on(page: Page, matches: Any, key: str = "Enter", limit: int = 40) -> None:
-    """Tab to the element ``matches`` picks, check its focus shows, and press ``key`` on it."""
-    now = tab_to(page, matches, limit=limit)
-    assert focus_is_visible(page), f"no visible focus on {now}"
-    page.keyboard.press(key)
+def _back_to_the_citizen(page: Page) -> None:
+    """By keyboard: the "Back to" link comes after the skip link and the header's stops."""
+    first_stop_is_the_skip_link(page)
+    press_on(page, lambda f: f["tag"] == "a" and f["text"] == f"Back to {CITIZEN}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(CITIZEN)
 
 
 def _choose(page: Page, name: str, typed: str, value: str) -> None:

@@ -35,6 +35,7 @@ import secrets
 import sys
 import time
 from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "meets" if row["p95_ms"] < row["target_p95_ms"] else "misses"
         target = f"{row['target_p95_ms']:.0f} ms"
         print(f"{row['page']}: p95 {row['p95_ms']} ms {verdict} the {target} target")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w") as handle:
         json.dump(
             {"args": vars(args), "machine": machine_summary(), "load": load, "results": rows},

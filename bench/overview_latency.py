@@ -27,6 +27,7 @@ import os
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import psycopg
 from _common import (
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = sql_breakdown(app, send, items, warmup=args.warmup)
                 breakdowns[f"{endpoint} ({principal})"] = result
                 print_breakdown(f"{endpoint} ({principal})", result)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w") as handle:
         json.dump(
             {

@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from _common import (
@@ -512,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     print_summaries(summaries)
     load_after = os.getloadavg()
     print(f"\nload average (1/5/15 min) before {load_before}, after {load_after} on {nproc()} CPUs")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w") as handle:
         json.dump(
             {

@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from cgcrm.core.access import current_actor, requires
-from cgcrm.core.fields import Text
+from cgcrm.core.fields import FullMatch, Text
 from cgcrm.core.openapi import Blueprint
 from cgcrm.identity import second_factor, sessions
 from cgcrm.identity.totp import DIGITS, ISSUER, STEP_SECONDS
@@ -36,10 +36,13 @@ class TotpStartSchema(Schema):
     """The user's password again: binding a new authenticator asks for one already bound.
     The server makes the secret."""
 
+    # Taken as typed (not trimmed like Text): it is compared with the stored hash.
     password = fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(max=1024),
+        validate=FullMatch(
+            r"[^\x00-\x1f\x7f]{1,1024}", error="enter the password you sign in with"
+        ),
         metadata={"description": "The password the user signs in with."},
     )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+from cgcrm.core.clock import clock_set_to, utcnow
 from tests.console.conftest import ConsoleBrowser
 
 
@@ -61,12 +63,16 @@ def test_a_logged_contact_is_in_the_api_and_the_360_view(
         "minutes": "7",
         "summary": "Paid the rates at the counter",
     }
-    response = officer.post(f"/console/citizens/{citizen_id}/contacts/new", data=form)
+    sent_at = utcnow()
+    with clock_set_to(sent_at):
+        response = officer.post(f"/console/citizens/{citizen_id}/contacts/new", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == f"/console/citizens/{citizen_id}#contacts"
-    # Sent again (a second click): the Idempotency-Key records it once.
-    again = officer.post(f"/console/citizens/{citizen_id}/contacts/new", data=form)
-    assert again.status_code == 302
+    # Sent again (a second click, seconds later): the same body under the same
+    # Idempotency-Key, so the contact is recorded once.
+    with clock_set_to(sent_at + timedelta(seconds=3)):
+        again = officer.post(f"/console/citizens/{citizen_id}/contacts/new", data=form)
+    assert again.status_code == 302, again.get_data(as_text=True)
 
     auditor = make_api("citizens:read cross_department")
     listed = auditor.get(f"/api/v1/interactions?citizen_id={citizen_id}").get_json()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import redirect, request, url_for
@@ -17,7 +17,8 @@ from cgcrm.console.blueprint import bp
 from cgcrm.console.catalog import channels, services
 from cgcrm.console.forms import field_errors
 from cgcrm.console.hooks import page
-from cgcrm.console.session import flash, signin_required
+from cgcrm.console.session import flash, session, signin_required
+from cgcrm.core.clock import utcnow
 
 OUTCOMES = (
     ("resolved", "Resolved", "Their question was answered or the problem fixed"),
@@ -28,6 +29,8 @@ OUTCOMES = (
 )
 DIRECTIONS = (("inbound", "They contacted us"), ("outbound", "We contacted them"))
 MAX_MINUTES = 24 * 60
+# The session key of the last contact form sent: its Idempotency-Key and when it was sent.
+LAST_SENT_KEY = "contact_last_sent"
 # API field -> the page's field id (radios: the first radio's id is the field's name).
 API_FIELDS = {
     "channel": "channel",
@@ -91,8 +94,20 @@ def _check(form: dict[str, str]) -> dict[str, str]:
     return {name: errors[name] for name in ordered if name in errors}
 
 
+def _first_sent_at(idempotency_key: str) -> datetime:
+    """When this form was first sent: a second click a second later must send the same body
+    with the same Idempotency-Key (the API refuses the key with another body), so the
+    contact's times come from the first send, kept in the session for the last form sent."""
+    last = session().get(LAST_SENT_KEY) or {}
+    if idempotency_key and last.get("key") == idempotency_key:
+        return datetime.fromisoformat(last["at"])
+    now = utcnow().replace(microsecond=0)
+    session().set(LAST_SENT_KEY, {"key": idempotency_key, "at": now.isoformat()})
+    return now
+
+
 def _payload(citizen_id: uuid.UUID, form: dict[str, str]) -> dict[str, Any]:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = _first_sent_at(form.get("idempotency_key", ""))
     minutes = int(form["minutes"]) if form.get("minutes") else 0
     payload: dict[str, Any] = {
         "citizen_id": str(citizen_id),

@@ -41,7 +41,7 @@ class TotpStartSchema(Schema):
         required=True,
         load_only=True,
         validate=FullMatch(
-            r"[^\x00-\x1f\x7f]{1,1024}", error="enter the password you sign in with"
+            r"^[^\x00-\x1f\x7f]{1,1024}$", error="enter the password you sign in with"
         ),
         metadata={"description": "The password the user signs in with."},
     )

@@ -8,9 +8,9 @@ import uuid
 
 from sqlalchemy import select
 
+from cgcrm.assurance.codes import CODE_DIGITS, code_hash
 from cgcrm.assurance.evidence import contact_hash
 from cgcrm.assurance.models import CodeChallenge
-from cgcrm.assurance.service import CODE_DIGITS, code_hash
 from cgcrm.citizens.models import ContactPoint
 from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent

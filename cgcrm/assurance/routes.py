@@ -7,7 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from cgcrm.assurance import service
+from cgcrm.assurance import codes, service
 from cgcrm.assurance.schemas import (
     AssuranceSchema,
     CodeChallengeSchema,
@@ -72,7 +72,7 @@ class CodesView(MethodView):
     @blp.alt_response(429, description="Too many codes asked for this citizen in the hour.")
     def post(self, data: dict[str, Any], citizen_id: uuid.UUID) -> Any:
         """Send a one-time code to one of the citizen's contact points."""
-        return service.start_code(current_actor(), citizen_id, data)
+        return codes.start_code(current_actor(), citizen_id, data)
 
 
 @blp.route("/<uuid:citizen_id>/verifications/codes/<uuid:challenge_id>/confirm")
@@ -83,4 +83,4 @@ class CodeConfirmView(MethodView):
     @blp.alt_response(409, description="The code was used, locked or expired, or not sent yet.")
     def post(self, data: dict[str, Any], citizen_id: uuid.UUID, challenge_id: uuid.UUID) -> Any:
         """Confirm the code the citizen received: their contact point is verified."""
-        return service.confirm_code(current_actor(), citizen_id, challenge_id, data["code"])
+        return codes.confirm_code(current_actor(), citizen_id, challenge_id, data["code"])

@@ -106,7 +106,7 @@ class CodeChallengeSchema(Schema):
     attempts_left = fields.Method("_left", metadata={"type": "integer"})
 
     def _left(self, challenge: Any) -> int:
-        from cgcrm.assurance.service import CODE_ATTEMPTS
+        from cgcrm.assurance.codes import CODE_ATTEMPTS
 
         return max(CODE_ATTEMPTS - challenge.attempts, 0)
 

@@ -13,7 +13,7 @@ from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.identity.federation.models import FederatedSignIn
-from cgcrm.identity.models import RevokedToken
+from cgcrm.identity.models import AuthorizationCode, RevokedToken
 from cgcrm.worker.models import ParkedEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ def purge_expired_records() -> dict[str, int]:
     - idempotency keys past their expiry;
     - revoked-token entries past the token's own expiry (the token is refused as expired);
     - sign-ins through an external provider past their expiry (their answer is refused);
+    - authorization codes past their expiry: a used code is kept only so that a second use
+      within its life revokes what the first issued; once expired, any use is refused anyway;
     - processed-event markers older than OUTBOX_RETENTION_DAYS whose event is gone. A marker
       guards against redelivery, and only an existing event can be delivered: failed jobs stay
       requeueable only as long as the events (``cgcrm.jobs.job_options``), so no job can bring
@@ -67,6 +69,10 @@ def purge_expired_records() -> dict[str, int]:
             (
                 "federated_sign_ins",
                 delete(FederatedSignIn).where(FederatedSignIn.expires_at < now),
+            ),
+            (
+                "authorization_codes",
+                delete(AuthorizationCode).where(AuthorizationCode.expires_at < now),
             ),
             (
                 "processed_events",

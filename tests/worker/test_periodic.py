@@ -18,7 +18,8 @@ from cgcrm.core.idempotency import IdempotencyRecord
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.identity.federation.models import FederatedSignIn
-from cgcrm.identity.models import RevokedToken
+from cgcrm.identity.models import AuthorizationCode, RevokedToken
+from cgcrm.identity.service import create_user
 from cgcrm.worker import periodic_runs
 from cgcrm.worker.housekeeping import purge_expired_records
 from cgcrm.worker.models import ProcessedEvent
@@ -130,6 +131,23 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
                     expires_at=expires,
                 )
             )
+        clerk = create_user("housekeeping@council.example", "front_office", "RATES")
+        for code, expires in (
+            ("expired", now - timedelta(seconds=1)),
+            ("live", now + timedelta(minutes=5)),
+        ):
+            db.session.add(
+                AuthorizationCode(
+                    code_hash=code,
+                    client_id="c",
+                    user_id=clerk.id,
+                    redirect_uri="https://x.example/cb",
+                    scope="openid",
+                    code_challenge="c" * 43,
+                    code_challenge_method="S256",
+                    expires_at=expires,
+                )
+            )
         db.session.commit()
 
         assert purge_expired_records() == {
@@ -137,6 +155,7 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
             "idempotency_keys": 1,
             "revoked_tokens": 1,
             "federated_sign_ins": 1,
+            "authorization_codes": 1,
             "processed_events": 1,
         }
         events = set(db.session.scalars(sa.select(OutboxEvent.event_id)))
@@ -145,6 +164,7 @@ def test_housekeeping_deletes_only_what_has_expired(app: Flask) -> None:
         assert list(db.session.scalars(sa.select(IdempotencyRecord.key))) == ["live"]
         assert list(db.session.scalars(sa.select(RevokedToken.jti))) == ["live"]
         assert list(db.session.scalars(sa.select(FederatedSignIn.state_hash))) == ["live"]
+        assert list(db.session.scalars(sa.select(AuthorizationCode.code_hash))) == ["live"]
         db.session.remove()
 
 

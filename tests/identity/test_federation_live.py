@@ -179,3 +179,29 @@ def test_an_answer_is_accepted_once_and_only_in_the_browser_that_asked(
     callback = urlsplit(sign_in_at_provider(start.headers["Location"], ADA))
     another_browser = app.test_client()
     assert_refused(app, another_browser.get(f"{callback.path}?{callback.query}"), "state")
+
+
+def test_a_person_who_cancels_at_the_provider_can_sign_in_another_way(
+    app: Flask, client: FlaskClient, console: Console, federate: Callable[..., None]
+) -> None:
+    federate()
+    _, challenge = pkce()
+    asked = authorize_url(console, challenge, "n")
+    page = client.get(asked)
+    link = re.search(r'href="(/oauth/federation/gov/start\?[^"]+)"', page.text)
+    assert link
+    start = client.get(html.unescape(link.group(1)))
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    cancelled = client.get(
+        f"/oauth/federation/{PROVIDER}/callback?"
+        + urlencode({"state": state, "error": "access_denied"})
+    )
+    assert_refused(app, cancelled, "provider_error")
+    assert "You cancelled signing in there." in cancelled.text
+    again = re.search(
+        r'<a href="(/oauth/authorize\?[^"]+)">Sign in another way</a>', cancelled.text
+    )
+    assert again
+    back = urlsplit(html.unescape(again.group(1)))
+    assert parse_qs(back.query) == parse_qs(urlsplit(asked).query)
+    assert client.get(f"{back.path}?{back.query}").status_code == 200

@@ -35,12 +35,15 @@ class FederationRefused(Exception):
     """The external sign-in cannot sign anyone in here.
 
     :param reason: a short code for the page and the security event (``id_token``, ``acr``…).
+    :param authorize_query: the client's authorization request, when this browser's own sign-in
+        was answered with an error (the person cancelled, say): they may still sign in another way.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, authorize_query: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.authorize_query = authorize_query
 
 
 @dataclass

@@ -32,6 +32,7 @@ EXPLANATIONS = {
     "sign in with your email address and password.",
     "provider_metadata": "The other sign-in service is not set up correctly. Contact support.",
     "provider_error": "The other sign-in service did not sign you in.",
+    "cancelled": "You cancelled signing in there.",
     "state": "Your sign-in expired or was already used. Go back to the service you came from "
     "and start again.",
     "token_exchange": "The other sign-in service did not confirm your sign-in. Start again.",
@@ -46,12 +47,20 @@ def _refused(provider_name: str, refused: FederationRefused) -> Any:
     provider = directory().client(provider_name)
     title = provider.provider.title if provider is not None else "another service"
     unavailable = refused.reason in {"provider_unavailable", "provider_metadata"}
+    explanation = EXPLANATIONS.get(refused.reason, EXPLANATIONS["provider_error"])
+    if refused.reason == "provider_error" and refused.detail == "access_denied":
+        explanation = EXPLANATIONS["cancelled"]
     return _page(
         "identity/problem.html",
         502 if unavailable else 403,
         heading=f"You could not sign in with {title}",
-        explanation=EXPLANATIONS.get(refused.reason, EXPLANATIONS["provider_error"]),
+        explanation=explanation,
         error=refused.reason,
+        # The same request the client made, validated again when followed: a way back to the
+        # sign-in page for a person who cancelled or whose provider refused.
+        again_url=f"/oauth/authorize?{refused.authorize_query}"
+        if refused.authorize_query
+        else None,
     )
 
 

@@ -119,7 +119,9 @@ def finish_federated_sign_in(
         sign_in = _claim_sign_in(provider_name, params.get("state", ""), browser_state)
         client_id = sign_in.client_id
         if params.get("error"):
-            raise FederationRefused("provider_error", params["error"][:100])
+            raise FederationRefused(
+                "provider_error", params["error"][:100], authorize_query=sign_in.authorize_query
+            )
         code = params.get("code", "")
         if not code or len(code) > 2000:
             raise FederationRefused("provider_error", "the answer has no code")

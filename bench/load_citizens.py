@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"loading {args.count:,} citizens with {args.workers} workers")
             results, totals = _run_workers(tasks, args.count)
             t_copy = time.perf_counter()
-            tokens: set[str] = set().union(*(r.tokens for r in results))
+            tokens: dict[str, int] = {}
+            for result in results:
+                for token, roles in result.tokens.items():
+                    tokens[token] = tokens.get(token, 0) | roles
             inserted = load_name_tokens(conn, tokens)
             totals["name_tokens"] = inserted
         finally:

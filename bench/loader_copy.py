@@ -41,7 +41,7 @@ class WorkerTask:
 @dataclass
 class WorkerResult:
     worker: int
-    tokens: set[str] = field(default_factory=set)
+    tokens: dict[str, int] = field(default_factory=dict)
     samples: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)
 

@@ -147,17 +147,22 @@ def recreate_secondary(
         )
 
 
-def load_name_tokens(conn: psycopg.Connection[Any], tokens: set[str]) -> int:
-    """record.remember_tokens for the whole load: insert new keys with their Metaphone."""
+def load_name_tokens(conn: psycopg.Connection[Any], tokens: dict[str, int]) -> int:
+    """record.remember_tokens for the whole load: insert new keys with their Metaphone and
+    their roles (``tokens``' bits: 1 given, 2 family)."""
     from cgcrm.citizens.normalize import phonetic_key
 
     with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE new_tokens (token text, phonetic text) ON COMMIT DROP")
-        with cur.copy("COPY new_tokens (token, phonetic) FROM STDIN") as copy:
-            for token in sorted(tokens):
-                copy.write_row((token, phonetic_key(token)))
         cur.execute(
-            "INSERT INTO name_tokens (token, phonetic) SELECT token, phonetic FROM new_tokens "
+            "CREATE TEMP TABLE new_tokens (token text, phonetic text, given bool, family bool) "
+            "ON COMMIT DROP"
+        )
+        with cur.copy("COPY new_tokens (token, phonetic, given, family) FROM STDIN") as copy:
+            for token, roles in sorted(tokens.items()):
+                copy.write_row((token, phonetic_key(token), bool(roles & 1), bool(roles & 2)))
+        cur.execute(
+            "INSERT INTO name_tokens (token, phonetic, used_as_given, used_as_family) "
+            "SELECT token, phonetic, given, family FROM new_tokens "
             "ON CONFLICT DO NOTHING"
         )
         inserted = cur.rowcount

@@ -95,7 +95,8 @@ class RowBuilder:
         self.new_id = new_id
         self.domain_error = DomainError
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in LOADED_TABLES}
-        self.tokens: set[str] = set()
+        # Each name key and its roles (bits: 1 given, 2 family; as name_tokens keeps them).
+        self.tokens: dict[str, int] = {}
 
     def add(self, payload: dict[str, Any]) -> str:
         """Build and buffer the rows of one citizen; returns the new citizen's id.
@@ -238,7 +239,9 @@ class RowBuilder:
                     family_key,
                 )
             )
-            self.tokens.update(k for k in (given_key, family_key) if k)
+            for key, role in ((given_key, 1), (family_key, 2)):
+                if key:
+                    self.tokens[key] = self.tokens.get(key, 0) | role
         return rows
 
     def flush(self, conn: psycopg.Connection[Any]) -> dict[str, int]:

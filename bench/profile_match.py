@@ -32,12 +32,12 @@ from cgcrm.extensions import db
 
 
 def _explain(body: dict[str, Any]) -> None:
-    from cgcrm.core.driver import execute_prepared
+    from cgcrm.core.driver import execute_prepared, force_generic_plans
     from cgcrm.matching import realtime
     from cgcrm.matching.engine import features_of
 
     params = realtime.parameters(features_of(body))
-    execute_prepared(realtime._GENERIC_PLAN, ())
+    force_generic_plans()
     rows = execute_prepared("EXPLAIN (ANALYZE, BUFFERS) " + realtime._SQL, params)
     print("\n".join(row[0] for row in rows))
     db.session.rollback()

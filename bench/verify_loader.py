@@ -91,7 +91,9 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
                     tuple(sorted((k, v) for k, v in record.items() if k not in SKIP_COLUMNS))
                 )
             result[table] = sorted(rows, key=repr)
-        result["name_tokens"] = sorted(conn.execute("SELECT token, phonetic FROM name_tokens"))
+        result["name_tokens"] = sorted(
+            conn.execute("SELECT token, phonetic, used_as_given, used_as_family FROM name_tokens")
+        )
     return result
 
 

@@ -21,13 +21,14 @@ from typing import Any
 from flask import current_app
 
 from cgcrm.citizens import normalize
-from cgcrm.core.driver import execute_prepared
+from cgcrm.core.driver import GENERIC_PLANS, execute_prepared, note_generic_plans
 from cgcrm.extensions import db
 
 # Through psycopg directly, prepared at once: a create runs it every time, and SQLAlchemy's
-# handling of a statement costs more than PostgreSQL's of this one.
+# handling of a statement costs more than PostgreSQL's of this one. It also sets the match's
+# plan mode for the transaction (the match runs next): one round trip instead of two.
 _LOCKS = (
-    "SELECT count(pg_advisory_xact_lock(k)) "
+    f"SELECT count(pg_advisory_xact_lock(k)), {GENERIC_PLANS} "
     "FROM (SELECT unnest(CAST(%s AS bigint[])) AS k ORDER BY k) AS keys"
 )
 
@@ -79,3 +80,4 @@ def serialise_same_person(data: Mapping[str, Any]) -> None:
     keys = lock_keys(data, current_app.config["DEFAULT_PHONE_REGION"])
     if keys:
         execute_prepared(_LOCKS, (keys,))
+        note_generic_plans()

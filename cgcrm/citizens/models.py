@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -173,6 +174,11 @@ class NameToken(db.Model):  # type: ignore[name-defined,misc]
 
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
     phonetic: Mapped[str] = mapped_column(String(12), index=True)
+    # The roles the key has ever had in a stored name (never unset): the real-time match
+    # probes a (family, given) pair only in the orders its keys can take. A key written by
+    # code that does not say counts as both.
+    used_as_given: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    used_as_family: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ContactPoint(db.Model):  # type: ignore[name-defined,misc]
@@ -198,7 +204,7 @@ class Address(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     citizen_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+        Uuid, ForeignKey("citizens.id", ondelete="CASCADE")
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     line1: Mapped[str] = mapped_column(String(200))
@@ -214,6 +220,9 @@ class Address(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         # The match reads the citizens of a postcode from the index alone (migration 0016).
         Index("ix_addresses_postcode_key", "postcode_key", postgresql_include=["citizen_id"]),
+        # The match's postcode bonus reads a candidate's postcode keys from the index alone
+        # (migration 0028).
+        Index("ix_addresses_citizen_id", "citizen_id", postgresql_include=["postcode_key"]),
     )
 
 

@@ -12,6 +12,11 @@ afresh only when the table has fewer keys than the copy). A key added since the
 last load is still found by the search's trigram and phonetic look-ups; only its in-process
 neighbours wait. A key this process writes joins its copy at once (``learn``): a record created
 at the counter is found with a typo straight away, in the worker that created it.
+
+The copy also holds the roles each key has had in a stored name (given, family; ``name_tokens``
+keeps them, never unset): the real-time match probes a neighbour as a given or a family name
+only if it has been one. Like the neighbours, a role another process gave a key since the
+last load waits for the next; a key the copy lacks has both.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ from cgcrm.citizens.models import NameToken
 from cgcrm.extensions import db
 
 RELOAD_AFTER_SECONDS = 60.0
+# A key's roles, as bits.
+GIVEN = 1
+FAMILY = 2
+BOTH = GIVEN | FAMILY
 # One edit for words of up to four letters (two would match half the short names), else two.
 SHORT_WORD = 4
 CACHED_WORDS = 50_000
@@ -51,6 +60,10 @@ class _NameDictionary:
         self._neighbours: dict[tuple[str, int], tuple[str, ...]] = {}
         # The cached words by first letter and length, to forget those a new key can reach.
         self._cached_by_shape: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        # Each key's roles: as last read from the table (committed, so they hold: roles are
+        # never unset), and those with what this process has written since.
+        self._stored_roles: dict[str, int] = {}
+        self._roles: dict[str, int] = {}
 
     def clear(self) -> None:
         """Forget the copy; the next look-up reloads it (tests that rebuild the data call it)."""
@@ -59,14 +72,18 @@ class _NameDictionary:
             self._by_shape, self._by_sound = {}, {}
             self._tokens, self._letters = set(), ""
             self._neighbours, self._cached_by_shape = {}, {}
+            self._stored_roles, self._roles = {}, {}
 
-    def learn(self, tokens: Iterable[tuple[str, str]]) -> None:
-        """Add (key, phonetic key) pairs this process has just written to its copy, if it
-        holds one. A key whose transaction then rolls back stays: it only widens a query to a
-        key no record has, which finds nobody."""
+    def learn(self, tokens: Iterable[tuple[str, str, int]]) -> None:
+        """Add (key, phonetic key, roles) this process has just written to its copy, if it
+        holds one. A key or role whose transaction then rolls back stays: it only widens a
+        query to a key or an order no record has, which finds nobody."""
         with self._lock:
             if self._loaded_at != float("-inf"):
-                self._add(tokens)
+                rows = list(tokens)
+                self._add([(token, phonetic) for token, phonetic, _ in rows])
+                for token, _, roles in rows:
+                    self._roles[token] = self._roles.get(token, 0) | roles
 
     def _add(self, tokens: Iterable[tuple[str, str]]) -> None:
         """Add the keys this copy lacks (under ``_lock``). Only the cached words a new key may
@@ -86,36 +103,51 @@ class _NameDictionary:
                 for cached in self._cached_by_shape.pop((token[:1], length), ()):
                     self._neighbours.pop(cached, None)
 
-    def _rows(self) -> list[tuple[str, str]]:
+    def _rows(self) -> list[tuple[str, str, int]]:
+        """(key, phonetic key, roles) of every stored key."""
         if db.session.get_bind().dialect.name == "postgresql":
             # The driver's rows: SQLAlchemy's took ten times as long for 124,000 keys.
             connection: Any = db.session.connection().connection.driver_connection
-            rows: list[tuple[str, str]] = connection.execute(
-                "SELECT token, phonetic FROM name_tokens"
+            rows: list[tuple[str, str, int]] = connection.execute(
+                f"SELECT token, phonetic, CASE WHEN used_as_given THEN {GIVEN} ELSE 0 END "
+                f"+ CASE WHEN used_as_family THEN {FAMILY} ELSE 0 END FROM name_tokens"
             ).fetchall()
             return rows
-        return [(t, p) for t, p in db.session.execute(select(NameToken.token, NameToken.phonetic))]
+        columns = (NameToken.token, NameToken.phonetic, NameToken.used_as_given)
+        return [
+            (token, phonetic, (GIVEN if given else 0) | (FAMILY if family else 0))
+            for token, phonetic, given, family in db.session.execute(
+                select(*columns, NameToken.used_as_family)
+            )
+        ]
 
     def _load(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, tuple[str, ...]]]:
         with self._lock:
             if time.monotonic() - self._loaded_at >= RELOAD_AFTER_SECONDS:
                 rows = self._rows()
+                stored = {token: roles for token, _, roles in rows}
                 if self._loaded_at == float("-inf") or len(rows) < len(self._tokens):
                     # The first load, or keys went away (a database emptied): built afresh.
                     shapes: dict[tuple[str, int], list[str]] = {}
                     sounds: dict[str, list[str]] = {}
-                    for token, phonetic in rows:
+                    for token, phonetic, _ in rows:
                         shapes.setdefault((token[:1], len(token)), []).append(token)
                         sounds.setdefault(phonetic, []).append(token)
                     self._by_shape = shapes
                     self._by_sound = {key: tuple(found) for key, found in sounds.items()}
-                    self._tokens = {token for token, _ in rows}
+                    self._tokens = set(stored)
                     self._letters = "".join(sorted(set("".join(self._tokens))))
                     self._neighbours, self._cached_by_shape = {}, {}
+                    self._roles = {}
                 else:
                     # Keys are only ever added: the others' new keys join the copy, and the
                     # cached neighbours they cannot reach stay.
-                    self._add([row for row in rows if row[0] not in self._tokens])
+                    self._add([(t, p) for t, p, _ in rows if t not in self._tokens])
+                learned = self._roles
+                self._stored_roles = stored
+                self._roles = {**stored}
+                for token, roles in learned.items():
+                    self._roles[token] = self._roles.get(token, 0) | roles
                 self._loaded_at = time.monotonic()
             return self._by_shape, self._by_sound
 
@@ -162,6 +194,18 @@ class _NameDictionary:
             edited.extend(before + letter + word[i:] for letter in letters)
         edited.extend(word + letter for letter in letters)
         return {key for key in edited if key[:1] == first and key in tokens}
+
+    def roles(self, token: str) -> int:
+        """The roles ``token`` may have in a stored name (``BOTH`` for a key the copy lacks);
+        call after a look-up that loads the copy (``neighbours``, ``same_sound``)."""
+        return self._roles.get(token, BOTH)
+
+    def stored_roles(self, tokens: Iterable[str]) -> dict[str, int]:
+        """The roles the table held for ``tokens`` when last read (fresh if older than
+        ``RELOAD_AFTER_SECONDS``): what a writer need not set again."""
+        self._load()
+        stored = self._stored_roles
+        return {token: stored.get(token, 0) for token in tokens}
 
     def same_sound(self, phonetic: str) -> tuple[str, ...]:
         """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from cgcrm.citizens import normalize
 from cgcrm.citizens.disclosure import MASK, identifier_hint, masked_value
@@ -18,7 +18,7 @@ from cgcrm.citizens.models import (
     ExternalIdentifier,
     NameToken,
 )
-from cgcrm.citizens.name_dictionary import name_dictionary
+from cgcrm.citizens.name_dictionary import FAMILY, GIVEN, name_dictionary
 from cgcrm.core.crypto import cipher
 from cgcrm.core.errors import Conflict, ValidationError
 from cgcrm.core.upsert import insert_ignoring_conflicts
@@ -241,16 +241,67 @@ def rebuild_names(citizen: Citizen, previous: Iterable[dict[str, Any]] | None) -
             citizen.given_name, citizen.family_name, citizen.preferred_name, previous
         )
     ]
-    remember_tokens(key for name in citizen.names for key in (name.given_key, name.family_key))
+    remember_tokens((name.given_key, name.family_key) for name in citizen.names)
 
 
-def remember_tokens(keys: Iterable[str]) -> None:
-    """Add new name keys to the search dictionary (existing ones are left alone)."""
-    rows = [{"token": k, "phonetic": normalize.phonetic_key(k)} for k in sorted(set(keys)) if k]
-    if not rows:
+def remember_tokens(names: Iterable[tuple[str, str]]) -> None:
+    """Add the new name keys of ``names`` ((given key, family key) pairs) to the search
+    dictionary with the roles they have there; a stored key gains a role it lacked (roles are
+    never unset: the real-time match probes a key only in the roles it has had)."""
+    roles: dict[str, int] = {}
+    for given, family in names:
+        if given:
+            roles[given] = roles.get(given, 0) | GIVEN
+        if family:
+            roles[family] = roles.get(family, 0) | FAMILY
+    if not roles:
         return
-    db.session.execute(insert_ignoring_conflicts(NameToken.__table__), rows)
-    name_dictionary.learn((row["token"], row["phonetic"]) for row in rows)
+    phonetics = {key: normalize.phonetic_key(key) for key in roles}
+    rows = [
+        {
+            "token": key,
+            "phonetic": phonetics[key],
+            "used_as_given": bool(held & GIVEN),
+            "used_as_family": bool(held & FAMILY),
+        }
+        for key, held in sorted(roles.items())
+    ]
+    table = NameToken.__table__
+    inserted = set(
+        db.session.execute(insert_ignoring_conflicts(table).returning(table.c.token), rows)
+        .scalars()
+        .all()
+    )
+    # Keys stored before: a role the table had when this process last read it is still
+    # there; only a role it may lack is set, in a statement of its own (its snapshot sees a
+    # key another transaction inserted while this one waited on it).
+    stored = name_dictionary.stored_roles(key for key in roles if key not in inserted)
+    lacking = {key: roles[key] & ~held for key, held in stored.items() if roles[key] & ~held}
+    if lacking:
+        _add_roles(lacking)
+    name_dictionary.learn((key, phonetics[key], held) for key, held in roles.items())
+
+
+def _add_roles(roles: Mapping[str, int]) -> None:
+    """Give stored keys roles they may lack; only the rows that change are written (and
+    locked), so creates sharing a common name do not wait on each other here."""
+    table = NameToken.__table__
+    given = sorted(key for key, held in roles.items() if held & GIVEN)
+    family = sorted(key for key, held in roles.items() if held & FAMILY)
+    as_given, as_family = table.c.token.in_(given), table.c.token.in_(family)
+    db.session.execute(
+        update(table)
+        .where(
+            or_(
+                and_(as_given, table.c.used_as_given.is_(False)),
+                and_(as_family, table.c.used_as_family.is_(False)),
+            )
+        )
+        .values(
+            used_as_given=or_(table.c.used_as_given, as_given),
+            used_as_family=or_(table.c.used_as_family, as_family),
+        )
+    )
 
 
 def validate_names(citizen: Citizen) -> None:

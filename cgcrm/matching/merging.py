@@ -79,7 +79,7 @@ def _write_names(survivor_id: uuid.UUID, values: Mapping[str, Any], previous: li
         for index, (kind, given, family, start, end) in enumerate(rows)
     ]
     db.session.execute(insert(table), built)
-    record.remember_tokens(k for row in built for k in (row["given_key"], row["family_key"]))
+    record.remember_tokens((row["given_key"], row["family_key"]) for row in built)
 
 
 def normalize_date(value: Any) -> Any:

@@ -22,8 +22,8 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from cgcrm.citizens import normalize
-from cgcrm.citizens.name_dictionary import name_dictionary
-from cgcrm.core.driver import execute_prepared
+from cgcrm.citizens.name_dictionary import BOTH, FAMILY, GIVEN, name_dictionary
+from cgcrm.core.driver import execute_prepared, force_generic_plans
 from cgcrm.matching.normalise import (
     Features,
     NameForm,
@@ -70,21 +70,44 @@ _STATEMENT = _compact(
     f"""
 WITH family_exact AS (SELECT unnest(CAST(:family_exact AS text[])) AS key),
 given_exact AS (SELECT unnest(CAST(:given_exact AS text[])) AS key),
-pairs AS MATERIALIZED (
-  -- One part as written, the other widened: a (family, given) pair to look up in either
-  -- order, each one index probe whatever the plan (a generic plan, used from the second run
-  -- on a connection, cannot see how long the arrays are, and filtered the widened part
-  -- instead of probing it).
+exact_roles AS MATERIALIZED (
+  -- The roles the record's own words have had, read in this statement's snapshot (so a
+  -- concurrent create's new role is seen once it commits); a word never stored has both.
+  SELECT w.key,
+    coalesce(t.used_as_given, true) AS as_given, coalesce(t.used_as_family, true) AS as_family
+  FROM (SELECT key FROM family_exact UNION SELECT key FROM given_exact) w
+    -- The first key from the word on, in the primary key's order: an equality was planned on
+    -- the trigram index (as cheap on paper, a thousand times dearer).
+    LEFT JOIN LATERAL (SELECT n.token, n.used_as_given, n.used_as_family FROM name_tokens n
+      WHERE n.token >= w.key ORDER BY n.token LIMIT 1) t ON t.token = w.key
+), pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up as written,
+  -- each one index probe whatever the plan (a generic plan, used from the second run on a
+  -- connection, cannot see how long the arrays are, and filtered the widened part instead
+  -- of probing it). A pair is probed only if each key has had its role in it (the widened
+  -- keys' roles from the process's dictionary, ``_by_role``).
   SELECT f.key AS family, g.key AS given
-    FROM family_exact f CROSS JOIN unnest(CAST(:given_wide AS text[])) AS g(key)
+    FROM family_exact f CROSS JOIN unnest(CAST(:given_wide_as_given AS text[])) AS g(key)
+    WHERE (SELECT r.as_family FROM exact_roles r WHERE r.key = f.key)
   UNION
-  SELECT w.key, g.key FROM given_exact g CROSS JOIN unnest(CAST(:family_wide AS text[])) AS w(key)
+  SELECT w.key, g.key
+    FROM given_exact g CROSS JOIN unnest(CAST(:family_wide_as_family AS text[])) AS w(key)
+    WHERE (SELECT r.as_given FROM exact_roles r WHERE r.key = g.key)
+), swapped_pairs AS MATERIALIZED (
+  -- The same read the other way round (given name stored as the family name and back).
+  SELECT f.key AS family, g.key AS given
+    FROM family_exact f CROSS JOIN unnest(CAST(:given_wide_as_family AS text[])) AS g(key)
+    WHERE (SELECT r.as_given FROM exact_roles r WHERE r.key = f.key)
+  UNION
+  SELECT w.key, g.key
+    FROM given_exact g CROSS JOIN unnest(CAST(:family_wide_as_given AS text[])) AS w(key)
+    WHERE (SELECT r.as_family FROM exact_roles r WHERE r.key = g.key)
 ), name_hits AS (
   (SELECT n.citizen_id, n.given_key, n.family_key FROM pairs p
     JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
     LIMIT {PAIR_ROWS})
   UNION ALL
-  (SELECT n.citizen_id, n.given_key, n.family_key FROM pairs p
+  (SELECT n.citizen_id, n.given_key, n.family_key FROM swapped_pairs p
     JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
     LIMIT {PAIR_ROWS})
   UNION ALL
@@ -113,8 +136,8 @@ pairs AS MATERIALIZED (
       -- Both parts a typo away ("Elhsabeth Mungre") and no date of birth to probe: nothing
       -- else can find the person (costly in a big postcode, so only then).
       (SELECT n.citizen_id, n.given_key, n.family_key
-        FROM unnest(CAST(:family_wide AS text[])) AS f(key)
-        CROSS JOIN unnest(CAST(:given_wide AS text[])) AS g(key)
+        FROM unnest(CAST(:family_wide_as_family AS text[])) AS f(key)
+        CROSS JOIN unnest(CAST(:given_wide_as_given AS text[])) AS g(key)
         JOIN citizen_names n ON n.family_key = f.key AND n.given_key = g.key
         WHERE :typos_in_both)
     ) n ON n.citizen_id = a.citizen_id
@@ -195,9 +218,6 @@ _SQL = _PLACEHOLDER.sub(r"%(\1)s", _STATEMENT)
 # keeps, and parsing it took longer than the rest of sending it).
 _NAMES = tuple(dict.fromkeys(_PLACEHOLDER.findall(_STATEMENT)))
 _RAW_SQL = _PLACEHOLDER.sub(lambda m: f"${_NAMES.index(m.group(1)) + 1}", _STATEMENT)
-# For this transaction: the statement's plan is made once per connection and kept (the same
-# plan whatever the arrays: index probes; planning it afresh cost more than 0.8 ms a match).
-_GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 
 
 def _widened(words: Iterable[str], *, nicknames: bool) -> set[str]:
@@ -213,21 +233,53 @@ def _widened(words: Iterable[str], *, nicknames: bool) -> set[str]:
     return found
 
 
+def _by_role(wide: set[str], exact: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """The widened keys (sorted), those that have been a given name, and those that have been
+    a family name (per this process's copy of the dictionary: a key it lacks may have been
+    either); the
+    record's own words in both whatever the copy says: a concurrent create of the same
+    person, in another process, may have just given one of them a new role, and must be
+    found (``create_locks``; the statement reads their roles in its own snapshot)."""
+    roles = name_dictionary.roles
+    every = sorted(wide)
+    as_given: list[str] = []
+    as_family: list[str] = []
+    for key in every:
+        held = BOTH if key in exact else roles(key)
+        if held & GIVEN:
+            as_given.append(key)
+        if held & FAMILY:
+            as_family.append(key)
+    return every, as_given, as_family
+
+
 def _name_parameters(forms: tuple[NameForm, ...]) -> dict[str, Any]:
     given_exact = {w for form in forms for w in (form.given, *form.given_words[:2]) if w}
     family_exact = {w for form in forms for w in (form.family, *form.family_words[:2]) if w}
     first = forms[0] if forms else None
     # A mononym, or a record missing one part: the part it has may be either stored part.
     lone = given_exact ^ family_exact if not (given_exact and family_exact) else set()
+    exact = given_exact | family_exact
+    given_wide, given_as_given, given_as_family = _by_role(
+        _widened(given_exact, nicknames=True), exact
+    )
+    family_wide, family_as_given, family_as_family = _by_role(
+        _widened(family_exact, nicknames=False), exact
+    )
     return {
         "lone": sorted(lone),
         "given_exact": sorted(given_exact),
         "family_exact": sorted(family_exact),
-        "given_wide": sorted(_widened(given_exact, nicknames=True)),
+        # Every widened key (the import's batch statement probes them all).
+        "given_wide": given_wide,
+        "given_wide_as_given": given_as_given,
+        "given_wide_as_family": given_as_family,
         "given_known": sorted(
             given_exact.union(*(nickname_variants(word) for word in given_exact))
         ),
-        "family_wide": sorted(_widened(family_exact, nicknames=False)),
+        "family_wide": family_wide,
+        "family_wide_as_family": family_as_family,
+        "family_wide_as_given": family_as_given,
         "given": first.given if first else "",
         "family": first.family if first else "",
     }
@@ -267,9 +319,10 @@ def candidate_features(
 
     Through psycopg directly, prepared at once (SQLAlchemy's handling of the statement and
     its result cost about 0.3 ms a match, for nothing: the text and its types never change),
-    planned once per connection (``_GENERIC_PLAN``).
+    planned once per connection (the same plan whatever the arrays: index probes), by the
+    transaction's ``force_generic_plans`` (a create's lock statement already set it).
     """
-    execute_prepared(_GENERIC_PLAN, ())
+    force_generic_plans()
     named = parameters(features, keep, exclude)
     rows = execute_prepared(_RAW_SQL, [named[name] for name in _NAMES], raw=True)
     found: dict[uuid.UUID, Features] = {}

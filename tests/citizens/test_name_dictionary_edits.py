@@ -9,13 +9,13 @@ import time
 
 from rapidfuzz.distance import OSA
 
-from cgcrm.citizens.name_dictionary import _NameDictionary
+from cgcrm.citizens.name_dictionary import BOTH, _NameDictionary
 
 
 def _dictionary(tokens: list[str]) -> _NameDictionary:
     dictionary = _NameDictionary()
     dictionary._loaded_at = time.monotonic()  # as if loaded (empty), so that it learns
-    dictionary.learn((token, "") for token in tokens)
+    dictionary.learn((token, "", BOTH) for token in tokens)
     return dictionary
 
 
@@ -42,7 +42,7 @@ def test_one_edit_neighbours_are_those_an_osa_scan_finds() -> None:
 def test_a_key_learnt_later_is_a_neighbour_with_letters_not_seen_before() -> None:
     dictionary = _dictionary(["hall", "hull"])
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
-    dictionary.learn([("hqll", "")])
+    dictionary.learn([("hqll", "", BOTH)])
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull", "hqll"}
 
 
@@ -50,7 +50,7 @@ def test_a_new_key_forgets_only_the_cached_words_it_can_reach() -> None:
     dictionary = _dictionary(["hall", "hull", "smith"])
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
     assert dictionary.neighbours("smiht", edits=1) == {"smith"}
-    dictionary.learn([("smyth", "")])
+    dictionary.learn([("smyth", "", BOTH)])
     assert ("hxll", 1) in dictionary._neighbours  # another first letter: kept
     assert ("smiht", 1) not in dictionary._neighbours
     assert dictionary.neighbours("smiht", edits=1) == {"smith"}

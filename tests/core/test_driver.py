@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from cgcrm.core.driver import execute_prepared
+from cgcrm.core.driver import execute_prepared, force_generic_plans, note_generic_plans
 from cgcrm.extensions import db
 
 
@@ -32,4 +32,35 @@ def test_a_driver_error_is_the_one_sqlalchemy_raises(app: Flask) -> None:
         assert not raised.value.connection_invalidated
         db.session.rollback()
         assert execute_prepared("SELECT %s::int", (1,)) == [(1,)]
+        db.session.rollback()
+
+
+def _plan_mode() -> str:
+    return str(db.session.execute(text("SELECT current_setting('plan_cache_mode')")).scalar())
+
+
+def test_generic_plans_hold_for_the_transaction_and_are_set_again_in_the_next(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the driver path is PostgreSQL's")
+        force_generic_plans()
+        assert _plan_mode() == "force_generic_plan"
+        db.session.commit()
+        assert _plan_mode() == "auto"
+        force_generic_plans()
+        assert _plan_mode() == "force_generic_plan"
+        db.session.rollback()
+
+
+def test_a_statement_that_set_generic_plans_saves_the_round_trip(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the driver path is PostgreSQL's")
+        db.session.execute(text("SELECT 1"))
+        note_generic_plans()
+        force_generic_plans()
+        # Noted as set, so not sent again (this transaction's statement did not set it).
+        assert _plan_mode() == "auto"
         db.session.rollback()

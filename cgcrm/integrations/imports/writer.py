@@ -155,10 +155,7 @@ class BatchWriter:
             _insert(table, [row for rows in created for row in getattr(rows, name)])
         _insert(ExternalIdentifier.__table__, [i for rows in created for i in rows.identifiers])
         record.remember_tokens(
-            key
-            for rows in created
-            for name in rows.names
-            for key in (name["given_key"], name["family_key"])
+            (name["given_key"], name["family_key"]) for rows in created for name in rows.names
         )
 
     def _additions(

@@ -215,6 +215,9 @@ def score_batch(
     """
     if not at_least_possible:
         return [score_pair(a, b, model) for b in others]
+    if not others:
+        # Most rows of an import share no block with the file's earlier rows: nothing to bound.
+        return []
     floor = possible_weight(model)
     names = NameCeiling(a, model)
     scored: list[Score | None] = []

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from cgcrm.citizens.models import Citizen, ExternalIdentifier
+from cgcrm.citizens.models import Citizen, ExternalIdentifier, NameToken
 from cgcrm.extensions import db
 from cgcrm.integrations.imports.models import ImportRow
 from cgcrm.integrations.imports.rows import IdentifierKey
@@ -71,3 +72,18 @@ def systems_of(ids: set[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
         for r in rows:
             systems[r.citizen_id].add(r.system)
     return systems
+
+
+def stored_tokens(tokens: set[str]) -> dict[str, str]:
+    """The name keys of ``tokens`` the dictionary (``name_tokens``) holds, with their
+    phonetic keys."""
+    if not tokens:
+        return {}
+    column = NameToken.__table__.c.token
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One array parameter: an IN of a batch's thousands of keys binds each one.
+        condition = column == any_(bindparam("tokens", sorted(tokens), type_=ARRAY(String)))
+    else:
+        condition = column.in_(sorted(tokens))
+    rows = db.session.execute(select(NameToken.token, NameToken.phonetic).where(condition))
+    return {token: phonetic for token, phonetic in rows}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from marshmallow.utils import missing
 
 from cgcrm.citizens.schemas import (
@@ -27,7 +27,7 @@ from cgcrm.citizens.schemas import (
     check_a_name,
     check_period,
 )
-from cgcrm.core.fields import BoundedList, Text
+from cgcrm.core.fields import BoundedList, JsonBoolean, Text
 
 # A field's loader: the value loaded, or _GIVE_UP.
 _GIVE_UP = object()
@@ -38,7 +38,7 @@ def _text_loader(field: Text) -> _Loader:
     """``Text.deserialize``, with its printable-ASCII path inline (any other text, or None,
     goes through the field itself)."""
     most, least, through_field = field.max_length, field.min_length, _field_loader(field)
-    if field.validators:
+    if field.validators or not _plain(field):
         return through_field
 
     def load(value: Any) -> Any:
@@ -48,6 +48,34 @@ def _text_loader(field: Text) -> _Loader:
         return through_field(value)
 
     return load
+
+
+def _plain(field: fields.Field) -> bool:
+    """Whether ``deserialize`` is only the type's own work and the validators (no processors)."""
+    return not (field.pre_load or field.post_load)
+
+
+def _string_loader(field: fields.String) -> _Loader:
+    """A code (``fields.String`` with ``OneOf`` or ``FullMatch``): a str, then the validators;
+    None and anything else through the field."""
+    validators, through_field = tuple(field.validators), _field_loader(field)
+
+    def load(value: Any) -> Any:
+        if type(value) is not str:
+            return through_field(value)
+        try:
+            for check in validators:
+                check(value)
+        except ValidationError:
+            return _GIVE_UP
+        return value
+
+    return load
+
+
+def _boolean_loader(field: JsonBoolean) -> _Loader:
+    through_field = _field_loader(field)
+    return lambda value: value if type(value) is bool else through_field(value)
 
 
 def _field_loader(field: fields.Field) -> _Loader:
@@ -60,6 +88,19 @@ def _field_loader(field: fields.Field) -> _Loader:
             return _GIVE_UP
 
     return load
+
+
+def _nested_list(field: fields.Field) -> bool:
+    """A ``BoundedList`` of plain ``Nested`` items whose only rule is its length."""
+    if not (isinstance(field, BoundedList) and type(field.inner) is fields.Nested):
+        return False
+    only_length = all(
+        type(rule) is validate.Length
+        and (rule.min, rule.max, rule.equal) == (None, field.max_items, None)
+        for rule in field.validators
+    )
+    plain = _plain(field) and _plain(field.inner) and not field.inner.validators
+    return only_length and plain
 
 
 def _nested_list_loader(field: BoundedList) -> _Loader:
@@ -86,10 +127,15 @@ def _nested_list_loader(field: BoundedList) -> _Loader:
 def _loader(field: fields.Field) -> _Loader:
     if isinstance(field, Text):
         return _text_loader(field)
-    if isinstance(field, BoundedList) and isinstance(field.inner, fields.Nested):
-        return _nested_list_loader(field)
-    if isinstance(field, fields.Nested):
+    if _nested_list(field):
+        return _nested_list_loader(field)  # type: ignore[arg-type]
+    if type(field) is fields.Nested and _plain(field) and not field.validators:
         return _schema_loader(field.schema)
+    plain = _plain(field) and not isinstance(field, Text)
+    if plain and type(field) is fields.String:
+        return _string_loader(field)
+    if plain and type(field) is JsonBoolean and not field.validators:
+        return _boolean_loader(field)
     return _field_loader(field)
 
 

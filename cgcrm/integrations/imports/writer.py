@@ -17,7 +17,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, case, insert, update
 
-from cgcrm.citizens import record
+from cgcrm.citizens import normalize
 from cgcrm.citizens.models import (
     Address,
     Citizen,
@@ -25,12 +25,15 @@ from cgcrm.citizens.models import (
     Consent,
     ContactPoint,
     ExternalIdentifier,
+    NameToken,
 )
-from cgcrm.core.audit import AUDIT_INSERT, access_rows
+from cgcrm.citizens.name_dictionary import name_dictionary
+from cgcrm.core.audit import AuditEvent, access_rows
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import OutboxEvent
 from cgcrm.core.principal import Actor
+from cgcrm.core.upsert import insert_ignoring_conflicts
 from cgcrm.extensions import db
 from cgcrm.integrations.imports import lookups
 from cgcrm.integrations.imports.models import ImportRow
@@ -83,6 +86,11 @@ def _insert(table: Any, rows: Sequence[dict[str, Any]]) -> None:
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        if not any(documents):
+            # No document to wrap: each row's values as they are (most tables).
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+            return
         for row in rows:
             copy.write_row(
                 [
@@ -100,6 +108,8 @@ class BatchWriter:
     def __init__(self, import_id: uuid.UUID, actor: Actor) -> None:
         self.import_id = import_id
         self.actor = actor
+        # Name keys known to be in ``name_tokens`` (found there or inserted by this job).
+        self._stored_tokens: set[str] = set()
 
     def write(self, plans: list[RowPlan]) -> None:
         """Every effect of the batch's rows, in the caller's transaction (not committed)."""
@@ -154,12 +164,38 @@ class BatchWriter:
         for name, table in _CHILD_TABLES:
             _insert(table, [row for rows in created for row in getattr(rows, name)])
         _insert(ExternalIdentifier.__table__, [i for rows in created for i in rows.identifiers])
-        record.remember_tokens(
-            key
-            for rows in created
-            for name in rows.names
-            for key in (name["given_key"], name["family_key"])
+        self._remember_tokens(
+            {
+                key
+                for rows in created
+                for name in rows.names
+                for key in (name["given_key"], name["family_key"])
+                if key
+            }
         )
+
+    def _remember_tokens(self, keys: set[str]) -> None:
+        """``record.remember_tokens`` of the batch's name keys, without re-inserting the ones
+        stored already: most of an import's names are (one look-up of the batch's keys, then
+        only the new ones inserted), and those this job has seen stored are not looked up
+        again. The process's name dictionary learns every key it did, in the same order."""
+        fresh = keys - self._stored_tokens
+        if not fresh:
+            return
+        stored = lookups.stored_tokens(fresh)
+        new = sorted(fresh - stored.keys())
+        phonetic = {key: normalize.phonetic_key(key) for key in new}
+        if new:
+            db.session.execute(
+                insert_ignoring_conflicts(NameToken.__table__),
+                [{"token": key, "phonetic": phonetic[key]} for key in new],
+            )
+        name_dictionary.learn(
+            (key, stored[key] if key in stored else phonetic[key]) for key in sorted(fresh)
+        )
+        # Held for the rest of the job: a failed batch ends it (the job that resumes starts
+        # with a writer of its own).
+        self._stored_tokens |= fresh
 
     def _additions(
         self,
@@ -248,8 +284,8 @@ class BatchWriter:
                     now,
                 )
             )
-        if audit:
-            db.session.execute(AUDIT_INSERT, audit)
+        # Streamed like the records (one statement each row was most of this method's cost).
+        _insert(AuditEvent.__table__, audit)
         _insert(OutboxEvent.__table__, events)
 
     def _event(

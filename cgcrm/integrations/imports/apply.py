@@ -350,6 +350,20 @@ def _relaxed_collection() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No cyclic collection while the file is parsed: its rows are trees of plain values (no
+    cycles, freed by reference counting), and the collections their allocations set off walked
+    the whole application's heap (most of a 20,000-row file's parsing time). Restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_import(import_id: uuid.UUID, batch_size: int) -> str:
     """Apply an import's file from where it stopped; returns its status afterwards.
 
@@ -362,9 +376,10 @@ def run_import(import_id: uuid.UUID, batch_size: int) -> str:
         if citizen_import is None or citizen_import.status in ("completed", "failed"):
             db.session.rollback()
             return citizen_import.status if citizen_import else "missing"
-        rows = parsing.parse_rows(
-            citizen_import.format, citizen_import.content, citizen_import.mapping
-        )
+        with _collection_paused():
+            rows = parsing.parse_rows(
+                citizen_import.format, citizen_import.content, citizen_import.mapping
+            )
         done = {
             number: citizen_id
             for number, citizen_id in db.session.execute(

@@ -100,7 +100,7 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
 # and as each candidate's names against each of the row's): the levels of a pair of given names
 # (of family names) depend on their own parts only, so each pair is compared once. Bounded:
 # past the limit the memory starts again.
-_LEVELS_REMEMBERED = 200_000
+_LEVELS_REMEMBERED = 50_000
 _given_levels: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str], str | None] = {}
 _family_levels: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str], str | None] = {}
 _UNSEEN = "unseen"

@@ -28,14 +28,14 @@ IDENTIFIER_SYSTEM = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 PURPOSE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 
 
-def _check_period(data: dict[str, Any]) -> None:
+def check_period(data: dict[str, Any]) -> None:
     # Runs despite other field errors, so dates in the wrong order are reported with them.
     start, end = data.get("valid_from"), data.get("valid_to")
     if start and end and end < start:
         raise ValidationError({"valid_to": ["must not be before valid_from"]})
 
 
-def _check_a_name(data: dict[str, Any]) -> None:
+def check_a_name(data: dict[str, Any]) -> None:
     # People with one name exist (mononyms) and department files often lack one: one will do.
     if not (data.get("given_name") or data.get("family_name")):
         raise ValidationError("give given_name, family_name or both", field_name="given_name")
@@ -49,7 +49,7 @@ class PreviousNameSchema(Schema):
 
     @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _check_period(data)
+        check_period(data)
 
 
 class ContactPointInSchema(Schema):
@@ -77,7 +77,7 @@ class AddressInSchema(Schema):
 
     @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _check_period(data)
+        check_period(data)
 
 
 class AddressSchema(AddressInSchema):
@@ -177,7 +177,7 @@ class CitizenCreateSchema(_CitizenFields):
 
     @validates_schema
     def _a_name(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _check_a_name(data)
+        check_a_name(data)
 
 
 class CitizenCreateQuerySchema(Schema):

@@ -8,6 +8,7 @@ a u probability for every one of them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date
 
@@ -95,6 +96,45 @@ def compare_family(a: NameForm, b: NameForm) -> str | None:
     return "different"
 
 
+# A row's candidates share its blocks, so the same two names meet again and again (in a batch,
+# and as each candidate's names against each of the row's): the levels of a pair of given names
+# (of family names) depend on their own parts only, so each pair is compared once. Bounded:
+# past the limit the memory starts again.
+_LEVELS_REMEMBERED = 50_000
+_given_levels: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str], str | None] = {}
+_family_levels: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str], str | None] = {}
+_UNSEEN = "unseen"
+
+
+def _given_level(a: NameForm, b: NameForm) -> str | None:
+    """``compare_given(a, b)``, remembered."""
+    if a.given and a.given == b.given:
+        return "exact"
+    key = (a.given, a.given_words, a.given_sound, b.given, b.given_words, b.given_sound)
+    level = _given_levels.get(key, _UNSEEN)
+    if level is _UNSEEN:
+        if len(_given_levels) >= _LEVELS_REMEMBERED:
+            _given_levels.clear()
+        level = _given_levels[key] = compare_given(a, b)
+    return level
+
+
+def _family_level(a: NameForm, b: NameForm) -> str | None:
+    """``compare_family(a, b)``, remembered."""
+    if a.family and a.family == b.family:
+        return "exact"
+    key = (a.family, a.family_words, a.family_sound, b.family, b.family_words, b.family_sound)
+    level = _family_levels.get(key, _UNSEEN)
+    if level is _UNSEEN:
+        if len(_family_levels) >= _LEVELS_REMEMBERED:
+            _family_levels.clear()
+        level = _family_levels[key] = compare_family(a, b)
+    return level
+
+
+# A row's names are read the other way round against each of its candidates: the forms are
+# immutable, so each is turned once.
+@functools.lru_cache(maxsize=65_536)
 def swapped(form: NameForm) -> NameForm:
     """The name read the other way round ("Smith John", as said at a counter)."""
     first_family = form.family_words[0] if form.family_words else form.family
@@ -118,14 +158,14 @@ def name_pairings(
     seen: set[tuple[str | None, str | None, bool]] = set()
     for name_a in a.names:
         for name_b in b.names:
-            levels = (compare_given(name_a, name_b), compare_family(name_a, name_b), False)
+            levels = (_given_level(name_a, name_b), _family_level(name_a, name_b), False)
             if levels not in seen:
                 seen.add(levels)
                 yield levels[0], levels[1], False, name_a
             if levels[:2] == ("exact", "exact"):
                 continue  # read the other way round it cannot agree more
             left = swapped(name_a)
-            levels = (compare_given(left, name_b), compare_family(left, name_b), True)
+            levels = (_given_level(left, name_b), _family_level(left, name_b), True)
             if levels not in seen:
                 seen.add(levels)
                 yield levels[0], levels[1], True, left

@@ -145,6 +145,24 @@ def _scored(levels: dict[str, tuple[str, float]], is_swapped: bool, model: Scori
     return Score(round(probability, 6), model.band(probability), total, levels, is_swapped)
 
 
+# The model of the last ceiling and its best agreements short of exact, per name part: the
+# same for every row (an import bounds every row's names, most of them against one candidate).
+_last_inexact: list[tuple[ScoringModel, float, float]] = []
+
+
+def _inexact_ceiling(model: ScoringModel) -> tuple[float, float]:
+    """The most a given name, and a family name, weigh short of exact agreement."""
+    if not _last_inexact or _last_inexact[0][0] is not model:
+        _last_inexact[:] = [
+            (
+                model,
+                max(model.weight("given_name", level) for level in LEVELS["given_name"][1:]),
+                max(model.weight("family_name", level) for level in LEVELS["family_name"][1:]),
+            )
+        ]
+    return _last_inexact[0][1], _last_inexact[0][2]
+
+
 class NameCeiling:
     """The most one person's names can weigh against another's, bounded without comparing
     them: per part, the exact agreement (weighed by the term frequency of ``a``'s name, as
@@ -165,12 +183,7 @@ class NameCeiling:
             for form in forms
             if form.family
         ]
-        self.given_inexact = max(
-            model.weight("given_name", level) for level in LEVELS["given_name"][1:]
-        )
-        self.family_inexact = max(
-            model.weight("family_name", level) for level in LEVELS["family_name"][1:]
-        )
+        self.given_inexact, self.family_inexact = _inexact_ceiling(model)
 
     def against(self, b: Features) -> float:
         given, family = self.given_inexact, self.family_inexact
@@ -215,6 +228,9 @@ def score_batch(
     """
     if not at_least_possible:
         return [score_pair(a, b, model) for b in others]
+    if not others:
+        # Most rows of an import share no block with the file's earlier rows: nothing to bound.
+        return []
     floor = possible_weight(model)
     names = NameCeiling(a, model)
     scored: list[Score | None] = []

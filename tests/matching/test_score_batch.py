@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cgcrm.citizens.synthetic.generator import generate_citizens
+from cgcrm.matching import compare
 from cgcrm.matching.engine import features_of
 from cgcrm.matching.model import ScoringModel, default_parameters
 from cgcrm.matching.normalise import Features
@@ -78,3 +79,21 @@ def test_batch_scores_are_pair_scores_and_only_non_matches_are_left_out(populati
     assert pairs == 3000
     if population >= 20_000:
         assert left_out > 0
+
+
+def test_remembered_name_levels_are_the_comparisons() -> None:
+    """Each pair of names is compared once and remembered: what is remembered is what the
+    comparison says, the first time and every time after (a swapped name too)."""
+    people = list(generate_citizens(200, seed=72))
+    rng = random.Random(6)
+    forms = []
+    for person in people:
+        for body in _variants(person, rng.choice(people), rng):
+            for form in _features(body).names:
+                forms += [form, compare.swapped(form)]
+    pairs = [(rng.choice(forms), rng.choice(forms)) for _ in range(4000)]
+    for _ in range(2):
+        for a, b in pairs:
+            assert compare._given_level(a, b) == compare.compare_given(a, b)
+            assert compare._family_level(a, b) == compare.compare_family(a, b)
+    assert any(compare.compare_given(a, b) not in (None, "exact") for a, b in pairs)

@@ -26,7 +26,8 @@ from cgcrm.citizens.models import (
     ContactPoint,
     ExternalIdentifier,
 )
-from cgcrm.core.audit import AUDIT_INSERT, access_rows
+from cgcrm.citizens.name_dictionary import FAMILY, GIVEN
+from cgcrm.core.audit import AuditEvent, access_rows
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import OutboxEvent
@@ -83,6 +84,11 @@ def _insert(table: Any, rows: Sequence[dict[str, Any]]) -> None:
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        if not any(documents):
+            # No document to wrap: each row's values as they are (most tables).
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+            return
         for row in rows:
             copy.write_row(
                 [
@@ -100,6 +106,8 @@ class BatchWriter:
     def __init__(self, import_id: uuid.UUID, actor: Actor) -> None:
         self.import_id = import_id
         self.actor = actor
+        # Name keys known to be in ``name_tokens`` (found there or inserted by this job).
+        self._stored_tokens: set[tuple[str, int]] = set()
 
     def write(self, plans: list[RowPlan]) -> None:
         """Every effect of the batch's rows, in the caller's transaction (not committed)."""
@@ -154,9 +162,29 @@ class BatchWriter:
         for name, table in _CHILD_TABLES:
             _insert(table, [row for rows in created for row in getattr(rows, name)])
         _insert(ExternalIdentifier.__table__, [i for rows in created for i in rows.identifiers])
-        record.remember_tokens(
-            (name["given_key"], name["family_key"]) for rows in created for name in rows.names
+        self._remember_tokens(
+            [(name["given_key"], name["family_key"]) for rows in created for name in rows.names]
         )
+
+    def _remember_tokens(self, names: list[tuple[str, str]]) -> None:
+        """``record.remember_tokens`` of the batch's (given, family) name keys, less the keys
+        this job has already stored in that role: most of an import's names repeat."""
+        seen = self._stored_tokens
+        fresh = [
+            (
+                given if (given, GIVEN) not in seen else "",
+                family if (family, FAMILY) not in seen else "",
+            )
+            for given, family in names
+        ]
+        fresh = [(given, family) for given, family in fresh if given or family]
+        if not fresh:
+            return
+        record.remember_tokens(fresh)
+        # Held for the rest of the job: a failed batch ends it (the job that resumes starts
+        # with a writer of its own).
+        seen.update((given, GIVEN) for given, _ in fresh if given)
+        seen.update((family, FAMILY) for _, family in fresh if family)
 
     def _additions(
         self,
@@ -245,8 +273,8 @@ class BatchWriter:
                     now,
                 )
             )
-        if audit:
-            db.session.execute(AUDIT_INSERT, audit)
+        # Streamed like the records (one statement each row was most of this method's cost).
+        _insert(AuditEvent.__table__, audit)
         _insert(OutboxEvent.__table__, events)
 
     def _event(

@@ -15,7 +15,17 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, TextClause, bindparam, delete, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    TextClause,
+    Update,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -143,11 +153,6 @@ def reserve(
         "created_at": now,
         "expires_at": now + timedelta(seconds=ttl),
     }
-    where = (
-        (IdempotencyRecord.principal_id == principal_id)
-        & (IdempotencyRecord.scope == scope)
-        & (IdempotencyRecord.key == key)
-    )
     table = IdempotencyRecord.__table__
     try:
         for _ in range(3):
@@ -158,6 +163,12 @@ def reserve(
                 )
             if claimed:
                 return None
+            # Built only for a repeat: a first use (the common case) never needs it.
+            where = (
+                (IdempotencyRecord.principal_id == principal_id)
+                & (IdempotencyRecord.scope == scope)
+                & (IdempotencyRecord.key == key)
+            )
             record = db.session.execute(
                 select(
                     table.c.request_hash,
@@ -202,13 +213,34 @@ def complete(
     """Store the response in the current transaction (the one that made the change and holds
     the reservation)."""
     db.session.execute(
-        update(IdempotencyRecord)
+        _complete_statement(),
+        {
+            "of_principal_id": principal_id,
+            "of_scope": scope,
+            "of_key": key,
+            "status_code": status_code,
+            "response_body": body,
+            "response_headers": headers,
+        },
+    )
+
+
+@cache
+def _complete_statement() -> Update:
+    """A Core UPDATE of the key's row, built once (no ORM bulk-update machinery a request)."""
+    table = IdempotencyRecord.__table__
+    return (
+        update(table)
         .where(
-            IdempotencyRecord.principal_id == principal_id,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
+            table.c.principal_id == bindparam("of_principal_id"),
+            table.c.scope == bindparam("of_scope"),
+            table.c.key == bindparam("of_key"),
         )
-        .values(status_code=status_code, response_body=body, response_headers=headers)
+        .values(
+            status_code=bindparam("status_code"),
+            response_body=bindparam("response_body", type_=table.c.response_body.type),
+            response_headers=bindparam("response_headers", type_=table.c.response_headers.type),
+        )
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import Response, current_app, json, request
@@ -12,6 +13,14 @@ from cgcrm.core import idempotency
 from cgcrm.core.principal import Actor
 
 T = TypeVar("T")
+
+
+@cache
+def _dumper(schema: type[Schema]) -> Schema:
+    """One instance a schema class: building one deep-copies its fields (and its nested
+    schemas' on first use), several times the cost of the dump itself; dumping keeps no state
+    in the instance."""
+    return schema()
 
 
 def run_idempotent(
@@ -57,7 +66,7 @@ def run_idempotent(
     dumped: list[Any] = []
 
     def remember(result: T) -> None:
-        body = schema().dump(result)
+        body = _dumper(schema).dump(result)
         dumped.append(body)
         idempotency.complete(principal_id, scope, key, status, body, headers(result))
 

@@ -36,7 +36,7 @@ from cgcrm.core.errors import DomainError, NotFound, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.security_events import record_security_event
-from cgcrm.core.upsert import insert_ignoring_conflicts
+from cgcrm.core.upsert import insert_ignoring_conflicts_of
 from cgcrm.extensions import db
 from cgcrm.payments import signatures, states
 from cgcrm.payments.errors import TransitionRefused
@@ -140,11 +140,11 @@ def _refuse(
 def _claim(row: dict[str, Any]) -> bool:
     """Insert an accepted notification's row in the current transaction; False when an
     accepted one with its id is already there (a replay)."""
-    table = PaymentNotification.__table__
-    inserted = db.session.execute(
-        insert_ignoring_conflicts(table).values(accepted=True, **row).returning(table.c.id)
-    ).scalar()
-    return inserted is not None
+    values = {**row, "accepted": True}
+    statement = insert_ignoring_conflicts_of(
+        PaymentNotification.__table__, tuple(sorted(values)), returning="id"
+    )
+    return db.session.execute(statement, values).scalar() is not None
 
 
 def _payment_of(update: Update) -> tuple[uuid.UUID | None, Payment | None]:

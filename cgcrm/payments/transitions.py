@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, insert, select
+from sqlalchemy import Insert, Select, bindparam, insert, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
@@ -365,14 +365,21 @@ def _request_id() -> str:
     return f"job-{uuid.uuid4().hex[:16]}"
 
 
+@cache
+def _citizen_statement() -> Select[Any]:
+    """A citizen's status and survivor: Core, built once (no ORM statement a request)."""
+    citizens = Citizen.__table__
+    return select(citizens.c.status, citizens.c.merged_into_id).where(
+        citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
+    )
+
+
 def _current_citizen(citizen_id: uuid.UUID | None) -> uuid.UUID | None:
     """The record a contact about ``citizen_id`` belongs to now (a merge moves it on)."""
     for _ in range(_MERGE_HOPS):
         if citizen_id is None:
             return None
-        found = db.session.execute(
-            select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
-        ).first()
+        found = db.session.execute(_citizen_statement(), {"citizen_id": citizen_id}).first()
         if found is None:
             return None
         if found[0] != "merged":

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, Select, bindparam, literal, select
+from sqlalchemy import Insert, Row, Select, bindparam, insert, literal, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
@@ -168,6 +168,22 @@ def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
     return name, provider
 
 
+@cache
+def _insert_statement() -> Insert:
+    table = Payment.__table__
+    return insert(table).values(
+        {column.key: bindparam(column.key, type_=column.type) for column in table.columns}
+    )
+
+
+def _insert(payment: Payment) -> None:
+    """Write a new payment's row as it stands (every column: the create sets them all)."""
+    db.session.execute(
+        _insert_statement(),
+        {column.key: getattr(payment, column.key) for column in Payment.__table__.columns},
+    )
+
+
 def create_payment(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
 ) -> PaymentView:
@@ -228,9 +244,10 @@ def create_payment(
             expires_at=now + timedelta(minutes=minutes),
             version=1,
         )
-        db.session.add(payment)
         # The provider first, so the INSERT carries what it set (its reference, the card
-        # page): no UPDATE of the new row before its first move.
+        # page): no UPDATE of the new row before its first move. The row is written with one
+        # Core INSERT (``_insert``), not through the session's unit of work: the payment stays
+        # out of the session, nothing reads it back in this transaction.
         outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
@@ -258,11 +275,11 @@ def create_payment(
                 outcome.state,
                 actor=f"provider:{provider_name}",
                 occurred_at=now,
-                written=record_created,
+                written=lambda: (_insert(payment), record_created()),
             )
             succeeded = payment.state == states.SUCCESS
         else:
-            db.session.flush()
+            _insert(payment)
             record_created()
         view = PaymentView(payment, summarise(payment, 0))
         finish(

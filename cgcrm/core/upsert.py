@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Table, TextClause, TextualSelect, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cgcrm.extensions import db
@@ -24,7 +24,7 @@ def insert_ignoring_conflicts(table: Any) -> Any:
 @cache
 def insert_ignoring_conflicts_of(
     table: Table, columns: tuple[str, ...], returning: str | None = None
-) -> TextClause:
+) -> TextClause | TextualSelect:
     """The same INSERT for one row of ``columns`` (bound by their names), as text built once.
 
     SQLAlchemy compiles a dialect's ``insert()`` (ON CONFLICT) anew on every execution: it has

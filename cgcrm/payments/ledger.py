@@ -23,7 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
-    TextClause,
+    TextualSelect,
     Uuid,
     bindparam,
     select,
@@ -92,7 +92,15 @@ def business_date(moment: datetime) -> date:
 
 
 def _post(payment: Payment, kind: str, amount: int, moment: datetime, **extra: object) -> bool:
-    row = {
+    row = entry_row(payment, kind, amount, moment, **extra)
+    return db.session.execute(_post_statement(kind), row).scalar() is not None
+
+
+def entry_row(
+    payment: Payment, kind: str, amount: int, moment: datetime, **extra: object
+) -> dict[str, object]:
+    """The journal row of an entry (``ENTRY_COLUMNS``, and ``refund_id`` for a refund)."""
+    return {
         "business_date": business_date(moment),
         "service_code": payment.service_code,
         "department_code": payment.department_code,
@@ -106,11 +114,10 @@ def _post(payment: Payment, kind: str, amount: int, moment: datetime, **extra: o
         "posted_at": utcnow(),
         **extra,
     }
-    return db.session.execute(_post_statement(kind), row).scalar() is not None
 
 
 @cache
-def _post_statement(kind: str) -> TextClause:
+def _post_statement(kind: str) -> TextualSelect:
     """The INSERT of one entry of ``kind``, as text built once: SQLAlchemy cannot cache the
     compiled form of an INSERT with ON CONFLICT … WHERE, so a construct would be compiled on
     every posting (the same SQL for PostgreSQL and SQLite).
@@ -121,7 +128,7 @@ def _post_statement(kind: str) -> TextClause:
     """
     table = JournalEntry.__table__
     key = "payment_id" if kind == PAYMENT else "refund_id"
-    columns = _ENTRY_COLUMNS + (("refund_id",) if kind == REFUND else ())
+    columns = ENTRY_COLUMNS + (("refund_id",) if kind == REFUND else ())
     return (
         text(
             f"INSERT INTO {table.name} ({', '.join(columns)})"
@@ -134,7 +141,7 @@ def _post_statement(kind: str) -> TextClause:
     )
 
 
-_ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (
     "business_date",
     "service_code",
     "department_code",
@@ -154,8 +161,12 @@ def post_payment_captured(payment: Payment) -> bool:
 
     :returns: whether an entry was written (False: it was posted before).
     """
-    moment = payment.captured_at or payment.finished_at or utcnow()
-    return _post(payment, PAYMENT, payment.amount_minor, moment)
+    return _post(payment, PAYMENT, payment.amount_minor, captured_moment(payment))
+
+
+def captured_moment(payment: Payment) -> datetime:
+    """When the money of a payment moved: the day its entry is booked on."""
+    return payment.captured_at or payment.finished_at or utcnow()
 
 
 def post_refund_succeeded(refund: Refund) -> bool:

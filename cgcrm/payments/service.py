@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Insert, Row, Select, bindparam, insert, literal, select
+from sqlalchemy import Row, Select, bindparam, literal, select
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.catalog.models import Service
@@ -43,6 +43,7 @@ from cgcrm.payments.refunds import (
     submit_refund,
     summarise,
 )
+from cgcrm.payments.settled import insert_payment, write_settled
 from cgcrm.payments.transitions import (
     apply_provider_update,
     call_provider,
@@ -168,22 +169,6 @@ def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
     return name, provider
 
 
-@cache
-def _insert_statement() -> Insert:
-    table = Payment.__table__
-    return insert(table).values(
-        {column.key: bindparam(column.key, type_=column.type) for column in table.columns}
-    )
-
-
-def _insert(payment: Payment) -> None:
-    """Write a new payment's row as it stands (every column: the create sets them all)."""
-    db.session.execute(
-        _insert_statement(),
-        {column.key: getattr(payment, column.key) for column in Payment.__table__.columns},
-    )
-
-
 def create_payment(
     actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
 ) -> PaymentView:
@@ -245,42 +230,36 @@ def create_payment(
             version=1,
         )
         # The provider first, so the INSERT carries what it set (its reference, the card
-        # page): no UPDATE of the new row before its first move. The row is written with one
-        # Core INSERT (``_insert``), not through the session's unit of work: the payment stays
-        # out of the session, nothing reads it back in this transaction.
+        # page): no UPDATE of the new row before its first move. The row is written by a
+        # Core INSERT (``cgcrm.payments.settled``), not the session's unit of work: the
+        # payment stays out of the session, nothing reads it back in this transaction.
         outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
-        created = event_payload(payment)
-
-        def record_created() -> None:
-            record_history(
-                payment,
-                None,
-                states.CREATED,
-                actor=actor.principal.ref,
-                occurred_at=now,
-                detail={"request_id": actor.request_id},
-                outbox="payment.created",
-                audit=(actor, "payment.created"),
-                payload=created,
-            )
+        created_step: dict[str, Any] = {
+            "actor": actor.principal.ref,
+            "occurred_at": now,
+            "detail": {"request_id": actor.request_id},
+            "outbox": "payment.created",
+            "audit": (actor, "payment.created"),
+            "payload": event_payload(payment),
+        }
 
         succeeded = False
         if outcome.state and outcome.state != payment.state:
-            # Settled at once (cash): the new row is written in its final state, its
-            # creation recorded before the move.
-            move(
+            # Settled at once (cash): the new row is written in its final state with its
+            # creation, the move and the journal entry (one statement).
+            write_settled(
                 payment,
                 outcome.state,
                 actor=f"provider:{provider_name}",
                 occurred_at=now,
-                written=lambda: (_insert(payment), record_created()),
+                created=created_step,
             )
             succeeded = payment.state == states.SUCCESS
         else:
-            _insert(payment)
-            record_created()
+            insert_payment(payment)
+            record_history(payment, None, states.CREATED, **created_step)
         view = PaymentView(payment, summarise(payment, 0))
         finish(
             payment,

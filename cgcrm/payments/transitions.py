@@ -135,7 +135,7 @@ def record_event(
     )
 
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "payment_id",
     "from_state",
     "to_state",
@@ -145,7 +145,7 @@ _EVENT_COLUMNS = (
     "occurred_at",
     "recorded_at",
 )
-_OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS = (
     "event_id",
     "type",
     "aggregate_type",
@@ -154,7 +154,7 @@ _OUTBOX_COLUMNS = (
     "occurred_at",
     "deliveries",
 )
-_AUDIT_COLUMNS = (
+AUDIT_COLUMNS = (
     "occurred_at",
     "citizen_id",
     "action",
@@ -176,16 +176,14 @@ def _history_statement(audited: bool) -> Insert:
     """The payment's event, its outbox event and (``audited``) the citizen's audit event as
     one statement: data-modifying CTEs, one round trip instead of three."""
     event = insert(PaymentEvent.__table__).values(
-        _values(PaymentEvent.__table__, "ev_", _EVENT_COLUMNS)
+        _values(PaymentEvent.__table__, "ev_", EVENT_COLUMNS)
     )
     outbox = insert(OutboxEvent.__table__).values(
-        _values(OutboxEvent.__table__, "ob_", _OUTBOX_COLUMNS)
+        _values(OutboxEvent.__table__, "ob_", OUTBOX_COLUMNS)
     )
     if not audited:
         return outbox.add_cte(event.cte("payment_event"))
-    audit = insert(AuditEvent.__table__).values(
-        _values(AuditEvent.__table__, "au_", _AUDIT_COLUMNS)
-    )
+    audit = insert(AuditEvent.__table__).values(_values(AuditEvent.__table__, "au_", AUDIT_COLUMNS))
     return audit.add_cte(event.cte("payment_event"), outbox.cte("outbox_event"))
 
 
@@ -226,28 +224,64 @@ def record_history(
         if audit is not None and citizen_id is not None:
             record_access(audit[0], audit[1], [citizen_id])
         return
-    now = utcnow()
-    params: dict[str, Any] = {
-        "ev_payment_id": payment.id,
-        "ev_from_state": from_state,
-        "ev_to_state": to_state,
-        "ev_code": code,
-        "ev_actor": actor,
-        "ev_detail": detail or {},
-        "ev_occurred_at": occurred_at,
-        "ev_recorded_at": now,
-        "ob_event_id": new_id(),
-        "ob_type": outbox,
-        "ob_aggregate_type": "payment",
-        "ob_aggregate_id": payment.id,
-        "ob_payload": payload,
-        "ob_occurred_at": now,
-        "ob_deliveries": 0,
-    }
-    if audit is not None and citizen_id is not None:
-        (row,) = access_rows(audit[0], audit[1], [citizen_id])
-        params.update({f"au_{name}": row[name] for name in _AUDIT_COLUMNS})
+    event, announced, audited_row = history_rows(
+        payment,
+        from_state,
+        to_state,
+        actor=actor,
+        occurred_at=occurred_at,
+        code=code,
+        detail=detail,
+        outbox=outbox,
+        audit=audit,
+        payload=payload,
+    )
+    params = {f"ev_{name}": value for name, value in event.items()}
+    params.update({f"ob_{name}": value for name, value in announced.items()})
+    if audited_row is not None:
+        params.update({f"au_{name}": value for name, value in audited_row.items()})
     db.session.execute(_history_statement(audited), params)
+
+
+def history_rows(
+    payment: Payment,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: str,
+    occurred_at: datetime,
+    code: str | None = None,
+    detail: dict[str, Any] | None = None,
+    outbox: str,
+    audit: tuple[Actor, str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """One step's rows (``record_history``'s parameters): its ``payment_events`` row, its
+    outbox event and, with ``audit`` and a citizen, its audit event; by column name."""
+    now = utcnow()
+    event = {
+        "payment_id": payment.id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "code": code,
+        "actor": actor,
+        "detail": detail or {},
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+    }
+    announced = {
+        "event_id": new_id(),
+        "type": outbox,
+        "aggregate_type": "payment",
+        "aggregate_id": payment.id,
+        "payload": event_payload(payment) if payload is None else payload,
+        "occurred_at": now,
+        "deliveries": 0,
+    }
+    audited = None
+    if audit is not None and payment.citizen_id is not None:
+        (audited,) = access_rows(audit[0], audit[1], [payment.citizen_id])
+    return event, announced, audited
 
 
 def event_payload(payment: Payment) -> dict[str, Any]:
@@ -293,6 +327,43 @@ def move(
     :raises ValidationError: unknown state, or a code that does not go with it.
     :raises TransitionRefused: the move would go backwards or leave a finished state.
     """
+    from_state = advance(payment, to_state, occurred_at=occurred_at, code=code, card=card)
+    if from_state is None:
+        return False
+    code = payment.failure_code
+    db.session.flush()
+    if written is not None:
+        written()
+    record_history(
+        payment,
+        from_state,
+        to_state,
+        actor=actor,
+        occurred_at=occurred_at,
+        code=code,
+        detail=detail,
+        outbox=outbox_type(to_state),
+        audit=moved_audit(payment, actor, to_state),
+    )
+    if to_state == states.SUCCESS:
+        ledger.post_payment_captured(payment)
+    return True
+
+
+def advance(
+    payment: Payment,
+    to_state: str,
+    *,
+    occurred_at: datetime,
+    code: str | None = None,
+    card: CardSummary | None = None,
+) -> str | None:
+    """Check a move of ``payment`` to ``to_state`` and make it on the object (not written).
+
+    :returns: the state it was in, or None when it already was in ``to_state``.
+    :raises ValidationError: unknown state, or a code that does not go with it.
+    :raises TransitionRefused: the move would go backwards or leave a finished state.
+    """
     if to_state not in states.RANKS:
         raise ValidationError(f"unknown payment state {to_state}", errors={"state": ["unknown"]})
     if code is None:
@@ -307,7 +378,7 @@ def move(
     if card is not None:
         check_card(card)
     if to_state == payment.state:
-        return False
+        return None
     if not states.moves_forward(payment.state, to_state):
         raise TransitionRefused(
             f"payment {payment.reference} is {payment.state}; it cannot become {to_state}",
@@ -331,30 +402,17 @@ def move(
             card.last4,
             card.expiry,
         )
-    db.session.flush()
-    if written is not None:
-        written()
-    record_history(
-        payment,
-        from_state,
-        to_state,
-        actor=actor,
-        occurred_at=occurred_at,
-        code=code,
-        detail=detail,
-        outbox=outbox_type(to_state),
-        audit=(
-            (
-                Actor(actor_principal(actor, payment.department_code), _request_id()),
-                f"payment.{to_state}",
-            )
-            if payment.citizen_id is not None
-            else None
-        ),
+    return from_state
+
+
+def moved_audit(payment: Payment, actor: str, to_state: str) -> tuple[Actor, str] | None:
+    """Who a move is audited as (the actor string's principal), and its action."""
+    if payment.citizen_id is None:
+        return None
+    return (
+        Actor(actor_principal(actor, payment.department_code), _request_id()),
+        f"payment.{to_state}",
     )
-    if to_state == states.SUCCESS:
-        ledger.post_payment_captured(payment)
-    return True
 
 
 def _request_id() -> str:

@@ -109,6 +109,29 @@ def locked_payment(**where: Any) -> Payment:
     return payment
 
 
+def locked_payment_and_citizen(**where: Any) -> tuple[Payment, bool]:
+    """``locked_payment``, and whether its citizen (if any) is unmerged as of now: read in the
+    same round trip, so recording its contact need not look the citizen up again (the
+    contact's guarded INSERT checks it once more).
+
+    :raises NotFound: no such payment.
+    """
+    ((column, value),) = where.items()
+    found = db.session.execute(
+        select(Payment, Citizen.status)
+        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
+        .where(getattr(Payment, column) == value)
+        .with_for_update(of=Payment)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no payment with {column} {value}")
+    payment, citizen_status = found
+    return payment, payment.citizen_id is None or (
+        citizen_status is not None and citizen_status != "merged"
+    )
+
+
 def record_event(
     payment_id: uuid.UUID,
     from_state: str | None,
@@ -484,7 +507,8 @@ def finish(
     transaction and commits it, so the contact and the payment commit together).
 
     :param citizen_current: the payment's citizen was checked unmerged in this transaction
-        (a create), so the contact is recorded against it without following merges.
+        (a create, or a notification's look-up of the payment): the contact is recorded
+        against it without following merges.
     """
     if not succeeded:
         if hook:
@@ -510,6 +534,7 @@ def apply_provider_update(
     occurred_at: datetime,
     detail: dict[str, Any],
     locked: Payment | None = None,
+    citizen_current: bool = False,
 ) -> Payment:
     """Apply what a provider says about a payment, in one transaction of its own.
 
@@ -525,6 +550,8 @@ def apply_provider_update(
     :param detail: what the event records besides (never card numbers).
     :param locked: the payment of ``provider_reference``, already locked in this transaction
         by ``locked_payment`` (the notification endpoint locks it first); else it is locked here.
+    :param citizen_current: ``locked``'s citizen was read unmerged in this transaction
+        (``locked_payment_and_citizen``): its contact is recorded against it.
     :returns: the payment as it now stands.
     :raises NotFound: no payment has that provider reference.
     :raises ValidationError: unknown state, or a code that does not go with it.
@@ -535,6 +562,7 @@ def apply_provider_update(
         payment = locked
         if payment is None or payment.provider_reference != provider_reference:
             payment = locked_payment(provider_reference=provider_reference)
+            citizen_current = False
         moved = move(
             payment,
             to_state,
@@ -547,7 +575,12 @@ def apply_provider_update(
         if not moved:
             db.session.commit()
             return payment
-        finish(payment, actor=actor, succeeded=to_state == states.SUCCESS)
+        finish(
+            payment,
+            actor=actor,
+            succeeded=to_state == states.SUCCESS,
+            citizen_current=citizen_current,
+        )
     except Exception:
         db.session.rollback()
         raise

@@ -17,86 +17,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, TextClause, bindparam, insert, text
+from sqlalchemy import Insert, bindparam, insert
 
-from cgcrm.core.audit import AuditEvent
-from cgcrm.core.outbox import OutboxEvent
 from cgcrm.extensions import db
 from cgcrm.payments import ledger, states
-from cgcrm.payments.models import Payment, PaymentEvent
+from cgcrm.payments.models import Payment
+from cgcrm.payments.one_statement import settled_statement
 from cgcrm.payments.transitions import (
-    AUDIT_COLUMNS,
-    EVENT_COLUMNS,
-    OUTBOX_COLUMNS,
     advance,
     history_rows,
     moved_audit,
     outbox_type,
     record_history,
 )
-
-# A settled create's history: its creation and the provider's outcome.
-_STEPS = 2
-
-
-def _insert_sql(table: Table, columns: tuple[str, ...], prefixes: list[str]) -> str:
-    names = ", ".join(f'"{name}"' for name in columns)
-    rows = ", ".join(
-        "(" + ", ".join(f":{prefix}{name}" for name in columns) + ")" for prefix in prefixes
-    )
-    return f'INSERT INTO "{table.name}" ({names}) VALUES {rows}'
-
-
-@cache
-def _statement(audited: bool, journal: bool) -> TextClause:
-    """The payment, its two steps and (``journal``) its entry, as one statement built once."""
-    payments = Payment.__table__
-    payment_columns = tuple(column.key for column in payments.columns)
-    parts: list[tuple[str, Table, tuple[str, ...], list[str]]] = [
-        ("payment", payments, payment_columns, ["p_"]),
-        (
-            "payment_events",
-            PaymentEvent.__table__,
-            EVENT_COLUMNS,
-            [f"ev{n}_" for n in range(_STEPS)],
-        ),
-        (
-            "outbox_events",
-            OutboxEvent.__table__,
-            OUTBOX_COLUMNS,
-            [f"ob{n}_" for n in range(_STEPS)],
-        ),
-    ]
-    if journal:
-        parts.append(
-            ("journal_entry", ledger.JournalEntry.__table__, ledger.ENTRY_COLUMNS, ["je_"])
-        )
-    if audited:
-        parts.append(
-            (
-                "audit_events",
-                AuditEvent.__table__,
-                AUDIT_COLUMNS,
-                [f"au{n}_" for n in range(_STEPS)],
-            )
-        )
-    *ctes, (_, last_table, last_columns, last_prefixes) = parts
-    sql = (
-        "WITH "
-        + ", ".join(
-            f"{name} AS ({_insert_sql(table, columns, prefixes)})"
-            for name, table, columns, prefixes in ctes
-        )
-        + " "
-        + _insert_sql(last_table, last_columns, last_prefixes)
-    )
-    binds = [
-        bindparam(f"{prefix}{name}", type_=table.c[name].type)
-        for _, table, columns, prefixes in parts
-        for prefix in prefixes
-        for name in columns
-    ]
-    return text(sql).bindparams(*binds)
 
 
 @cache
@@ -167,4 +100,4 @@ def write_settled(
             payment, ledger.PAYMENT, payment.amount_minor, ledger.captured_moment(payment)
         )
         params.update({f"je_{name}": value for name, value in row.items()})
-    db.session.execute(_statement(audited, journal), params)
+    db.session.execute(settled_statement(audited, journal), params)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Insert, Select, bindparam, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
@@ -35,6 +36,13 @@ from cgcrm.payments import ledger, states
 from cgcrm.payments.errors import InvalidCard, ProviderUnavailable, TransitionRefused
 from cgcrm.payments.models import Payment, PaymentEvent
 from cgcrm.payments.money import decimal_amount
+from cgcrm.payments.one_statement import (
+    AUDIT_COLUMNS,
+    EVENT_COLUMNS,
+    MOVED_COLUMNS,
+    OUTBOX_COLUMNS,
+    move_statement,
+)
 from cgcrm.payments.providers.base import CardSummary
 
 Hook = Callable[[Payment], None]
@@ -156,38 +164,6 @@ def record_event(
             "recorded_at": utcnow(),
         },
     )
-
-
-EVENT_COLUMNS = (
-    "payment_id",
-    "from_state",
-    "to_state",
-    "code",
-    "actor",
-    "detail",
-    "occurred_at",
-    "recorded_at",
-)
-OUTBOX_COLUMNS = (
-    "event_id",
-    "type",
-    "aggregate_type",
-    "aggregate_id",
-    "payload",
-    "occurred_at",
-    "deliveries",
-)
-AUDIT_COLUMNS = (
-    "occurred_at",
-    "citizen_id",
-    "action",
-    "principal_kind",
-    "principal_id",
-    "department_code",
-    "fields",
-    "request_id",
-    "reason",
-)
 
 
 def _values(table: Any, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -338,13 +314,10 @@ def move(
     code: str | None = None,
     card: CardSummary | None = None,
     detail: dict[str, Any] | None = None,
-    written: Callable[[], None] | None = None,
 ) -> bool:
-    """Move a locked payment forward to ``to_state`` in the current transaction.
-
-    :param written: called once the payment's row is written, before the move's history: a
-        create whose provider settled at once moves the new payment before its first INSERT
-        (one INSERT in the final state, no UPDATE) and records its creation here.
+    """Move a locked, stored payment forward to ``to_state`` in the current transaction: its
+    row, its history (event, outbox, audit) and, for a success, its journal entry; one
+    statement on PostgreSQL.
 
     :returns: False when it already was in ``to_state`` (a repeated update changes nothing).
     :raises ValidationError: unknown state, or a code that does not go with it.
@@ -353,24 +326,47 @@ def move(
     from_state = advance(payment, to_state, occurred_at=occurred_at, code=code, card=card)
     if from_state is None:
         return False
-    code = payment.failure_code
+    step: dict[str, Any] = {
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "code": payment.failure_code,
+        "detail": detail,
+        "outbox": outbox_type(to_state),
+        "audit": moved_audit(payment, actor, to_state),
+    }
+    journal = to_state == states.SUCCESS
+    if db.session.get_bind().dialect.name == "postgresql":
+        _write_move(payment, from_state, to_state, step, journal)
+        return True
     db.session.flush()
-    if written is not None:
-        written()
-    record_history(
-        payment,
-        from_state,
-        to_state,
-        actor=actor,
-        occurred_at=occurred_at,
-        code=code,
-        detail=detail,
-        outbox=outbox_type(to_state),
-        audit=moved_audit(payment, actor, to_state),
-    )
-    if to_state == states.SUCCESS:
+    record_history(payment, from_state, to_state, **step)
+    if journal:
         ledger.post_payment_captured(payment)
     return True
+
+
+def _write_move(
+    payment: Payment, from_state: str, to_state: str, step: dict[str, Any], journal: bool
+) -> None:
+    """The move as one statement (``one_statement.move_statement``); the session then holds
+    the written values as stored, so it does not UPDATE the row again."""
+    moved = {column: getattr(payment, column) for column in MOVED_COLUMNS}
+    event, announced, audit = history_rows(payment, from_state, to_state, **step)
+    params: dict[str, Any] = {"p_id": payment.id}
+    params.update({f"p_{name}": value for name, value in moved.items()})
+    params.update({f"ev0_{name}": value for name, value in event.items()})
+    params.update({f"ob0_{name}": value for name, value in announced.items()})
+    if audit is not None:
+        params.update({f"au0_{name}": value for name, value in audit.items()})
+    if journal:
+        row = ledger.entry_row(
+            payment, ledger.PAYMENT, payment.amount_minor, ledger.captured_moment(payment)
+        )
+        params.update({f"je_{name}": value for name, value in row.items()})
+    with db.session.no_autoflush:  # the moved columns are written here, not by a flush
+        db.session.execute(move_statement(audit is not None, journal), params)
+    for column, value in moved.items():
+        set_committed_value(payment, column, value)
 
 
 def advance(

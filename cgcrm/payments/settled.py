@@ -4,8 +4,9 @@ Such a create writes the payment in its final state, the two steps of its histor
 then the provider's outcome: each a ``payment_events`` row, an outbox event and, with a
 citizen, an audit event) and, for a success, its journal entry. On PostgreSQL these are one
 statement of data-modifying CTEs (one round trip and one statement's overhead instead of five);
-each table's rows of the two steps are one multi-row INSERT, so their ids keep the steps'
-order. Elsewhere the same rows go through the step-by-step functions.
+each table's rows are one JSON parameter inserted in their order, so the ids keep the steps'
+order (``one_statement.settled_statement``). Elsewhere the same rows go through the
+step-by-step functions.
 
 The foreign keys of the history and the entry point at the payment inserted by a sibling CTE:
 PostgreSQL checks them at the end of the statement, when the payment is there.
@@ -22,7 +23,7 @@ from sqlalchemy import Insert, bindparam, insert
 from cgcrm.extensions import db
 from cgcrm.payments import ledger, states
 from cgcrm.payments.models import Payment
-from cgcrm.payments.one_statement import settled_statement
+from cgcrm.payments.one_statement import json_rows, settled_statement
 from cgcrm.payments.transitions import (
     advance,
     history_rows,
@@ -86,18 +87,20 @@ def write_settled(
         history_rows(payment, None, states.CREATED, **created),
         history_rows(payment, from_state, to_state, **moved),
     ]
-    audited = all(audit is not None for _, _, audit in steps)
+    audits = [audit for _, _, audit in steps if audit is not None]
+    audited = len(audits) == len(steps)  # both or neither: the payment's citizen decides
     params: dict[str, Any] = {
-        f"p_{column.key}": getattr(payment, column.key) for column in Payment.__table__.columns
+        "p": json_rows(
+            [{column.key: getattr(payment, column.key) for column in Payment.__table__.columns}]
+        ),
+        "ev": json_rows([event for event, _, _ in steps]),
+        "ob": json_rows([announced for _, announced, _ in steps]),
     }
-    for n, (event, announced, audit) in enumerate(steps):
-        params.update({f"ev{n}_{name}": value for name, value in event.items()})
-        params.update({f"ob{n}_{name}": value for name, value in announced.items()})
-        if audited and audit is not None:
-            params.update({f"au{n}_{name}": value for name, value in audit.items()})
+    if audited:
+        params["au"] = json_rows(audits)
     if journal:
         row = ledger.entry_row(
             payment, ledger.PAYMENT, payment.amount_minor, ledger.captured_moment(payment)
         )
-        params.update({f"je_{name}": value for name, value in row.items()})
+        params["je"] = json_rows([row])
     db.session.execute(settled_statement(audited, journal), params)

@@ -30,6 +30,7 @@ def run_idempotent(
     schema: type[Schema],
     headers: Callable[[T], dict[str, str]],
     status: int = 201,
+    prefetch: idempotency.Prefetch | None = None,
 ) -> tuple[T, dict[str, str]] | Response:
     """Call ``create`` once per Idempotency-Key; repeats get the stored response.
 
@@ -37,6 +38,8 @@ def run_idempotent(
     :param schema: serialises what ``create`` returned (the stored body of a replay); made
         only when there is a key, so plain creates do not build it.
     :param headers: the response headers for what ``create`` returned.
+    :param prefetch: a one-row read ``create`` needs, done in the key's claim when there is a
+        key (``create`` reads ``prefetch.row``, None when it was not read).
     :returns: what ``create`` returned with its headers (no key), or the Response: the one
         stored for the key (serialised once) or the replayed one.
     """
@@ -54,6 +57,7 @@ def run_idempotent(
         idempotency.fingerprint(payload),
         config["IDEMPOTENCY_TTL"],
         config["IDEMPOTENCY_LOCK_TIMEOUT"],
+        prefetch,
     )
     if stored is not None:
         response = Response(

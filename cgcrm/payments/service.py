@@ -20,6 +20,7 @@ from cgcrm.catalog.models import Service
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, FieldErrors, ValidationError
+from cgcrm.core.idempotency import Prefetch
 from cgcrm.core.ids import new_id
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -92,6 +93,24 @@ def _look_up_statement() -> Select[Any]:
         one.outerjoin(services, services.c.code == bindparam("service_code")).outerjoin(
             citizens, citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
         )
+    )
+
+
+# The same read as plain SQL, for the Idempotency-Key's claim to do in its round trip
+# (``cgcrm.core.idempotency.Prefetch``): the column names are the ones the checks below read.
+_LOOK_UP_SQL = (
+    "SELECT services.code, services.name, services.fee_minor, services.currency,"
+    " services.department_id, citizens.id AS citizen_id, citizens.status AS citizen_status,"
+    " citizens.merged_into_id FROM (SELECT 1) AS one"
+    " LEFT JOIN services ON services.code = :service_code"
+    " LEFT JOIN citizens ON citizens.id = :citizen_id"
+)
+
+
+def look_up_with_claim(data: dict[str, Any]) -> Prefetch:
+    """The service and citizen a create names, to be read in its Idempotency-Key's claim."""
+    return Prefetch(
+        _LOOK_UP_SQL, {"service_code": data["service_code"], "citizen_id": data.get("citizen_id")}
     )
 
 
@@ -170,7 +189,10 @@ def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
 
 
 def create_payment(
-    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+    actor: Actor,
+    data: dict[str, Any],
+    before_commit: BeforeCommit | None = None,
+    found: Row[Any] | None = None,
 ) -> PaymentView:
     """Create a payment and start it with its provider, with its ``payment.created`` event.
 
@@ -180,6 +202,8 @@ def create_payment(
 
     :param data: validated ``PaymentCreateSchema`` output.
     :param before_commit: runs inside the transaction (the idempotent response is stored there).
+    :param found: the service and citizen already read in this transaction
+        (``look_up_with_claim``); read here when None.
     :raises ValidationError: unknown service, citizen, case or provider, no amount, another
         currency than the service's, no return_url on the web: every such mistake at once.
     :raises Conflict: the citizen's record was merged into another.
@@ -187,7 +211,8 @@ def create_payment(
     try:
         errors = FieldErrors()
         citizen_id = data.get("citizen_id")
-        found = _look_up(data["service_code"], citizen_id)
+        if found is None:
+            found = _look_up(data["service_code"], citizen_id)
         service = errors.check(lambda: _service(found, data["service_code"]))
         priced = errors.check(lambda: _amount(data, service))
         chosen = errors.check(lambda: _provider(data))

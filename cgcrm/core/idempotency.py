@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, TextClause, bindparam, delete, select, text, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    String,
+    TextClause,
+    Update,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -48,6 +59,22 @@ class StoredResponse:
     headers: dict[str, str]
 
 
+@dataclass
+class Prefetch:
+    """A one-row SELECT (plain SQL, ``:name`` parameters) the create needs first, read in the
+    key's claim (one round trip instead of two); ``row`` is set when the key was claimed by
+    this request, otherwise left None (the create then reads it itself).
+
+    Its columns must not be called ``locked`` or ``claimed``; its parameters must not reuse
+    the claim's names (principal_id, scope, key, request_hash, created_at, expires_at,
+    lock_class, lock_hash).
+    """
+
+    sql: str
+    params: dict[str, Any]
+    row: Row[Any] | None = field(default=None, compare=False)
+
+
 def fingerprint(payload: Any) -> str:
     """A stable hash of a request body, so "same key, different body" can be detected."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -75,29 +102,38 @@ def _lock_hash(principal_id: str, scope: str, key: str) -> int:
 
 
 @cache
-def _claim_statement() -> TextClause:
+def _claim_statement(prefetch_sql: str | None = None) -> TextClause:
     """Take the key's transaction-scoped advisory lock without waiting and, when taken,
-    insert the reservation unless the key is already stored: one round trip.
+    insert the reservation unless the key is already stored: one round trip, which also
+    reads the caller's ``prefetch_sql`` (one row) when given.
 
     The INSERT's conflict check reads the latest committed rows (not the statement's
     snapshot), so a request whose first use committed a moment ago is seen as a repeat.
     """
     table = IdempotencyRecord.__table__
+    tail = (
+        f" FROM (SELECT 1) AS one LEFT JOIN ({prefetch_sql}) AS found ON true"
+        if prefetch_sql
+        else ""
+    )
+    extra = ", found.*" if prefetch_sql else ""
     return text(
         "WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:lock_class, :lock_hash)"
         " AS got), claimed AS (INSERT INTO idempotency_keys (principal_id, scope, key,"
         " request_hash, created_at, expires_at) SELECT :principal_id, :scope, :key,"
         " :request_hash, :created_at, :expires_at FROM lock WHERE lock.got"
         " ON CONFLICT DO NOTHING RETURNING 1)"
-        " SELECT (SELECT got FROM lock), EXISTS (SELECT FROM claimed)"
+        f" SELECT (SELECT got FROM lock) AS locked, EXISTS (SELECT FROM claimed) AS claimed{extra}"
+        f"{tail}"
     ).bindparams(
         bindparam("created_at", type_=table.c.created_at.type),
         bindparam("expires_at", type_=table.c.expires_at.type),
     )
 
 
-def _claim(values: dict[str, Any]) -> bool | None:
-    """True: the caller owns the key now; False: the key is stored; None: in use right now."""
+def _claim(values: dict[str, Any], prefetch: Prefetch | None = None) -> bool | None:
+    """True: the caller owns the key now (and ``prefetch.row`` is read); False: the key is
+    stored; None: in use right now."""
     session = db.session
     if session.get_bind().dialect.name != "postgresql":  # one writer at a time anyway
         table = IdempotencyRecord.__table__
@@ -105,21 +141,30 @@ def _claim(values: dict[str, Any]) -> bool | None:
             insert_ignoring_conflicts(table).values(**values).returning(table.c.key)
         ).scalar()
         return inserted is not None
-    locked, claimed = session.execute(
-        _claim_statement(),
+    row = session.execute(
+        _claim_statement(prefetch.sql if prefetch else None),
         {
             **values,
+            **(prefetch.params if prefetch else {}),
             "lock_class": _LOCK_CLASS,
             "lock_hash": _lock_hash(values["principal_id"], values["scope"], values["key"]),
         },
     ).one()
-    if not locked:
+    if not row.locked:
         return None
-    return bool(claimed)
+    if row.claimed and prefetch is not None:
+        prefetch.row = row
+    return bool(row.claimed)
 
 
 def reserve(
-    principal_id: str, scope: str, key: str, request_hash: str, ttl: int, lock_timeout: int
+    principal_id: str,
+    scope: str,
+    key: str,
+    request_hash: str,
+    ttl: int,
+    lock_timeout: int,
+    prefetch: Prefetch | None = None,
 ) -> StoredResponse | None:
     """Claim a key in the caller's transaction, or return the response of the request that
     already used it.
@@ -128,7 +173,7 @@ def reserve(
     advisory lock and its reservation, and the change and its response (``complete``) must
     commit in it; a rollback forgets the reservation. A concurrent request with the same key
     fails to take the lock and gets 409 at once; once the first commits, repeats replay it.
-    Otherwise ends the transaction it began.
+    Otherwise ends the transaction it began. ``prefetch``, when given, is read in the claim.
 
     :raises Conflict: the first request with this key is still in flight.
     :raises ValidationError: the key was used with a different body.
@@ -143,21 +188,22 @@ def reserve(
         "created_at": now,
         "expires_at": now + timedelta(seconds=ttl),
     }
-    where = (
-        (IdempotencyRecord.principal_id == principal_id)
-        & (IdempotencyRecord.scope == scope)
-        & (IdempotencyRecord.key == key)
-    )
     table = IdempotencyRecord.__table__
     try:
         for _ in range(3):
-            claimed = _claim(values)
+            claimed = _claim(values, prefetch)
             if claimed is None:
                 raise Conflict(
                     "a request with this Idempotency-Key is still being processed; retry later"
                 )
             if claimed:
                 return None
+            # Built only for a repeat: a first use (the common case) never needs it.
+            where = (
+                (IdempotencyRecord.principal_id == principal_id)
+                & (IdempotencyRecord.scope == scope)
+                & (IdempotencyRecord.key == key)
+            )
             record = db.session.execute(
                 select(
                     table.c.request_hash,
@@ -202,13 +248,34 @@ def complete(
     """Store the response in the current transaction (the one that made the change and holds
     the reservation)."""
     db.session.execute(
-        update(IdempotencyRecord)
+        _complete_statement(),
+        {
+            "of_principal_id": principal_id,
+            "of_scope": scope,
+            "of_key": key,
+            "status_code": status_code,
+            "response_body": body,
+            "response_headers": headers,
+        },
+    )
+
+
+@cache
+def _complete_statement() -> Update:
+    """A Core UPDATE of the key's row, built once (no ORM bulk-update machinery a request)."""
+    table = IdempotencyRecord.__table__
+    return (
+        update(table)
         .where(
-            IdempotencyRecord.principal_id == principal_id,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
+            table.c.principal_id == bindparam("of_principal_id"),
+            table.c.scope == bindparam("of_scope"),
+            table.c.key == bindparam("of_key"),
         )
-        .values(status_code=status_code, response_body=body, response_headers=headers)
+        .values(
+            status_code=bindparam("status_code"),
+            response_body=bindparam("response_body", type_=table.c.response_body.type),
+            response_headers=bindparam("response_headers", type_=table.c.response_headers.type),
+        )
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import Response, current_app, json, request
@@ -14,6 +15,14 @@ from cgcrm.core.principal import Actor
 T = TypeVar("T")
 
 
+@cache
+def _dumper(schema: type[Schema]) -> Schema:
+    """One instance a schema class: building one deep-copies its fields (and its nested
+    schemas' on first use), several times the cost of the dump itself; dumping keeps no state
+    in the instance."""
+    return schema()
+
+
 def run_idempotent(
     actor: Actor,
     payload: Any,
@@ -21,6 +30,7 @@ def run_idempotent(
     schema: type[Schema],
     headers: Callable[[T], dict[str, str]],
     status: int = 201,
+    prefetch: idempotency.Prefetch | None = None,
 ) -> tuple[T, dict[str, str]] | Response:
     """Call ``create`` once per Idempotency-Key; repeats get the stored response.
 
@@ -28,6 +38,8 @@ def run_idempotent(
     :param schema: serialises what ``create`` returned (the stored body of a replay); made
         only when there is a key, so plain creates do not build it.
     :param headers: the response headers for what ``create`` returned.
+    :param prefetch: a one-row read ``create`` needs, done in the key's claim when there is a
+        key (``create`` reads ``prefetch.row``, None when it was not read).
     :returns: what ``create`` returned with its headers (no key), or the Response: the one
         stored for the key (serialised once) or the replayed one.
     """
@@ -45,6 +57,7 @@ def run_idempotent(
         idempotency.fingerprint(payload),
         config["IDEMPOTENCY_TTL"],
         config["IDEMPOTENCY_LOCK_TIMEOUT"],
+        prefetch,
     )
     if stored is not None:
         response = Response(
@@ -57,7 +70,7 @@ def run_idempotent(
     dumped: list[Any] = []
 
     def remember(result: T) -> None:
-        body = schema().dump(result)
+        body = _dumper(schema).dump(result)
         dumped.append(body)
         idempotency.complete(principal_id, scope, key, status, body, headers(result))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,11 +23,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    TextualSelect,
     Uuid,
-    literal_column,
+    bindparam,
     select,
+    text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
@@ -90,7 +92,15 @@ def business_date(moment: datetime) -> date:
 
 
 def _post(payment: Payment, kind: str, amount: int, moment: datetime, **extra: object) -> bool:
-    row = {
+    row = entry_row(payment, kind, amount, moment, **extra)
+    return db.session.execute(_post_statement(kind), row).scalar() is not None
+
+
+def entry_row(
+    payment: Payment, kind: str, amount: int, moment: datetime, **extra: object
+) -> dict[str, object]:
+    """The journal row of an entry (``ENTRY_COLUMNS``, and ``refund_id`` for a refund)."""
+    return {
         "business_date": business_date(moment),
         "service_code": payment.service_code,
         "department_code": payment.department_code,
@@ -104,22 +114,46 @@ def _post(payment: Payment, kind: str, amount: int, moment: datetime, **extra: o
         "posted_at": utcnow(),
         **extra,
     }
+
+
+@cache
+def _post_statement(kind: str) -> TextualSelect:
+    """The INSERT of one entry of ``kind``, as text built once: SQLAlchemy cannot cache the
+    compiled form of an INSERT with ON CONFLICT … WHERE, so a construct would be compiled on
+    every posting (the same SQL for PostgreSQL and SQLite).
+
+    ON CONFLICT names the partial unique index of this kind, so a second posting is a no-op.
+    Its predicate is a literal: with a bound parameter PostgreSQL cannot match the index once
+    it plans the (psycopg-prepared) statement generically, after a few runs on a connection.
+    """
     table = JournalEntry.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = [table.c.payment_id] if kind == PAYMENT else [table.c.refund_id]
-    # ON CONFLICT names the partial unique index of this kind, so a second posting is a no-op.
-    # Its predicate is a literal: with a bound parameter PostgreSQL cannot match the index once
-    # it plans the (psycopg-prepared) statement generically, after a few runs on a connection.
-    statement = (
-        insert(table)
-        .values(row)
-        .on_conflict_do_nothing(
-            index_elements=key, index_where=table.c.kind == literal_column(_KIND_LITERALS[kind])
+    key = "payment_id" if kind == PAYMENT else "refund_id"
+    columns = ENTRY_COLUMNS + (("refund_id",) if kind == REFUND else ())
+    return (
+        text(
+            f"INSERT INTO {table.name} ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + name for name in columns)})"
+            f" ON CONFLICT ({key}) WHERE kind = {_KIND_LITERALS[kind]} DO NOTHING"
+            " RETURNING id"
         )
-        .returning(table.c.id)
+        .bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+        .columns(table.c.id)
     )
-    return db.session.execute(statement).scalar() is not None
+
+
+ENTRY_COLUMNS = (
+    "business_date",
+    "service_code",
+    "department_code",
+    "channel",
+    "provider",
+    "kind",
+    "payment_id",
+    "amount_minor",
+    "currency",
+    "provider_reference",
+    "posted_at",
+)
 
 
 def post_payment_captured(payment: Payment) -> bool:
@@ -127,8 +161,12 @@ def post_payment_captured(payment: Payment) -> bool:
 
     :returns: whether an entry was written (False: it was posted before).
     """
-    moment = payment.captured_at or payment.finished_at or utcnow()
-    return _post(payment, PAYMENT, payment.amount_minor, moment)
+    return _post(payment, PAYMENT, payment.amount_minor, captured_moment(payment))
+
+
+def captured_moment(payment: Payment) -> datetime:
+    """When the money of a payment moved: the day its entry is booked on."""
+    return payment.captured_at or payment.finished_at or utcnow()
 
 
 def post_refund_succeeded(refund: Refund) -> bool:

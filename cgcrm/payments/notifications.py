@@ -36,7 +36,7 @@ from cgcrm.core.errors import DomainError, NotFound, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
 from cgcrm.core.security_events import record_security_event
-from cgcrm.core.upsert import insert_ignoring_conflicts
+from cgcrm.core.upsert import insert_ignoring_conflicts_of
 from cgcrm.extensions import db
 from cgcrm.payments import signatures, states
 from cgcrm.payments.errors import TransitionRefused
@@ -54,7 +54,7 @@ from cgcrm.payments.notification_models import (
     PaymentNotification,
 )
 from cgcrm.payments.refunds import apply_refund_update
-from cgcrm.payments.transitions import apply_provider_update, locked_payment
+from cgcrm.payments.transitions import apply_provider_update, locked_payment_and_citizen
 
 log = logging.getLogger(__name__)
 
@@ -140,25 +140,27 @@ def _refuse(
 def _claim(row: dict[str, Any]) -> bool:
     """Insert an accepted notification's row in the current transaction; False when an
     accepted one with its id is already there (a replay)."""
-    table = PaymentNotification.__table__
-    inserted = db.session.execute(
-        insert_ignoring_conflicts(table).values(accepted=True, **row).returning(table.c.id)
-    ).scalar()
-    return inserted is not None
+    values = {**row, "accepted": True}
+    statement = insert_ignoring_conflicts_of(
+        PaymentNotification.__table__, tuple(sorted(values)), returning="id"
+    )
+    return db.session.execute(statement, values).scalar() is not None
 
 
-def _payment_of(update: Update) -> tuple[uuid.UUID | None, Payment | None]:
+def _payment_of(update: Update) -> tuple[uuid.UUID | None, Payment | None, bool]:
     """The id of the payment the update is about and, for a payment's own update, the payment
     itself with its row locked for this transaction (one look-up serves the record and the
-    move)."""
+    move) and whether its citizen is unmerged (read in the same look-up)."""
     if update.kind == "payment":
         try:
-            payment = locked_payment(provider_reference=update.provider_reference)
+            payment, citizen_current = locked_payment_and_citizen(
+                provider_reference=update.provider_reference
+            )
         except NotFound:
-            return None, None
-        return payment.id, payment
+            return None, None, False
+        return payment.id, payment, citizen_current
     query = select(Refund.payment_id).where(Refund.provider_reference == update.provider_reference)
-    return db.session.execute(query).scalar_one_or_none(), None
+    return db.session.execute(query).scalar_one_or_none(), None, False
 
 
 def _late(refused: TransitionRefused, kind: str) -> bool:
@@ -172,7 +174,9 @@ def _late(refused: TransitionRefused, kind: str) -> bool:
     return states.finished(current)
 
 
-def _apply(update: Update, provider: str, locked: Payment | None) -> str:
+def _apply(
+    update: Update, provider: str, locked: Payment | None, citizen_current: bool = False
+) -> str:
     """Apply the update (one transaction, committed with the claimed row); the state after."""
     actor = f"provider:{provider}"
     if update.kind == "refund":
@@ -189,6 +193,7 @@ def _apply(update: Update, provider: str, locked: Payment | None) -> str:
         occurred_at=update.occurred_at,
         detail={"notification_id": update.notification_id, "sequence": update.sequence},
         locked=locked,
+        citizen_current=citizen_current,
     )
     return payment.state
 
@@ -273,7 +278,7 @@ def receive_notification(
         body=update.kept,
     )
     try:
-        row["payment_id"], locked = _payment_of(update)
+        row["payment_id"], locked, citizen_current = _payment_of(update)
     except Exception:
         db.session.rollback()
         raise
@@ -283,7 +288,9 @@ def receive_notification(
     try:
         if not _claim({**row, "outcome": APPLIED}):
             raise _refuse(replay, REFUSED_REPLAY, row, address=address)
-        state = _apply(update, provider, locked)  # commits the claimed row with the payment's move
+        state = _apply(
+            update, provider, locked, citizen_current
+        )  # commits the claimed row with the payment's move
     except TransitionRefused as refused:
         late = _late(refused, update.kind)
         outcome = LATE if late else OUT_OF_DATE

@@ -87,12 +87,14 @@ class PaymentsView(MethodView):
                 errors={"Idempotency-Key": ["required"]},
             )
         actor = current_actor()
+        found = service.look_up_with_claim(data)
         return run_idempotent(
             actor,
             data,
-            lambda hook: service.create_payment(actor, data, before_commit=hook),
+            lambda hook: service.create_payment(actor, data, before_commit=hook, found=found.row),
             PaymentSchema,
             _location,
+            prefetch=found,
         )
 
 

@@ -20,6 +20,7 @@ from cgcrm.catalog.models import Service
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.clock import utcnow
 from cgcrm.core.errors import Conflict, FieldErrors, ValidationError
+from cgcrm.core.idempotency import Prefetch
 from cgcrm.core.ids import new_id
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -43,6 +44,7 @@ from cgcrm.payments.refunds import (
     submit_refund,
     summarise,
 )
+from cgcrm.payments.settled import insert_payment, write_settled
 from cgcrm.payments.transitions import (
     apply_provider_update,
     call_provider,
@@ -91,6 +93,24 @@ def _look_up_statement() -> Select[Any]:
         one.outerjoin(services, services.c.code == bindparam("service_code")).outerjoin(
             citizens, citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
         )
+    )
+
+
+# The same read as plain SQL, for the Idempotency-Key's claim to do in its round trip
+# (``cgcrm.core.idempotency.Prefetch``): the column names are the ones the checks below read.
+_LOOK_UP_SQL = (
+    "SELECT services.code, services.name, services.fee_minor, services.currency,"
+    " services.department_id, citizens.id AS citizen_id, citizens.status AS citizen_status,"
+    " citizens.merged_into_id FROM (SELECT 1) AS one"
+    " LEFT JOIN services ON services.code = :service_code"
+    " LEFT JOIN citizens ON citizens.id = :citizen_id"
+)
+
+
+def look_up_with_claim(data: dict[str, Any]) -> Prefetch:
+    """The service and citizen a create names, to be read in its Idempotency-Key's claim."""
+    return Prefetch(
+        _LOOK_UP_SQL, {"service_code": data["service_code"], "citizen_id": data.get("citizen_id")}
     )
 
 
@@ -169,7 +189,10 @@ def _provider(data: dict[str, Any]) -> tuple[str, PaymentProvider]:
 
 
 def create_payment(
-    actor: Actor, data: dict[str, Any], before_commit: BeforeCommit | None = None
+    actor: Actor,
+    data: dict[str, Any],
+    before_commit: BeforeCommit | None = None,
+    found: Row[Any] | None = None,
 ) -> PaymentView:
     """Create a payment and start it with its provider, with its ``payment.created`` event.
 
@@ -179,6 +202,8 @@ def create_payment(
 
     :param data: validated ``PaymentCreateSchema`` output.
     :param before_commit: runs inside the transaction (the idempotent response is stored there).
+    :param found: the service and citizen already read in this transaction
+        (``look_up_with_claim``); read here when None.
     :raises ValidationError: unknown service, citizen, case or provider, no amount, another
         currency than the service's, no return_url on the web: every such mistake at once.
     :raises Conflict: the citizen's record was merged into another.
@@ -186,7 +211,8 @@ def create_payment(
     try:
         errors = FieldErrors()
         citizen_id = data.get("citizen_id")
-        found = _look_up(data["service_code"], citizen_id)
+        if found is None:
+            found = _look_up(data["service_code"], citizen_id)
         service = errors.check(lambda: _service(found, data["service_code"]))
         priced = errors.check(lambda: _amount(data, service))
         chosen = errors.check(lambda: _provider(data))
@@ -228,42 +254,37 @@ def create_payment(
             expires_at=now + timedelta(minutes=minutes),
             version=1,
         )
-        db.session.add(payment)
         # The provider first, so the INSERT carries what it set (its reference, the card
-        # page): no UPDATE of the new row before its first move.
+        # page): no UPDATE of the new row before its first move. The row is written by a
+        # Core INSERT (``cgcrm.payments.settled``), not the session's unit of work: the
+        # payment stays out of the session, nothing reads it back in this transaction.
         outcome = call_provider(provider_name, "start the payment", lambda: provider.start(payment))
         if outcome.next_url:
             payment.provider_data = {**(payment.provider_data or {}), "next_url": outcome.next_url}
-        created = event_payload(payment)
-
-        def record_created() -> None:
-            record_history(
-                payment,
-                None,
-                states.CREATED,
-                actor=actor.principal.ref,
-                occurred_at=now,
-                detail={"request_id": actor.request_id},
-                outbox="payment.created",
-                audit=(actor, "payment.created"),
-                payload=created,
-            )
+        created_step: dict[str, Any] = {
+            "actor": actor.principal.ref,
+            "occurred_at": now,
+            "detail": {"request_id": actor.request_id},
+            "outbox": "payment.created",
+            "audit": (actor, "payment.created"),
+            "payload": event_payload(payment),
+        }
 
         succeeded = False
         if outcome.state and outcome.state != payment.state:
-            # Settled at once (cash): the new row is written in its final state, its
-            # creation recorded before the move.
-            move(
+            # Settled at once (cash): the new row is written in its final state with its
+            # creation, the move and the journal entry (one statement).
+            write_settled(
                 payment,
                 outcome.state,
                 actor=f"provider:{provider_name}",
                 occurred_at=now,
-                written=record_created,
+                created=created_step,
             )
             succeeded = payment.state == states.SUCCESS
         else:
-            db.session.flush()
-            record_created()
+            insert_payment(payment)
+            record_history(payment, None, states.CREATED, **created_step)
         view = PaymentView(payment, summarise(payment, 0))
         finish(
             payment,

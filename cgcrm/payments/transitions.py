@@ -18,7 +18,8 @@ from functools import cache
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, insert, select
+from sqlalchemy import Insert, Select, bindparam, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
@@ -35,6 +36,13 @@ from cgcrm.payments import ledger, states
 from cgcrm.payments.errors import InvalidCard, ProviderUnavailable, TransitionRefused
 from cgcrm.payments.models import Payment, PaymentEvent
 from cgcrm.payments.money import decimal_amount
+from cgcrm.payments.one_statement import (
+    AUDIT_COLUMNS,
+    EVENT_COLUMNS,
+    MOVED_COLUMNS,
+    OUTBOX_COLUMNS,
+    move_statement,
+)
 from cgcrm.payments.providers.base import CardSummary
 
 Hook = Callable[[Payment], None]
@@ -109,6 +117,29 @@ def locked_payment(**where: Any) -> Payment:
     return payment
 
 
+def locked_payment_and_citizen(**where: Any) -> tuple[Payment, bool]:
+    """``locked_payment``, and whether its citizen (if any) is unmerged as of now: read in the
+    same round trip, so recording its contact need not look the citizen up again (the
+    contact's guarded INSERT checks it once more).
+
+    :raises NotFound: no such payment.
+    """
+    ((column, value),) = where.items()
+    found = db.session.execute(
+        select(Payment, Citizen.status)
+        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
+        .where(getattr(Payment, column) == value)
+        .with_for_update(of=Payment)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no payment with {column} {value}")
+    payment, citizen_status = found
+    return payment, payment.citizen_id is None or (
+        citizen_status is not None and citizen_status != "merged"
+    )
+
+
 def record_event(
     payment_id: uuid.UUID,
     from_state: str | None,
@@ -135,38 +166,6 @@ def record_event(
     )
 
 
-_EVENT_COLUMNS = (
-    "payment_id",
-    "from_state",
-    "to_state",
-    "code",
-    "actor",
-    "detail",
-    "occurred_at",
-    "recorded_at",
-)
-_OUTBOX_COLUMNS = (
-    "event_id",
-    "type",
-    "aggregate_type",
-    "aggregate_id",
-    "payload",
-    "occurred_at",
-    "deliveries",
-)
-_AUDIT_COLUMNS = (
-    "occurred_at",
-    "citizen_id",
-    "action",
-    "principal_kind",
-    "principal_id",
-    "department_code",
-    "fields",
-    "request_id",
-    "reason",
-)
-
-
 def _values(table: Any, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in columns}
 
@@ -176,16 +175,14 @@ def _history_statement(audited: bool) -> Insert:
     """The payment's event, its outbox event and (``audited``) the citizen's audit event as
     one statement: data-modifying CTEs, one round trip instead of three."""
     event = insert(PaymentEvent.__table__).values(
-        _values(PaymentEvent.__table__, "ev_", _EVENT_COLUMNS)
+        _values(PaymentEvent.__table__, "ev_", EVENT_COLUMNS)
     )
     outbox = insert(OutboxEvent.__table__).values(
-        _values(OutboxEvent.__table__, "ob_", _OUTBOX_COLUMNS)
+        _values(OutboxEvent.__table__, "ob_", OUTBOX_COLUMNS)
     )
     if not audited:
         return outbox.add_cte(event.cte("payment_event"))
-    audit = insert(AuditEvent.__table__).values(
-        _values(AuditEvent.__table__, "au_", _AUDIT_COLUMNS)
-    )
+    audit = insert(AuditEvent.__table__).values(_values(AuditEvent.__table__, "au_", AUDIT_COLUMNS))
     return audit.add_cte(event.cte("payment_event"), outbox.cte("outbox_event"))
 
 
@@ -226,28 +223,64 @@ def record_history(
         if audit is not None and citizen_id is not None:
             record_access(audit[0], audit[1], [citizen_id])
         return
-    now = utcnow()
-    params: dict[str, Any] = {
-        "ev_payment_id": payment.id,
-        "ev_from_state": from_state,
-        "ev_to_state": to_state,
-        "ev_code": code,
-        "ev_actor": actor,
-        "ev_detail": detail or {},
-        "ev_occurred_at": occurred_at,
-        "ev_recorded_at": now,
-        "ob_event_id": new_id(),
-        "ob_type": outbox,
-        "ob_aggregate_type": "payment",
-        "ob_aggregate_id": payment.id,
-        "ob_payload": payload,
-        "ob_occurred_at": now,
-        "ob_deliveries": 0,
-    }
-    if audit is not None and citizen_id is not None:
-        (row,) = access_rows(audit[0], audit[1], [citizen_id])
-        params.update({f"au_{name}": row[name] for name in _AUDIT_COLUMNS})
+    event, announced, audited_row = history_rows(
+        payment,
+        from_state,
+        to_state,
+        actor=actor,
+        occurred_at=occurred_at,
+        code=code,
+        detail=detail,
+        outbox=outbox,
+        audit=audit,
+        payload=payload,
+    )
+    params = {f"ev_{name}": value for name, value in event.items()}
+    params.update({f"ob_{name}": value for name, value in announced.items()})
+    if audited_row is not None:
+        params.update({f"au_{name}": value for name, value in audited_row.items()})
     db.session.execute(_history_statement(audited), params)
+
+
+def history_rows(
+    payment: Payment,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor: str,
+    occurred_at: datetime,
+    code: str | None = None,
+    detail: dict[str, Any] | None = None,
+    outbox: str,
+    audit: tuple[Actor, str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """One step's rows (``record_history``'s parameters): its ``payment_events`` row, its
+    outbox event and, with ``audit`` and a citizen, its audit event; by column name."""
+    now = utcnow()
+    event = {
+        "payment_id": payment.id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "code": code,
+        "actor": actor,
+        "detail": detail or {},
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+    }
+    announced = {
+        "event_id": new_id(),
+        "type": outbox,
+        "aggregate_type": "payment",
+        "aggregate_id": payment.id,
+        "payload": event_payload(payment) if payload is None else payload,
+        "occurred_at": now,
+        "deliveries": 0,
+    }
+    audited = None
+    if audit is not None and payment.citizen_id is not None:
+        (audited,) = access_rows(audit[0], audit[1], [payment.citizen_id])
+    return event, announced, audited
 
 
 def event_payload(payment: Payment) -> dict[str, Any]:
@@ -281,15 +314,72 @@ def move(
     code: str | None = None,
     card: CardSummary | None = None,
     detail: dict[str, Any] | None = None,
-    written: Callable[[], None] | None = None,
 ) -> bool:
-    """Move a locked payment forward to ``to_state`` in the current transaction.
-
-    :param written: called once the payment's row is written, before the move's history: a
-        create whose provider settled at once moves the new payment before its first INSERT
-        (one INSERT in the final state, no UPDATE) and records its creation here.
+    """Move a locked, stored payment forward to ``to_state`` in the current transaction: its
+    row, its history (event, outbox, audit) and, for a success, its journal entry; one
+    statement on PostgreSQL.
 
     :returns: False when it already was in ``to_state`` (a repeated update changes nothing).
+    :raises ValidationError: unknown state, or a code that does not go with it.
+    :raises TransitionRefused: the move would go backwards or leave a finished state.
+    """
+    from_state = advance(payment, to_state, occurred_at=occurred_at, code=code, card=card)
+    if from_state is None:
+        return False
+    step: dict[str, Any] = {
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "code": payment.failure_code,
+        "detail": detail,
+        "outbox": outbox_type(to_state),
+        "audit": moved_audit(payment, actor, to_state),
+    }
+    journal = to_state == states.SUCCESS
+    if db.session.get_bind().dialect.name == "postgresql":
+        _write_move(payment, from_state, to_state, step, journal)
+        return True
+    db.session.flush()
+    record_history(payment, from_state, to_state, **step)
+    if journal:
+        ledger.post_payment_captured(payment)
+    return True
+
+
+def _write_move(
+    payment: Payment, from_state: str, to_state: str, step: dict[str, Any], journal: bool
+) -> None:
+    """The move as one statement (``one_statement.move_statement``); the session then holds
+    the written values as stored, so it does not UPDATE the row again."""
+    moved = {column: getattr(payment, column) for column in MOVED_COLUMNS}
+    event, announced, audit = history_rows(payment, from_state, to_state, **step)
+    params: dict[str, Any] = {"p_id": payment.id}
+    params.update({f"p_{name}": value for name, value in moved.items()})
+    params.update({f"ev0_{name}": value for name, value in event.items()})
+    params.update({f"ob0_{name}": value for name, value in announced.items()})
+    if audit is not None:
+        params.update({f"au0_{name}": value for name, value in audit.items()})
+    if journal:
+        row = ledger.entry_row(
+            payment, ledger.PAYMENT, payment.amount_minor, ledger.captured_moment(payment)
+        )
+        params.update({f"je_{name}": value for name, value in row.items()})
+    with db.session.no_autoflush:  # the moved columns are written here, not by a flush
+        db.session.execute(move_statement(audit is not None, journal), params)
+    for column, value in moved.items():
+        set_committed_value(payment, column, value)
+
+
+def advance(
+    payment: Payment,
+    to_state: str,
+    *,
+    occurred_at: datetime,
+    code: str | None = None,
+    card: CardSummary | None = None,
+) -> str | None:
+    """Check a move of ``payment`` to ``to_state`` and make it on the object (not written).
+
+    :returns: the state it was in, or None when it already was in ``to_state``.
     :raises ValidationError: unknown state, or a code that does not go with it.
     :raises TransitionRefused: the move would go backwards or leave a finished state.
     """
@@ -307,7 +397,7 @@ def move(
     if card is not None:
         check_card(card)
     if to_state == payment.state:
-        return False
+        return None
     if not states.moves_forward(payment.state, to_state):
         raise TransitionRefused(
             f"payment {payment.reference} is {payment.state}; it cannot become {to_state}",
@@ -331,30 +421,17 @@ def move(
             card.last4,
             card.expiry,
         )
-    db.session.flush()
-    if written is not None:
-        written()
-    record_history(
-        payment,
-        from_state,
-        to_state,
-        actor=actor,
-        occurred_at=occurred_at,
-        code=code,
-        detail=detail,
-        outbox=outbox_type(to_state),
-        audit=(
-            (
-                Actor(actor_principal(actor, payment.department_code), _request_id()),
-                f"payment.{to_state}",
-            )
-            if payment.citizen_id is not None
-            else None
-        ),
+    return from_state
+
+
+def moved_audit(payment: Payment, actor: str, to_state: str) -> tuple[Actor, str] | None:
+    """Who a move is audited as (the actor string's principal), and its action."""
+    if payment.citizen_id is None:
+        return None
+    return (
+        Actor(actor_principal(actor, payment.department_code), _request_id()),
+        f"payment.{to_state}",
     )
-    if to_state == states.SUCCESS:
-        ledger.post_payment_captured(payment)
-    return True
 
 
 def _request_id() -> str:
@@ -365,14 +442,21 @@ def _request_id() -> str:
     return f"job-{uuid.uuid4().hex[:16]}"
 
 
+@cache
+def _citizen_statement() -> Select[Any]:
+    """A citizen's status and survivor: Core, built once (no ORM statement a request)."""
+    citizens = Citizen.__table__
+    return select(citizens.c.status, citizens.c.merged_into_id).where(
+        citizens.c.id == bindparam("citizen_id", type_=citizens.c.id.type)
+    )
+
+
 def _current_citizen(citizen_id: uuid.UUID | None) -> uuid.UUID | None:
     """The record a contact about ``citizen_id`` belongs to now (a merge moves it on)."""
     for _ in range(_MERGE_HOPS):
         if citizen_id is None:
             return None
-        found = db.session.execute(
-            select(Citizen.status, Citizen.merged_into_id).where(Citizen.id == citizen_id)
-        ).first()
+        found = db.session.execute(_citizen_statement(), {"citizen_id": citizen_id}).first()
         if found is None:
             return None
         if found[0] != "merged":
@@ -419,7 +503,8 @@ def finish(
     transaction and commits it, so the contact and the payment commit together).
 
     :param citizen_current: the payment's citizen was checked unmerged in this transaction
-        (a create), so the contact is recorded against it without following merges.
+        (a create, or a notification's look-up of the payment): the contact is recorded
+        against it without following merges.
     """
     if not succeeded:
         if hook:
@@ -445,6 +530,7 @@ def apply_provider_update(
     occurred_at: datetime,
     detail: dict[str, Any],
     locked: Payment | None = None,
+    citizen_current: bool = False,
 ) -> Payment:
     """Apply what a provider says about a payment, in one transaction of its own.
 
@@ -460,6 +546,8 @@ def apply_provider_update(
     :param detail: what the event records besides (never card numbers).
     :param locked: the payment of ``provider_reference``, already locked in this transaction
         by ``locked_payment`` (the notification endpoint locks it first); else it is locked here.
+    :param citizen_current: ``locked``'s citizen was read unmerged in this transaction
+        (``locked_payment_and_citizen``): its contact is recorded against it.
     :returns: the payment as it now stands.
     :raises NotFound: no payment has that provider reference.
     :raises ValidationError: unknown state, or a code that does not go with it.
@@ -470,6 +558,7 @@ def apply_provider_update(
         payment = locked
         if payment is None or payment.provider_reference != provider_reference:
             payment = locked_payment(provider_reference=provider_reference)
+            citizen_current = False
         moved = move(
             payment,
             to_state,
@@ -482,7 +571,12 @@ def apply_provider_update(
         if not moved:
             db.session.commit()
             return payment
-        finish(payment, actor=actor, succeeded=to_state == states.SUCCESS)
+        finish(
+            payment,
+            actor=actor,
+            succeeded=to_state == states.SUCCESS,
+            citizen_current=citizen_current,
+        )
     except Exception:
         db.session.rollback()
         raise

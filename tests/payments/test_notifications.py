@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cgcrm.core.clock import utcnow
 from cgcrm.core.outbox import OutboxEvent
@@ -297,3 +297,42 @@ def test_the_same_notification_delivered_at_once_is_applied_once(
     assert outcomes == ["applied"] + ["refused_replay"] * 5
     history = cashier.get(f"/api/v1/payments/{created['payment_id']}/events").get_json()
     assert [event["to_state"] for event in history].count("success") == 1
+
+
+def test_a_success_for_a_merged_citizen_records_the_contact_against_the_survivor(
+    app: Flask, cashier: Api, client: Any, make_api: Any
+) -> None:
+    from tests.conftest import new_citizen_payload
+
+    registrar = make_api("citizens:read citizens:write", "RATES")
+    merged, survivor = (
+        registrar.post("/api/v1/citizens", json=new_citizen_payload(given_name=name))
+        .get_json()
+        .get("id")
+        for name in ("Merged", "Survivor")
+    )
+    created = create_web_payment(cashier, citizen_id=merged)
+    assert pay_by_card(client, created["next_url"]).status_code == 303
+    # Merged after the payment was taken: the payment's citizen is read with its lock.
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE citizens SET status = 'merged', merged_into_id = :survivor WHERE id = :id"
+            ),
+            {"survivor": uuid.UUID(survivor), "id": uuid.UUID(merged)},
+        )
+        db.session.commit()
+        db.session.remove()
+    body, headers = signed_notification(app, created["provider_id"], "success")
+    response = post_notification(client, body, headers)
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        recorded = db.session.execute(
+            text(
+                "SELECT interactions.citizen_id FROM interactions JOIN payments"
+                " ON payments.reference = interactions.transaction_ref WHERE payments.id = :id"
+            ),
+            {"id": uuid.UUID(created["payment_id"])},
+        ).scalar_one()
+        db.session.remove()
+    assert recorded == uuid.UUID(survivor)

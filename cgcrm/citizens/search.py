@@ -159,30 +159,41 @@ def _name_candidates(
     rows = db.session.execute(_blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS))
 
     hits: dict[uuid.UUID, Hit] = {}
-    first, last, joined_last = words[0], words[-1], "".join(words[1:])
+    # Thousands of rows share a few hundred (kind, given, family) keys: each scored once.
+    scores: dict[tuple[str, str, str], float] = {}
     for citizen_id, kind, given_key, family_key in rows:
-        if len(words) == 1:
-            score = max(
-                JaroWinkler.normalized_similarity(first, family_key),
-                JaroWinkler.normalized_similarity(first, given_key) * 0.97,
-            )
-        else:
-            family = JaroWinkler.normalized_similarity(last, family_key)
-            if len(words) > 2:
-                family = max(family, JaroWinkler.normalized_similarity(joined_last, family_key))
-            in_order = (JaroWinkler.normalized_similarity(first, given_key) + family) / 2
-            swapped = (
-                JaroWinkler.normalized_similarity(first, family_key)
-                + JaroWinkler.normalized_similarity(last, given_key)
-            ) / 2
-            score = max(in_order, swapped * 0.97)
-        score *= KIND_WEIGHT.get(kind, 0.9)
+        score = scores.get((kind, given_key, family_key))
+        if score is None:
+            score = _name_score(words, kind, given_key, family_key)
+            scores[(kind, given_key, family_key)] = score
         hit = hits.get(citizen_id)
         if hit is None or score > hit.score:
             hits[citizen_id] = Hit(
                 citizen_id, score, {"previous_name" if kind == "previous" else "name"}
             )
     return hits
+
+
+def _name_score(words: Sequence[str], kind: str, given_key: str, family_key: str) -> float:
+    """How well a name row's keys match the query's words (Jaro-Winkler, either order)."""
+    first, last = words[0], words[-1]
+    if len(words) == 1:
+        score = max(
+            JaroWinkler.normalized_similarity(first, family_key),
+            JaroWinkler.normalized_similarity(first, given_key) * 0.97,
+        )
+    else:
+        family = JaroWinkler.normalized_similarity(last, family_key)
+        if len(words) > 2:
+            joined_last = "".join(words[1:])
+            family = max(family, JaroWinkler.normalized_similarity(joined_last, family_key))
+        in_order = (JaroWinkler.normalized_similarity(first, given_key) + family) / 2
+        swapped = (
+            JaroWinkler.normalized_similarity(first, family_key)
+            + JaroWinkler.normalized_similarity(last, given_key)
+        ) / 2
+        score = max(in_order, swapped * 0.97)
+    return score * KIND_WEIGHT.get(kind, 0.9)
 
 
 def _exact_candidates(q: str) -> dict[uuid.UUID, Hit]:

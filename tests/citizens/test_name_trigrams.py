@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import random
 import string
+import time
 
 import sqlalchemy as sa
 from flask import Flask
 
+from cgcrm.citizens.name_dictionary import _NameDictionary
 from cgcrm.citizens.name_trigrams import TrigramIndex
 from cgcrm.extensions import db
 
@@ -63,3 +65,14 @@ def test_nearest_keys_are_at_the_distances_pg_trgm_ranks_first(app: Flask) -> No
             ).all()
             assert _distances(got) == _distances(expected), word
         db.session.remove()
+
+
+def test_a_key_learnt_later_is_among_a_cached_words_neighbours() -> None:
+    dictionary = _NameDictionary()
+    dictionary._loaded_at = time.monotonic()  # as if loaded (empty), so that it learns
+    dictionary.learn([("hall", "HL"), ("hill", "HL"), ("smith", "SM0")])
+    assert dictionary.similar("halll", 1, 0) == {"hall"}
+    dictionary.learn([("halll", "HL")])
+    assert dictionary.similar("halll", 1, 0) == {"halll"}
+    # The same sound, ranked by trigrams: "hill" shares fewer with "hall" than "halll" does.
+    assert dictionary.similar("hall", 0, 2) == {"hall", "halll"}

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, or_, select, text, union_all
 
 from cgcrm.citizens import normalize, record
 from cgcrm.citizens.models import (
@@ -39,6 +39,8 @@ from cgcrm.extensions import db
 NEIGHBOURS_PER_WORD = 12
 PHONETIC_PER_WORD = 24
 MAX_NAME_ROWS = 5000
+# A one-word search reads its keys in batches of 1, 2, 4... closest first (a few round trips).
+FIRST_KEY_BATCH = 1
 KIND_WEIGHT = {"current": 1.0, "preferred": 0.98, "previous": 0.95}
 
 
@@ -140,24 +142,61 @@ def _name_candidates(
         CitizenName.citizen_id, CitizenName.kind, CitizenName.given_key, CitizenName.family_key
     )
     if len(words) == 1:
-        near = similar_tokens(words[0])
-        query = columns.where(
-            or_(CitizenName.family_key.in_(near), CitizenName.given_key.in_(near))
+        return _one_word_candidates(words[0], columns, date_of_birth, postcode)
+    given_near, family_near = similar_tokens(words[0]), similar_tokens(words[-1])
+    if len(words) > 2:
+        # A family name of several words ("De Jong") is one key, "dejong".
+        family_near = sorted({*family_near, *similar_tokens("".join(words[1:]))})
+    query = columns.where(
+        or_(
+            CitizenName.family_key.in_(family_near) & CitizenName.given_key.in_(given_near),
+            # "Smith John", as people say it at a counter.
+            CitizenName.family_key.in_(given_near) & CitizenName.given_key.in_(family_near),
         )
-    else:
-        given_near, family_near = similar_tokens(words[0]), similar_tokens(words[-1])
-        if len(words) > 2:
-            # A family name of several words ("De Jong") is one key, "dejong".
-            family_near = sorted({*family_near, *similar_tokens("".join(words[1:]))})
-        query = columns.where(
-            or_(
-                CitizenName.family_key.in_(family_near) & CitizenName.given_key.in_(given_near),
-                # "Smith John", as people say it at a counter.
-                CitizenName.family_key.in_(given_near) & CitizenName.given_key.in_(family_near),
-            )
-        )
-    rows = db.session.execute(_blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS))
+    )
+    return _scored(
+        words, db.session.execute(_blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS))
+    )
 
+
+def _one_word_candidates(
+    word: str, columns: Select[Any], date_of_birth: date | None, postcode: str | None
+) -> dict[uuid.UUID, Hit]:
+    """The name rows whose family or given key is near ``word``, closest keys first.
+
+    Each batch of keys is read as two index-only scans (the indexes carry the kind, migration
+    0029), each row with the batch of the closer of its two keys. An OR is answered by a
+    bitmap of both indexes and a heap page per row: 3,000-4,000 pages for a prefix typed in
+    the console. Up to ``MAX_NAME_ROWS`` rows are read, the closest keys' first (where more
+    match, the OR read whichever rows its heap pages held first).
+    """
+    near = similar_tokens(word)
+    by_closeness = sorted(
+        near, key=lambda key: (-JaroWinkler.normalized_similarity(word, key), key)
+    )
+    rows: list[Any] = []
+    start, size = 0, FIRST_KEY_BATCH
+    while start < len(by_closeness) and len(rows) < MAX_NAME_ROWS:
+        read_before, batch = by_closeness[:start], by_closeness[start : start + size]
+        # A row is read with the batch of the closer of its two keys, and only there.
+        by_family = columns.where(
+            CitizenName.family_key.in_(batch), CitizenName.given_key.not_in(read_before)
+        )
+        by_given_only = columns.where(
+            CitizenName.given_key.in_(batch),
+            CitizenName.family_key.not_in(by_closeness[: start + size]),
+        )
+        union = union_all(
+            _blocked(by_family, date_of_birth, postcode),
+            _blocked(by_given_only, date_of_birth, postcode),
+        )
+        rows += db.session.execute(union.limit(MAX_NAME_ROWS - len(rows))).all()
+        start, size = start + size, size * 2
+    return _scored([word], rows)
+
+
+def _scored(words: Sequence[str], rows: Any) -> dict[uuid.UUID, Hit]:
+    """Each citizen's best name row, scored against the query's words."""
     hits: dict[uuid.UUID, Hit] = {}
     # Thousands of rows share a few hundred (kind, given, family) keys: each scored once.
     scores: dict[tuple[str, str, str], float] = {}

@@ -153,16 +153,20 @@ class CitizenName(db.Model):  # type: ignore[name-defined,misc]
             "citizen_id",
             postgresql_include=["given_key", "family_key"],
         ),
-        # Search probes (family, given) pairs of candidate keys, then single keys; the match
-        # probes both orders for ids alone (index-only scans, migration 0016).
+        # Search probes (family, given) pairs of candidate keys, then single keys, for ids and
+        # kinds; the match probes both orders for ids alone (index-only scans, migrations 0016
+        # and 0029).
         Index(
             "ix_citizen_names_family_given",
             "family_key",
             "given_key",
-            postgresql_include=["citizen_id"],
+            postgresql_include=["citizen_id", "kind"],
         ),
         Index(
-            "ix_citizen_names_given", "given_key", "family_key", postgresql_include=["citizen_id"]
+            "ix_citizen_names_given",
+            "given_key",
+            "family_key",
+            postgresql_include=["citizen_id", "kind"],
         ),
     )
 

@@ -8,10 +8,13 @@ lists; perhaps a few hundred thousand for a real population), so each process ke
 bucketed by first letter and length (a word within two edits has a length within two) and by
 sound (the Metaphone key ``name_tokens`` stores), and adds the keys other processes wrote
 when it is older than ``RELOAD_AFTER_SECONDS`` (keys are never removed; the copy is built
-afresh only when the table has fewer keys than the copy). A key added since the
-last load is still found by the search's trigram and phonetic look-ups; only its in-process
-neighbours wait. A key this process writes joins its copy at once (``learn``): a record created
-at the counter is found with a typo straight away, in the worker that created it.
+afresh only when the table has fewer keys than the copy). The copy also answers the search's
+trigram and phonetic look-ups (``similar``, from a trigram index of the keys:
+``name_trigrams``), which cost two GiST scans of ``name_tokens`` per search. A key another
+process added since the last load is still found as typed (every word is its own neighbour);
+with a typo, once the copy is reloaded. A key this process writes joins its copy at once
+(``learn``): a record created at the counter is found with a typo straight away, in the worker
+that created it.
 
 The copy also holds the roles each key has had in a stored name (given, family; ``name_tokens``
 keeps them, never unset): the real-time match probes a neighbour as a given or a family name
@@ -30,7 +33,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy import select
 
+from cgcrm.citizens import normalize
 from cgcrm.citizens.models import NameToken
+from cgcrm.citizens.name_trigrams import TrigramIndex
 from cgcrm.extensions import db
 
 RELOAD_AFTER_SECONDS = 60.0
@@ -55,6 +60,10 @@ class _NameDictionary:
         # found by writing out that word's edits and looking each up (``_one_edit``).
         self._tokens: set[str] = set()
         self._letters = ""
+        # The keys by trigram: the search's nearest neighbours in spelling (``similar``), kept
+        # by word until any key is added (a search as you type asks again for each word typed).
+        self._trigrams = TrigramIndex()
+        self._similar: dict[tuple[str, int, int], frozenset[str]] = {}
         # Names repeat (most people share a few thousand): a word's neighbours are kept until
         # a key within their reach is added.
         self._neighbours: dict[tuple[str, int], tuple[str, ...]] = {}
@@ -71,6 +80,7 @@ class _NameDictionary:
             self._loaded_at = float("-inf")
             self._by_shape, self._by_sound = {}, {}
             self._tokens, self._letters = set(), ""
+            self._trigrams, self._similar = TrigramIndex(), {}
             self._neighbours, self._cached_by_shape = {}, {}
             self._stored_roles, self._roles = {}, {}
 
@@ -97,6 +107,8 @@ class _NameDictionary:
             self._by_shape.setdefault(shape, []).append(token)
             self._by_sound[phonetic] = (*self._by_sound.get(phonetic, ()), token)
             self._tokens.add(token)
+            self._trigrams.add((token,))
+            self._similar = {}
             if not set(token) <= set(self._letters):
                 self._letters = "".join(sorted(set(self._letters) | set(token)))
             for length in range(len(token) - 2, len(token) + 3):
@@ -137,6 +149,8 @@ class _NameDictionary:
                     self._by_sound = {key: tuple(found) for key, found in sounds.items()}
                     self._tokens = set(stored)
                     self._letters = "".join(sorted(set("".join(self._tokens))))
+                    self._trigrams, self._similar = TrigramIndex(), {}
+                    self._trigrams.add(token for token, _, _ in rows)
                     self._neighbours, self._cached_by_shape = {}, {}
                     self._roles = {}
                 else:
@@ -206,6 +220,26 @@ class _NameDictionary:
         self._load()
         stored = self._stored_roles
         return {token: stored.get(token, 0) for token in tokens}
+
+    def similar(self, word: str, nearest: int, same_sound: int) -> frozenset[str]:
+        """The ``nearest`` keys closest to ``word`` in trigram similarity, and the
+        ``same_sound`` closest of those with its Metaphone key: what the trigram index of
+        ``name_tokens`` answers (``name_trigrams``), from this copy."""
+        sounds = self._load()[1]
+        # Kept in the dictionary of this copy's keys: a key added meanwhile replaces it.
+        cache = self._similar
+        cached = cache.get((word, nearest, same_sound))
+        if cached is not None:
+            return cached
+        trigrams = self._trigrams
+        shared = trigrams.shared(word)
+        found = set(trigrams.nearest(word, nearest, shared))
+        alike = sounds.get(normalize.phonetic_key(word), ())
+        found.update(trigrams.nearest_among(alike, same_sound, shared))
+        if len(cache) >= CACHED_WORDS:
+            cache.clear()
+        cache[(word, nearest, same_sound)] = frozenset(found)
+        return frozenset(found)
 
     def same_sound(self, phonetic: str) -> tuple[str, ...]:
         """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""

@@ -28,12 +28,12 @@ def upgrade() -> None:
             sa.Column("used_as_family", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
     # Roles are "ever used so": a key no stored name uses keeps both (it finds nobody anyway).
+    given = "EXISTS (SELECT 1 FROM citizen_names n WHERE n.given_key = name_tokens.token)"
+    family = "EXISTS (SELECT 1 FROM citizen_names n WHERE n.family_key = name_tokens.token)"
+    # Correlated, not UPDATE … FROM with an alias: the same statement runs on SQLite.
     op.execute(
-        "UPDATE name_tokens t SET used_as_given = r.given, used_as_family = r.family FROM ("
-        "SELECT token, "
-        "EXISTS (SELECT FROM citizen_names n WHERE n.given_key = k.token) AS given, "
-        "EXISTS (SELECT FROM citizen_names n WHERE n.family_key = k.token) AS family "
-        "FROM name_tokens k) r WHERE r.token = t.token AND (r.given OR r.family)"
+        f"UPDATE name_tokens SET used_as_given = {given}, used_as_family = {family} "
+        f"WHERE {given} OR {family}"
     )
     op.drop_index("ix_addresses_citizen_id", table_name="addresses")
     op.create_index(

@@ -9,7 +9,7 @@ a u probability for every one of them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -106,17 +106,27 @@ _family_levels: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str]
 _UNSEEN = "unseen"
 
 
+def _remembered(
+    memory: dict[tuple[str, tuple[str, ...], str, str, tuple[str, ...], str], str | None],
+    key: tuple[str, tuple[str, ...], str, str, tuple[str, ...], str],
+    compare: Callable[[NameForm, NameForm], str | None],
+    a: NameForm,
+    b: NameForm,
+) -> str | None:
+    level = memory.get(key, _UNSEEN)
+    if level is _UNSEEN:
+        if len(memory) >= _LEVELS_REMEMBERED:
+            memory.clear()
+        level = memory[key] = compare(a, b)
+    return level
+
+
 def _given_level(a: NameForm, b: NameForm) -> str | None:
     """``compare_given(a, b)``, remembered."""
     if a.given and a.given == b.given:
         return "exact"
     key = (a.given, a.given_words, a.given_sound, b.given, b.given_words, b.given_sound)
-    level = _given_levels.get(key, _UNSEEN)
-    if level is _UNSEEN:
-        if len(_given_levels) >= _LEVELS_REMEMBERED:
-            _given_levels.clear()
-        level = _given_levels[key] = compare_given(a, b)
-    return level
+    return _remembered(_given_levels, key, compare_given, a, b)
 
 
 def _family_level(a: NameForm, b: NameForm) -> str | None:
@@ -124,12 +134,7 @@ def _family_level(a: NameForm, b: NameForm) -> str | None:
     if a.family and a.family == b.family:
         return "exact"
     key = (a.family, a.family_words, a.family_sound, b.family, b.family_words, b.family_sound)
-    level = _family_levels.get(key, _UNSEEN)
-    if level is _UNSEEN:
-        if len(_family_levels) >= _LEVELS_REMEMBERED:
-            _family_levels.clear()
-        level = _family_levels[key] = compare_family(a, b)
-    return level
+    return _remembered(_family_levels, key, compare_family, a, b)
 
 
 # A row's names are read the other way round against each of its candidates: the forms are

@@ -14,6 +14,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
+from cgcrm.core.read_only_end import end_if_read_only
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,10 @@ class SessionSafeSQLAlchemy(SQLAlchemy):
 
     def _teardown_session(self, exc: BaseException | None) -> None:
         try:
+            if exc is None:
+                # A read after the last commit is committed: a rollback would make the driver
+                # forget its prepared statements (``core.read_only_end``).
+                end_if_read_only(self.session())
             self.session.remove()
         except SQLAlchemyError as error:
             log.warning("discarding a session whose connection failed at teardown: %s", error)

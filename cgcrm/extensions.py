@@ -43,11 +43,15 @@ class SessionSafeSQLAlchemy(SQLAlchemy):
     """
 
     def _teardown_session(self, exc: BaseException | None) -> None:
-        try:
-            if exc is None:
+        if exc is None:
+            try:
                 # A read after the last commit is committed: a rollback would make the driver
                 # forget its prepared statements (``core.read_only_end``).
                 end_if_read_only(self.session())
+            except SQLAlchemyError as error:
+                # The removal below rolls it back (or finds the connection gone) as before.
+                log.warning("a read-only transaction could not commit at teardown: %s", error)
+        try:
             self.session.remove()
         except SQLAlchemyError as error:
             log.warning("discarding a session whose connection failed at teardown: %s", error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from cgcrm.core.driver import execute_prepared
 from cgcrm.core.read_only_end import end_if_read_only
@@ -71,3 +72,12 @@ def test_only_a_transaction_of_selects_without_pending_changes_is_committed(
         end_if_read_only(db.session())
         assert db.session().in_transaction()
         db.session.rollback()
+
+
+def test_a_failed_read_left_open_still_ends_and_the_next_request_works(
+    one_connection: Flask,
+) -> None:
+    with one_connection.app_context(), pytest.raises(DBAPIError):
+        db.session.execute(text("SELECT 1 / 0"))
+    with one_connection.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar_one() == 1

@@ -92,7 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from cgcrm.citizens.match_links import install_match_lookup
     from cgcrm.citizens.routes import blp as citizens_blp
     from cgcrm.console import init_console
-    from cgcrm.core import http
+    from cgcrm.core import http, read_only_end
     from cgcrm.core.audit_keys import build_audit_keyring
     from cgcrm.core.crypto import build_cipher
     from cgcrm.core.docs_assets import swagger_ui_assets
@@ -152,6 +152,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     idle_ping = app.extensions["cgcrm.idle_ping"] = IdlePing(app.config["POOL_PING_AFTER_IDLE"])
     with app.app_context():
         idle_ping.install(db.engine)
+        read_only_end.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     api = CgcrmApi(app, operation_scopes=declared_scopes)
     app.extensions["cgcrm.redis"] = redis.Redis.from_url(

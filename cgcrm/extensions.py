@@ -14,6 +14,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
+from cgcrm.core.read_only_end import end_if_read_only
+
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +43,14 @@ class SessionSafeSQLAlchemy(SQLAlchemy):
     """
 
     def _teardown_session(self, exc: BaseException | None) -> None:
+        if exc is None:
+            try:
+                # A read after the last commit is committed: a rollback would make the driver
+                # forget its prepared statements (``core.read_only_end``).
+                end_if_read_only(self.session())
+            except SQLAlchemyError as error:
+                # The removal below rolls it back (or finds the connection gone) as before.
+                log.warning("a read-only transaction could not commit at teardown: %s", error)
         try:
             self.session.remove()
         except SQLAlchemyError as error:

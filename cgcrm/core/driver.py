@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.exc import DBAPIError
 
+from cgcrm.core.read_only_end import mark_written
 from cgcrm.extensions import db
 
 
@@ -30,6 +31,7 @@ def execute_prepared(
         placeholders (it keeps that parse only for statements of up to 4 kB).
     """
     connection = db.session.connection()
+    mark_written(connection)
     fairy = connection.connection
     driver: Any = fairy.driver_connection
     try:

@@ -12,7 +12,7 @@ Emails, phones and identifiers are matched exactly on their canonical forms.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Select, or_, select, text, union_all
+from sqlalchemy import ARRAY, Select, String, bindparam, func, or_, select, text, tuple_, union_all
 
 from cgcrm.citizens import normalize, record
 from cgcrm.citizens.models import (
@@ -31,7 +31,7 @@ from cgcrm.citizens.models import (
     ExternalIdentifier,
     NameToken,
 )
-from cgcrm.citizens.name_dictionary import name_dictionary
+from cgcrm.citizens.name_dictionary import FAMILY, GIVEN, name_dictionary
 from cgcrm.core.audit import record_access
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -41,6 +41,11 @@ PHONETIC_PER_WORD = 24
 MAX_NAME_ROWS = 5000
 # A one-word search reads its keys in batches of 1, 2, 4... closest first (a few round trips).
 FIRST_KEY_BATCH = 1
+# A search of two words or more reads its (given, family) key pairs best first, in batches of
+# 256, 512... pairs (most queries settle in the first).
+FIRST_PAIR_BATCH = 256
+# "Smith John" scores a little below "John Smith" for the query "John Smith".
+SWAPPED_WEIGHT = 0.97
 KIND_WEIGHT = {"current": 1.0, "preferred": 0.98, "previous": 0.95}
 
 
@@ -135,71 +140,195 @@ def _blocked(query: Select[Any], date_of_birth: date | None, postcode: str | Non
     return query
 
 
-def _name_candidates(
+NameRows = Sequence[Any]
+# Each batch of name rows read, and the best score any row still unread can have (None: all
+# read). Reading stops once the best ``limit`` current hits all score above it.
+NameBatches = Iterator[tuple[NameRows, float | None]]
+
+
+def _name_batches(
     words: Sequence[str], date_of_birth: date | None, postcode: str | None
-) -> dict[uuid.UUID, Hit]:
+) -> NameBatches:
     columns = select(
         CitizenName.citizen_id, CitizenName.kind, CitizenName.given_key, CitizenName.family_key
     )
     if len(words) == 1:
-        return _one_word_candidates(words[0], columns, date_of_birth, postcode)
+        return _one_word_batches(words[0], columns, date_of_birth, postcode)
     given_near, family_near = similar_tokens(words[0]), similar_tokens(words[-1])
     if len(words) > 2:
         # A family name of several words ("De Jong") is one key, "dejong".
         family_near = sorted({*family_near, *similar_tokens("".join(words[1:]))})
-    query = columns.where(
-        or_(
-            CitizenName.family_key.in_(family_near) & CitizenName.given_key.in_(given_near),
-            # "Smith John", as people say it at a counter.
-            CitizenName.family_key.in_(given_near) & CitizenName.given_key.in_(family_near),
+    return _pair_batches(words, given_near, family_near, columns, date_of_birth, postcode)
+
+
+def _pair_scores(
+    words: Sequence[str], given_near: Sequence[str], family_near: Sequence[str]
+) -> list[tuple[float, str, str]]:
+    """(score, given key, family key) of every pair a name row may hold to match: a given
+    key near the first word and a family key near the last, or the other way round ("Smith
+    John", as people say it at a counter), best first.
+
+    Only keys that have been a given name are paired as one, and likewise family names
+    (``name_dictionary.roles``; the typed words in both, whatever the copy says): a key
+    near "John" that only families have had makes no pair with the family keys. The score is
+    ``_name_score``'s for a current name (the same sums in the same order), the most a row of
+    that pair can score; each key's similarities are computed once, not once per pair.
+    """
+    first, last = words[0], words[-1]
+    typed = {*words, "".join(words[1:])}
+    keys = {*given_near, *family_near}
+    as_first = {key: JaroWinkler.normalized_similarity(first, key) for key in keys}
+    as_last = {key: JaroWinkler.normalized_similarity(last, key) for key in keys}
+    as_family = as_last
+    if len(words) > 2:
+        joined_last = "".join(words[1:])
+        as_family = {
+            key: max(as_last[key], JaroWinkler.normalized_similarity(joined_last, key))
+            for key in keys
+        }
+
+    def held_as(role: int, near: Sequence[str]) -> list[str]:
+        return [key for key in near if key in typed or name_dictionary.roles(key) & role]
+
+    scores = {
+        (given, family): max(
+            (as_first[given] + as_family[family]) / 2,
+            (as_first[family] + as_last[given]) / 2 * SWAPPED_WEIGHT,
         )
-    )
-    return _scored(
-        words, db.session.execute(_blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS))
+        for givens, families in ((given_near, family_near), (family_near, given_near))
+        for given in held_as(GIVEN, givens)
+        for family in held_as(FAMILY, families)
+    }
+    return sorted(
+        ((score, given, family) for (given, family), score in scores.items()),
+        key=lambda pair: (-pair[0], pair[1], pair[2]),
     )
 
 
-def _one_word_candidates(
+def _pair_batches(
+    words: Sequence[str],
+    given_near: Sequence[str],
+    family_near: Sequence[str],
+    columns: Select[Any],
+    date_of_birth: date | None,
+    postcode: str | None,
+) -> NameBatches:
+    """The name rows holding a (given, family) pair of near keys, the best pairs first.
+
+    ``family IN F AND given IN G`` (or swapped) made PostgreSQL descend the b-tree once per
+    pair, |F| x |G| each way (3,600 descents for a typo of two five-letter words), and plan
+    an estimate per listed key. A few hundred best pairs at a time are joined to the index
+    instead, until the best hits are settled. Up to ``MAX_NAME_ROWS`` rows are read.
+    """
+    pairs = _pair_scores(words, given_near, family_near)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    read, start, size = 0, 0, FIRST_PAIR_BATCH
+    while start < len(pairs) and read < MAX_NAME_ROWS:
+        batch = pairs[start : start + size]
+        start, size = start + size, size * 2
+        if postgres:
+            wanted = (
+                func.unnest(
+                    bindparam("given_keys", [given for _, given, _ in batch], ARRAY(String)),
+                    bindparam("family_keys", [family for _, _, family in batch], ARRAY(String)),
+                )
+                .table_valued("given_key", "family_key")
+                .render_derived(name="pairs")
+            )
+            query = columns.select_from(wanted).join(
+                CitizenName,
+                (CitizenName.family_key == wanted.c.family_key)
+                & (CitizenName.given_key == wanted.c.given_key),
+            )
+        else:
+            query = columns.where(
+                tuple_(CitizenName.given_key, CitizenName.family_key).in_(
+                    [(given, family) for _, given, family in batch]
+                )
+            )
+        blocked = _blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS - read)
+        rows = db.session.execute(blocked).all()
+        read += len(rows)
+        yield rows, (pairs[start][0] if start < len(pairs) and read < MAX_NAME_ROWS else None)
+
+
+def _one_word_batches(
     word: str, columns: Select[Any], date_of_birth: date | None, postcode: str | None
-) -> dict[uuid.UUID, Hit]:
+) -> NameBatches:
     """The name rows whose family or given key is near ``word``, closest keys first.
 
     Each batch of keys is read as two index-only scans (the indexes carry the kind, migration
     0029), each row with the batch of the closer of its two keys. An OR is answered by a
     bitmap of both indexes and a heap page per row: 3,000-4,000 pages for a prefix typed in
     the console. Up to ``MAX_NAME_ROWS`` rows are read, the closest keys' first (where more
-    match, the OR read whichever rows its heap pages held first).
+    match, the OR read whichever rows its heap pages held first). A row scores at most its
+    closer key's similarity to the word, unless its other key is not near the word at all
+    (then it is found through the near one, and may score more): the bound is that of the
+    closest keys left.
     """
     near = similar_tokens(word)
-    by_closeness = sorted(
-        near, key=lambda key: (-JaroWinkler.normalized_similarity(word, key), key)
-    )
-    rows: list[Any] = []
-    start, size = 0, FIRST_KEY_BATCH
-    while start < len(by_closeness) and len(rows) < MAX_NAME_ROWS:
+    closeness = {key: JaroWinkler.normalized_similarity(word, key) for key in near}
+    by_closeness = sorted(near, key=lambda key: (-closeness[key], key))
+    read, start, size = 0, 0, FIRST_KEY_BATCH
+    while start < len(by_closeness) and read < MAX_NAME_ROWS:
         read_before, batch = by_closeness[:start], by_closeness[start : start + size]
+        start, size = start + size, size * 2
         # A row is read with the batch of the closer of its two keys, and only there.
         by_family = columns.where(
             CitizenName.family_key.in_(batch), CitizenName.given_key.not_in(read_before)
         )
         by_given_only = columns.where(
             CitizenName.given_key.in_(batch),
-            CitizenName.family_key.not_in(by_closeness[: start + size]),
+            CitizenName.family_key.not_in(by_closeness[:start]),
         )
         union = union_all(
             _blocked(by_family, date_of_birth, postcode),
             _blocked(by_given_only, date_of_birth, postcode),
         )
-        rows += db.session.execute(union.limit(MAX_NAME_ROWS - len(rows))).all()
-        start, size = start + size, size * 2
-    return _scored([word], rows)
+        rows = db.session.execute(union.limit(MAX_NAME_ROWS - read)).all()
+        read += len(rows)
+        more = start < len(by_closeness) and read < MAX_NAME_ROWS
+        yield rows, (closeness[by_closeness[start]] if more else None)
 
 
-def _scored(words: Sequence[str], rows: Any) -> dict[uuid.UUID, Hit]:
-    """Each citizen's best name row, scored against the query's words."""
+def _name_hits(
+    words: Sequence[str],
+    date_of_birth: date | None,
+    postcode: str | None,
+    found: dict[uuid.UUID, Hit],
+    limit: int,
+) -> dict[uuid.UUID, Hit]:
+    """Each citizen's best name row, read until no row left unread can change the best
+    ``limit`` current hits (together with those ``found`` already: emails, phones, ids)."""
     hits: dict[uuid.UUID, Hit] = {}
     # Thousands of rows share a few hundred (kind, given, family) keys: each scored once.
     scores: dict[tuple[str, str, str], float] = {}
+    for rows, bound in _name_batches(words, date_of_birth, postcode):
+        _score_rows(words, rows, hits, scores)
+        if bound is None or _settled({**hits, **found}, bound, limit):
+            break
+    return hits
+
+
+def _settled(hits: dict[uuid.UUID, Hit], bound: float, limit: int) -> bool:
+    """Whether the best ``limit`` current hits all score above ``bound``."""
+    above = [hit for hit in hits.values() if hit.score > bound]
+    if len(above) < limit:
+        return False
+    return len(_current(sorted(above, key=_rank), limit)) == limit
+
+
+def _rank(hit: Hit) -> tuple[float, uuid.UUID]:
+    return -hit.score, hit.citizen_id
+
+
+def _score_rows(
+    words: Sequence[str],
+    rows: NameRows,
+    hits: dict[uuid.UUID, Hit],
+    scores: dict[tuple[str, str, str], float],
+) -> None:
+    """Keep in ``hits`` each citizen's best name row, scored against the query's words."""
     for citizen_id, kind, given_key, family_key in rows:
         score = scores.get((kind, given_key, family_key))
         if score is None:
@@ -210,7 +339,6 @@ def _scored(words: Sequence[str], rows: Any) -> dict[uuid.UUID, Hit]:
             hits[citizen_id] = Hit(
                 citizen_id, score, {"previous_name" if kind == "previous" else "name"}
             )
-    return hits
 
 
 def _name_score(words: Sequence[str], kind: str, given_key: str, family_key: str) -> float:
@@ -231,7 +359,7 @@ def _name_score(words: Sequence[str], kind: str, given_key: str, family_key: str
             JaroWinkler.normalized_similarity(first, family_key)
             + JaroWinkler.normalized_similarity(last, given_key)
         ) / 2
-        score = max(in_order, swapped * 0.97)
+        score = max(in_order, swapped * SWAPPED_WEIGHT)
     return score * KIND_WEIGHT.get(kind, 0.9)
 
 
@@ -323,14 +451,14 @@ def search_citizens(
         hits.update(_exact_candidates(q))
         words = normalize.query_tokens(q) if "@" not in q else []
         if words:
-            for citizen_id, hit in _name_candidates(words, date_of_birth, postcode).items():
+            for citizen_id, hit in _name_hits(words, date_of_birth, postcode, hits, limit).items():
                 if citizen_id not in hits:
                     hits[citizen_id] = hit
     else:
         hits = _blocking_only(date_of_birth, postcode)
 
     considered = len(hits)
-    ranked = _current(sorted(hits.values(), key=lambda h: (-h.score, h.citizen_id)), limit)
+    ranked = _current(sorted(hits.values(), key=_rank), limit)
     citizens = {
         c.id: c
         for c in db.session.scalars(

@@ -31,7 +31,7 @@ from cgcrm.citizens.models import (
     ExternalIdentifier,
     NameToken,
 )
-from cgcrm.citizens.name_dictionary import FAMILY, GIVEN, name_dictionary
+from cgcrm.citizens.name_dictionary import BOTH, FAMILY, GIVEN, name_dictionary
 from cgcrm.core.audit import record_access
 from cgcrm.core.principal import Actor
 from cgcrm.extensions import db
@@ -47,6 +47,8 @@ FIRST_PAIR_BATCH = 256
 # "Smith John" scores a little below "John Smith" for the query "John Smith".
 SWAPPED_WEIGHT = 0.97
 KIND_WEIGHT = {"current": 1.0, "preferred": 0.98, "previous": 0.95}
+# What a hit found on a name row matched, by the name's kind.
+_NAME_MATCH = {"previous": "previous_name"}
 
 
 @dataclass
@@ -141,8 +143,8 @@ def _blocked(query: Select[Any], date_of_birth: date | None, postcode: str | Non
 
 
 NameRows = Sequence[Any]
-# Each batch of name rows read, and the best score any row still unread can have (None: all
-# read). Reading stops once the best ``limit`` current hits all score above it.
+# Each batch of name rows read, and the most any row still unread can score (None: unknown).
+# Reading stops once the best ``limit`` current hits all score above it.
 NameBatches = Iterator[tuple[NameRows, float | None]]
 
 
@@ -249,7 +251,7 @@ def _pair_batches(
         blocked = _blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS - read)
         rows = db.session.execute(blocked).all()
         read += len(rows)
-        yield rows, (pairs[start][0] if start < len(pairs) and read < MAX_NAME_ROWS else None)
+        yield rows, (pairs[start][0] if start < len(pairs) else None)
 
 
 def _one_word_batches(
@@ -261,25 +263,32 @@ def _one_word_batches(
     0029), each row with the batch of the closer of its two keys. An OR is answered by a
     bitmap of both indexes and a heap page per row: 3,000-4,000 pages for a prefix typed in
     the console. Up to ``MAX_NAME_ROWS`` rows are read, the closest keys' first (where more
-    match, the OR read whichever rows its heap pages held first). A row scores at most its
-    closer key's similarity to the word, unless its other key is not near the word at all
-    (then it is found through the near one, and may score more): the bound is that of the
-    closest keys left.
+    match, the OR read whichever rows its heap pages held first). No bound is given: a row
+    found through a near key may hold another key, near the word in no list, that scores
+    more ("wei wang" for "wwa", through "wei").
     """
     near = similar_tokens(word)
     closeness = {key: JaroWinkler.normalized_similarity(word, key) for key in near}
     by_closeness = sorted(near, key=lambda key: (-closeness[key], key))
+    # Only the keys that have been a family name are looked for as one, and likewise given
+    # names (``_pair_scores``): the rows are the same, from fewer index probes.
+    held = {key: BOTH if key == word else name_dictionary.roles(key) for key in near}
+    families = [key for key in by_closeness if held[key] & FAMILY]
+    givens = [key for key in by_closeness if held[key] & GIVEN]
     read, start, size = 0, 0, FIRST_KEY_BATCH
     while start < len(by_closeness) and read < MAX_NAME_ROWS:
-        read_before, batch = by_closeness[:start], by_closeness[start : start + size]
+        read_before, batch = set(by_closeness[:start]), set(by_closeness[start : start + size])
         start, size = start + size, size * 2
         # A row is read with the batch of the closer of its two keys, and only there.
         by_family = columns.where(
-            CitizenName.family_key.in_(batch), CitizenName.given_key.not_in(read_before)
+            CitizenName.family_key.in_([key for key in families if key in batch]),
+            CitizenName.given_key.not_in([key for key in givens if key in read_before]),
         )
         by_given_only = columns.where(
-            CitizenName.given_key.in_(batch),
-            CitizenName.family_key.not_in(by_closeness[:start]),
+            CitizenName.given_key.in_([key for key in givens if key in batch]),
+            CitizenName.family_key.not_in(
+                [key for key in families if key in batch or key in read_before]
+            ),
         )
         union = union_all(
             _blocked(by_family, date_of_birth, postcode),
@@ -287,8 +296,11 @@ def _one_word_batches(
         )
         rows = db.session.execute(union.limit(MAX_NAME_ROWS - read)).all()
         read += len(rows)
-        more = start < len(by_closeness) and read < MAX_NAME_ROWS
-        yield rows, (closeness[by_closeness[start]] if more else None)
+        yield rows, None
+
+
+# Each citizen's best name row: its score and the kind of name it is.
+NameHits = dict[uuid.UUID, tuple[float, str]]
 
 
 def _name_hits(
@@ -297,48 +309,47 @@ def _name_hits(
     postcode: str | None,
     found: dict[uuid.UUID, Hit],
     limit: int,
-) -> dict[uuid.UUID, Hit]:
+) -> NameHits:
     """Each citizen's best name row, read until no row left unread can change the best
     ``limit`` current hits (together with those ``found`` already: emails, phones, ids)."""
-    hits: dict[uuid.UUID, Hit] = {}
+    best: NameHits = {}
     # Thousands of rows share a few hundred (kind, given, family) keys: each scored once.
     scores: dict[tuple[str, str, str], float] = {}
     for rows, bound in _name_batches(words, date_of_birth, postcode):
-        _score_rows(words, rows, hits, scores)
-        if bound is None or _settled({**hits, **found}, bound, limit):
+        _score_rows(words, rows, best, scores)
+        if bound is not None and _settled(best, found, bound, limit):
             break
-    return hits
+    return best
 
 
-def _settled(hits: dict[uuid.UUID, Hit], bound: float, limit: int) -> bool:
+def _settled(best: NameHits, found: dict[uuid.UUID, Hit], bound: float, limit: int) -> bool:
     """Whether the best ``limit`` current hits all score above ``bound``."""
-    above = [hit for hit in hits.values() if hit.score > bound]
-    if len(above) < limit:
-        return False
-    return len(_current(sorted(above, key=_rank), limit)) == limit
+    above = {cid: score for cid, (score, _) in best.items() if score > bound}
+    above.update((cid, hit.score) for cid, hit in found.items() if hit.score > bound)
+    return len(above) >= limit and len(_current(_ranked(above), limit)) == limit
 
 
-def _rank(hit: Hit) -> tuple[float, uuid.UUID]:
-    return -hit.score, hit.citizen_id
+def _ranked(scores: dict[uuid.UUID, float]) -> list[uuid.UUID]:
+    """Best score first, then oldest id (ids compared as the integers they are: a UUID's
+    own comparison runs in Python, and thousands of hits tie)."""
+    return sorted(scores, key=lambda cid: (-scores[cid], cid.int))
 
 
 def _score_rows(
     words: Sequence[str],
     rows: NameRows,
-    hits: dict[uuid.UUID, Hit],
+    best: NameHits,
     scores: dict[tuple[str, str, str], float],
 ) -> None:
-    """Keep in ``hits`` each citizen's best name row, scored against the query's words."""
+    """Keep in ``best`` each citizen's best name row, scored against the query's words."""
     for citizen_id, kind, given_key, family_key in rows:
         score = scores.get((kind, given_key, family_key))
         if score is None:
             score = _name_score(words, kind, given_key, family_key)
             scores[(kind, given_key, family_key)] = score
-        hit = hits.get(citizen_id)
-        if hit is None or score > hit.score:
-            hits[citizen_id] = Hit(
-                citizen_id, score, {"previous_name" if kind == "previous" else "name"}
-            )
+        held = best.get(citizen_id)
+        if held is None or score > held[0]:
+            best[citizen_id] = (score, kind)
 
 
 def _name_score(words: Sequence[str], kind: str, given_key: str, family_key: str) -> float:
@@ -412,21 +423,19 @@ def _blocking_only(date_of_birth: date | None, postcode: str | None) -> dict[uui
     return {cid: Hit(cid, 0.5) for cid in db.session.scalars(query.limit(MAX_NAME_ROWS))}
 
 
-def _current(ranked: list[Hit], limit: int) -> list[Hit]:
-    """The best ``limit`` hits whose record is not merged, checked on ids alone, a window at a
-    time, so that only the records returned are loaded whole."""
-    current: list[Hit] = []
+def _current(ranked: list[uuid.UUID], limit: int) -> list[uuid.UUID]:
+    """The best ``limit`` citizens whose record is not merged, checked on ids alone, a window
+    at a time, so that only the records returned are loaded whole."""
+    current: list[uuid.UUID] = []
     window = limit * 2
     for start in range(0, len(ranked), window):
         batch = ranked[start : start + window]
         live = set(
             db.session.scalars(
-                select(Citizen.id).where(
-                    Citizen.id.in_([h.citizen_id for h in batch]), Citizen.status != "merged"
-                )
+                select(Citizen.id).where(Citizen.id.in_(batch), Citizen.status != "merged")
             )
         )
-        current += [h for h in batch if h.citizen_id in live][: limit - len(current)]
+        current += [cid for cid in batch if cid in live][: limit - len(current)]
         if len(current) == limit:
             break
     return current
@@ -447,18 +456,22 @@ def search_citizens(
     """
     q = (q or "").strip()
     hits: dict[uuid.UUID, Hit] = {}
+    named: NameHits = {}
     if q:
-        hits.update(_exact_candidates(q))
+        hits = _exact_candidates(q)
         words = normalize.query_tokens(q) if "@" not in q else []
         if words:
-            for citizen_id, hit in _name_hits(words, date_of_birth, postcode, hits, limit).items():
-                if citizen_id not in hits:
-                    hits[citizen_id] = hit
+            named = _name_hits(words, date_of_birth, postcode, hits, limit)
     else:
         hits = _blocking_only(date_of_birth, postcode)
+    scores = {cid: score for cid, (score, _) in named.items()}
+    scores.update((cid, hit.score) for cid, hit in hits.items())
 
-    considered = len(hits)
-    ranked = _current(sorted(hits.values(), key=_rank), limit)
+    considered = len(scores)
+    ranked = [
+        hits.get(cid) or Hit(cid, named[cid][0], {_NAME_MATCH.get(named[cid][1], "name")})
+        for cid in _current(_ranked(scores), limit)
+    ]
     citizens = {
         c.id: c
         for c in db.session.scalars(

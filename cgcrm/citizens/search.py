@@ -12,7 +12,7 @@ Emails, phones and identifiers are matched exactly on their canonical forms.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import ARRAY, Select, String, bindparam, func, or_, select, text, tuple_, union_all
+from sqlalchemy import Select, bindparam, func, or_, select, text, tuple_, union_all
 
 from cgcrm.citizens import normalize, record
 from cgcrm.citizens.models import (
@@ -192,19 +192,33 @@ def _pair_scores(
     def held_as(role: int, near: Sequence[str]) -> list[str]:
         return [key for key in near if key in typed or name_dictionary.roles(key) & role]
 
-    scores = {
-        (given, family): max(
-            (as_first[given] + as_family[family]) / 2,
-            (as_first[family] + as_last[given]) / 2 * SWAPPED_WEIGHT,
-        )
-        for givens, families in ((given_near, family_near), (family_near, given_near))
-        for given in held_as(GIVEN, givens)
-        for family in held_as(FAMILY, families)
-    }
-    return sorted(
-        ((score, given, family) for (given, family), score in scores.items()),
-        key=lambda pair: (-pair[0], pair[1], pair[2]),
-    )
+    # (-score, given, family): sorted as they are, best first, then by spelling.
+    pairs: list[tuple[float, str, str]] = []
+    in_order_given = set(held_as(GIVEN, given_near))
+    in_order_family = set(held_as(FAMILY, family_near))
+    for swapped, (givens, families) in enumerate(
+        ((given_near, family_near), (family_near, given_near))
+    ):
+        paired = [(key, as_family[key], as_first[key]) for key in held_as(FAMILY, families)]
+        for given in held_as(GIVEN, givens):
+            first_given, last_given = as_first[given], as_last[given]
+            # Each pair once: swapped, a given key near the first word already made its pairs
+            # with the family keys near the last.
+            twice = swapped and given in in_order_given
+            pairs += [
+                (
+                    -max(
+                        (first_given + family_as_family) / 2,
+                        (family_as_first + last_given) / 2 * SWAPPED_WEIGHT,
+                    ),
+                    given,
+                    family,
+                )
+                for family, family_as_family, family_as_first in paired
+                if not (twice and family in in_order_family)
+            ]
+    pairs.sort()
+    return [(-score, given, family) for score, given, family in pairs]
 
 
 def _pair_batches(
@@ -231,8 +245,10 @@ def _pair_batches(
         if postgres:
             wanted = (
                 func.unnest(
-                    bindparam("given_keys", [given for _, given, _ in batch], ARRAY(String)),
-                    bindparam("family_keys", [family for _, _, family in batch], ARRAY(String)),
+                    func.string_to_array(bindparam("givens", _listed(g for _, g, _ in batch)), ","),
+                    func.string_to_array(
+                        bindparam("families", _listed(f for _, _, f in batch)), ","
+                    ),
                 )
                 .table_valued("given_key", "family_key")
                 .render_derived(name="pairs")
@@ -252,6 +268,12 @@ def _pair_batches(
         rows = db.session.execute(blocked).all()
         read += len(rows)
         yield rows, (pairs[start][0] if start < len(pairs) else None)
+
+
+def _listed(keys: Iterable[str]) -> str:
+    """Name keys (letters only) as one comma-separated text: the driver checks each item of an
+    array it sends for characters to quote, thousands a search."""
+    return ",".join(keys)
 
 
 def _one_word_batches(
@@ -299,8 +321,9 @@ def _one_word_batches(
         yield rows, None
 
 
-# Each citizen's best name row: its score and the kind of name it is.
-NameHits = dict[uuid.UUID, tuple[float, str]]
+# Each citizen's best name row: its score, the kind of name it is, and the citizen's id, by
+# the id's integer (a UUID hashes in Python, and a search keeps thousands).
+NameHits = dict[int, tuple[float, str, uuid.UUID]]
 
 
 def _name_hits(
@@ -313,10 +336,19 @@ def _name_hits(
     """Each citizen's best name row, read until no row left unread can change the best
     ``limit`` current hits (together with those ``found`` already: emails, phones, ids)."""
     best: NameHits = {}
-    # Thousands of rows share a few hundred (kind, given, family) keys: each scored once.
+    # Thousands of rows share a few hundred (kind, given, family) keys: each scored once,
+    # from each key's similarity to each word, computed once.
     scores: dict[tuple[str, str, str], float] = {}
+    similarity = _Similarity()
     for rows, bound in _name_batches(words, date_of_birth, postcode):
-        _score_rows(words, rows, best, scores)
+        for citizen_id, kind, given_key, family_key in rows:
+            score = scores.get((kind, given_key, family_key))
+            if score is None:
+                score = _name_score(words, kind, given_key, family_key, similarity)
+                scores[(kind, given_key, family_key)] = score
+            held = best.get(citizen_id.int)
+            if held is None or score > held[0]:
+                best[citizen_id.int] = (score, kind, citizen_id)
         if bound is not None and _settled(best, found, bound, limit):
             break
     return best
@@ -324,52 +356,48 @@ def _name_hits(
 
 def _settled(best: NameHits, found: dict[uuid.UUID, Hit], bound: float, limit: int) -> bool:
     """Whether the best ``limit`` current hits all score above ``bound``."""
-    above = {cid: score for cid, (score, _) in best.items() if score > bound}
-    above.update((cid, hit.score) for cid, hit in found.items() if hit.score > bound)
+    above = {key: (score, cid) for key, (score, _, cid) in best.items() if score > bound}
+    above.update((cid.int, (hit.score, cid)) for cid, hit in found.items() if hit.score > bound)
     return len(above) >= limit and len(_current(_ranked(above), limit)) == limit
 
 
-def _ranked(scores: dict[uuid.UUID, float]) -> list[uuid.UUID]:
-    """Best score first, then oldest id (ids compared as the integers they are: a UUID's
-    own comparison runs in Python, and thousands of hits tie)."""
-    return sorted(scores, key=lambda cid: (-scores[cid], cid.int))
+def _ranked(scores: dict[int, tuple[float, uuid.UUID]]) -> list[uuid.UUID]:
+    """Best score first, then oldest id (compared as the integer it is, in C: thousands of
+    hits tie, and a UUID compares in Python)."""
+    return [cid for _, _, cid in sorted((-score, key, cid) for key, (score, cid) in scores.items())]
 
 
-def _score_rows(
+class _Similarity:
+    """Jaro-Winkler similarity of a query's word to a name key, each pair computed once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], float] = {}
+
+    def __call__(self, word: str, key: str) -> float:
+        known = self._known.get((word, key))
+        if known is None:
+            known = self._known[(word, key)] = JaroWinkler.normalized_similarity(word, key)
+        return known
+
+
+def _name_score(
     words: Sequence[str],
-    rows: NameRows,
-    best: NameHits,
-    scores: dict[tuple[str, str, str], float],
-) -> None:
-    """Keep in ``best`` each citizen's best name row, scored against the query's words."""
-    for citizen_id, kind, given_key, family_key in rows:
-        score = scores.get((kind, given_key, family_key))
-        if score is None:
-            score = _name_score(words, kind, given_key, family_key)
-            scores[(kind, given_key, family_key)] = score
-        held = best.get(citizen_id)
-        if held is None or score > held[0]:
-            best[citizen_id] = (score, kind)
-
-
-def _name_score(words: Sequence[str], kind: str, given_key: str, family_key: str) -> float:
+    kind: str,
+    given_key: str,
+    family_key: str,
+    similarity: Callable[[str, str], float] = JaroWinkler.normalized_similarity,
+) -> float:
     """How well a name row's keys match the query's words (Jaro-Winkler, either order)."""
     first, last = words[0], words[-1]
     if len(words) == 1:
-        score = max(
-            JaroWinkler.normalized_similarity(first, family_key),
-            JaroWinkler.normalized_similarity(first, given_key) * 0.97,
-        )
+        score = max(similarity(first, family_key), similarity(first, given_key) * 0.97)
     else:
-        family = JaroWinkler.normalized_similarity(last, family_key)
+        family = similarity(last, family_key)
         if len(words) > 2:
             joined_last = "".join(words[1:])
-            family = max(family, JaroWinkler.normalized_similarity(joined_last, family_key))
-        in_order = (JaroWinkler.normalized_similarity(first, given_key) + family) / 2
-        swapped = (
-            JaroWinkler.normalized_similarity(first, family_key)
-            + JaroWinkler.normalized_similarity(last, given_key)
-        ) / 2
+            family = max(family, similarity(joined_last, family_key))
+        in_order = (similarity(first, given_key) + family) / 2
+        swapped = (similarity(first, family_key) + similarity(last, given_key)) / 2
         score = max(in_order, swapped * SWAPPED_WEIGHT)
     return score * KIND_WEIGHT.get(kind, 0.9)
 
@@ -464,12 +492,12 @@ def search_citizens(
             named = _name_hits(words, date_of_birth, postcode, hits, limit)
     else:
         hits = _blocking_only(date_of_birth, postcode)
-    scores = {cid: score for cid, (score, _) in named.items()}
-    scores.update((cid, hit.score) for cid, hit in hits.items())
+    scores = {key: (score, cid) for key, (score, _, cid) in named.items()}
+    scores.update((cid.int, (hit.score, cid)) for cid, hit in hits.items())
 
     considered = len(scores)
     ranked = [
-        hits.get(cid) or Hit(cid, named[cid][0], {_NAME_MATCH.get(named[cid][1], "name")})
+        hits.get(cid) or Hit(cid, scores[cid.int][0], {_NAME_MATCH.get(named[cid.int][1], "name")})
         for cid in _current(_ranked(scores), limit)
     ]
     citizens = {

@@ -240,7 +240,10 @@ def _pair_batches(
     """
     pairs = _pair_scores(words, given_near, family_near)
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    read, start, size = 0, 0, FIRST_PAIR_BATCH
+    # Blocked by date of birth or postcode, a pair holds a person or none: the best hits
+    # settle only once every pair is read, so all are read at once.
+    blocked = date_of_birth is not None or bool(postcode)
+    read, start, size = 0, 0, len(pairs) if blocked else FIRST_PAIR_BATCH
     while start < len(pairs) and read < MAX_NAME_ROWS:
         batch = pairs[start : start + size]
         start, size = start + size, size * 2
@@ -266,8 +269,8 @@ def _pair_batches(
                     [(given, family) for _, given, family in batch]
                 )
             )
-        blocked = _blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS - read)
-        rows = db.session.execute(blocked).all()
+        limited = _blocked(query, date_of_birth, postcode).limit(MAX_NAME_ROWS - read)
+        rows = db.session.execute(limited).all()
         read += len(rows)
         yield rows, (pairs[start][0] if start < len(pairs) else None)
 

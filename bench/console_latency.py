@@ -17,16 +17,18 @@ through the Flask test client (no socket; the console reaches the API in-process
 - ``search API`` and ``360 API``: the API requests those pages make, sent straight to the API
   with the officer's token, so the console's own share is the difference.
 
-Wall time is ``time.perf_counter`` around the request; CPU time is ``time.process_time`` of
-this process over the same span (the page, its API calls and the drivers' work; PostgreSQL's
-own CPU is not in it). Queries come from ``queries.jsonl`` of ``bench/load_citizens.py`` when it
-is of this database, else from the database's own names with one letter changed. Every request
-is real: searches and 360 reads write their audit rows.
+The loaded app is frozen (``gc.freeze``) as ``wsgi.py`` freezes it (``--no-gc-freeze`` leaves
+it to the collector). Wall time is ``time.perf_counter`` around the request; CPU time is
+``time.process_time`` of this process over the same span (the page, its API calls and the
+drivers' work; PostgreSQL's own CPU is not in it). Queries come from ``queries.jsonl`` of
+``bench/load_citizens.py`` when it is of this database, else from the database's own names
+with one letter changed. Every request is real: searches and 360 reads write their audit rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -155,9 +157,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--citizens", type=int, default=100, help="distinct 360 views")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--output", default=str(OUT_DIR / "console_latency.json"))
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="leave the loaded app to the garbage collector (wsgi.py freezes it)",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     app = make_app(args.database_url)
+    if not args.no_gc_freeze:
+        # As wsgi.py does: else each full collection walks the ~220,000 objects of the loaded
+        # app (130 CPU-ms each on a slow machine), a cost the server does not pay.
+        gc.freeze()
     client = sign_in(app)
     queries = search_queries(args.database_url, args.requests + args.warmup, rng)
     typing = [q[:n] for q in queries for n in range(3, len(q) + 1) if q[n - 1 : n] != " "]

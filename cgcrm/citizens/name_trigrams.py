@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import gc
 import heapq
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 
@@ -34,8 +35,10 @@ class TrigramIndex:
     def __init__(self) -> None:
         self._keys: list[str] = []
         self._ids: dict[str, int] = {}
-        self._sizes: list[int] = []
-        self._postings: dict[str, list[int]] = {}
+        # Numbers in arrays, not lists: the garbage collector walks every item of a list in
+        # each full collection (a million for 125,000 keys), and never looks into an array.
+        self._sizes = array("i")
+        self._postings: dict[str, array[int]] = {}
 
     def _order(self, key_id: int) -> tuple[int, str]:
         return self._sizes[key_id], self._keys[key_id]
@@ -71,7 +74,7 @@ class TrigramIndex:
             for gram in grams:
                 posting = postings.get(gram)
                 if posting is None:
-                    postings[gram] = [key_id]
+                    postings[gram] = array("i", (key_id,))
                 elif in_order:
                     posting.append(key_id)
                 else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rapidfuzz import process
@@ -197,22 +197,32 @@ class _NameDictionary:
         letter left out, added, changed, or two neighbours swapped) from it: what an OSA scan
         of the buckets finds, from a few hundred set look-ups instead of thousands of
         comparisons (four times faster at 124,000 keys)."""
-        tokens, letters, first = self._tokens, self._letters, word[:1]
-        edited = [word]
+        letters, first = self._letters, word[:1]
+        # The first letter stays: a letter changed or added in front of the word is ``first``
+        # (which gives the word itself, or ``first`` doubled) or is no key's.
+        edited = [word, first + word]
         for i in range(len(word)):
             before, after = word[:i], word[i + 1 :]
             edited.append(before + after)
             if after:
                 edited.append(before + after[0] + word[i] + after[1:])
-            edited.extend(before + letter + after for letter in letters)
-            edited.extend(before + letter + word[i:] for letter in letters)
-        edited.extend(word + letter for letter in letters)
-        return {key for key in edited if key[:1] == first and key in tokens}
+            if i:
+                edited += [before + letter + after for letter in letters]
+                edited += [before + letter + word[i:] for letter in letters]
+        edited += [word + letter for letter in letters]
+        # The set looks the edits up (in C); the few found are then checked one by one.
+        return {key for key in self._tokens.intersection(edited) if key[:1] == first}
 
     def roles(self, token: str) -> int:
         """The roles ``token`` may have in a stored name (``BOTH`` for a key the copy lacks);
         call after a look-up that loads the copy (``neighbours``, ``same_sound``)."""
         return self._roles.get(token, BOTH)
+
+    def role_table(self) -> Mapping[str, int]:
+        """``roles`` of every key the copy holds, as one read-only mapping (a key it lacks has
+        ``BOTH``), for callers that look up many keys; as ``roles``, call after a look-up
+        that loads the copy."""
+        return self._roles
 
     def stored_roles(self, tokens: Iterable[str]) -> dict[str, int]:
         """The roles the table held for ``tokens`` when last read (fresh if older than

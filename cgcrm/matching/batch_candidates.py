@@ -58,8 +58,10 @@ _KEY_LISTS = {
     "lone": "the one part of a record that lacks the other",
     "given_known": "given parts and their nicknames",
     "postcode_probe": "postcodes of records no email, phone or identifier can find",
-    "given_wide": "given parts widened (typos, sounds, nicknames)",
-    "family_wide": "family parts widened (typos, sounds)",
+    "given_wide_as_given": "given parts widened (typos, sounds, nicknames), as given names",
+    "given_wide_as_family": "given parts widened, as family names",
+    "family_wide_as_family": "family parts widened (typos, sounds), as family names",
+    "family_wide_as_given": "family parts widened, as given names",
     "contacts": "emails and phones",
     "identifiers": "identifier value indexes",
 }
@@ -89,17 +91,42 @@ WITH r AS MATERIALIZED (
                        CAST(:r_families AS text[]), CAST(:r_known AS text[]))
     AS t(pos, given, family, dob, swapped, birth_year, postcodes, givens, families, known)
 ), {", ".join(_keys(name) for name in _KEY_LISTS)},
-pairs AS MATERIALIZED (
-  -- One part as written, the other widened: a (family, given) pair to look up in either order.
+exact_roles AS MATERIALIZED (
+  -- The roles the records' own words have had, read in this statement's snapshot (as
+  -- ``realtime`` reads them); a word never stored has both.
+  SELECT w.key,
+    coalesce(t.used_as_given, true) AS as_given, coalesce(t.used_as_family, true) AS as_family
+  FROM (SELECT key FROM family_exact UNION SELECT key FROM given_exact) w
+    -- The first key from the word on, in the primary key's order (as ``realtime``: an
+    -- equality was planned on the trigram index).
+    LEFT JOIN LATERAL (SELECT n.token, n.used_as_given, n.used_as_family FROM name_tokens n
+      WHERE n.token >= w.key ORDER BY n.token LIMIT 1) t ON t.token = w.key
+), pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up as written,
+  -- only if each key has had its role in it (the widened keys' roles from the process's
+  -- dictionary, ``realtime._by_role``): a pair of keys that never had those roles finds
+  -- nobody, and the probes of such pairs were most of the statement's name look-ups.
   SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
-    JOIN given_wide g ON g.pos = f.pos
+    JOIN exact_roles e ON e.key = f.key AND e.as_family
+    JOIN given_wide_as_given g ON g.pos = f.pos
   UNION ALL  -- a pair found both ways only finds its people twice (sorting them out cost more)
-  SELECT g.pos, w.key, g.key FROM given_exact g JOIN family_wide w ON w.pos = g.pos
+  SELECT g.pos, w.key, g.key FROM given_exact g
+    JOIN exact_roles e ON e.key = g.key AND e.as_given
+    JOIN family_wide_as_family w ON w.pos = g.pos
+), swapped_pairs AS MATERIALIZED (
+  -- The same read the other way round (the given name stored as the family name and back).
+  SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
+    JOIN exact_roles e ON e.key = f.key AND e.as_given
+    JOIN given_wide_as_family g ON g.pos = f.pos
+  UNION ALL
+  SELECT g.pos, w.key, g.key FROM given_exact g
+    JOIN exact_roles e ON e.key = g.key AND e.as_family
+    JOIN family_wide_as_given w ON w.pos = g.pos
 ), name_hits AS (
   SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
     JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
   UNION ALL
-  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM swapped_pairs p
     JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
   UNION ALL
   SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
@@ -142,8 +169,11 @@ pairs AS MATERIALIZED (
       0), false
     FROM r JOIN citizens c ON c.date_of_birth = ANY(ARRAY[r.dob, r.swapped])
   UNION ALL
+  -- Each value one index probe: joined, the planner hashed every stored contact point (a
+  -- sequential scan that grows with the population) for a thousand or two values.
   SELECT v.pos, p.citizen_id, 0, true FROM contacts v
-    JOIN contact_points p ON p.value = v.key
+    CROSS JOIN LATERAL (SELECT p.citizen_id FROM contact_points p WHERE p.value = v.key
+      OFFSET 0) p
   UNION ALL
   SELECT v.pos, i.citizen_id, 0, true FROM identifiers v
     JOIN external_identifiers i ON i.value_index = v.key
@@ -242,6 +272,7 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             *("r_postcodes", "r_givens", "r_families", "r_known"),
         )
     )
+    lists = [(name, columns[f"{name}_pos"], columns[f"{name}_key"]) for name in _KEY_LISTS]
     for position, features in enumerate(batch):
         found = realtime.parameters(features)
         dob = found["dob"]
@@ -258,10 +289,10 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             ("r_known", "given_known"),
         ):
             columns[name].append("|".join(found[keys]))
-        for name in _KEY_LISTS:
-            for key in found[name]:
-                columns[f"{name}_pos"].append(position)
-                columns[f"{name}_key"].append(key)
+        for name, positions, keys in lists:
+            found_keys = found[name]
+            keys += found_keys
+            positions += [position] * len(found_keys)
     return columns
 
 

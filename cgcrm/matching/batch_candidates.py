@@ -21,6 +21,7 @@ that are ten times slower.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -28,11 +29,20 @@ from typing import Any
 
 from sqlalchemy import ARRAY, BindParameter, Date, Integer, String, bindparam, text
 
+from cgcrm.core.driver import execute_prepared
 from cgcrm.extensions import db
 from cgcrm.matching import realtime
 from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate
 from cgcrm.matching.model import active_model
-from cgcrm.matching.normalise import Features, address_form_of, distinct, name_form, name_words
+from cgcrm.matching.normalise import (
+    AddressForm,
+    Features,
+    NameForm,
+    address_form_of,
+    distinct,
+    name_form,
+    name_words,
+)
 from cgcrm.matching.scoring import score_batch
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
@@ -256,7 +266,23 @@ _BINDS: tuple[BindParameter[Any], ...] = (
     *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
 )
 _STATEMENT = text(_compact(_CANDIDATES)).bindparams(*_BINDS)
-_STATEMENT_WITH_FEATURES = text(_compact(_WITH_FEATURES)).bindparams(*_BINDS)
+# The import's statement as it is sent: through psycopg's raw cursor, prepared on the
+# connection at its first run, with PostgreSQL's numbered placeholders (as ``realtime``'s):
+# SQLAlchemy's handling of the statement and of its thousands of result rows, and psycopg's
+# parse of a text longer than the 4 kB whose parse it keeps, cost more than the rows' own
+# reading. Each run is still planned for its arrays (``_CUSTOM_PLANS``).
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
+_WITH_FEATURES_SQL = _compact(_WITH_FEATURES)
+_NAMES = tuple(dict.fromkeys(_PLACEHOLDER.findall(_WITH_FEATURES_SQL)))
+_RAW_WITH_FEATURES = _PLACEHOLDER.sub(
+    lambda m: f"${_NAMES.index(m.group(1)) + 1}", _WITH_FEATURES_SQL
+)
+# For the transaction only: plans for these arrays (see the module's docstring), and no JIT
+# (its compilation took longer than the statement it was compiling).
+_CUSTOM_PLANS = (
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('jit', 'off', true)"
+)
 
 
 def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
@@ -272,7 +298,7 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             *("r_postcodes", "r_givens", "r_families", "r_known"),
         )
     )
-    lists = [(name, columns[f"{name}_pos"], columns[f"{name}_key"]) for name in _KEY_LISTS]
+    key_lists = [(name, columns[f"{name}_pos"], columns[f"{name}_key"]) for name in _KEY_LISTS]
     for position, features in enumerate(batch):
         found = realtime.parameters(features)
         dob = found["dob"]
@@ -289,9 +315,9 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             ("r_known", "given_known"),
         ):
             columns[name].append("|".join(found[keys]))
-        for name, positions, keys in lists:
+        for name, positions, flat in key_lists:
             found_keys = found[name]
-            keys += found_keys
+            flat += found_keys
             positions += [position] * len(found_keys)
     return columns
 
@@ -324,8 +350,31 @@ def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[lis
     return found
 
 
-def _items(flat: str | None) -> list[list[str]]:
-    return [item.split("\x1f") for item in flat.split("\x1e")] if flat else []
+# The separators of ``_WITH_FEATURES``' lists: of its items, and of an item's parts.
+_ITEM, _PART = "\x1e", "\x1f"
+
+
+# Namesakes are written alike (most people share a few thousand names), and a common name is
+# a candidate of many rows: each distinct list of names is read once.
+@functools.lru_cache(maxsize=65_536)
+def _name_forms(flat: str) -> tuple[NameForm, ...]:
+    forms = []
+    for item in flat.split(_ITEM):
+        kind, given, family = item.split(_PART)
+        form = name_form(given or None, family or None, kind)
+        if form is not None:
+            forms.append(form)
+    return distinct(forms)
+
+
+def _address_forms(flat: str) -> tuple[AddressForm, ...]:
+    forms = []
+    for item in flat.split(_ITEM):
+        line1, line2, locality, postcode = item.split(_PART)
+        form = address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
+        if form is not None:
+            forms.append(form)
+    return tuple(forms)
 
 
 def _features(
@@ -338,21 +387,26 @@ def _features(
 ) -> Features:
     """A candidate's features from the lists ``_WITH_FEATURES`` returns: what
     ``store.load_features`` builds from its rows (an empty part is a missing one)."""
-    forms = (
-        name_form(given or None, family or None, kind) for kind, given, family in _items(names)
-    )
-    addresses = (
-        address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
-        for line1, line2, locality, postcode in _items(places)
-    )
-    contact = _items(points)
+    emails: list[str] = []
+    phones: list[str] = []
+    if points:
+        for item in points.split(_ITEM):
+            kind, value = item.split(_PART)
+            if kind == "email":
+                emails.append(value)
+            elif kind == "phone":
+                phones.append(value)
+    identifiers: frozenset[tuple[str, str]] = frozenset()
+    if idents:
+        pairs = (item.split(_PART) for item in idents.split(_ITEM))
+        identifiers = frozenset((system, index) for system, index in pairs)
     return Features(
-        names=distinct(form for form in forms if form is not None),
+        names=_name_forms(names) if names else (),
         date_of_birth=dob,
-        addresses=tuple(a for a in addresses if a is not None),
-        emails=frozenset(value for kind, value in contact if kind == "email"),
-        phones=frozenset(value for kind, value in contact if kind == "phone"),
-        identifiers=frozenset((system, index) for system, index in _items(idents)),
+        addresses=_address_forms(places) if places else (),
+        emails=frozenset(emails),
+        phones=frozenset(phones),
+        identifiers=identifiers,
         middle_names=name_words(middle),
     )
 
@@ -367,11 +421,9 @@ def candidates_with_features(
     stored: dict[uuid.UUID, Features] = {}
     if not batch:
         return found, stored
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(
-        _STATEMENT_WITH_FEATURES, {**_joined(batch_parameters(batch)), "keep": keep}
-    )
+    execute_prepared(_CUSTOM_PLANS, (), raw=True)
+    named = {**_joined(batch_parameters(batch)), "keep": keep}
+    rows = execute_prepared(_RAW_WITH_FEATURES, [named[name] for name in _NAMES], raw=True)
     for positions, citizen_id, *values in rows:
         stored[citizen_id] = _features(*values)
         for position in positions:

@@ -62,7 +62,9 @@ class _NameDictionary:
         self._letters = ""
         # The keys by trigram: the search's nearest neighbours in spelling (``similar``), kept
         # by word until any key is added (a search as you type asks again for each word typed).
-        self._trigrams = TrigramIndex()
+        # Built at the first such look-up: a process that never searches (a worker, an
+        # import's) never builds it, nor puts the keys it learns in place in it.
+        self._trigrams: TrigramIndex | None = None
         self._similar: dict[tuple[str, int, int], frozenset[str]] = {}
         # Names repeat (most people share a few thousand): a word's neighbours are kept until
         # a key within their reach is added.
@@ -80,7 +82,7 @@ class _NameDictionary:
             self._loaded_at = float("-inf")
             self._by_shape, self._by_sound = {}, {}
             self._tokens, self._letters = set(), ""
-            self._trigrams, self._similar = TrigramIndex(), {}
+            self._trigrams, self._similar = None, {}
             self._neighbours, self._cached_by_shape = {}, {}
             self._stored_roles, self._roles = {}, {}
 
@@ -107,7 +109,8 @@ class _NameDictionary:
             self._by_shape.setdefault(shape, []).append(token)
             self._by_sound[phonetic] = (*self._by_sound.get(phonetic, ()), token)
             self._tokens.add(token)
-            self._trigrams.add((token,))
+            if self._trigrams is not None:
+                self._trigrams.add((token,))
             self._similar = {}
             if not set(token) <= set(self._letters):
                 self._letters = "".join(sorted(set(self._letters) | set(token)))
@@ -149,8 +152,7 @@ class _NameDictionary:
                     self._by_sound = {key: tuple(found) for key, found in sounds.items()}
                     self._tokens = set(stored)
                     self._letters = "".join(sorted(set("".join(self._tokens))))
-                    self._trigrams, self._similar = TrigramIndex(), {}
-                    self._trigrams.add(token for token, _, _ in rows)
+                    self._trigrams, self._similar = None, {}
                     self._neighbours, self._cached_by_shape = {}, {}
                     self._roles = {}
                 else:
@@ -247,7 +249,7 @@ class _NameDictionary:
         cached = cache.get((word, nearest, same_sound))
         if cached is not None:
             return cached
-        trigrams = self._trigrams
+        trigrams = self._trigram_index()
         shared = trigrams.shared(word)
         found = set(trigrams.nearest(word, nearest, shared))
         alike = sounds.get(normalize.phonetic_key(word), ())
@@ -256,6 +258,18 @@ class _NameDictionary:
             cache.clear()
         cache[(word, nearest, same_sound)] = frozenset(found)
         return frozenset(found)
+
+    def _trigram_index(self) -> TrigramIndex:
+        """The keys' trigram index, built from the copy's keys at the first call."""
+        index = self._trigrams
+        if index is None:
+            with self._lock:
+                index = self._trigrams
+                if index is None:
+                    index = TrigramIndex()
+                    index.add(self._tokens)
+                    self._trigrams = index
+        return index
 
     def same_sound(self, phonetic: str) -> tuple[str, ...]:
         """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""

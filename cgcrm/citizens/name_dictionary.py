@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rapidfuzz import process
@@ -62,7 +62,9 @@ class _NameDictionary:
         self._letters = ""
         # The keys by trigram: the search's nearest neighbours in spelling (``similar``), kept
         # by word until any key is added (a search as you type asks again for each word typed).
-        self._trigrams = TrigramIndex()
+        # Built at the first such look-up: a process that never searches (a worker, an
+        # import's) never builds it, nor puts the keys it learns in place in it.
+        self._trigrams: TrigramIndex | None = None
         self._similar: dict[tuple[str, int, int], frozenset[str]] = {}
         # Names repeat (most people share a few thousand): a word's neighbours are kept until
         # a key within their reach is added.
@@ -80,7 +82,7 @@ class _NameDictionary:
             self._loaded_at = float("-inf")
             self._by_shape, self._by_sound = {}, {}
             self._tokens, self._letters = set(), ""
-            self._trigrams, self._similar = TrigramIndex(), {}
+            self._trigrams, self._similar = None, {}
             self._neighbours, self._cached_by_shape = {}, {}
             self._stored_roles, self._roles = {}, {}
 
@@ -107,7 +109,8 @@ class _NameDictionary:
             self._by_shape.setdefault(shape, []).append(token)
             self._by_sound[phonetic] = (*self._by_sound.get(phonetic, ()), token)
             self._tokens.add(token)
-            self._trigrams.add((token,))
+            if self._trigrams is not None:
+                self._trigrams.add((token,))
             self._similar = {}
             if not set(token) <= set(self._letters):
                 self._letters = "".join(sorted(set(self._letters) | set(token)))
@@ -149,8 +152,7 @@ class _NameDictionary:
                     self._by_sound = {key: tuple(found) for key, found in sounds.items()}
                     self._tokens = set(stored)
                     self._letters = "".join(sorted(set("".join(self._tokens))))
-                    self._trigrams, self._similar = TrigramIndex(), {}
-                    self._trigrams.add(token for token, _, _ in rows)
+                    self._trigrams, self._similar = None, {}
                     self._neighbours, self._cached_by_shape = {}, {}
                     self._roles = {}
                 else:
@@ -164,6 +166,12 @@ class _NameDictionary:
                     self._roles[token] = self._roles.get(token, 0) | roles
                 self._loaded_at = time.monotonic()
             return self._by_shape, self._by_sound
+
+    def load(self) -> None:
+        """Read the copy now unless it is fresh: a process about to fork workers that will
+        all look words up gives them one copy (each read its own: about 0.2 s of CPU at
+        35,000 keys)."""
+        self._load()
 
     def neighbours(self, word: str, edits: int | None = None) -> set[str]:
         """Keys with the same first letter within ``edits`` edits of ``word`` (by default one
@@ -197,22 +205,32 @@ class _NameDictionary:
         letter left out, added, changed, or two neighbours swapped) from it: what an OSA scan
         of the buckets finds, from a few hundred set look-ups instead of thousands of
         comparisons (four times faster at 124,000 keys)."""
-        tokens, letters, first = self._tokens, self._letters, word[:1]
-        edited = [word]
+        letters, first = self._letters, word[:1]
+        # The first letter stays: a letter changed or added in front of the word is ``first``
+        # (which gives the word itself, or ``first`` doubled) or is no key's.
+        edited = [word, first + word]
         for i in range(len(word)):
             before, after = word[:i], word[i + 1 :]
             edited.append(before + after)
             if after:
                 edited.append(before + after[0] + word[i] + after[1:])
-            edited.extend(before + letter + after for letter in letters)
-            edited.extend(before + letter + word[i:] for letter in letters)
-        edited.extend(word + letter for letter in letters)
-        return {key for key in edited if key[:1] == first and key in tokens}
+            if i:
+                edited += [before + letter + after for letter in letters]
+                edited += [before + letter + word[i:] for letter in letters]
+        edited += [word + letter for letter in letters]
+        # The set looks the edits up (in C); the few found are then checked one by one.
+        return {key for key in self._tokens.intersection(edited) if key[:1] == first}
 
     def roles(self, token: str) -> int:
         """The roles ``token`` may have in a stored name (``BOTH`` for a key the copy lacks);
         call after a look-up that loads the copy (``neighbours``, ``same_sound``)."""
         return self._roles.get(token, BOTH)
+
+    def role_table(self) -> Mapping[str, int]:
+        """``roles`` of every key the copy holds, as one read-only mapping (a key it lacks has
+        ``BOTH``), for callers that look up many keys; as ``roles``, call after a look-up
+        that loads the copy."""
+        return self._roles
 
     def stored_roles(self, tokens: Iterable[str]) -> dict[str, int]:
         """The roles the table held for ``tokens`` when last read (fresh if older than
@@ -231,7 +249,7 @@ class _NameDictionary:
         cached = cache.get((word, nearest, same_sound))
         if cached is not None:
             return cached
-        trigrams = self._trigrams
+        trigrams = self._trigram_index()
         shared = trigrams.shared(word)
         found = set(trigrams.nearest(word, nearest, shared))
         alike = sounds.get(normalize.phonetic_key(word), ())
@@ -240,6 +258,18 @@ class _NameDictionary:
             cache.clear()
         cache[(word, nearest, same_sound)] = frozenset(found)
         return frozenset(found)
+
+    def _trigram_index(self) -> TrigramIndex:
+        """The keys' trigram index, built from the copy's keys at the first call."""
+        index = self._trigrams
+        if index is None:
+            with self._lock:
+                index = self._trigrams
+                if index is None:
+                    index = TrigramIndex()
+                    index.add(self._tokens)
+                    self._trigrams = index
+        return index
 
     def same_sound(self, phonetic: str) -> tuple[str, ...]:
         """Keys whose Metaphone key is ``phonetic`` (``normalize.phonetic_key``)."""

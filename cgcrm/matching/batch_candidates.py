@@ -21,6 +21,7 @@ that are ten times slower.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -28,11 +29,20 @@ from typing import Any
 
 from sqlalchemy import ARRAY, BindParameter, Date, Integer, String, bindparam, text
 
+from cgcrm.core.driver import execute_prepared
 from cgcrm.extensions import db
 from cgcrm.matching import realtime
 from cgcrm.matching.engine import MIN_CANDIDATE_WEIGHT, Candidate
 from cgcrm.matching.model import active_model
-from cgcrm.matching.normalise import Features, address_form_of, distinct, name_form, name_words
+from cgcrm.matching.normalise import (
+    AddressForm,
+    Features,
+    NameForm,
+    address_form_of,
+    distinct,
+    name_form,
+    name_words,
+)
 from cgcrm.matching.scoring import score_batch
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
@@ -58,8 +68,10 @@ _KEY_LISTS = {
     "lone": "the one part of a record that lacks the other",
     "given_known": "given parts and their nicknames",
     "postcode_probe": "postcodes of records no email, phone or identifier can find",
-    "given_wide": "given parts widened (typos, sounds, nicknames)",
-    "family_wide": "family parts widened (typos, sounds)",
+    "given_wide_as_given": "given parts widened (typos, sounds, nicknames), as given names",
+    "given_wide_as_family": "given parts widened, as family names",
+    "family_wide_as_family": "family parts widened (typos, sounds), as family names",
+    "family_wide_as_given": "family parts widened, as given names",
     "contacts": "emails and phones",
     "identifiers": "identifier value indexes",
 }
@@ -89,17 +101,42 @@ WITH r AS MATERIALIZED (
                        CAST(:r_families AS text[]), CAST(:r_known AS text[]))
     AS t(pos, given, family, dob, swapped, birth_year, postcodes, givens, families, known)
 ), {", ".join(_keys(name) for name in _KEY_LISTS)},
-pairs AS MATERIALIZED (
-  -- One part as written, the other widened: a (family, given) pair to look up in either order.
+exact_roles AS MATERIALIZED (
+  -- The roles the records' own words have had, read in this statement's snapshot (as
+  -- ``realtime`` reads them); a word never stored has both.
+  SELECT w.key,
+    coalesce(t.used_as_given, true) AS as_given, coalesce(t.used_as_family, true) AS as_family
+  FROM (SELECT key FROM family_exact UNION SELECT key FROM given_exact) w
+    -- The first key from the word on, in the primary key's order (as ``realtime``: an
+    -- equality was planned on the trigram index).
+    LEFT JOIN LATERAL (SELECT n.token, n.used_as_given, n.used_as_family FROM name_tokens n
+      WHERE n.token >= w.key ORDER BY n.token LIMIT 1) t ON t.token = w.key
+), pairs AS MATERIALIZED (
+  -- One part as written, the other widened: a (family, given) pair to look up as written,
+  -- only if each key has had its role in it (the widened keys' roles from the process's
+  -- dictionary, ``realtime._by_role``): a pair of keys that never had those roles finds
+  -- nobody, and the probes of such pairs were most of the statement's name look-ups.
   SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
-    JOIN given_wide g ON g.pos = f.pos
+    JOIN exact_roles e ON e.key = f.key AND e.as_family
+    JOIN given_wide_as_given g ON g.pos = f.pos
   UNION ALL  -- a pair found both ways only finds its people twice (sorting them out cost more)
-  SELECT g.pos, w.key, g.key FROM given_exact g JOIN family_wide w ON w.pos = g.pos
+  SELECT g.pos, w.key, g.key FROM given_exact g
+    JOIN exact_roles e ON e.key = g.key AND e.as_given
+    JOIN family_wide_as_family w ON w.pos = g.pos
+), swapped_pairs AS MATERIALIZED (
+  -- The same read the other way round (the given name stored as the family name and back).
+  SELECT f.pos, f.key AS family, g.key AS given FROM family_exact f
+    JOIN exact_roles e ON e.key = f.key AND e.as_given
+    JOIN given_wide_as_family g ON g.pos = f.pos
+  UNION ALL
+  SELECT g.pos, w.key, g.key FROM given_exact g
+    JOIN exact_roles e ON e.key = g.key AND e.as_family
+    JOIN family_wide_as_given w ON w.pos = g.pos
 ), name_hits AS (
   SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
     JOIN citizen_names n ON n.family_key = p.family AND n.given_key = p.given
   UNION ALL
-  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM pairs p
+  SELECT p.pos, n.citizen_id, n.given_key, n.family_key FROM swapped_pairs p
     JOIN citizen_names n ON n.given_key = p.family AND n.family_key = p.given
   UNION ALL
   SELECT l.pos, n.citizen_id, n.given_key, n.family_key FROM lone l
@@ -142,8 +179,11 @@ pairs AS MATERIALIZED (
       0), false
     FROM r JOIN citizens c ON c.date_of_birth = ANY(ARRAY[r.dob, r.swapped])
   UNION ALL
+  -- Each value one index probe: joined, the planner hashed every stored contact point (a
+  -- sequential scan that grows with the population) for a thousand or two values.
   SELECT v.pos, p.citizen_id, 0, true FROM contacts v
-    JOIN contact_points p ON p.value = v.key
+    CROSS JOIN LATERAL (SELECT p.citizen_id FROM contact_points p WHERE p.value = v.key
+      OFFSET 0) p
   UNION ALL
   SELECT v.pos, i.citizen_id, 0, true FROM identifiers v
     JOIN external_identifiers i ON i.value_index = v.key
@@ -191,7 +231,7 @@ kept AS (
   UNION
   SELECT pos, citizen_id FROM dated WHERE by_value
 )
-SELECT array_agg(k.pos), c.id, c.date_of_birth, c.middle_names,
+SELECT k.positions, c.id, c.date_of_birth, c.middle_names,
   (SELECT string_agg(concat_ws(chr(31), n.kind, coalesce(n.given_name, ''),
                                coalesce(n.family_name, '')), chr(30) ORDER BY n.position)
      FROM citizen_names n WHERE n.citizen_id = c.id),
@@ -203,8 +243,11 @@ SELECT array_agg(k.pos), c.id, c.date_of_birth, c.middle_names,
      FROM addresses a WHERE a.citizen_id = c.id),
   (SELECT string_agg(concat_ws(chr(31), i.system, i.value_index), chr(30))
      FROM external_identifiers i WHERE i.citizen_id = c.id)
-FROM kept k JOIN citizens c ON c.id = k.citizen_id
-GROUP BY c.id
+FROM (SELECT citizen_id, array_agg(pos) AS positions FROM kept GROUP BY citizen_id) k
+  -- Each candidate one probe of the primary key: joined, the planner merged the kept few
+  -- thousand with a scan of every citizen's key.
+  CROSS JOIN LATERAL (SELECT c.id, c.date_of_birth, c.middle_names FROM citizens c
+    WHERE c.id = k.citizen_id OFFSET 0) c
 """
 
 
@@ -226,7 +269,23 @@ _BINDS: tuple[BindParameter[Any], ...] = (
     *(bindparam(name, type_=ARRAY(Date)) for name in ("r_dob", "r_swapped")),
 )
 _STATEMENT = text(_compact(_CANDIDATES)).bindparams(*_BINDS)
-_STATEMENT_WITH_FEATURES = text(_compact(_WITH_FEATURES)).bindparams(*_BINDS)
+# The import's statement as it is sent: through psycopg's raw cursor, prepared on the
+# connection at its first run, with PostgreSQL's numbered placeholders (as ``realtime``'s):
+# SQLAlchemy's handling of the statement and of its thousands of result rows, and psycopg's
+# parse of a text longer than the 4 kB whose parse it keeps, cost more than the rows' own
+# reading. Each run is still planned for its arrays (``_CUSTOM_PLANS``).
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
+_WITH_FEATURES_SQL = _compact(_WITH_FEATURES)
+_NAMES = tuple(dict.fromkeys(_PLACEHOLDER.findall(_WITH_FEATURES_SQL)))
+_RAW_WITH_FEATURES = _PLACEHOLDER.sub(
+    lambda m: f"${_NAMES.index(m.group(1)) + 1}", _WITH_FEATURES_SQL
+)
+# For the transaction only: plans for these arrays (see the module's docstring), and no JIT
+# (its compilation took longer than the statement it was compiling).
+_CUSTOM_PLANS = (
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('jit', 'off', true)"
+)
 
 
 def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
@@ -242,6 +301,7 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             *("r_postcodes", "r_givens", "r_families", "r_known"),
         )
     )
+    key_lists = [(name, columns[f"{name}_pos"], columns[f"{name}_key"]) for name in _KEY_LISTS]
     for position, features in enumerate(batch):
         found = realtime.parameters(features)
         dob = found["dob"]
@@ -258,10 +318,10 @@ def batch_parameters(batch: Sequence[Features]) -> dict[str, list[Any]]:
             ("r_known", "given_known"),
         ):
             columns[name].append("|".join(found[keys]))
-        for name in _KEY_LISTS:
-            for key in found[name]:
-                columns[f"{name}_pos"].append(position)
-                columns[f"{name}_key"].append(key)
+        for name, positions, flat in key_lists:
+            found_keys = found[name]
+            flat += found_keys
+            positions += [position] * len(found_keys)
     return columns
 
 
@@ -293,8 +353,31 @@ def candidate_ids_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[lis
     return found
 
 
-def _items(flat: str | None) -> list[list[str]]:
-    return [item.split("\x1f") for item in flat.split("\x1e")] if flat else []
+# The separators of ``_WITH_FEATURES``' lists: of its items, and of an item's parts.
+_ITEM, _PART = "\x1e", "\x1f"
+
+
+# Namesakes are written alike (most people share a few thousand names), and a common name is
+# a candidate of many rows: each distinct list of names is read once.
+@functools.lru_cache(maxsize=65_536)
+def _name_forms(flat: str) -> tuple[NameForm, ...]:
+    forms = []
+    for item in flat.split(_ITEM):
+        kind, given, family = item.split(_PART)
+        form = name_form(given or None, family or None, kind)
+        if form is not None:
+            forms.append(form)
+    return distinct(forms)
+
+
+def _address_forms(flat: str) -> tuple[AddressForm, ...]:
+    forms = []
+    for item in flat.split(_ITEM):
+        line1, line2, locality, postcode = item.split(_PART)
+        form = address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
+        if form is not None:
+            forms.append(form)
+    return tuple(forms)
 
 
 def _features(
@@ -307,21 +390,26 @@ def _features(
 ) -> Features:
     """A candidate's features from the lists ``_WITH_FEATURES`` returns: what
     ``store.load_features`` builds from its rows (an empty part is a missing one)."""
-    forms = (
-        name_form(given or None, family or None, kind) for kind, given, family in _items(names)
-    )
-    addresses = (
-        address_form_of(line1 or None, line2 or None, locality or None, postcode or None)
-        for line1, line2, locality, postcode in _items(places)
-    )
-    contact = _items(points)
+    emails: list[str] = []
+    phones: list[str] = []
+    if points:
+        for item in points.split(_ITEM):
+            kind, value = item.split(_PART)
+            if kind == "email":
+                emails.append(value)
+            elif kind == "phone":
+                phones.append(value)
+    identifiers: frozenset[tuple[str, str]] = frozenset()
+    if idents:
+        pairs = (item.split(_PART) for item in idents.split(_ITEM))
+        identifiers = frozenset((system, index) for system, index in pairs)
     return Features(
-        names=distinct(form for form in forms if form is not None),
+        names=_name_forms(names) if names else (),
         date_of_birth=dob,
-        addresses=tuple(a for a in addresses if a is not None),
-        emails=frozenset(value for kind, value in contact if kind == "email"),
-        phones=frozenset(value for kind, value in contact if kind == "phone"),
-        identifiers=frozenset((system, index) for system, index in _items(idents)),
+        addresses=_address_forms(places) if places else (),
+        emails=frozenset(emails),
+        phones=frozenset(phones),
+        identifiers=identifiers,
         middle_names=name_words(middle),
     )
 
@@ -336,11 +424,9 @@ def candidates_with_features(
     stored: dict[uuid.UUID, Features] = {}
     if not batch:
         return found, stored
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    db.session.execute(text("SET LOCAL jit = off"))
-    rows = db.session.execute(
-        _STATEMENT_WITH_FEATURES, {**_joined(batch_parameters(batch)), "keep": keep}
-    )
+    execute_prepared(_CUSTOM_PLANS, (), raw=True)
+    named = {**_joined(batch_parameters(batch)), "keep": keep}
+    rows = execute_prepared(_RAW_WITH_FEATURES, [named[name] for name in _NAMES], raw=True)
     for positions, citizen_id, *values in rows:
         stored[citizen_id] = _features(*values)
         for position in positions:

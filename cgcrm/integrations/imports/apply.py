@@ -38,6 +38,7 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select, update
 
 from cgcrm.catalog.models import Department
+from cgcrm.citizens.name_dictionary import name_dictionary
 from cgcrm.citizens.schemas import CitizenCreateSchema
 from cgcrm.core.advisory import exclusive_run
 from cgcrm.core.clock import utcnow
@@ -166,7 +167,7 @@ class BatchApplier:
         if data is None:
             plan.reasons = errors
         else:
-            plan.data = data
+            plan.fields = sorted(data)
             plan.identifiers = identifier_keys(data)
             plan.features = features_of(data)
         return plan
@@ -179,7 +180,7 @@ class BatchApplier:
         seconds: dict[str, float] = {}
         with self._timed("check", seconds):
             plans = [self._checked(row) for row in rows]
-        valid = [p for p in plans if p.data is not None]
+        valid = [p for p in plans if p.fields is not None]
         with self._timed("lookups", seconds):
             holders = lookups.holders({key for p in valid for key, _ in p.identifiers})
             recognised = lookups.recognised({p.row_key for p in valid if p.row_key})
@@ -203,7 +204,7 @@ class BatchApplier:
             survivor = lookups.survivors(targets)
         with self._timed("decide"):
             for plan in batch.plans:
-                if plan.data is not None:
+                if plan.fields is not None:
                     self._decide(
                         plan,
                         population.get(plan.number),
@@ -221,7 +222,7 @@ class BatchApplier:
         recognised: Mapping[str, uuid.UUID],
         survivor: Mapping[uuid.UUID, uuid.UUID],
     ) -> None:
-        assert plan.data is not None and plan.rows is not None
+        assert plan.fields is not None and plan.rows is not None
         known = plan.row_key and (self.file_rows.get(plan.row_key) or recognised.get(plan.row_key))
         held = next(
             (
@@ -309,6 +310,8 @@ def _prepared(
         and preparers.available()
         and db.session.get_bind().dialect.name == "postgresql"
     ):
+        # The children widen names through the dictionary: read once, here, they share it.
+        name_dictionary.load()
         yield from preparers.prepared_in_processes(app, applier.prepare, batches, processes)
         return
 

@@ -201,7 +201,9 @@ def test_reconciling_a_day_again_replaces_its_result(
         assert db.session.scalar(select(func.count()).select_from(ReconciliationRun)) == 1
         assert db.session.scalar(select(func.count()).select_from(ReconciliationItem)) == 0
         events = db.session.scalars(
-            select(OutboxEvent.payload).where(OutboxEvent.type == "payments.reconciled")
+            select(OutboxEvent.payload)
+            .where(OutboxEvent.type == "payments.reconciled")
+            .order_by(OutboxEvent.seq)
         ).all()
         assert [e["status"] for e in events] == ["differences", "agreed", "agreed"]
 

@@ -153,6 +153,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         idle_ping.install(db.engine)
         read_only_end.install(db.engine)
+    db.end_request = read_only_end.end_if_read_only
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     api = CgcrmApi(app, operation_scopes=declared_scopes)
     app.extensions["cgcrm.redis"] = redis.Redis.from_url(

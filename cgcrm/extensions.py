@@ -7,14 +7,13 @@ per application instead of sharing one here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase
-
-from cgcrm.core.read_only_end import end_if_read_only
+from sqlalchemy.orm import DeclarativeBase, Session
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +39,18 @@ class SessionSafeSQLAlchemy(SQLAlchemy):
     exception escape the WSGI call, and the HTTP server replaces the finished response with
     its own HTML 500. The transaction is gone with the connection anyway, so the error is
     logged and the session discarded; the pool has already invalidated the connection.
+
+    ``end_request``, when ``create_app`` sets it, sees the session of a request that raised
+    nothing before its removal (``core.read_only_end`` commits a transaction that only read,
+    since a rollback makes the driver forget its prepared statements).
     """
 
+    end_request: Callable[[Session], None] | None = None
+
     def _teardown_session(self, exc: BaseException | None) -> None:
-        if exc is None:
+        if exc is None and self.end_request is not None:
             try:
-                # A read after the last commit is committed: a rollback would make the driver
-                # forget its prepared statements (``core.read_only_end``).
-                end_if_read_only(self.session())
+                self.end_request(self.session())
             except SQLAlchemyError as error:
                 # The removal below rolls it back (or finds the connection gone) as before.
                 log.warning("a read-only transaction could not commit at teardown: %s", error)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from flask import current_app
 from sqlalchemy import Insert, Select, bindparam, insert, select
@@ -186,91 +186,74 @@ def _history_statement(audited: bool) -> Insert:
     return audit.add_cte(event.cte("payment_event"), outbox.cte("outbox_event"))
 
 
+class HistoryStep(TypedDict, total=False):
+    """One step of a payment besides the payment and its two states: who, when, the outbox
+    event ``outbox`` (``event_payload``, or ``payload`` when not the payment as it stands) and,
+    with ``audit`` (who, which action), the audit event on its citizen."""
+
+    actor: Required[str]
+    occurred_at: Required[datetime]
+    outbox: Required[str]
+    code: str | None
+    detail: dict[str, Any] | None
+    audit: tuple[Actor, str] | None
+    payload: dict[str, Any] | None
+
+
 def record_history(
-    payment: Payment,
-    from_state: str | None,
-    to_state: str,
-    *,
-    actor: str,
-    occurred_at: datetime,
-    code: str | None = None,
-    detail: dict[str, Any] | None = None,
-    outbox: str,
-    audit: tuple[Actor, str] | None = None,
-    payload: dict[str, Any] | None = None,
+    payment: Payment, from_state: str | None, to_state: str, **step: Unpack[HistoryStep]
 ) -> None:
     """Record one step of a payment in the current transaction: its line in ``payment_events``,
-    the outbox event ``outbox`` (``event_payload``) and, with ``audit`` (who, which action),
-    the audit event on its citizen, when it has one. One statement on PostgreSQL.
-
-    :param payload: the outbox event's payload, when not the payment as it stands now.
+    its outbox event and its audit event, when it has a citizen. One statement on PostgreSQL.
     """
-    if payload is None:
-        payload = event_payload(payment)
-    citizen_id = payment.citizen_id
-    audited = audit is not None and citizen_id is not None
+    audit = step.get("audit")
     if db.session.get_bind().dialect.name != "postgresql":
         record_event(
             payment.id,
             from_state,
             to_state,
-            actor=actor,
-            occurred_at=occurred_at,
-            code=code,
-            detail=detail,
+            actor=step["actor"],
+            occurred_at=step["occurred_at"],
+            code=step.get("code"),
+            detail=step.get("detail"),
         )
-        add_event(outbox, "payment", payment.id, payload)
-        if audit is not None and citizen_id is not None:
-            record_access(audit[0], audit[1], [citizen_id])
+        payload = step.get("payload")
+        add_event(
+            step["outbox"],
+            "payment",
+            payment.id,
+            event_payload(payment) if payload is None else payload,
+        )
+        if audit is not None and payment.citizen_id is not None:
+            record_access(audit[0], audit[1], [payment.citizen_id])
         return
-    event, announced, audited_row = history_rows(
-        payment,
-        from_state,
-        to_state,
-        actor=actor,
-        occurred_at=occurred_at,
-        code=code,
-        detail=detail,
-        outbox=outbox,
-        audit=audit,
-        payload=payload,
-    )
+    event, announced, audited_row = history_rows(payment, from_state, to_state, **step)
     params = {f"ev_{name}": value for name, value in event.items()}
     params.update({f"ob_{name}": value for name, value in announced.items()})
     if audited_row is not None:
         params.update({f"au_{name}": value for name, value in audited_row.items()})
-    db.session.execute(_history_statement(audited), params)
+    db.session.execute(_history_statement(audited_row is not None), params)
 
 
 def history_rows(
-    payment: Payment,
-    from_state: str | None,
-    to_state: str,
-    *,
-    actor: str,
-    occurred_at: datetime,
-    code: str | None = None,
-    detail: dict[str, Any] | None = None,
-    outbox: str,
-    audit: tuple[Actor, str] | None = None,
-    payload: dict[str, Any] | None = None,
+    payment: Payment, from_state: str | None, to_state: str, **step: Unpack[HistoryStep]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """One step's rows (``record_history``'s parameters): its ``payment_events`` row, its
     outbox event and, with ``audit`` and a citizen, its audit event; by column name."""
-    now = utcnow()
+    now, payload = utcnow(), step.get("payload")
     event = {
         "payment_id": payment.id,
         "from_state": from_state,
         "to_state": to_state,
-        "code": code,
-        "actor": actor,
-        "detail": detail or {},
-        "occurred_at": occurred_at,
+        "code": step.get("code"),
+        "actor": step["actor"],
+        "detail": step.get("detail") or {},
+        "occurred_at": step["occurred_at"],
         "recorded_at": now,
     }
     announced = {
         "event_id": new_id(),
-        "type": outbox,
+        "type": step["outbox"],
         "aggregate_type": "payment",
         "aggregate_id": payment.id,
         "payload": event_payload(payment) if payload is None else payload,
@@ -278,6 +261,7 @@ def history_rows(
         "deliveries": 0,
     }
     audited = None
+    audit = step.get("audit")
     if audit is not None and payment.citizen_id is not None:
         (audited,) = access_rows(audit[0], audit[1], [payment.citizen_id])
     return event, announced, audited

@@ -315,12 +315,21 @@ def _steer_valid_case(case: Any, known: dict[str, str]) -> None:
                 {"kind": "email", "value": f"fuzz.{uuid.uuid4().hex[:8]}@example.com"},
                 {"kind": "phone", "value": "0412 345 678", "is_primary": True},
             ]
-            case.body["contact_points"] = valid[: len(points)]
+            # A PATCH keeps both (the verification codes' examples send to the record's own).
+            keep = len(valid) if case.method.upper() == "PATCH" else len(points)
+            case.body["contact_points"] = valid[:keep]
         # Periods that end after they start.
         for name in ("previous_names", "addresses"):
             for item in case.body.get(name) or ():
                 if isinstance(item, dict) and item.get("valid_to") is not None:
                     item["valid_to"] = None
+        # An address places the person: one of line1, locality and postcode at least.
+        for item in case.body.get("addresses") or ():
+            if isinstance(item, dict) and not any(
+                isinstance(item.get(part), str) and item[part].strip()
+                for part in ("line1", "locality", "postcode")
+            ):
+                item["locality"] = "Parramatta"
         # A name has a letter in it.
         for name in ("given_name", "family_name"):
             value = case.body.get(name)

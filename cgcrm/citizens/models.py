@@ -211,9 +211,10 @@ class Address(db.Model):  # type: ignore[name-defined,misc]
         Uuid, ForeignKey("citizens.id", ondelete="CASCADE")
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    line1: Mapped[str] = mapped_column(String(200))
+    # Any part may be unknown (a department's file); the API needs one of line1, locality, postcode.
+    line1: Mapped[str | None] = mapped_column(String(200), nullable=True)
     line2: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    locality: Mapped[str] = mapped_column(String(100))
+    locality: Mapped[str | None] = mapped_column(String(100), nullable=True)
     region: Mapped[str | None] = mapped_column(String(100), nullable=True)
     postcode: Mapped[str | None] = mapped_column(String(20), nullable=True)
     postcode_key: Mapped[str] = mapped_column(String(20), default="")

@@ -79,9 +79,9 @@ def address_values(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "position": index,
-            "line1": item["line1"],
+            "line1": item.get("line1"),
             "line2": item.get("line2"),
-            "locality": item["locality"],
+            "locality": item.get("locality"),
             "region": item.get("region"),
             "postcode": item.get("postcode"),
             "postcode_key": normalize.postcode_key(item.get("postcode")),

@@ -26,6 +26,8 @@ ACCESSIBILITY_NEEDS = (
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 IDENTIFIER_SYSTEM = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 PURPOSE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+# The parts of an address that place it; an address needs one of them.
+PLACE_PARTS = ("line1", "locality", "postcode")
 
 
 def check_period(data: dict[str, Any]) -> None:
@@ -66,11 +68,14 @@ class ContactPointSchema(Schema):
 
 
 class AddressInSchema(Schema):
-    line1 = Text(required=True, min_length=1, max_length=200)
-    line2 = Text(load_default=None, allow_none=True, max_length=200)
-    locality = Text(required=True, min_length=1, max_length=100)
-    region = Text(load_default=None, allow_none=True, max_length=100)
-    postcode = Text(load_default=None, allow_none=True, max_length=20)
+    """An address as far as it is known: department files often lack the street or the town
+    (a postcode alone still places the person); at least one of line1, locality and postcode."""
+
+    line1 = Text(load_default=None, blank_as_none=True, max_length=200)
+    line2 = Text(load_default=None, blank_as_none=True, max_length=200)
+    locality = Text(load_default=None, blank_as_none=True, max_length=100)
+    region = Text(load_default=None, blank_as_none=True, max_length=100)
+    postcode = Text(load_default=None, blank_as_none=True, max_length=20)
     country = fields.String(load_default=None, allow_none=True, validate=FullMatch(r"^[A-Z]{2}$"))
     valid_from = BoundedDate(load_default=None, allow_none=True)
     valid_to = BoundedDate(load_default=None, allow_none=True)
@@ -78,6 +83,13 @@ class AddressInSchema(Schema):
     @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         check_period(data)
+
+    @validates_schema
+    def _somewhere(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(data.get(part) for part in PLACE_PARTS):
+            raise ValidationError(
+                "give at least one of line1, locality and postcode", field_name="line1"
+            )
 
 
 class AddressSchema(AddressInSchema):
@@ -157,10 +169,10 @@ class ConsentSchema(Schema):
 
 
 class _CitizenFields(Schema):
-    given_name = Text(allow_none=True, min_length=1, max_length=100)
-    middle_names = Text(allow_none=True, max_length=200)
-    family_name = Text(allow_none=True, min_length=1, max_length=100)
-    preferred_name = Text(allow_none=True, max_length=100)
+    given_name = Text(blank_as_none=True, max_length=100)
+    middle_names = Text(blank_as_none=True, max_length=200)
+    family_name = Text(blank_as_none=True, max_length=100)
+    preferred_name = Text(blank_as_none=True, max_length=100)
     date_of_birth = BoundedDate(allow_none=True, earliest=EARLIEST_BIRTH, not_in_future=True)
     previous_names = BoundedList(fields.Nested(PreviousNameSchema), max_items=20)
     contact_points = BoundedList(fields.Nested(ContactPointInSchema), max_items=20)

@@ -36,6 +36,8 @@ class Text(fields.String):
 
     :param multiline: line feeds and tabs are allowed.
     :param max_marks: most combining marks per character; None reads TEXT_MAX_COMBINING_MARKS.
+    :param blank_as_none: blank text means "not known" and loads as None (a department's file
+        writes a missing name or address part as an empty column); else ``min_length`` holds.
     """
 
     def __init__(
@@ -45,11 +47,15 @@ class Text(fields.String):
         min_length: int = 0,
         multiline: bool = False,
         max_marks: int | None = None,
+        blank_as_none: bool = False,
         **kwargs: Any,
     ) -> None:
+        if blank_as_none:
+            kwargs.setdefault("allow_none", True)
         super().__init__(**kwargs)
         self.max_length = max_length
         self.min_length = min_length
+        self.blank_as_none = blank_as_none
         self.multiline = multiline
         self.max_marks = max_marks
 
@@ -77,6 +83,8 @@ class Text(fields.String):
                 raise ValidationError(problem)
         if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
+        if not text and self.blank_as_none:
+            return None
         if len(text) < self.min_length:
             raise ValidationError(
                 "must not be blank"
@@ -100,15 +108,17 @@ class Text(fields.String):
         properties: dict[str, Any] = {
             "format": text_rules.TEXT_FORMAT,
             "pattern": text_rules.text_pattern(
-                multiline=self.multiline, not_blank=self.min_length >= 1
+                multiline=self.multiline, not_blank=self.min_length >= 1 and not self.blank_as_none
             ),
             "maxLength": self.max_length,
             "description": _described(
                 self, text_rules.text_description(multiline=self.multiline, max_marks=max_marks)
             ),
         }
-        if self.min_length:
+        if self.min_length and not self.blank_as_none:
             properties["minLength"] = self.min_length
+        if self.blank_as_none:
+            properties["description"] += " Blank is read as null (not known)."
         return properties
 
 

@@ -146,7 +146,7 @@ def test_a_citizen_with_mistakes_in_every_part_is_one_answer(rates: Any) -> None
     response = rates.post(
         "/api/v1/citizens",
         json={
-            "given_name": "",
+            "given_name": "x" * 101,
             "family_name": "Ma\u200bry",
             "date_of_birth": "2999-01-01",
             "contact_points": [{"kind": "fax", "value": "1"}],

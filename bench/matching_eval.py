@@ -86,7 +86,7 @@ def candidates_of(payload: Any) -> list[dict[str, Any]]:
 
 def existing_id(problem: Any) -> str | None:
     if isinstance(problem, dict):
-        for key in ("existing_citizen_id", "citizen_id", "existing_id"):
+        for key in ("existing_citizen_id", "existing_citizen", "citizen_id", "existing_id"):
             if problem.get(key):
                 return str(problem[key])
     return None

@@ -37,6 +37,13 @@ def check_period(data: dict[str, Any]) -> None:
         raise ValidationError({"valid_to": ["must not be before valid_from"]})
 
 
+def check_a_place(data: dict[str, Any]) -> None:
+    if not any(data.get(part) for part in PLACE_PARTS):
+        raise ValidationError(
+            "give at least one of line1, locality and postcode", field_name="line1"
+        )
+
+
 def check_a_name(data: dict[str, Any]) -> None:
     # People with one name exist (mononyms) and department files often lack one: one will do.
     if not (data.get("given_name") or data.get("family_name")):
@@ -86,10 +93,7 @@ class AddressInSchema(Schema):
 
     @validates_schema
     def _somewhere(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not any(data.get(part) for part in PLACE_PARTS):
-            raise ValidationError(
-                "give at least one of line1, locality and postcode", field_name="line1"
-            )
+        check_a_place(data)
 
 
 class AddressSchema(AddressInSchema):

@@ -241,7 +241,7 @@ SELECT k.positions, c.id, c.date_of_birth, c.middle_names,
                                coalesce(a.locality, ''), coalesce(a.postcode, '')),
                      chr(30) ORDER BY a.position)
      FROM addresses a WHERE a.citizen_id = c.id),
-  (SELECT string_agg(concat_ws(chr(31), i.system, i.value_index), chr(30))
+  (SELECT string_agg(concat_ws(chr(31), i.system, i.value_index, i.value_encrypted), chr(30))
      FROM external_identifiers i WHERE i.citizen_id = c.id)
 FROM (SELECT citizen_id, array_agg(pos) AS positions FROM kept GROUP BY citizen_id) k
   -- Each candidate one probe of the primary key: joined, the planner merged the kept few
@@ -400,9 +400,11 @@ def _features(
             elif kind == "phone":
                 phones.append(value)
     identifiers: frozenset[tuple[str, str]] = frozenset()
+    sealed_values: frozenset[tuple[str, str]] = frozenset()
     if idents:
-        pairs = (item.split(_PART) for item in idents.split(_ITEM))
-        identifiers = frozenset((system, index) for system, index in pairs)
+        triples = [item.split(_PART) for item in idents.split(_ITEM)]
+        identifiers = frozenset((system, index) for system, index, _ in triples)
+        sealed_values = frozenset((system, token) for system, _, token in triples)
     return Features(
         names=_name_forms(names) if names else (),
         date_of_birth=dob,
@@ -411,6 +413,7 @@ def _features(
         phones=frozenset(phones),
         identifiers=identifiers,
         middle_names=name_words(middle),
+        sealed_identifiers=sealed_values,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from cgcrm.matching import sealed
 from cgcrm.matching.normalise import AddressForm, Features, NameForm, nickname_groups
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -23,7 +24,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "address": ("exact", "street", "postcode", "locality", "different"),
     "email": ("exact", "similar", "different"),
     "phone": ("exact", "similar", "different"),
-    "identifier": ("exact", "different"),
+    "identifier": ("exact", "similar", "different"),
 }
 FIELDS = tuple(LEVELS)
 JW_HIGH = 0.92
@@ -32,6 +33,9 @@ STREET_SIMILAR = 0.88
 # Name lengths from which one edit counts as a high similarity, and two as a mid one.
 TYPO_HIGH_LENGTH = 5
 TWO_TYPOS_LENGTH = 8
+# Identifiers from this length on are "similar" one keying error apart: a 6-character code
+# has about 200 such neighbours among a million or more values.
+SIMILAR_IDENTIFIER_LENGTH = 6
 # Dates of birth further apart than this many edits of the written date are two people's,
 # not one person's mistyped (a parent and a child of one name at one address).
 DOB_TYPOS = 2
@@ -278,14 +282,36 @@ def compare_phones(a: frozenset[str], b: frozenset[str]) -> str | None:
     return "different"
 
 
-def compare_identifiers(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> str | None:
-    """Exact when a system's values agree; different when one system holds two values; None
-    when the two people share no system (a value of another system is no evidence)."""
-    if not a or not b:
+def _readable(features: Features, systems: set[str]) -> list[tuple[str, str]]:
+    texts = [(system, text) for system, text in features.identifier_texts if system in systems]
+    for system, token in features.sealed_identifiers:
+        if system in systems:
+            text = sealed.opened(token)
+            if text:
+                texts.append((system, text))
+    return texts
+
+
+def compare_identifiers(a: Features, b: Features) -> str | None:
+    """Exact when a system's values agree; similar when they are one keying error apart (a
+    character mistyped, dropped or added, or two neighbours swapped) and long enough that
+    such a neighbour is rarely another person's; different when one system holds two values
+    otherwise; None when the two people share no system (a value of another system is no
+    evidence)."""
+    if not a.identifiers or not b.identifiers:
         return None
-    if a & b:
+    if a.identifiers & b.identifiers:
         return "exact"
-    systems_b = {system for system, _ in b}
-    if any(system in systems_b for system, _ in a):
-        return "different"
-    return None
+    shared = {system for system, _ in a.identifiers} & {system for system, _ in b.identifiers}
+    if not shared:
+        return None
+    texts_b = _readable(b, shared)
+    for system, value in _readable(a, shared) if texts_b else ():
+        for other_system, other in texts_b:
+            if (
+                other_system == system
+                and min(len(value), len(other)) >= SIMILAR_IDENTIFIER_LENGTH
+                and OSA.distance(value, other, score_cutoff=1) <= 1
+            ):
+                return "similar"
+    return "different"

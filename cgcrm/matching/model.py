@@ -81,11 +81,17 @@ class ScoringModel:
         parameters' ``matches_per_record`` it sets the prior (else ``prior`` as stored)."""
         m_u: dict[str, dict[str, tuple[float, float]]] = {}
         weights: dict[str, dict[str, float]] = {}
+        shipped: dict[str, Any] | None = None
         for name, levels in LEVELS.items():
             stored = parameters["comparisons"].get(name, {})
             m_u[name], weights[name] = {}, {}
             for level in levels:
-                m, u = stored.get(level, (0.5, 0.5))
+                if level not in stored and shipped is None:
+                    # A level added since the parameters were trained: the shipped estimate
+                    # until `flask matching train` runs again.
+                    shipped = default_parameters()["comparisons"]
+                pair = stored.get(level) or (shipped or {}).get(name, {}).get(level)
+                m, u = pair or (0.5, 0.5)
                 m, u = max(float(m), 1e-9), max(float(u), 1e-9)
                 m_u[name][level] = (m, u)
                 weights[name][level] = math.log2(m / u)

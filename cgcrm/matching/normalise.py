@@ -221,6 +221,11 @@ class Features:
     # (system, keyed hash of the canonical value): equal for equal values, nothing decrypted.
     identifiers: frozenset[tuple[str, str]] = frozenset()
     middle_names: tuple[str, ...] = field(default=())
+    # The same values readable, for telling one mistyped from another person's: (system,
+    # canonical text) of a body's, (system, encrypted value) of a stored record's, opened
+    # only when a comparison needs it (``compare.compare_identifiers``).
+    identifier_texts: frozenset[tuple[str, str]] = frozenset()
+    sealed_identifiers: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def postcodes(self) -> frozenset[str]:
@@ -274,6 +279,7 @@ def from_body(
             if phone:
                 phones.add(phone)
     identifiers: set[tuple[str, str]] = set()
+    texts: set[tuple[str, str]] = set()
     for item in body.get("identifiers") or []:
         system, value = item.get("system"), item.get("value")
         if not system or not value or item.get("masked"):
@@ -282,6 +288,7 @@ def from_body(
         if canonical:
             index = identifier_index(value) if identifier_index else canonical
             identifiers.add((str(system), index))
+            texts.add((str(system), canonical))
     addresses = (address_form(item) for item in body.get("addresses") or [])
     dob = body.get("date_of_birth")
     if isinstance(dob, str):
@@ -297,6 +304,7 @@ def from_body(
         phones=frozenset(phones),
         identifiers=frozenset(identifiers),
         middle_names=name_words(body.get("middle_names")),
+        identifier_texts=frozenset(texts),
     )
 
 

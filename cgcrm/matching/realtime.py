@@ -204,7 +204,7 @@ SELECT k.id, k.date_of_birth, (SELECT c.middle_names FROM citizens c WHERE c.id 
   ARRAY(SELECT ARRAY[p.kind, p.value] FROM contact_points p WHERE p.citizen_id = k.id),
   ARRAY(SELECT ARRAY[a.line1, a.line2, a.locality, a.postcode]
         FROM addresses a WHERE a.citizen_id = k.id ORDER BY a.position),
-  ARRAY(SELECT ARRAY[i.system, i.value_index]
+  ARRAY(SELECT ARRAY[i.system, i.value_index, i.value_encrypted]
         FROM external_identifiers i WHERE i.citizen_id = k.id)
 FROM kept k
 """
@@ -326,7 +326,8 @@ def candidate_features(
             addresses=tuple([a for a in addresses if a is not None]),
             emails=frozenset(emails),
             phones=frozenset(phones),
-            identifiers=frozenset([(system, index) for system, index in idents]),
+            identifiers=frozenset([(system, index) for system, index, _ in idents]),
             middle_names=name_words(middle),
+            sealed_identifiers=frozenset([(system, token) for system, _, token in idents]),
         )
     return found

@@ -34,7 +34,8 @@ SELECT c.id, c.date_of_birth, c.middle_names, n.names, p.points, a.places, i.ide
   LEFT JOIN (SELECT citizen_id, json_agg(json_build_array(line1, line2, locality, postcode)
                                          ORDER BY position) AS places
                FROM addresses GROUP BY citizen_id) a ON a.citizen_id = c.id
-  LEFT JOIN (SELECT citizen_id, json_agg(json_build_array(system, value_index)) AS idents
+  LEFT JOIN (SELECT citizen_id,
+                    json_agg(json_build_array(system, value_index, value_encrypted)) AS idents
                FROM external_identifiers GROUP BY citizen_id) i ON i.citizen_id = c.id
 """
 

@@ -72,7 +72,7 @@ def _other_levels(a: Features, b: Features, model: ScoringModel) -> dict[str, tu
         ("address", compare.compare_addresses(a, b)),
         ("email", compare.compare_emails(a.emails, b.emails)),
         ("phone", compare.compare_phones(a.phones, b.phones)),
-        ("identifier", compare.compare_identifiers(a.identifiers, b.identifiers)),
+        ("identifier", compare.compare_identifiers(a, b)),
     )
     return {name: (level, model.weight(name, level)) for name, level in others if level is not None}
 
@@ -101,7 +101,7 @@ def _household(
     or the birth date tells them apart. So a given name that disagrees outright (not a typo
     away: ``compare.compare_given``) or a birth date generations away (``dobs_far_apart``)
     cancels the household's shared evidence, unless a value one person rarely shares (an
-    identifier, an email) agrees.
+    identifier, even one keying error apart, or an email) agrees.
 
     Names that agree only read the other way round (``swapped``) leave it open which record
     was written surname first, so which part is the given name: "Bryce Simmons" and "Simmons
@@ -121,7 +121,10 @@ def _household(
         shared = {"family_name"}
     if not (differing or generations_apart):
         return levels
-    if any(levels.get(name, ("",))[0] == "exact" for name in ("identifier", "email")):
+    if levels.get("email", ("",))[0] == "exact" or levels.get("identifier", ("",))[0] in (
+        "exact",
+        "similar",
+    ):
         return levels
     for name in (*sorted(shared), "address", "phone"):
         level = levels.get(name)

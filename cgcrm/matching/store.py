@@ -57,7 +57,7 @@ _ONE_STATEMENT = text(
       (SELECT json_agg(json_build_array(a.line1, a.line2, a.locality, a.postcode)
                        ORDER BY a.position)
          FROM addresses a WHERE a.citizen_id = c.id),
-      (SELECT json_agg(json_build_array(i.system, i.value_index))
+      (SELECT json_agg(json_build_array(i.system, i.value_index, i.value_encrypted))
          FROM external_identifiers i WHERE i.citizen_id = c.id)
     FROM citizens c
     WHERE c.id = ANY(:ids) AND (:include_merged OR c.status <> 'merged')
@@ -81,8 +81,9 @@ def features_of_row(
         addresses=tuple(a for a in addresses if a is not None),
         emails=frozenset(value for kind, value in points if kind == "email"),
         phones=frozenset(value for kind, value in points if kind == "phone"),
-        identifiers=frozenset((system, index) for system, index in idents or ()),
+        identifiers=frozenset((system, index) for system, index, _ in idents or ()),
         middle_names=name_words(middle),
+        sealed_identifiers=frozenset((system, token) for system, _, token in idents or ()),
     )
 
 
@@ -137,12 +138,17 @@ def _load_batch(ids: list[uuid.UUID], include_merged: bool) -> dict[uuid.UUID, F
         if place is not None:
             addresses[citizen_id].append(place)
     identifiers: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
-    for citizen_id, system, value_index in db.session.execute(
+    sealed_values: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
+    for citizen_id, system, value_index, token in db.session.execute(
         select(
-            ExternalIdentifier.citizen_id, ExternalIdentifier.system, ExternalIdentifier.value_index
+            ExternalIdentifier.citizen_id,
+            ExternalIdentifier.system,
+            ExternalIdentifier.value_index,
+            ExternalIdentifier.value_encrypted,
         ).where(ExternalIdentifier.citizen_id.in_(wanted))
     ):
         identifiers[citizen_id].add((system, value_index))
+        sealed_values[citizen_id].add((system, token))
     return {
         citizen_id: Features(
             names=distinct(names.get(citizen_id, ())),
@@ -152,6 +158,7 @@ def _load_batch(ids: list[uuid.UUID], include_merged: bool) -> dict[uuid.UUID, F
             phones=frozenset(phones.get(citizen_id, ())),
             identifiers=frozenset(identifiers.get(citizen_id, ())),
             middle_names=name_words(middle),
+            sealed_identifiers=frozenset(sealed_values.get(citizen_id, ())),
         )
         for citizen_id, (dob, middle) in base.items()
     }

@@ -289,3 +289,19 @@ def test_address_forms_of_columns_and_of_a_mapping_agree() -> None:
         "Unit 3, 12 George St.", None, "Sydney", "2000"
     )
     assert (form.number, form.street, form.postcode) == ("12", "george street", "2000")
+
+
+def test_identifier_levels_tell_a_keying_error_from_another_value() -> None:
+    def person(*values: tuple[str, str]) -> Features:
+        return from_body(
+            {"identifiers": [{"system": s, "value": v} for s, v in values]}, region="AU"
+        )
+
+    stored = person(("SOC_SEC_ID", "4817613"))
+    assert compare.compare_identifiers(stored, person(("SOC_SEC_ID", "4817613"))) == "exact"
+    assert compare.compare_identifiers(stored, person(("SOC_SEC_ID", "4816713"))) == "similar"
+    assert compare.compare_identifiers(stored, person(("SOC_SEC_ID", "481613"))) == "similar"
+    assert compare.compare_identifiers(stored, person(("SOC_SEC_ID", "4826713"))) == "different"
+    assert compare.compare_identifiers(stored, person(("OTHER", "4817613"))) is None
+    # Short codes one error apart are too often two people's.
+    assert compare.compare_identifiers(person(("X", "A123")), person(("X", "A124"))) == "different"

@@ -157,3 +157,43 @@ def test_a_copy_with_both_name_parts_mistyped_is_found_by_its_address(staff: Any
         MATCH, json={"given_name": "Elhsabeth", "family_name": "Mungreford", "addresses": home}
     )
     assert stored["id"] in [c["citizen_id"] for c in found.get_json()["candidates"]]
+
+
+def test_an_identifier_one_keying_error_away_is_similar_not_another_person(staff: Any) -> None:
+    # FEBRL-style: a department's copy with the given name replaced and the identifier
+    # mistyped; the stored value is encrypted, so only its comparison may open it.
+    stored = create(staff, identifiers=[{"system": "SOC_SEC_ID", "value": "4817613"}])
+    copy = new_citizen_payload(
+        given_name="Imzogen", identifiers=[{"system": "SOC_SEC_ID", "value": "4816713"}]
+    )
+    best = staff.post(MATCH, json=copy).get_json()["candidates"][0]
+    assert best["citizen_id"] == stored["id"]
+    assert best["explanation"]["identifier"]["level"] == "similar"
+    assert best["band"] == "match"
+    other = new_citizen_payload(
+        given_name="Imzogen", identifiers=[{"system": "SOC_SEC_ID", "value": "9932611"}]
+    )
+    candidates = staff.post(MATCH, json=other).get_json()["candidates"]
+    assert all(c["explanation"]["identifier"]["level"] == "different" for c in candidates)
+    assert all(c["band"] != "match" for c in candidates)
+
+
+def test_a_department_record_with_part_of_an_address_is_created_and_matched(staff: Any) -> None:
+    body = new_citizen_payload(
+        given_name="",
+        family_name="Durr",
+        addresses=[{"line1": "", "locality": "", "postcode": "2795", "country": "AU"}],
+    )
+    created = staff.post(CITIZENS, json=body)
+    assert created.status_code == 201, created.get_json()
+    record = created.get_json()
+    assert record["given_name"] is None
+    address = record["addresses"][0]
+    assert (address["line1"], address["locality"], address["postcode"]) == (None, None, "2795")
+    again = staff.post(CITIZENS, json=body)
+    assert again.status_code == 409
+    assert again.get_json()["existing_citizen"] == record["id"]
+    nowhere = new_citizen_payload(addresses=[{"line1": " ", "region": "NSW"}])
+    refused = staff.post(CITIZENS, json=nowhere)
+    assert refused.status_code == 422
+    assert "line1" in refused.get_json()["errors"]["addresses"]["0"]

@@ -25,6 +25,7 @@ from cgcrm.citizens.schemas import (
     CitizenCreateSchema,
     PreviousNameSchema,
     check_a_name,
+    check_a_place,
     check_period,
 )
 from cgcrm.core.fields import BoundedList, JsonBoolean, Text
@@ -38,12 +39,15 @@ def _text_loader(field: Text) -> _Loader:
     """``Text.deserialize``, with its printable-ASCII path inline (any other text, or None,
     goes through the field itself)."""
     most, least, through_field = field.max_length, field.min_length, _field_loader(field)
+    blank_as_none = field.blank_as_none
     if field.validators or not _plain(field):
         return through_field
 
     def load(value: Any) -> Any:
         if type(value) is str and len(value) <= most and value.isascii() and value.isprintable():
             text = value.strip()
+            if not text and blank_as_none:
+                return None
             return text if len(text) >= least else _GIVE_UP
         return through_field(value)
 
@@ -139,10 +143,15 @@ def _loader(field: fields.Field) -> _Loader:
     return _field_loader(field)
 
 
+def _check_address(data: dict[str, Any]) -> None:
+    check_period(data)
+    check_a_place(data)
+
+
 # The schemas' own rules on a whole item (``validates_schema``), run as they would be.
 _ITEM_RULES: dict[type[Schema], Callable[[dict[str, Any]], None]] = {
     PreviousNameSchema: check_period,
-    AddressInSchema: check_period,
+    AddressInSchema: _check_address,
     CitizenCreateSchema: check_a_name,
 }
 

@@ -171,7 +171,8 @@ class BoundedDateTime(fields.AwareDateTime):
 
 
 class BoundedDate(fields.Date):
-    """An ISO 8601 calendar date within plausible bounds.
+    """An ISO 8601 calendar date within plausible bounds, written 1908-12-09 or, as many
+    department files hold it, in ISO 8601's basic form 19081209.
 
     :param earliest: the first date accepted (EARLIEST_DATE, 1800-01-01, unless given).
     :param not_in_future: refuse dates after today (dates of birth, say).
@@ -191,6 +192,8 @@ class BoundedDate(fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         if isinstance(value, str) and len(value) > 20:
             raise ValidationError("not an ISO 8601 date")
+        if isinstance(value, str) and len(value) == 8 and value.isascii() and value.isdigit():
+            value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
         day = super()._deserialize(value, attr, data, **kwargs)
         problem = time_bounds.date_problem(
             day, earliest=self.earliest, not_in_future=self.not_in_future

@@ -129,3 +129,34 @@ def test_another_department_cannot_see_an_import(rates: Any, waste: Any) -> None
     created = post_csv(rates, CSV_FILE).get_json()
     assert waste.get(f"/api/v1/imports/{created['id']}").status_code == 404
     assert waste.get(f"/api/v1/imports/{created['id']}/rows").status_code == 404
+
+
+def test_a_file_as_departments_write_it_joins_split_columns_and_reads_basic_dates(
+    rates: Any, burst_worker: Any
+) -> None:
+    # FEBRL's layout: a space after each comma, the house number apart from its street,
+    # dates as YYYYMMDD, and cells left empty.
+    content = (
+        "rec_id, given_name, surname, street_number, address_1, suburb, postcode, dob\n"
+        "rec-1-org, lachlan, berry, 69, giblin street, bittern, 4814, 19990219\n"
+        "rec-2-org, , waller, , , , 4011, 19081209\n"
+        "rec-1-dup-0, lachlan, berry, 69, giblin st, bittern, 4814, 19990219\n"
+    )
+    mapping = {
+        "given_name": "given_name",
+        "surname": "family_name",
+        "street_number": "address.line1",
+        "address_1": "address.line1",
+        "suburb": "address.locality",
+        "postcode": "address.postcode",
+        "dob": "date_of_birth",
+    }
+    done = run_import(rates, burst_worker, post_csv(rates, content, mapping))
+    assert done["counts"] == {"created": 2, "linked": 1, "review": 0, "rejected": 0}, done
+    outcomes = {row["row_number"]: row for row in rows(rates, done["id"])}
+    assert outcomes[3]["citizen_id"] == outcomes[1]["citizen_id"]
+    berry = rates.get(f"/api/v1/citizens/{outcomes[1]['citizen_id']}").get_json()
+    assert berry["date_of_birth"] == "1999-02-19"
+    assert berry["addresses"][0]["line1"] == "69 giblin street"
+    waller = rates.get(f"/api/v1/citizens/{outcomes[2]['citizen_id']}").get_json()
+    assert (waller["given_name"], waller["addresses"][0]["postcode"]) == (None, "4011")

@@ -11,6 +11,9 @@ mapping, the header cells are the targets themselves. Targets:
 - ``identifier.<SYSTEM>`` (the department's identifier in that system, e.g.
   ``identifier.RATES_ACCOUNT``).
 
+Several columns may map to one name or address part: their cells are joined with a space in
+the header's order (a house number and its street, say).
+
 Rows are numbered from 1: the first data row of a CSV (after its header), the first non-blank
 line of an NDJSON file. An empty cell is a missing field.
 """
@@ -124,19 +127,25 @@ def check_csv(content: bytes, mapping: Mapping[str, str] | None) -> dict[str, st
     return chosen
 
 
+def _joined(earlier: str | None, value: str) -> str:
+    return f"{earlier} {value}" if earlier else value
+
+
 def _csv_body(cells: dict[str, str], mapping: Mapping[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     address: dict[str, str] = {}
-    for column, target in mapping.items():
-        value = cells.get(column, "").strip()
-        if not value:
+    for column, value in cells.items():
+        target = mapping.get(column)
+        value = value.strip()
+        if target is None or not value:
             continue
         if target in SCALAR_TARGETS:
-            body[target] = value
+            body[target] = _joined(body.get(target), value)
         elif target in CONTACT_TARGETS:
             body.setdefault("contact_points", []).append({"kind": target, "value": value})
         elif target.startswith("address."):
-            address[target.removeprefix("address.")] = value
+            part = target.removeprefix("address.")
+            address[part] = _joined(address.get(part), value)
         else:
             system = target.removeprefix("identifier.")
             body.setdefault("identifiers", []).append({"system": system, "value": value})

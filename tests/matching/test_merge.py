@@ -302,3 +302,29 @@ def _merges(app: Flask, duplicate_id: str) -> list[str]:
         ).all()
         db.session.remove()
     return [str(i) for i in ids]
+
+
+def test_undo_gives_back_records_a_department_sent_in_part(rates: Any) -> None:
+    # No given name on one, an address of a postcode alone on the other: nulls come back null.
+    survivor = create(
+        rates,
+        given_name="",
+        family_name="Durr",
+        addresses=[{"postcode": "2795", "country": "AU"}],
+        identifiers=[{"system": "RATES_ACCOUNT", "value": "RA-6794161"}],
+    )
+    duplicate = create(
+        rates,
+        given_name="Ann",
+        family_name="Durr",
+        addresses=[{"line1": "11 Cochrane Crescent", "postcode": "2795", "country": "AU"}],
+    )
+    before = {c["id"]: full_view(rates, c["id"]) for c in (survivor, duplicate)}
+    done = merge(rates, survivor["id"], duplicate["id"])
+    assert done.status_code == 201, done.get_json()
+    merged = rates.get(f"{CITIZENS}/{survivor['id']}").get_json()
+    assert {a["line1"] for a in merged["addresses"]} == {None, "11 Cochrane Crescent"}
+    undone = rates.post(f"/api/v1/merges/{done.get_json()['id']}/undo", json={})
+    assert undone.status_code == 200, undone.get_json()
+    for citizen_id, view in before.items():
+        assert full_view(rates, citizen_id) == view

@@ -20,7 +20,9 @@ out). Empty fields are left out.
 Paths (bench/matching_eval.py's, in a scratch copy of ``--database-url`` each, whose citizens
 are the background the records are matched among): ``realtime`` for data sets 1-3 (match, then
 create, one by one; a 409 joins the named record's cluster) and ``linkage`` for 4a x 4b (4a
-created, each 4b record matched; a ``match`` band links); with ``--import``, data sets 1-3 are
+created, each 4b record matched; a ``match`` band links); with ``--scan``, data sets 1-3 are
+created without matching and scanned for duplicates (the scan's ``match`` pairs joined into
+clusters); with ``--import``, data sets 1-3 are
 also imported as they are (``POST /api/v1/imports``, the file's own bytes with a column
 mapping: ``street_number`` and ``address_1`` both to ``address.line1``, dates as written,
 YYYYMMDD), the job run in this process, and each row's record (``GET …/rows``) is its cluster.
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import OUT_DIR
-from matching_eval import SCAN_SCOPES, Api, run_linkage, run_realtime
+from matching_eval import SCAN_SCOPES, Api, run_linkage, run_realtime, run_scan
 from matching_report import error_summary, print_examples
 from matching_scores import clusters_pairs, prf
 from matching_scratch import scratch_copy
@@ -168,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="dataset1,dataset2,dataset3,dataset4")
     parser.add_argument("--no-identifier", action="store_true")
     parser.add_argument("--import", dest="imports", action="store_true", help="also import 1-3")
+    parser.add_argument("--scan", action="store_true", help="also scan 1-3 for duplicates")
     parser.add_argument("--limit", type=int, help="first N records of each file")
     parser.add_argument("--examples", type=int, default=4)
     args = parser.parse_args(argv)
@@ -178,13 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     if args.imports:
         names += [f"import:{name}" for name in names if name in DEDUPE_SETS]
+    if args.scan:
+        names += [f"scan:{name}" for name in names if name in DEDUPE_SETS]
     for name in names:
         started = time.perf_counter()
-        label = f"febrl_{'i' if name.startswith('import:') else ''}{name[-1]}"
+        label = f"febrl_{name.partition(':')[0][:1] if ':' in name else ''}{name[-1]}"
         with scratch_copy(args.database_url, label, keep=False) as url:
             api = Api(url, SCAN_SCOPES)
             try:
-                if name.startswith("import:"):
+                if name.startswith("scan:"):
+                    rows = read_set(args.febrl / f"{name.partition(':')[2]}.csv")[: args.limit]
+                    result = run_scan(api, url, records_of(rows, identifier), errors)
+                elif name.startswith("import:"):
                     path = args.febrl / f"{name.partition(':')[2]}.csv"
                     result = run_import_path(api, path, read_set(path))
                 elif name in DEDUPE_SETS:

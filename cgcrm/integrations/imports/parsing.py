@@ -110,6 +110,8 @@ def check_csv(content: bytes, mapping: Mapping[str, str] | None) -> dict[str, st
             )
         chosen = {column: column for column in columns if column}
     else:
+        # Header cells are read trimmed ("rec_id, given_name"): so are the names mapped.
+        mapping = {column.strip(): target.strip() for column, target in mapping.items()}
         errors: dict[str, list[str]] = {}
         for column, target in mapping.items():
             if not is_target(target):

@@ -92,15 +92,13 @@ def _insert(table: Any, rows: Sequence[dict[str, Any]]) -> None:
             for row in rows:
                 copy.write_row([row[name] for name in columns])
             return
+        wrapped = [index for index, document in enumerate(documents) if document]
         for row in rows:
-            copy.write_row(
-                [
-                    Jsonb(value) if document and value is not None else value
-                    for value, document in zip(
-                        (row[name] for name in columns), documents, strict=True
-                    )
-                ]
-            )
+            values = [row[name] for name in columns]
+            for index in wrapped:
+                if values[index] is not None:
+                    values[index] = Jsonb(values[index])
+            copy.write_row(values)
 
 
 class BatchWriter:

@@ -380,6 +380,11 @@ def _address_forms(flat: str) -> tuple[AddressForm, ...]:
     return tuple(forms)
 
 
+# A process prepares batch after batch, and a stored person found by one batch's rows (a common
+# name, a household) is often found by a later one's: the same columns give the same features
+# (they are immutable), so they are built once. A record that changes comes back with other
+# columns, so it is built again.
+@functools.lru_cache(maxsize=65_536)
 def _features(
     dob: Any,
     middle: str | None,

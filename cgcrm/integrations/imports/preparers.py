@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import socket
 import stat
+import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,6 +32,7 @@ from typing import Any
 
 from flask import Flask
 
+from cgcrm.core.ids import uuid_of
 from cgcrm.extensions import db
 from cgcrm.matching.normalise import AddressForm, Features, NameForm
 from cgcrm.worker import lifeline
@@ -55,11 +57,19 @@ def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     return reduce
 
 
+def _uuid_by_int(value: uuid.UUID) -> tuple[Callable[[int], uuid.UUID], tuple[int]]:
+    """A UUID pickled as its number, made again by ``ids.uuid_of`` (not through
+    ``UUID.__setstate__``: a batch carries thousands)."""
+    return uuid_of, (value.int,)
+
+
 def _register_reductions() -> None:
-    """How the children pickle the features a prepared batch carries (``_by_fields``): set in
-    the job's process before it forks, so the children inherit it."""
+    """How the children pickle the features and ids a prepared batch carries
+    (``_by_fields``, ``_uuid_by_int``): set in the job's process before it forks, so the
+    children inherit it."""
     for cls in (Features, NameForm, AddressForm):
         ForkingPickler.register(cls, _by_fields(cls))
+    ForkingPickler.register(uuid.UUID, _uuid_by_int)
 
 
 def _close_database_sockets(port: int) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from rapidfuzz import process
@@ -82,6 +83,9 @@ class _NameDictionary:
         # never unset), and those with what this process has written since.
         self._stored_roles: dict[str, int] = {}
         self._roles: dict[str, int] = {}
+        # The keys of ``_roles`` without a role, by role: made at the first ``lacking`` after
+        # a load, then kept up by ``learn``.
+        self._lacking: dict[int, set[str]] = {}
         # The keys by each letter replaced with ``_ANY``, kept once a process asks for it
         # (``index_edits``): a word's one-edit neighbours are then found by a few look-ups.
         self._wildcards: dict[str, list[str]] | None = None
@@ -95,7 +99,7 @@ class _NameDictionary:
             self._tokens, self._letters = set(), ""
             self._trigrams, self._similar = None, {}
             self._neighbours, self._cached_by_shape = {}, {}
-            self._stored_roles, self._roles = {}, {}
+            self._stored_roles, self._roles, self._lacking = {}, {}, {}
             self._wildcards, self._wildcards_wanted = None, False
 
     def learn(self, tokens: Iterable[tuple[str, str, int]]) -> None:
@@ -107,7 +111,12 @@ class _NameDictionary:
                 rows = list(tokens)
                 self._add([(token, phonetic) for token, phonetic, _ in rows])
                 for token, _, roles in rows:
-                    self._roles[token] = self._roles.get(token, 0) | roles
+                    held = self._roles[token] = self._roles.get(token, 0) | roles
+                    for role, keys in self._lacking.items():
+                        if held & role:
+                            keys.discard(token)
+                        else:
+                            keys.add(token)
 
     def _add(self, tokens: Iterable[tuple[str, str]]) -> None:
         """Add the keys this copy lacks (under ``_lock``). Only the cached words a new key may
@@ -180,6 +189,7 @@ class _NameDictionary:
                 self._roles = {**stored}
                 for token, roles in learned.items():
                     self._roles[token] = self._roles.get(token, 0) | roles
+                self._lacking = {}
                 self._loaded_at = time.monotonic()
             return self._by_shape, self._by_sound
 
@@ -289,6 +299,20 @@ class _NameDictionary:
         ``BOTH``), for callers that look up many keys; as ``roles``, call after a look-up
         that loads the copy."""
         return self._roles
+
+    def lacking(self, role: int) -> AbstractSet[str]:
+        """The keys the copy holds that have never had ``role`` (``GIVEN`` or ``FAMILY``), as
+        one read-only set: ``wide - lacking(GIVEN)`` is a set operation where a look-up of
+        every key in ``role_table`` was most of a record's widening (``realtime._by_role``).
+        As ``roles``, call after a look-up that loads the copy."""
+        keys = self._lacking.get(role)
+        if keys is None:
+            with self._lock:
+                keys = self._lacking.get(role)
+                if keys is None:
+                    keys = {token for token, held in self._roles.items() if not held & role}
+                    self._lacking[role] = keys
+        return keys
 
     def stored_roles(self, tokens: Iterable[str]) -> dict[str, int]:
         """The roles the table held for ``tokens`` when last read (fresh if older than

@@ -80,3 +80,21 @@ def test_the_wildcard_index_finds_the_same_neighbours_and_keeps_up() -> None:
     indexed.learn([("hqll", "", BOTH), ("hall", "", BOTH)])
     assert indexed.neighbours("hxll", edits=1) == {"hall", "hqll"}
     assert indexed.neighbours("hal", edits=1) >= {"hall"}
+
+
+def test_the_keys_lacking_a_role_follow_what_the_copy_learns() -> None:
+    from cgcrm.citizens.name_dictionary import FAMILY, GIVEN
+
+    def expected(dictionary: _NameDictionary, role: int) -> set[str]:
+        return {key for key, held in dictionary.role_table().items() if not held & role}
+
+    dictionary = _NameDictionary()
+    dictionary._loaded_at = time.monotonic()
+    dictionary.learn([("ann", "", GIVEN), ("smith", "", FAMILY), ("lee", "", BOTH)])
+    assert dictionary.lacking(GIVEN) == {"smith"} == expected(dictionary, GIVEN)
+    assert dictionary.lacking(FAMILY) == {"ann"} == expected(dictionary, FAMILY)
+    # A role gained leaves the set; a new key with one role joins the other's.
+    dictionary.learn([("smith", "", GIVEN), ("jones", "", FAMILY)])
+    for role in (GIVEN, FAMILY):
+        assert dictionary.lacking(role) == expected(dictionary, role)
+    assert dictionary.lacking(GIVEN) == {"jones"} and dictionary.lacking(FAMILY) == {"ann"}

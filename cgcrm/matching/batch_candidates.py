@@ -492,7 +492,7 @@ def best_candidates_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[C
             features,
             [stored[i] for i in ids],
             model,
-            [str(i) for i in ids],
+            ids,
             above=MIN_CANDIDATE_WEIGHT,
         )
         if found is None:

@@ -228,7 +228,7 @@ class RecordIndex:
             features,
             [self._features[key] for key in keys],
             self._model or _model(),
-            [str(key) for key in keys],
+            keys,
             above=MIN_CANDIDATE_WEIGHT,
         )
         return None if found is None else (keys[found[0]], found[1])

@@ -247,16 +247,17 @@ def best_of(
     a: Features,
     others: Sequence[Features],
     model: ScoringModel,
-    order: Sequence[str],
+    keys: Sequence[object],
     *,
     above: float,
 ) -> tuple[int, Score] | None:
     """The first of ``score_batch(a, others, model, at_least_possible=True)``'s pairs in band
-    match or possible, weighing more than ``above``, by score, then by ``order`` (each other's
-    sort key), as its index and score; None when there is none. What an import keeps of a
-    row's candidates, without scoring those that cannot reach it: a pair whose bound (its
-    fields other than the names, with the most the names can weigh) cannot round to the best
-    score found so far is not scored, and the pairs are tried highest bound first.
+    match or possible, weighing more than ``above``, by score, then by ``str`` of ``keys``
+    (each other's key: the lowest first), as its index and score; None when there is none.
+    What an import keeps of a row's candidates, without scoring those that cannot reach it: a
+    pair whose bound (its fields other than the names, with the most the names can weigh)
+    cannot round to the best score found so far is not scored, and the pairs are tried
+    highest bound first.
     """
     if not others:
         return None
@@ -280,7 +281,7 @@ def best_of(
         if (
             best is None
             or scored.score > best[1].score
-            or (scored.score == best[1].score and order[index] < order[best[0]])
+            or (scored.score == best[1].score and str(keys[index]) < str(keys[best[0]]))
         ):
             best = (index, scored)
     return best

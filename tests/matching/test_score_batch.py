@@ -95,15 +95,16 @@ def test_best_of_is_the_first_of_the_scored_pairs(population: int) -> None:
         bodies = _variants(person, rng.choice(people), rng)
         # The same person twice among the others: two pairs of one score.
         others = [_features(v) for v in [*bodies, rng.choice(bodies)]]
-        order = [f"{rng.randrange(10**6):06d}-{i}" for i in range(len(others))]
+        # Keys are ranked by their text: numbers here, whose order is not their text's.
+        keys = [rng.randrange(10 ** rng.randint(1, 6)) * 100 + i for i in range(len(others))]
         ranked = sorted(
             (
-                (-scored.score, order[i], i)
+                (-scored.score, str(keys[i]), i)
                 for i, scored in enumerate(score_pair(a, b, model) for b in others)
                 if scored.band != "non_match" and scored.weight > 0.0
             ),
         )
-        best = best_of(a, others, model, order, above=0.0)
+        best = best_of(a, others, model, keys, above=0.0)
         if not ranked:
             assert best is None
             continue

@@ -18,6 +18,7 @@ POSTCODE_KEY_MAX = 20
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _TOKEN_SPLIT = re.compile(r"[\s,;/]+")
 _IDENTIFIER_NOISE = re.compile(r"[\s\-./]")
+_SPACE = re.compile(r"\s")
 
 
 def name_key(name: str | None) -> str:
@@ -77,7 +78,7 @@ def try_phone(value: str, region: str) -> str | None:
 
 
 def postcode_key(postcode: str | None) -> str:
-    return re.sub(r"\s", "", postcode or "").upper()[:POSTCODE_KEY_MAX]
+    return _SPACE.sub("", postcode or "").upper()[:POSTCODE_KEY_MAX]
 
 
 def identifier_canonical(value: str) -> str:

@@ -43,7 +43,7 @@ from cgcrm.matching.normalise import (
     name_form,
     name_words,
 )
-from cgcrm.matching.scoring import score_batch
+from cgcrm.matching.scoring import best_of, score_batch
 
 # Stored records scored per row of the batch, besides every one an exact value found: as many
 # as the real-time match scores, so a row's candidates are the ones it would get through
@@ -380,6 +380,11 @@ def _address_forms(flat: str) -> tuple[AddressForm, ...]:
     return tuple(forms)
 
 
+# A process prepares batch after batch, and a stored person found by one batch's rows (a common
+# name, a household) is often found by a later one's: the same columns give the same features
+# (they are immutable), so they are built once. A record that changes comes back with other
+# columns, so it is built again.
+@functools.lru_cache(maxsize=65_536)
 def _features(
     dob: Any,
     middle: str | None,
@@ -474,4 +479,28 @@ def find_candidates_of(
                 for citizen_id, result in scored[:limit]
             ]
         )
+    return answers
+
+
+def best_candidates_of(batch: Sequence[Features], *, keep: int = KEEP) -> list[Candidate | None]:
+    """For each record of ``batch``, the first of ``find_candidates_of(batch,
+    at_least_possible=True)``, or None: the best stored candidate in band match or possible
+    (ties to the lowest id). Candidates that cannot be it are not scored
+    (``scoring.best_of``)."""
+    ids_of, stored = candidates_with_features(batch, keep=keep)
+    model = active_model.get()
+    answers: list[Candidate | None] = []
+    for features, ids in zip(batch, ids_of, strict=True):
+        found = best_of(
+            features,
+            [stored[i] for i in ids],
+            model,
+            ids,
+            above=MIN_CANDIDATE_WEIGHT,
+        )
+        if found is None:
+            answers.append(None)
+        else:
+            index, result = found
+            answers.append(Candidate(ids[index], result.score, result.band, result.explanation))
     return answers

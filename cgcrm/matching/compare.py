@@ -180,9 +180,15 @@ def name_pairings(
                 yield levels[0], levels[1], True, left
 
 
+# Dates of birth repeat (a row's against each of its candidates'): each is written once.
+@functools.lru_cache(maxsize=65_536)
+def _written(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
 def _one_digit_apart(a: date, b: date) -> bool:
     """One digit mistyped, or two neighbouring digits swapped, in the written date."""
-    return OSA.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1
+    return OSA.distance(_written(a), _written(b)) == 1
 
 
 def dobs_far_apart(a: date | None, b: date | None) -> bool:
@@ -190,8 +196,7 @@ def dobs_far_apart(a: date | None, b: date | None) -> bool:
     the written date, and not the day and month swapped."""
     if a is None or b is None or a.year == b.year:
         return False
-    written_a, written_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    return OSA.distance(written_a, written_b, score_cutoff=DOB_TYPOS + 1) > DOB_TYPOS
+    return OSA.distance(_written(a), _written(b), score_cutoff=DOB_TYPOS + 1) > DOB_TYPOS
 
 
 def compare_dob(a: date | None, b: date | None) -> str | None:
@@ -228,6 +233,9 @@ def _compare_address(a: AddressForm, b: AddressForm) -> str:
     return "different"
 
 
+_ADDRESS_RANK = {level: rank for rank, level in enumerate(LEVELS["address"])}
+
+
 def compare_addresses(a: Features, b: Features) -> str | None:
     """The best agreement between any address of one and any of the other (people move)."""
     if not a.addresses or not b.addresses:
@@ -236,7 +244,7 @@ def compare_addresses(a: Features, b: Features) -> str | None:
     best = len(order) - 1
     for address_a in a.addresses:
         for address_b in b.addresses:
-            best = min(best, order.index(_compare_address(address_a, address_b)))
+            best = min(best, _ADDRESS_RANK[_compare_address(address_a, address_b)])
             if best == 0:
                 return order[0]
     return order[best]
@@ -252,13 +260,21 @@ def _untagged(emails: frozenset[str]) -> set[str]:
     return found
 
 
+# A row's emails meet each of its candidates': each set's forms are worked out once.
+@functools.lru_cache(maxsize=65_536)
+def _email_forms(emails: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The addresses without their tags (``_untagged``), and their local parts."""
+    return frozenset(_untagged(emails)), frozenset(email.partition("@")[0] for email in emails)
+
+
 def compare_emails(a: frozenset[str], b: frozenset[str]) -> str | None:
     if not a or not b:
         return None
-    if a & b or _untagged(a) & _untagged(b):
+    if a & b:
         return "exact"
-    locals_a = {email.partition("@")[0] for email in a}
-    locals_b = {email.partition("@")[0] for email in b}
+    (untagged_a, locals_a), (untagged_b, locals_b) = _email_forms(a), _email_forms(b)
+    if untagged_a & untagged_b:
+        return "exact"
     if locals_a & locals_b:
         return "similar"
     # One mistyped, missing or swapped character; not a mere resemblance, since addresses

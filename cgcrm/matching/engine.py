@@ -45,7 +45,7 @@ from cgcrm.extensions import db
 from cgcrm.matching import blocking, realtime
 from cgcrm.matching.model import ScoringModel, active_model
 from cgcrm.matching.normalise import Features, from_body, nickname_groups
-from cgcrm.matching.scoring import Score, score_batch, score_pair
+from cgcrm.matching.scoring import Score, best_of, score_batch, score_pair
 from cgcrm.matching.store import load_features
 
 __all__ = [
@@ -210,18 +210,36 @@ class RecordIndex:
         """(key, score, band, explanation) of the records added so far, best first."""
         return self.candidates_of(features_of(body), limit)
 
+    def _members(self, features: Features) -> list[Hashable]:
+        """The records sharing a block with ``features`` (blocks not too large)."""
+        seen: set[Hashable] = set()
+        for block in self._keys_of(features):
+            members = self._blocks.get(block, ())
+            if len(members) <= self.MAX_BLOCK:
+                seen.update(members)
+        return list(seen)
+
+    def best_of(self, features: Features) -> tuple[Hashable, Score] | None:
+        """The first record of ``candidates_of(features, at_least_possible=True)`` in band
+        match or possible, with its score; None when there is none. Pairs that cannot be it
+        are not scored (``scoring.best_of``)."""
+        keys = self._members(features)
+        found = best_of(
+            features,
+            [self._features[key] for key in keys],
+            self._model or _model(),
+            keys,
+            above=MIN_CANDIDATE_WEIGHT,
+        )
+        return None if found is None else (keys[found[0]], found[1])
+
     def candidates_of(
         self, features: Features, limit: int = 10, *, at_least_possible: bool = False
     ) -> list[tuple[Hashable, float, str, dict[str, dict[str, Any]]]]:
         """``candidates``' of features already built; with ``at_least_possible`` only the
         records in band match or possible (the others are not scored: ``score_batch``)."""
         model = self._model or _model()
-        seen: set[Hashable] = set()
-        for block in self._keys_of(features):
-            members = self._blocks.get(block, ())
-            if len(members) <= self.MAX_BLOCK:
-                seen.update(members)
-        keys = list(seen)
+        keys = self._members(features)
         scores = score_batch(
             features,
             [self._features[key] for key in keys],

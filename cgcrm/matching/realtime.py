@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from cgcrm.citizens import normalize
-from cgcrm.citizens.name_dictionary import BOTH, FAMILY, GIVEN, name_dictionary
+from cgcrm.citizens.name_dictionary import FAMILY, GIVEN, name_dictionary
 from cgcrm.core.driver import execute_prepared, force_generic_plans
 from cgcrm.matching.normalise import (
     Features,
@@ -239,11 +239,11 @@ def _by_role(wide: set[str], exact: set[str]) -> tuple[list[str], list[str]]:
     either); the record's own words in both whatever the copy says: a concurrent create of
     the same person, in another process, may have just given one of them a new role, and must
     be found (``create_locks``; the statement reads their roles in its own snapshot)."""
-    roles = name_dictionary.role_table()
-    every = sorted(wide)
-    # Comprehensions over the table itself: a method call a key cost more than the rest.
-    as_given = [key for key in every if key in exact or roles.get(key, BOTH) & GIVEN]
-    as_family = [key for key in every if key in exact or roles.get(key, BOTH) & FAMILY]
+    # Set operations (in C) against the keys known never to have had a role: a look-up of
+    # each key in the role table cost more than the rest of the widening.
+    kept = wide & exact
+    as_given = sorted((wide - name_dictionary.lacking(GIVEN)) | kept)
+    as_family = sorted((wide - name_dictionary.lacking(FAMILY)) | kept)
     return as_given, as_family
 
 

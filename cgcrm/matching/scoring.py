@@ -244,3 +244,47 @@ def score_batch(
         else:
             scored.append(_scored(*_levels(a, b, model, fields), model))
     return scored
+
+
+def best_of(
+    a: Features,
+    others: Sequence[Features],
+    model: ScoringModel,
+    keys: Sequence[object],
+    *,
+    above: float,
+) -> tuple[int, Score] | None:
+    """The first of ``score_batch(a, others, model, at_least_possible=True)``'s pairs in band
+    match or possible, weighing more than ``above``, by score, then by ``str`` of ``keys``
+    (each other's key: the lowest first), as its index and score; None when there is none.
+    What an import keeps of a row's candidates, without scoring those that cannot reach it: a
+    pair whose bound (its fields other than the names, with the most the names can weigh)
+    cannot round to the best score found so far is not scored, and the pairs are tried
+    highest bound first.
+    """
+    if not others:
+        return None
+    floor = possible_weight(model)
+    names = NameCeiling(a, model)
+    bounded = []
+    for index, b in enumerate(others):
+        fields = _other_levels(a, b, model)
+        bound = sum(weight for _, weight in fields.values()) + names.against(b)
+        if bound >= floor:
+            bounded.append((bound, index, fields))
+    bounded.sort(key=lambda item: -item[0])
+    best: tuple[int, Score] | None = None
+    for bound, index, fields in bounded:
+        # A margin on both sides: the bound is a sum in another order than the pair's weight.
+        if best is not None and model.probability(bound + 1e-6) < best[1].score - 1e-6:
+            break  # this pair and every later one score less than the best
+        scored = _scored(*_levels(a, others[index], model, fields), model)
+        if scored.band == "non_match" or scored.weight <= above:
+            continue
+        if (
+            best is None
+            or scored.score > best[1].score
+            or (scored.score == best[1].score and str(keys[index]) < str(keys[best[0]]))
+        ):
+            best = (index, scored)
+    return best

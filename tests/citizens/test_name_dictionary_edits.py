@@ -54,3 +54,47 @@ def test_a_new_key_forgets_only_the_cached_words_it_can_reach() -> None:
     assert ("hxll", 1) in dictionary._neighbours  # another first letter: kept
     assert ("smiht", 1) not in dictionary._neighbours
     assert dictionary.neighbours("smiht", edits=1) == {"smith"}
+
+
+def test_the_wildcard_index_finds_the_same_neighbours_and_keeps_up() -> None:
+    rng = random.Random(8)
+    letters = "aeilnorst" + "bz"
+    tokens = sorted(
+        {"".join(rng.choice(letters) for _ in range(rng.randint(1, 7))) for _ in range(3000)}
+    )
+    plain, indexed = _dictionary(tokens), _dictionary(tokens)
+    indexed.index_edits()
+    assert indexed._wildcards is not None and plain._wildcards is None
+    words = [*tokens[::7], "", "a", "zz", "xylophone", "naa", "aan", "aa", "ab", "ba"]
+    for token in tokens[::5]:  # each with one edit made: changed, added, left out, swapped
+        i = rng.randrange(len(token))
+        words += [
+            token[:i] + rng.choice(string.ascii_lowercase) + token[i + 1 :],
+            token[:i] + rng.choice(string.ascii_lowercase) + token[i:],
+            token[:i] + token[i + 1 :],
+            token[:i] + token[i + 1 : i + 2] + token[i] + token[i + 2 :],
+        ]
+    for word in words:
+        assert indexed._one_edit(word) == plain._one_edit(word) == _scanned(word, tokens), word
+    # Keys learnt later are in the index too.
+    indexed.learn([("hqll", "", BOTH), ("hall", "", BOTH)])
+    assert indexed.neighbours("hxll", edits=1) == {"hall", "hqll"}
+    assert indexed.neighbours("hal", edits=1) >= {"hall"}
+
+
+def test_the_keys_lacking_a_role_follow_what_the_copy_learns() -> None:
+    from cgcrm.citizens.name_dictionary import FAMILY, GIVEN
+
+    def expected(dictionary: _NameDictionary, role: int) -> set[str]:
+        return {key for key, held in dictionary.role_table().items() if not held & role}
+
+    dictionary = _NameDictionary()
+    dictionary._loaded_at = time.monotonic()
+    dictionary.learn([("ann", "", GIVEN), ("smith", "", FAMILY), ("lee", "", BOTH)])
+    assert dictionary.lacking(GIVEN) == {"smith"} == expected(dictionary, GIVEN)
+    assert dictionary.lacking(FAMILY) == {"ann"} == expected(dictionary, FAMILY)
+    # A role gained leaves the set; a new key with one role joins the other's.
+    dictionary.learn([("smith", "", GIVEN), ("jones", "", FAMILY)])
+    for role in (GIVEN, FAMILY):
+        assert dictionary.lacking(role) == expected(dictionary, role)
+    assert dictionary.lacking(GIVEN) == {"jones"} and dictionary.lacking(FAMILY) == {"ann"}

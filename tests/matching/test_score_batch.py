@@ -13,7 +13,7 @@ from cgcrm.matching import compare
 from cgcrm.matching.engine import features_of
 from cgcrm.matching.model import ScoringModel, default_parameters
 from cgcrm.matching.normalise import Features
-from cgcrm.matching.scoring import NameCeiling, score_batch, score_pair
+from cgcrm.matching.scoring import NameCeiling, best_of, score_batch, score_pair
 
 
 def _variants(person: dict[str, Any], other: dict[str, Any], rng: random.Random) -> list[dict]:
@@ -79,6 +79,41 @@ def test_batch_scores_are_pair_scores_and_only_non_matches_are_left_out(populati
     assert pairs == 3000
     if population >= 20_000:
         assert left_out > 0
+
+
+@pytest.mark.parametrize("population", [1_000_000, 20_000, 10])
+def test_best_of_is_the_first_of_the_scored_pairs(population: int) -> None:
+    """What an import keeps of a row's candidates (the best in band match or possible, above
+    a weight, ties to the lowest key) is the first of every pair scored, whichever it left
+    unscored; rows whose best ties with another's score included."""
+    model = ScoringModel.build(default_parameters(), population=population)
+    people = list(generate_citizens(300, seed=73))
+    rng = random.Random(7)
+    found = ties = 0
+    for person in people:
+        a = _features(person)
+        bodies = _variants(person, rng.choice(people), rng)
+        # The same person twice among the others: two pairs of one score.
+        others = [_features(v) for v in [*bodies, rng.choice(bodies)]]
+        # Keys are ranked by their text: numbers here, whose order is not their text's.
+        keys = [rng.randrange(10 ** rng.randint(1, 6)) * 100 + i for i in range(len(others))]
+        ranked = sorted(
+            (
+                (-scored.score, str(keys[i]), i)
+                for i, scored in enumerate(score_pair(a, b, model) for b in others)
+                if scored.band != "non_match" and scored.weight > 0.0
+            ),
+        )
+        best = best_of(a, others, model, keys, above=0.0)
+        if not ranked:
+            assert best is None
+            continue
+        found += 1
+        ties += len(ranked) > 1 and ranked[0][0] == ranked[1][0]
+        assert best is not None
+        assert best[0] == ranked[0][2]
+        assert best[1] == score_pair(a, others[best[0]], model)
+    assert found > 100 and ties > 0
 
 
 def test_remembered_name_levels_are_the_comparisons() -> None:

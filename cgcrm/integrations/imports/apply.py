@@ -310,8 +310,9 @@ def _prepared(
         and preparers.available()
         and db.session.get_bind().dialect.name == "postgresql"
     ):
-        # The children widen names through the dictionary: read once, here, they share it.
-        name_dictionary.load()
+        # The children widen names through the dictionary: read once, here, they share it,
+        # with its keys by wildcard (each child widens most of the file's words afresh).
+        name_dictionary.index_edits()
         yield from preparers.prepared_in_processes(app, applier.prepare, batches, processes)
         return
 

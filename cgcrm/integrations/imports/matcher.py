@@ -5,14 +5,10 @@ among the population (``batch_candidates``, a whole batch at once) and the file'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from cgcrm.matching import batch_candidates, engine
 from cgcrm.matching.normalise import Features
-
-# Candidates an import weighs per row: it keeps the best one (a match links, a possible files
-# a review item naming it).
-CANDIDATES = 3
 
 
 class RowMatcher:
@@ -27,28 +23,21 @@ class RowMatcher:
         self.index.add_features(citizen_id, features)
 
     def population_best(self, batch: Sequence[Features]) -> list[engine.Candidate | None]:
-        """For each record, the most probable stored record (band match or possible), or None.
+        """For each record, the most probable stored record (band match or possible), or None:
+        a match links, a possible files a review item naming it.
 
         One statement finds the candidates of the whole batch; their features are loaded
         once and scored by the engine.
         """
-        found = batch_candidates.find_candidates_of(batch, limit=CANDIDATES, at_least_possible=True)
-        return [_best(candidates) for candidates in found]
+        return batch_candidates.best_candidates_of(batch)
 
     def file_best(self, features: Features) -> engine.Candidate | None:
         """The most probable earlier row of the file (as its record), or None."""
-        return _best(
-            engine.Candidate(uuid.UUID(str(key)), score, band, explanation)
-            for key, score, band, explanation in self.index.candidates_of(
-                features, CANDIDATES, at_least_possible=True
-            )
-        )
-
-
-def _best(candidates: Iterable[engine.Candidate]) -> engine.Candidate | None:
-    return max(
-        (c for c in candidates if c.band != "non_match"), key=lambda c: c.score, default=None
-    )
+        found = self.index.best_of(features)
+        if found is None:
+            return None
+        key, result = found
+        return engine.Candidate(uuid.UUID(str(key)), result.score, result.band, result.explanation)
 
 
 def better(a: engine.Candidate | None, b: engine.Candidate | None) -> engine.Candidate | None:

@@ -17,18 +17,24 @@ job that resumes. Children never write.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import socket
 import stat
+import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.reduction import ForkingPickler
+from operator import attrgetter
 from typing import Any
 
 from flask import Flask
 
+from cgcrm.core.ids import uuid_of
 from cgcrm.extensions import db
+from cgcrm.matching.normalise import AddressForm, Features, NameForm
 from cgcrm.worker import lifeline
 
 # What a child works with, set by the job's process just before it forks (inherited, never
@@ -36,6 +42,34 @@ from cgcrm.worker import lifeline
 _APP: Flask | None = None
 _PREPARE: Callable[[Sequence[Any]], Any] | None = None
 _BATCHES: list[Sequence[Any]] = []
+
+
+def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    """A pickle reduction of a frozen dataclass with slots: its class and its fields' values,
+    read in C. Without it each object is pickled through the dataclass's ``__getstate__``
+    and unpickled through its ``__setstate__`` (Python loops over its fields, for every name,
+    address and record a batch carries: most of the job's unpickling)."""
+    values = attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+    def reduce(obj: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, values(obj)
+
+    return reduce
+
+
+def _uuid_by_int(value: uuid.UUID) -> tuple[Callable[[int], uuid.UUID], tuple[int]]:
+    """A UUID pickled as its number, made again by ``ids.uuid_of`` (not through
+    ``UUID.__setstate__``: a batch carries thousands)."""
+    return uuid_of, (value.int,)
+
+
+def _register_reductions() -> None:
+    """How the children pickle the features and ids a prepared batch carries
+    (``_by_fields``, ``_uuid_by_int``): set in the job's process before it forks, so the
+    children inherit it."""
+    for cls in (Features, NameForm, AddressForm):
+        ForkingPickler.register(cls, _by_fields(cls))
+    ForkingPickler.register(uuid.UUID, _uuid_by_int)
 
 
 def _close_database_sockets(port: int) -> None:
@@ -104,6 +138,7 @@ def prepared_in_processes(
     if not batches:
         return
     lifeline.children_die_with_this_process()
+    _register_reductions()
     _APP, _PREPARE, _BATCHES = app, prepare, batches
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(

@@ -26,7 +26,7 @@ from cgcrm.citizens.models import (
     ContactPoint,
     ExternalIdentifier,
 )
-from cgcrm.citizens.name_dictionary import FAMILY, GIVEN
+from cgcrm.citizens.name_dictionary import FAMILY, GIVEN, name_dictionary
 from cgcrm.core.audit import AuditEvent, access_rows
 from cgcrm.core.clock import utcnow
 from cgcrm.core.ids import new_id
@@ -92,15 +92,13 @@ def _insert(table: Any, rows: Sequence[dict[str, Any]]) -> None:
             for row in rows:
                 copy.write_row([row[name] for name in columns])
             return
+        wrapped = [index for index, document in enumerate(documents) if document]
         for row in rows:
-            copy.write_row(
-                [
-                    Jsonb(value) if document and value is not None else value
-                    for value, document in zip(
-                        (row[name] for name in columns), documents, strict=True
-                    )
-                ]
-            )
+            values = [row[name] for name in columns]
+            for index in wrapped:
+                if values[index] is not None:
+                    values[index] = Jsonb(values[index])
+            copy.write_row(values)
 
 
 class BatchWriter:
@@ -173,6 +171,15 @@ class BatchWriter:
         """``record.remember_tokens`` of the batch's (given, family) name keys, less the keys
         this job has already stored in that role: most of an import's names repeat."""
         seen = self._stored_tokens
+        # A key the table held in a role when this process last read it holds it still (roles
+        # are never unset): there is nothing to write for it, and most of a file's keys are
+        # stored already.
+        held = name_dictionary.stored_roles(
+            {key for given, family in names for key in (given, family) if key}
+        )
+        seen.update(
+            (key, role) for key, roles in held.items() for role in (GIVEN, FAMILY) if roles & role
+        )
         fresh = [
             (
                 given if (given, GIVEN) not in seen else "",

@@ -19,10 +19,28 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import ClauseElement, Dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cgcrm.core.read_only_end import mark_written
 from cgcrm.extensions import db
+
+_CONNECTION_KEY = "cgcrm.driver_connection"
+
+
+def _connection() -> Connection:
+    """The session's connection in its current transaction (beginning one if none): kept in
+    the session's ``info`` with its transaction, so the hot statements of one transaction ask
+    the session for it once (``Session.connection`` walks its transaction's state each time)."""
+    session = db.session()
+    transaction = session.get_transaction()
+    kept = session.info.get(_CONNECTION_KEY)
+    if kept is not None and kept[0] is transaction and transaction and transaction.is_active:
+        connection: Connection = kept[1]
+        return connection
+    connection = session.connection()
+    session.info[_CONNECTION_KEY] = (session.get_transaction(), connection)
+    return connection
 
 
 def _run(
@@ -37,7 +55,7 @@ def _run(
     :param events: tell the engine's ``before_cursor_execute`` and ``after_cursor_execute``
         listeners (statement counts and timings see it; their ``context`` is None).
     """
-    connection = db.session.connection()
+    connection = _connection()
     mark_written(connection)
     fairy = connection.connection
     driver: Any = fairy.driver_connection

@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from flask import current_app
-from sqlalchemy import Insert, Select, bindparam, insert, inspect, select
-from sqlalchemy.orm import InstanceState
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Dialect, Insert, Select, bindparam, insert, inspect, select
+from sqlalchemy.orm import InstanceState, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
@@ -146,12 +147,67 @@ def locked_payment_and_citizen(**where: Any) -> tuple[Payment, bool]:
     :raises NotFound: no such payment.
     """
     ((column, value),) = where.items()
-    found = db.session.execute(_locked_statement(column, True), {"value": value}).one_or_none()
-    if found is None:
-        raise NotFound(f"no payment with {column} {value}")
-    payment, citizen_status = found
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        read = _locked_row(column, dialect)
+        row = execute_compiled(read.statement, {"value": value}).fetchone()
+        if row is None:
+            raise NotFound(f"no payment with {column} {value}")
+        payment, citizen_status = read.payment(row), row[-1]
+    else:
+        found = db.session.execute(_locked_statement(column, True), {"value": value}).one_or_none()
+        if found is None:
+            raise NotFound(f"no payment with {column} {value}")
+        payment, citizen_status = found
     return payment, payment.citizen_id is None or (
         citizen_status is not None and citizen_status != "merged"
+    )
+
+
+@dataclass(frozen=True)
+class _LockedRow:
+    """The locked payment and its citizen's status read as plain columns (``statement``), and
+    each column's attribute and result processor (what loading it through the ORM applies)."""
+
+    statement: Select[Any]
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def payment(self, row: Sequence[Any]) -> Payment:
+        """The payment of ``row``, built as the ORM loads one but detached: it belongs to no
+        session, so nothing of it is flushed (a move writes it with its own statement)."""
+        payment: Payment = _new_payment()
+        values = instance_state(payment).dict
+        for key, process, value in zip(self.keys, self.processors, row, strict=False):
+            values[key] = value if process is None else process(value)
+        make_transient_to_detached(payment)
+        return payment
+
+
+_new_payment = Payment.__mapper__.class_manager.new_instance
+
+
+@cache
+def _locked_row(column: str, dialect: Dialect) -> _LockedRow:
+    """``locked_payment_and_citizen``'s read without the ORM's loading (a notification's):
+    the payment's columns, then its citizen's status; its row locked."""
+    # Instances are built by hand here: the mappers' attributes must be set up first (a
+    # process may not have run any ORM query yet).
+    configure_mappers()
+    payments, citizens = Payment.__table__, Citizen.__table__
+    columns = tuple(payments.columns)
+    statement = (
+        select(*columns, citizens.c.status)
+        .outerjoin(citizens, citizens.c.id == payments.c.citizen_id)
+        .where(payments.c[column] == bindparam("value", type_=payments.c[column].type))
+        .with_for_update(of=payments)
+    )
+    return _LockedRow(
+        statement,
+        tuple(column.key for column in columns),
+        tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ),
     )
 
 

@@ -49,13 +49,15 @@ def _run(
     raw: bool,
     named: bool,
     events: bool = False,
+    connection: Connection | None = None,
 ) -> Any:
     """``sql`` executed, prepared, in the session's transaction; the driver's cursor.
 
     :param events: tell the engine's ``before_cursor_execute`` and ``after_cursor_execute``
         listeners (statement counts and timings see it; their ``context`` is None).
     """
-    connection = _connection()
+    if connection is None:
+        connection = _connection()
     mark_written(connection)
     fairy = connection.connection
     driver: Any = fairy.driver_connection
@@ -144,8 +146,10 @@ def execute_compiled(
         ``exec_driver_sql`` sends): no bind processor runs.
     :returns: the driver's cursor (``rowcount``; rows as named tuples with ``fetchone``).
     """
-    found = compiled(statement, db.session.get_bind().dialect)
-    return _run(found.sql, found.values(params, processed), raw=True, named=True, events=True)
+    connection = _connection()
+    found = compiled(statement, connection.dialect)
+    values = found.values(params, processed)
+    return _run(found.sql, values, raw=True, named=True, events=True, connection=connection)
 
 
 def execute_prepared(

@@ -121,15 +121,33 @@ class SharedCounters:
             self._down_until = 0.0
         return result
 
+    def _pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """``commands`` in one round trip on a pooled connection, their raw replies in order.
+
+        What ``pipeline(transaction=False)`` sends, without its per-call objects, retry
+        wrapper and reply callbacks: this runs before every API request. A connection that
+        failed, or whose replies were not all read (an error reply), is closed, not reused.
+        """
+        pool = self._redis.connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            return [connection.read_response() for _ in commands]
+        except BaseException:
+            connection.disconnect()
+            raise
+        finally:
+            pool.release(connection)
+
     def hit(self, keys: Sequence[tuple[str, int]]) -> list[int]:
         """Add one to each key and (re)start its time to live; the keys' new values."""
 
         def remote() -> list[int]:
-            pipe: Any = self._redis.pipeline(transaction=False)
+            commands: list[tuple[Any, ...]] = []
             for key, ttl in keys:
-                pipe.incr(self._prefix + key)
-                pipe.expire(self._prefix + key, ttl)
-            return [int(value) for value in pipe.execute()[::2]]
+                commands.append(("INCR", self._prefix + key))
+                commands.append(("EXPIRE", self._prefix + key, ttl))
+            return [int(value) for value in self._pipelined(commands)[::2]]
 
         return self._call(remote, lambda: self.memory.hit(keys))
 

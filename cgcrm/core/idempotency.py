@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
+from cgcrm.core.driver import execute_compiled
 from cgcrm.core.errors import Conflict, ValidationError
 from cgcrm.core.types import JSONDocument, UTCDateTime
 from cgcrm.core.upsert import insert_ignoring_conflicts
@@ -141,7 +142,7 @@ def _claim(values: dict[str, Any], prefetch: Prefetch | None = None) -> bool | N
             insert_ignoring_conflicts(table).values(**values).returning(table.c.key)
         ).scalar()
         return inserted is not None
-    row = session.execute(
+    row = execute_compiled(
         _claim_statement(prefetch.sql if prefetch else None),
         {
             **values,
@@ -149,7 +150,7 @@ def _claim(values: dict[str, Any], prefetch: Prefetch | None = None) -> bool | N
             "lock_class": _LOCK_CLASS,
             "lock_hash": _lock_hash(values["principal_id"], values["scope"], values["key"]),
         },
-    ).one()
+    ).fetchone()
     if not row.locked:
         return None
     if row.claimed and prefetch is not None:
@@ -247,17 +248,18 @@ def complete(
 ) -> None:
     """Store the response in the current transaction (the one that made the change and holds
     the reservation)."""
-    db.session.execute(
-        _complete_statement(),
-        {
-            "of_principal_id": principal_id,
-            "of_scope": scope,
-            "of_key": key,
-            "status_code": status_code,
-            "response_body": body,
-            "response_headers": headers,
-        },
-    )
+    params = {
+        "of_principal_id": principal_id,
+        "of_scope": scope,
+        "of_key": key,
+        "status_code": status_code,
+        "response_body": body,
+        "response_headers": headers,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        execute_compiled(_complete_statement(), params)
+    else:
+        db.session.execute(_complete_statement(), params)
 
 
 @cache

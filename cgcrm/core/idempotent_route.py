@@ -70,9 +70,9 @@ def run_idempotent(
     dumped: list[Any] = []
 
     def remember(result: T) -> None:
-        body = _dumper(schema).dump(result)
-        dumped.append(body)
-        idempotency.complete(principal_id, scope, key, status, body, headers(result))
+        body, made = _dumper(schema).dump(result), headers(result)
+        dumped.append((body, made))
+        idempotency.complete(principal_id, scope, key, status, body, made)
 
     try:
         result = create(remember)
@@ -81,7 +81,8 @@ def run_idempotent(
         raise
     if not dumped:  # pragma: no cover - every create calls its hook before committing
         return result, headers(result)
-    # The body just stored is the response: serialised once, as a replay would send it.
-    response = Response(json.dumps(dumped[0]), status=status, mimetype="application/json")
-    response.headers.update(headers(result))
+    # The body and headers just stored are the response: made once, as a replay would send them.
+    body, made = dumped[0]
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers.update(made)
     return response

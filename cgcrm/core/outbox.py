@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cgcrm.core.clock import utcnow
+from cgcrm.core.driver import execute_compiled
 from cgcrm.core.ids import new_id
 from cgcrm.core.types import JSONDocument, UTCDateTime
 from cgcrm.extensions import db
@@ -157,4 +158,5 @@ def insert_with_event(
         with engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             return autocommit.exec_driver_sql(sql, params).rowcount == 1
-    return db.session.connection().exec_driver_sql(sql, params).rowcount == 1
+    # In the session's transaction: through the driver, as ``exec_driver_sql`` would send it.
+    return execute_compiled(_with_event(statement), params, processed=False).rowcount == 1

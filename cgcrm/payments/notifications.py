@@ -32,6 +32,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from cgcrm.core.clock import utcnow
+from cgcrm.core.driver import execute_compiled
 from cgcrm.core.errors import DomainError, NotFound, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import add_event
@@ -144,6 +145,8 @@ def _claim(row: dict[str, Any]) -> bool:
     statement = insert_ignoring_conflicts_of(
         PaymentNotification.__table__, tuple(sorted(values)), returning="id"
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        return execute_compiled(statement, values).fetchone() is not None
     return db.session.execute(statement, values).scalar() is not None
 
 

@@ -93,19 +93,45 @@ def json_insert_part(name: str, table: Table, columns: tuple[str, ...], param: s
 
 def json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as JSON for ``json_insert_part``: ids as text, moments in UTC ISO 8601."""
-    return [{name: _json_value(value) for name, value in row.items()} for row in rows]
+    # By exact type (a settled create has about 90 values); other types by isinstance.
+    converters = _JSON_CONVERTERS
+    return [
+        {
+            name: value
+            if (convert := converters.get(type(value), _json_value)) is None
+            else convert(value)
+            for name, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def _json_moment(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; use cgcrm.core.clock.utcnow()")
+    return value.astimezone(UTC).isoformat()
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use cgcrm.core.clock.utcnow()")
-        return value.astimezone(UTC).isoformat()
+        return _json_moment(value)
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+# None: sent as it is.
+_JSON_CONVERTERS: dict[type, Any] = {
+    type(None): None,
+    str: None,
+    int: None,
+    bool: None,
+    uuid.UUID: str,
+    datetime: _json_moment,
+    date: date.isoformat,
+}
 
 
 def history_parts(steps: int, audited: bool) -> list[Part]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert
 
+from cgcrm.core.driver import execute_compiled
 from cgcrm.extensions import db
 from cgcrm.payments import ledger, states
 from cgcrm.payments.models import Payment
@@ -103,4 +104,4 @@ def write_settled(
             payment, ledger.PAYMENT, payment.amount_minor, ledger.captured_moment(payment)
         )
         params["je"] = json_rows([row])
-    db.session.execute(settled_statement(audited, journal), params)
+    execute_compiled(settled_statement(audited, journal), params)

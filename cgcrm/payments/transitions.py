@@ -12,19 +12,22 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from flask import current_app
-from sqlalchemy import Insert, Select, bindparam, insert, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Dialect, Insert, Select, bindparam, insert, inspect, select
+from sqlalchemy.orm import InstanceState, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from cgcrm.catalog.codes import catalog_codes
 from cgcrm.citizens.models import Citizen
 from cgcrm.core.audit import AuditEvent, access_rows, record_access
 from cgcrm.core.clock import utcnow
+from cgcrm.core.driver import execute_compiled
 from cgcrm.core.errors import DomainError, NotFound, ValidationError
 from cgcrm.core.ids import new_id
 from cgcrm.core.outbox import OutboxEvent, add_event
@@ -99,6 +102,29 @@ def check_card(card: CardSummary) -> None:
         raise InvalidCard("the card summary is not valid", errors=problems)
 
 
+@cache
+def _locked_statement(column: str, with_citizen: bool) -> Select[Any]:
+    """The payment whose ``column`` is the ``value`` parameter, its row locked (and its
+    citizen's status, outer-joined): built once per column, so a request neither builds the
+    statement nor works out its cache key again."""
+    value = bindparam("value", type_=Payment.__table__.c[column].type)
+    if with_citizen:
+        return (
+            select(Payment, Citizen.status)
+            .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
+            .where(getattr(Payment, column) == value)
+            .with_for_update(of=Payment)
+            .execution_options(populate_existing=True)
+        )
+    return (
+        select(Payment)
+        .where(getattr(Payment, column) == value)
+        .with_for_update()
+        # Another transaction may have changed it while this one waited for the lock.
+        .execution_options(populate_existing=True)
+    )
+
+
 def locked_payment(**where: Any) -> Payment:
     """The payment matching ``where`` (one column), its row locked for this transaction.
 
@@ -106,11 +132,7 @@ def locked_payment(**where: Any) -> Payment:
     """
     ((column, value),) = where.items()
     payment = db.session.execute(
-        select(Payment)
-        .where(getattr(Payment, column) == value)
-        .with_for_update()
-        # Another transaction may have changed it while this one waited for the lock.
-        .execution_options(populate_existing=True)
+        _locked_statement(column, False), {"value": value}
     ).scalar_one_or_none()
     if payment is None:
         raise NotFound(f"no payment with {column} {value}")
@@ -125,18 +147,67 @@ def locked_payment_and_citizen(**where: Any) -> tuple[Payment, bool]:
     :raises NotFound: no such payment.
     """
     ((column, value),) = where.items()
-    found = db.session.execute(
-        select(Payment, Citizen.status)
-        .outerjoin(Citizen, Citizen.id == Payment.citizen_id)
-        .where(getattr(Payment, column) == value)
-        .with_for_update(of=Payment)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if found is None:
-        raise NotFound(f"no payment with {column} {value}")
-    payment, citizen_status = found
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        read = _locked_row(column, dialect)
+        row = execute_compiled(read.statement, {"value": value}).fetchone()
+        if row is None:
+            raise NotFound(f"no payment with {column} {value}")
+        payment, citizen_status = read.payment(row), row[-1]
+    else:
+        found = db.session.execute(_locked_statement(column, True), {"value": value}).one_or_none()
+        if found is None:
+            raise NotFound(f"no payment with {column} {value}")
+        payment, citizen_status = found
     return payment, payment.citizen_id is None or (
         citizen_status is not None and citizen_status != "merged"
+    )
+
+
+@dataclass(frozen=True)
+class _LockedRow:
+    """The locked payment and its citizen's status read as plain columns (``statement``), and
+    each column's attribute and result processor (what loading it through the ORM applies)."""
+
+    statement: Select[Any]
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def payment(self, row: Sequence[Any]) -> Payment:
+        """The payment of ``row``, built as the ORM loads one but detached: it belongs to no
+        session, so nothing of it is flushed (a move writes it with its own statement)."""
+        payment: Payment = _new_payment()
+        values = instance_state(payment).dict
+        for key, process, value in zip(self.keys, self.processors, row, strict=False):
+            values[key] = value if process is None else process(value)
+        make_transient_to_detached(payment)
+        return payment
+
+
+_new_payment = Payment.__mapper__.class_manager.new_instance
+
+
+@cache
+def _locked_row(column: str, dialect: Dialect) -> _LockedRow:
+    """``locked_payment_and_citizen``'s read without the ORM's loading (a notification's):
+    the payment's columns, then its citizen's status; its row locked."""
+    # Instances are built by hand here: the mappers' attributes must be set up first (a
+    # process may not have run any ORM query yet).
+    configure_mappers()
+    payments, citizens = Payment.__table__, Citizen.__table__
+    columns = tuple(payments.columns)
+    statement = (
+        select(*columns, citizens.c.status)
+        .outerjoin(citizens, citizens.c.id == payments.c.citizen_id)
+        .where(payments.c[column] == bindparam("value", type_=payments.c[column].type))
+        .with_for_update(of=payments)
+    )
+    return _LockedRow(
+        statement,
+        tuple(column.key for column in columns),
+        tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ),
     )
 
 
@@ -348,9 +419,14 @@ def _write_move(
         )
         params.update({f"je_{name}": value for name, value in row.items()})
     with db.session.no_autoflush:  # the moved columns are written here, not by a flush
-        db.session.execute(move_statement(audit is not None, journal), params)
+        execute_compiled(move_statement(audit is not None, journal), params)
     for column, value in moved.items():
         set_committed_value(payment, column, value)
+    state: InstanceState[Payment] = inspect(payment)
+    if state.persistent and not state.committed_state:
+        # Nothing else of it awaits a flush: clean, as a flush would leave it, so the commit's
+        # flush does not walk the payment only to find nothing to write.
+        state._commit_all(state.dict, db.session.identity_map)
 
 
 def advance(

@@ -42,7 +42,7 @@ from typing import Any
 
 from _common import OUT_DIR
 from matching_eval import SCAN_SCOPES, Api, run_linkage, run_realtime, run_scan
-from matching_report import error_summary, print_examples
+from matching_report import print_examples, save
 from matching_scores import clusters_pairs, prf
 from matching_scratch import scratch_copy
 
@@ -215,12 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = {k: v for k, v in result.items() if "latency" not in k}
         print(f"\n{name}: {json.dumps(shown)}", flush=True)
 
-    results["errors"] = error_summary(errors)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "febrl_eval.json").write_text(json.dumps(results, indent=1, default=str))
-    with (OUT_DIR / "febrl_errors.jsonl").open("w") as handle:
-        for error in errors:
-            handle.write(json.dumps(error, default=str) + "\n")
+    save(OUT_DIR, "febrl", results, errors)
     print("\nsummary (pairwise):")
     for name, r in results.items():
         if name != "errors":

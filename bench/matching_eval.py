@@ -45,7 +45,7 @@ import matching_data
 import psycopg
 from _common import OUT_DIR, bench_client, latency_summary, psycopg_url
 from _inprocess import token_client
-from matching_report import error_summary, print_examples
+from matching_report import print_examples, save
 from matching_scores import UnionFind, clusters_pairs, prf
 from matching_scratch import background_count, scratch_copy
 
@@ -464,12 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = {k: v for k, v in results[path].items() if k not in ("scan_state", "answer")}
         print(f"\n{path}: {json.dumps(shown)}")
 
-    results["errors"] = error_summary(errors)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "matching_eval.json").write_text(json.dumps(results, indent=1, default=str))
-    with (OUT_DIR / "matching_errors.jsonl").open("w") as handle:
-        for error in errors:
-            handle.write(json.dumps(error, default=str) + "\n")
+    save(OUT_DIR, "matching", results, errors)
     print("\nsummary (pairwise):")
     for path in paths:
         r = results[path]

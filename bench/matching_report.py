@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 # --- report ---------------------------------------------------------------------------------
+
+
+def save(out: Path, prefix: str, results: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    """``results`` with the errors' summary to ``<prefix>_eval.json``, every wrong decision
+    to ``<prefix>_errors.jsonl``."""
+    results["errors"] = error_summary(errors)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{prefix}_eval.json").write_text(json.dumps(results, indent=1, default=str))
+    with (out / f"{prefix}_errors.jsonl").open("w") as handle:
+        for error in errors:
+            handle.write(json.dumps(error, default=str) + "\n")
 
 
 def error_summary(errors: list[dict[str, Any]]) -> dict[str, Any]:

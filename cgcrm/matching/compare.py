@@ -33,8 +33,8 @@ STREET_SIMILAR = 0.88
 # Name lengths from which one edit counts as a high similarity, and two as a mid one.
 TYPO_HIGH_LENGTH = 5
 TWO_TYPOS_LENGTH = 8
-# Identifiers from this length on are "similar" one keying error apart: a 6-character code
-# has about 200 such neighbours among a million or more values.
+# Identifiers from this length on are "similar" one keying error apart: shorter codes have too
+# few possible values for a neighbour to be rare (a 4-digit one has 39 of its length in 10,000).
 SIMILAR_IDENTIFIER_LENGTH = 6
 # Dates of birth further apart than this many edits of the written date are two people's,
 # not one person's mistyped (a parent and a child of one name at one address).

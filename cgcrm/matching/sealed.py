@@ -3,12 +3,10 @@
 Stored identifiers are encrypted, and equal values are found by their keyed hash alone. Two
 values one keying error apart hash apart, so a comparison that finds a system's hashes
 different opens the stored values (``compare.compare_identifiers``); nothing else does, and
-no opened value leaves the comparison.
+no opened value outlives the comparison (nothing is cached: opening one costs about 17 µs).
 """
 
 from __future__ import annotations
-
-import functools
 
 from flask import has_app_context
 
@@ -16,7 +14,6 @@ from cgcrm.citizens import normalize
 from cgcrm.core.crypto import cipher
 
 
-@functools.lru_cache(maxsize=65_536)
 def opened(token: str) -> str | None:
     """The canonical text of an encrypted identifier value; None outside an application or
     when no configured key opens it (it then counts as a different value, as before)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -39,6 +40,20 @@ def scripted(app: Flask) -> Iterator[type[ScriptedProvider]]:
     app.config["PAYMENT_PROVIDERS"] = before
     app.extensions.pop("cgcrm.payment_providers", None)
     ScriptedProvider.reports = {}
+
+
+@pytest.fixture
+def after_the_reports_of_yesterday(app: Flask) -> Iterator[None]:
+    """Run as at midday yesterday (local): the day before is closed and its reports are final.
+
+    Between midnight and PAYMENT_RECONCILIATION_DELAY after it, the real yesterday is not yet
+    due; a fixed time of day keeps the tests that count due days from depending on the hour.
+    """
+    with app.app_context():
+        zone = ZoneInfo(app.config["TIME_ZONE"])
+        yesterday = business_date(utcnow()) - timedelta(days=1)
+    with clock_set_to(datetime.combine(yesterday, time(12), zone)):
+        yield
 
 
 def local_today(app: Flask) -> date:
@@ -237,6 +252,7 @@ def test_concurrent_runs_of_one_day_store_one_whole_result(
         assert db.session.scalar(select(func.count()).select_from(ReconciliationItem)) == 3
 
 
+@pytest.mark.usefixtures("after_the_reports_of_yesterday")
 def test_the_daily_job_reconciles_each_closed_day_once(app: Flask) -> None:
     take(app)
     with app.app_context():
@@ -260,6 +276,7 @@ def test_the_daily_job_reconciles_each_closed_day_once(app: Flask) -> None:
         assert (run.status, run.matched) == ("agreed", 1)
 
 
+@pytest.mark.usefixtures("after_the_reports_of_yesterday")
 def test_a_day_whose_report_was_unavailable_is_read_again(
     app: Flask, scripted: type[ScriptedProvider]
 ) -> None:

@@ -56,6 +56,13 @@ def _patterns(token: str) -> list[str]:
     return [f"{token[:i]}{_ANY}{token[i + 1 :]}" for i in range(len(token))]
 
 
+def _front_swapped(word: str) -> str:
+    """``word`` with its first two letters swapped ("" when that is no other word)."""
+    if len(word) < 2 or word[0] == word[1]:
+        return ""
+    return word[1] + word[0] + word[2:]
+
+
 class _NameDictionary:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -141,6 +148,9 @@ class _NameDictionary:
             for length in range(len(token) - 2, len(token) + 3):
                 for cached in self._cached_by_shape.pop((token[:1], length), ()):
                     self._neighbours.pop(cached, None)
+            front_swapped = _front_swapped(token)
+            for edits in (1, 2):
+                self._neighbours.pop((front_swapped, edits), None)
 
     def _rows(self) -> list[tuple[str, str, int]]:
         """(key, phonetic key, roles) of every stored key."""
@@ -221,7 +231,8 @@ class _NameDictionary:
 
     def neighbours(self, word: str, edits: int | None = None) -> set[str]:
         """Keys with the same first letter within ``edits`` edits of ``word`` (by default one
-        for short words, else two)."""
+        for short words, else two), and the key with its first two letters swapped ("onah"
+        for "noah"): the one edit that changes the first letter and is still a common typo."""
         shapes = self._load()[0]
         if edits is None:
             edits = 1 if len(word) <= SHORT_WORD else 2
@@ -239,6 +250,9 @@ class _NameDictionary:
                         word, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None
                     )
                     found.update(match[0] for match in matches)
+        front_swapped = _front_swapped(word)
+        if front_swapped in self._tokens:
+            found.add(front_swapped)
         if len(self._neighbours) >= CACHED_WORDS:
             self._neighbours.clear()
             self._cached_by_shape.clear()

@@ -36,9 +36,15 @@ TWO_TYPOS_LENGTH = 8
 # Identifiers from this length on are "similar" one keying error apart: shorter codes have too
 # few possible values for a neighbour to be rare (a 4-digit one has 39 of its length in 10,000).
 SIMILAR_IDENTIFIER_LENGTH = 6
-# Dates of birth further apart than this many edits of the written date are two people's,
-# not one person's mistyped (a parent and a child of one name at one address).
+# Dates of birth further apart than this many edits of the written date, and at least
+# GENERATION_DAYS apart, are two people's, not one person's mistyped (a parent and a child of
+# one name at one address). Nearer dates with more edits are one person's date written wrongly
+# (the registration date, a guess, the day of an earlier year): they disagree, nothing more.
 DOB_TYPOS = 2
+GENERATION_DAYS = 12 * 365
+# Dates of birth less than this far apart agree in part (``year``) even across a new year:
+# 30 December 2003 and 25 January 2004 are a month apart, not a generation.
+NEAR_DAYS = 365
 
 
 def _jw(a: str, b: str) -> float:
@@ -193,8 +199,8 @@ def _one_digit_apart(a: date, b: date) -> bool:
 
 def dobs_far_apart(a: date | None, b: date | None) -> bool:
     """Both known and too different to be one date mistyped: more than ``DOB_TYPOS`` edits of
-    the written date, and not the day and month swapped."""
-    if a is None or b is None or a.year == b.year:
+    the written date, and ``GENERATION_DAYS`` or more apart."""
+    if a is None or b is None or abs((a - b).days) < GENERATION_DAYS:
         return False
     return OSA.distance(_written(a), _written(b), score_cutoff=DOB_TYPOS + 1) > DOB_TYPOS
 
@@ -208,7 +214,7 @@ def compare_dob(a: date | None, b: date | None) -> str | None:
         return "transposed"
     if _one_digit_apart(a, b):
         return "one_digit"
-    if a.year == b.year:
+    if a.year == b.year or abs((a - b).days) < NEAR_DAYS:
         return "year"
     return "different"
 

@@ -88,6 +88,8 @@ SCRIPTS = {
     "console_journeys": "--database-url {db} --requests 3 --warmup 1",
     # FEBRL's layout, a few rows written here ({febrl}): the real files are not ours to ship.
     "febrl_eval": "--database-url {db} --febrl {febrl} --sets dataset1,dataset4 --import --scan",
+    # Splink's fake_1000 layout, a few rows written here ({splink}).
+    "splink_eval": "--database-url {db} --csv {splink} --scan",
 }
 NEEDS = {"post_instructions": "valgrind"}
 TIMEOUT = 600
@@ -159,6 +161,23 @@ def febrl_sample(folder: Path) -> Path:
     return folder
 
 
+_SPLINK_ROWS = (
+    "unique_id,first_name,surname,dob,city,email,cluster",
+    "0,Ruby ,Fletcher,1990-04-12,Derby,rfletcher@example.org,0",
+    "1,Fletcher,Ruby ,1990-06-02,,rfletcher@example.org,0",
+    "2,uRby,Fletcher,1990-04-12,Drby,rfletcherexample.org,0",
+    "3,,,1971-09-30,Leeds,,1",
+    "4,Omar ,Haddad,1971-09-30,Leeds,omar.h@example.net,2",
+)
+
+
+def splink_sample(folder: Path) -> Path:
+    """A few records in the layout of Splink's fake_1000 (written here, not taken from it)."""
+    path = folder / "fake_1000.csv"
+    path.write_text("\n".join(_SPLINK_ROWS) + "\n")
+    return path
+
+
 def test_every_script_has_a_smoke_run() -> None:
     present = {path.stem for path in BENCH.glob("*.py")}
     assert present - LIBRARIES == set(SCRIPTS) | set(LOADERS)
@@ -181,6 +200,7 @@ def test_script_runs_on_tiny_data(name: str, scratch: tuple[str, Path]) -> None:
             unique=unique,
             server=SERVER,
             febrl=str(febrl),
+            splink=str(splink_sample(out)),
         )
     finally:  # a script may have made a database of that name
         _drop(unique)

@@ -23,6 +23,11 @@ def _scanned(word: str, tokens: list[str]) -> set[str]:
     return {t for t in tokens if t[:1] == word[:1] and OSA.distance(word, t) <= 1}
 
 
+def _front_swapped(word: str, tokens: list[str]) -> set[str]:
+    swapped = word[1:2] + word[:1] + word[2:]
+    return {swapped} if len(word) > 1 and swapped != word and swapped in tokens else set()
+
+
 def test_one_edit_neighbours_are_those_an_osa_scan_finds() -> None:
     rng = random.Random(7)
     letters = "aeilnorst" + "bz"
@@ -36,7 +41,8 @@ def test_one_edit_neighbours_are_those_an_osa_scan_finds() -> None:
         chars[rng.randrange(len(chars))] = rng.choice(string.ascii_lowercase)
         words.append("".join(chars))
     for word in words:
-        assert dictionary.neighbours(word, edits=1) == _scanned(word, tokens), word
+        expected = _scanned(word, tokens) | _front_swapped(word, tokens)
+        assert dictionary.neighbours(word, edits=1) == expected, word
 
 
 def test_a_key_learnt_later_is_a_neighbour_with_letters_not_seen_before() -> None:
@@ -44,6 +50,18 @@ def test_a_key_learnt_later_is_a_neighbour_with_letters_not_seen_before() -> Non
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull"}
     dictionary.learn([("hqll", "", BOTH)])
     assert dictionary.neighbours("hxll", edits=1) == {"hall", "hull", "hqll"}
+
+
+def test_the_first_two_letters_swapped_are_a_neighbour_learnt_or_not() -> None:
+    dictionary = _dictionary(["noah", "amelia"])
+    assert dictionary.neighbours("onah", edits=1) == {"noah"}
+    assert dictionary.neighbours("maelia") == {"amelia"}
+    assert dictionary.neighbours("lmeia") == set()
+    dictionary.learn([("lmeia", "", BOTH)])
+    assert dictionary.neighbours("mleia") == {"lmeia"}
+    assert dictionary.neighbours("noah", edits=1) == {"noah"}
+    dictionary.learn([("onah", "", BOTH)])
+    assert dictionary.neighbours("noah", edits=1) == {"noah", "onah"}  # the cached word forgot
 
 
 def test_a_new_key_forgets_only_the_cached_words_it_can_reach() -> None:

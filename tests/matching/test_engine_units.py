@@ -68,6 +68,9 @@ def test_date_of_birth_levels() -> None:
     assert compare.compare_dob(born, date(1948, 3, 2)) == "one_digit"  # two digits swapped
     assert compare.compare_dob(born, date(1984, 11, 20)) == "year"
     assert compare.compare_dob(born, date(1990, 1, 1)) == "different"
+    # Less than a year apart agrees in part across a new year too; a year or more does not.
+    assert compare.compare_dob(date(2003, 12, 30), date(2004, 1, 25)) == "year"
+    assert compare.compare_dob(date(2003, 1, 30), date(2004, 2, 27)) == "different"
     assert compare.compare_dob(born, None) is None
 
 
@@ -156,6 +159,9 @@ def test_a_parent_and_child_of_one_name_at_one_address_are_not_a_match() -> None
         assert score_records(sr, {**sr, "date_of_birth": mistyped}, MODEL).band == "match"
     assert compare.dobs_far_apart(date(1979, 4, 5), date(2001, 8, 1))
     assert not compare.dobs_far_apart(date(1979, 4, 5), date(1979, 4, 25))
+    # Many digits apart but months, not a generation, apart: one person's date written wrongly.
+    assert not compare.dobs_far_apart(date(2003, 12, 30), date(2004, 1, 25))
+    assert not compare.dobs_far_apart(date(1979, 4, 5), date(1986, 9, 17))
 
 
 def test_common_names_weigh_less_than_rare_ones() -> None:
